@@ -1,0 +1,86 @@
+use async_trait::async_trait;
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use crate::profile::Profile;
+use crate::sync::{EntityCursor, EntityStats, StatsDelta};
+
+/// An opaque version tag for optimistic concurrency (a blob ETag, a row counter).
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct Etag(pub String);
+
+/// A stored value with its version tag.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Versioned<T> {
+    pub value: T,
+    pub etag: Etag,
+}
+
+/// The condition a write must meet.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Precondition {
+    /// Write whatever is there.
+    None,
+    /// Create only: fail with `Conflict` if the key exists.
+    MustNotExist,
+    /// Replace only this version: fail with `Conflict` if it changed.
+    Match(Etag),
+}
+
+/// A configured Dataverse environment.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct Organization {
+    pub organization_id: Uuid,
+    pub organization_name: String,
+    pub organization_url: String,
+    pub tenant_id: String,
+    /// The app id the service signs in to Dataverse with.
+    pub client_id: String,
+    /// Where that app's secret is (`local:<name>` or a Key Vault secret URL); empty when a
+    /// managed identity is used.
+    pub client_secret_ref: String,
+    pub privacy_terms_accepted: bool,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("precondition failed for {0}: it changed or already exists")]
+    Conflict(String),
+    #[error("control store unavailable: {0}")]
+    Unavailable(String),
+    #[error("stored {key} is not valid: {reason}")]
+    Corrupt { key: String, reason: String },
+}
+
+/// Organizations, profiles, cursors and counters.
+///
+/// Contract (tested by `des-contract::control`): writes honour their [`Precondition`] so two
+/// writers can never lose an update; `update_stats` is atomic; deleting a profile removes its
+/// cursors and stats.
+#[async_trait]
+pub trait ControlStore: Send + Sync {
+    async fn put_organization(&self, org: &Organization) -> Result<(), StoreError>;
+    async fn organizations(&self) -> Result<Vec<Organization>, StoreError>;
+
+    async fn profile(&self, id: Uuid) -> Result<Option<Versioned<Profile>>, StoreError>;
+    async fn profiles(&self) -> Result<Vec<Versioned<Profile>>, StoreError>;
+    async fn put_profile(&self, profile: &Profile, when: Precondition) -> Result<Etag, StoreError>;
+    async fn delete_profile(&self, id: Uuid) -> Result<(), StoreError>;
+
+    async fn cursor(
+        &self,
+        profile_id: Uuid,
+        entity: &str,
+    ) -> Result<Option<Versioned<EntityCursor>>, StoreError>;
+    async fn put_cursor(&self, cursor: &EntityCursor, when: Precondition)
+    -> Result<Etag, StoreError>;
+
+    async fn stats(&self, profile_id: Uuid, entity: &str) -> Result<EntityStats, StoreError>;
+    async fn update_stats(
+        &self,
+        profile_id: Uuid,
+        entity: &str,
+        delta: &StatsDelta,
+    ) -> Result<(), StoreError>;
+}

@@ -1,0 +1,95 @@
+use async_trait::async_trait;
+use uuid::Uuid;
+
+use crate::failure::ChangeType;
+use crate::record::{Batch, RetryChange};
+use crate::schema::{SchemaPlan, TableDef};
+
+/// A change the sink could not write; the rest of its batch was applied.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RecordFailure {
+    pub id: Uuid,
+    pub change_type: ChangeType,
+    /// DES-style reason, e.g. `String length in source longer than destination schema for
+    /// [name, 160]`. Never contains record values.
+    pub reason: String,
+}
+
+/// What happened to a batch.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum BatchOutcome {
+    /// Applied in one transaction with the watermark moved to `batch.seq`.
+    Applied { applied: usize, failures: Vec<RecordFailure> },
+    /// `batch.seq` is at or below the watermark: a duplicate delivery, nothing written.
+    Duplicate,
+    /// An earlier batch has not been applied yet; nothing written. Try again later.
+    OutOfOrder { watermark: u64 },
+}
+
+/// What happened to a retried change.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RetryOutcome {
+    Applied,
+    /// A newer version or a later delete is already in the target; the retry is dropped.
+    Superseded,
+    Failed(RecordFailure),
+}
+
+/// One DES permission check (`test` operation).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PermissionCheck {
+    pub permission: String,
+    pub granted: bool,
+    pub detail: Option<String>,
+}
+
+/// Errors that fail a whole operation (the target is unreachable, a DDL statement failed).
+/// Per-record problems are [`RecordFailure`]s instead.
+#[derive(Debug, thiserror::Error)]
+pub enum SinkError {
+    #[error("cannot reach the target database: {0}")]
+    Unavailable(String),
+    #[error("schema change failed for {table}: {reason}")]
+    Schema { table: String, reason: String },
+    #[error("no table is planned for {0}")]
+    UnknownTable(String),
+    #[error("target database error: {0}")]
+    Database(String),
+}
+
+/// A SQL target.
+///
+/// Contract (tested by `des-contract::sink`):
+/// - Batches of one table are applied strictly in `seq` order, each in one transaction that
+///   also stores `seq` as the table's watermark; a batch at or below the watermark is a
+///   `Duplicate`, one above `watermark + 1` is `OutOfOrder`. Both write nothing.
+/// - An upsert never replaces a row whose `versionnumber` is higher (no stale overwrite).
+/// - A delete removes the row, writes `DeleteLog` when planned, and leaves a tombstone at the
+///   batch's `seq`, so an older retry cannot re-create the row (no resurrection).
+/// - `Resync` batches record the ids they carry; `ResyncComplete` deletes every other row.
+/// - Calls for different tables may run concurrently; calls for one table are serialised by
+///   the caller.
+#[async_trait]
+pub trait Sink: Send + Sync {
+    /// Creates or evolves the planned tables (add columns, widen strings, never drop) and
+    /// replaces the metadata-table rows. Idempotent.
+    async fn apply_schema(&self, plan: &SchemaPlan) -> Result<(), SinkError>;
+    /// Applies one batch of the table's ordered stream.
+    async fn apply_batch(
+        &self,
+        plan: &SchemaPlan,
+        table: &TableDef,
+        batch: &Batch,
+    ) -> Result<BatchOutcome, SinkError>;
+    /// Applies one retried change, guarded by version and tombstones.
+    async fn apply_retry(
+        &self,
+        plan: &SchemaPlan,
+        table: &TableDef,
+        retry: &RetryChange,
+    ) -> Result<RetryOutcome, SinkError>;
+    /// The last applied `seq` of the table (0 when none).
+    async fn watermark(&self, table: &TableDef) -> Result<u64, SinkError>;
+    /// Checks the DES permission set on the target.
+    async fn check_permissions(&self, plan: &SchemaPlan) -> Result<Vec<PermissionCheck>, SinkError>;
+}
