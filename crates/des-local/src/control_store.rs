@@ -1,0 +1,272 @@
+//! [`SqliteControlStore`]: organizations, profiles, cursors and counters in one SQLite file.
+//!
+//! Profiles, cursors and organizations are stored as JSON documents. Each profile and cursor
+//! row carries a version taken from a store-wide revision counter, and its [`Etag`] is that
+//! number: a conditional write is one `UPDATE ... WHERE version = ?` (or an
+//! `INSERT ... ON CONFLICT DO NOTHING`) inside an immediate transaction, so two writers can
+//! never both succeed against the same version. The counter never goes back, so an etag from
+//! a deleted and re-created row can never match the new one.
+
+mod stats;
+
+use std::path::Path;
+
+use async_trait::async_trait;
+use des_core::ports::{ControlStore, Etag, Organization, Precondition, StoreError, Versioned};
+use des_core::profile::Profile;
+use des_core::sync::{EntityCursor, EntityStats, StatsDelta};
+use rusqlite::types::Value;
+use rusqlite::{OptionalExtension, Transaction, TransactionBehavior, params, params_from_iter};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use uuid::Uuid;
+
+use crate::database::{Database, DatabaseError};
+
+const SCHEMA: &str = r#"
+CREATE TABLE IF NOT EXISTS "revision" ("id" INTEGER PRIMARY KEY CHECK ("id" = 1), "n" INTEGER NOT NULL);
+INSERT OR IGNORE INTO "revision" ("id", "n") VALUES (1, 0);
+CREATE TABLE IF NOT EXISTS "organizations" ("id" TEXT PRIMARY KEY, "doc" TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS "profiles" (
+    "id" TEXT PRIMARY KEY, "doc" TEXT NOT NULL, "version" INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS "cursors" (
+    "profile_id" TEXT NOT NULL, "entity" TEXT NOT NULL,
+    "doc" TEXT NOT NULL, "version" INTEGER NOT NULL,
+    PRIMARY KEY ("profile_id", "entity"));
+"#;
+
+/// The statements of one versioned table. Key columns come first (`?1`, ...), then the
+/// document, the new version and, for `update`, the expected version.
+struct VersionedTable {
+    insert: &'static str,
+    upsert: &'static str,
+    update: &'static str,
+}
+
+const PROFILES: VersionedTable = VersionedTable {
+    insert: r#"INSERT INTO "profiles" ("id", "doc", "version") VALUES (?1, ?2, ?3)
+               ON CONFLICT DO NOTHING"#,
+    upsert: r#"INSERT INTO "profiles" ("id", "doc", "version") VALUES (?1, ?2, ?3)
+               ON CONFLICT ("id") DO UPDATE SET "doc" = excluded."doc", "version" = excluded."version""#,
+    update: r#"UPDATE "profiles" SET "doc" = ?2, "version" = ?3 WHERE "id" = ?1 AND "version" = ?4"#,
+};
+
+const CURSORS: VersionedTable = VersionedTable {
+    insert: r#"INSERT INTO "cursors" ("profile_id", "entity", "doc", "version")
+               VALUES (?1, ?2, ?3, ?4) ON CONFLICT DO NOTHING"#,
+    upsert: r#"INSERT INTO "cursors" ("profile_id", "entity", "doc", "version")
+               VALUES (?1, ?2, ?3, ?4) ON CONFLICT ("profile_id", "entity")
+               DO UPDATE SET "doc" = excluded."doc", "version" = excluded."version""#,
+    update: r#"UPDATE "cursors" SET "doc" = ?3, "version" = ?4
+               WHERE "profile_id" = ?1 AND "entity" = ?2 AND "version" = ?5"#,
+};
+
+/// The local [`ControlStore`]: one SQLite file, safe to share between processes.
+#[derive(Debug, Clone)]
+pub struct SqliteControlStore {
+    db: Database,
+}
+
+impl SqliteControlStore {
+    /// Opens the store at `path`, creating the file and its tables if needed.
+    pub async fn open(path: impl AsRef<Path>) -> Result<Self, StoreError> {
+        let db = Database::open(path.as_ref(), &[SCHEMA, stats::SCHEMA]).await?;
+        Ok(Self { db })
+    }
+
+    async fn write_versioned(
+        &self,
+        table: &'static VersionedTable,
+        key: Vec<String>,
+        doc: String,
+        when: Precondition,
+    ) -> Result<Option<Etag>, StoreError> {
+        let version = self
+            .db
+            .call(move |conn| {
+                let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+                let written = write_row(&tx, table, key, doc, &when)?;
+                if written.is_some() {
+                    tx.commit()?;
+                }
+                Ok(written)
+            })
+            .await?;
+        Ok(version.map(|v| Etag(v.to_string())))
+    }
+}
+
+/// Writes one versioned row if `when` holds; returns the new version, or `None` on conflict.
+fn write_row(
+    tx: &Transaction<'_>,
+    table: &VersionedTable,
+    key: Vec<String>,
+    doc: String,
+    when: &Precondition,
+) -> Result<Option<i64>, DatabaseError> {
+    let version: i64 = tx.query_row(
+        r#"UPDATE "revision" SET "n" = "n" + 1 WHERE "id" = 1 RETURNING "n""#,
+        [],
+        |row| row.get(0),
+    )?;
+    let mut values: Vec<Value> = key.into_iter().map(Value::Text).collect();
+    values.extend([Value::Text(doc), Value::Integer(version)]);
+    let sql = match when {
+        Precondition::None => table.upsert,
+        Precondition::MustNotExist => table.insert,
+        Precondition::Match(etag) => match etag.0.parse::<i64>() {
+            Ok(expected) => {
+                values.push(Value::Integer(expected));
+                table.update
+            }
+            // Not an etag this store handed out: it cannot match.
+            Err(_) => return Ok(None),
+        },
+    };
+    let changed = tx.execute(sql, params_from_iter(values))?;
+    Ok((changed == 1).then_some(version))
+}
+
+fn to_doc<T: Serialize>(value: &T, key: &str) -> Result<String, StoreError> {
+    serde_json::to_string(value)
+        .map_err(|e| StoreError::Corrupt { key: key.to_owned(), reason: e.to_string() })
+}
+
+fn from_doc<T: DeserializeOwned>(doc: &str, key: &str) -> Result<T, StoreError> {
+    serde_json::from_str(doc)
+        .map_err(|e| StoreError::Corrupt { key: key.to_owned(), reason: e.to_string() })
+}
+
+fn versioned<T: DeserializeOwned>(
+    (doc, version): (String, i64),
+    key: &str,
+) -> Result<Versioned<T>, StoreError> {
+    Ok(Versioned { value: from_doc(&doc, key)?, etag: Etag(version.to_string()) })
+}
+
+fn profile_key(id: Uuid) -> String {
+    format!("profile {id}")
+}
+
+fn cursor_key(profile_id: Uuid, entity: &str) -> String {
+    format!("cursor {profile_id}/{entity}")
+}
+
+#[async_trait]
+impl ControlStore for SqliteControlStore {
+    async fn put_organization(&self, org: &Organization) -> Result<(), StoreError> {
+        let id = org.organization_id.to_string();
+        let doc = to_doc(org, &format!("organization {id}"))?;
+        let sql = r#"INSERT INTO "organizations" ("id", "doc") VALUES (?1, ?2)
+                     ON CONFLICT ("id") DO UPDATE SET "doc" = excluded."doc""#;
+        self.db.call(move |conn| Ok(conn.execute(sql, params![id, doc])?)).await?;
+        Ok(())
+    }
+
+    async fn organizations(&self) -> Result<Vec<Organization>, StoreError> {
+        let sql = r#"SELECT "id", "doc" FROM "organizations" ORDER BY "id""#;
+        let rows: Vec<(String, String)> = self
+            .db
+            .call(move |conn| {
+                let mut stmt = conn.prepare(sql)?;
+                let rows = stmt.query_map([], |row| Ok((row.get(0)?, row.get(1)?)))?;
+                Ok(rows.collect::<Result<_, _>>()?)
+            })
+            .await?;
+        rows.iter().map(|(id, doc)| from_doc(doc, &format!("organization {id}"))).collect()
+    }
+
+    async fn profile(&self, id: Uuid) -> Result<Option<Versioned<Profile>>, StoreError> {
+        let sql = r#"SELECT "doc", "version" FROM "profiles" WHERE "id" = ?1"#;
+        let key = id.to_string();
+        let row: Option<(String, i64)> = self
+            .db
+            .call(move |conn| {
+                let row = conn.query_row(sql, [key], |row| Ok((row.get(0)?, row.get(1)?)));
+                Ok(row.optional()?)
+            })
+            .await?;
+        row.map(|row| versioned(row, &profile_key(id))).transpose()
+    }
+
+    async fn profiles(&self) -> Result<Vec<Versioned<Profile>>, StoreError> {
+        let sql = r#"SELECT "id", "doc", "version" FROM "profiles" ORDER BY "id""#;
+        let rows: Vec<(String, String, i64)> = self
+            .db
+            .call(move |conn| {
+                let mut stmt = conn.prepare(sql)?;
+                let rows =
+                    stmt.query_map([], |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)))?;
+                Ok(rows.collect::<Result<_, _>>()?)
+            })
+            .await?;
+        rows.into_iter()
+            .map(|(id, doc, version)| versioned((doc, version), &format!("profile {id}")))
+            .collect()
+    }
+
+    async fn put_profile(&self, profile: &Profile, when: Precondition) -> Result<Etag, StoreError> {
+        let key = profile_key(profile.id);
+        let doc = to_doc(profile, &key)?;
+        let written = self.write_versioned(&PROFILES, vec![profile.id.to_string()], doc, when);
+        written.await?.ok_or(StoreError::Conflict(key))
+    }
+
+    async fn delete_profile(&self, id: Uuid) -> Result<(), StoreError> {
+        let key = id.to_string();
+        self.db
+            .call(move |conn| {
+                let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+                tx.execute(r#"DELETE FROM "cursors" WHERE "profile_id" = ?1"#, [&key])?;
+                tx.execute(r#"DELETE FROM "stats" WHERE "profile_id" = ?1"#, [&key])?;
+                tx.execute(r#"DELETE FROM "profiles" WHERE "id" = ?1"#, [&key])?;
+                Ok(tx.commit()?)
+            })
+            .await?;
+        Ok(())
+    }
+
+    async fn cursor(
+        &self,
+        profile_id: Uuid,
+        entity: &str,
+    ) -> Result<Option<Versioned<EntityCursor>>, StoreError> {
+        let sql = r#"SELECT "doc", "version" FROM "cursors"
+                     WHERE "profile_id" = ?1 AND "entity" = ?2"#;
+        let params = (profile_id.to_string(), entity.to_owned());
+        let row: Option<(String, i64)> = self
+            .db
+            .call(move |conn| {
+                let row = conn.query_row(sql, params, |row| Ok((row.get(0)?, row.get(1)?)));
+                Ok(row.optional()?)
+            })
+            .await?;
+        row.map(|row| versioned(row, &cursor_key(profile_id, entity))).transpose()
+    }
+
+    async fn put_cursor(
+        &self,
+        cursor: &EntityCursor,
+        when: Precondition,
+    ) -> Result<Etag, StoreError> {
+        let stream = &cursor.stream;
+        let key = cursor_key(stream.profile_id, &stream.entity);
+        let doc = to_doc(cursor, &key)?;
+        let row_key = vec![stream.profile_id.to_string(), stream.entity.clone()];
+        let written = self.write_versioned(&CURSORS, row_key, doc, when);
+        written.await?.ok_or(StoreError::Conflict(key))
+    }
+
+    async fn stats(&self, profile_id: Uuid, entity: &str) -> Result<EntityStats, StoreError> {
+        stats::read(&self.db, profile_id, entity).await
+    }
+
+    async fn update_stats(
+        &self,
+        profile_id: Uuid,
+        entity: &str,
+        delta: &StatsDelta,
+    ) -> Result<(), StoreError> {
+        stats::update(&self.db, profile_id, entity, delta).await
+    }
+}

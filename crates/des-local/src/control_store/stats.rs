@@ -1,0 +1,118 @@
+//! Per-entity counters, one row per (profile, entity), moved by a single upsert so concurrent
+//! updates add up without a read-modify-write.
+
+use des_core::ports::StoreError;
+use des_core::sync::{EntityStats, StatsDelta};
+use rusqlite::{OptionalExtension, Row, params};
+use time::OffsetDateTime;
+use time::format_description::well_known::Rfc3339;
+use uuid::Uuid;
+
+use crate::database::Database;
+
+pub(super) const SCHEMA: &str = r#"
+CREATE TABLE IF NOT EXISTS "stats" (
+    "profile_id" TEXT NOT NULL, "entity" TEXT NOT NULL,
+    "total" INTEGER NOT NULL, "success" INTEGER NOT NULL, "failure" INTEGER NOT NULL,
+    "last_export_date" TEXT, "last_export_status" TEXT,
+    "metadata_state" TEXT, "initial_sync_state" TEXT,
+    PRIMARY KEY ("profile_id", "entity"));
+"#;
+
+/// Counters add; the other fields replace only when the delta sets them (`EntityStats::apply`).
+const UPSERT: &str = r#"
+INSERT INTO "stats" ("profile_id", "entity", "total", "success", "failure",
+    "last_export_date", "last_export_status", "metadata_state", "initial_sync_state")
+VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)
+ON CONFLICT ("profile_id", "entity") DO UPDATE SET
+    "total" = "total" + excluded."total",
+    "success" = "success" + excluded."success",
+    "failure" = "failure" + excluded."failure",
+    "last_export_date" = coalesce(excluded."last_export_date", "last_export_date"),
+    "last_export_status" = coalesce(excluded."last_export_status", "last_export_status"),
+    "metadata_state" = coalesce(excluded."metadata_state", "metadata_state"),
+    "initial_sync_state" = coalesce(excluded."initial_sync_state", "initial_sync_state")
+"#;
+
+const SELECT: &str = r#"
+SELECT "total", "success", "failure", "last_export_date", "last_export_status",
+    "metadata_state", "initial_sync_state"
+FROM "stats" WHERE "profile_id" = ?1 AND "entity" = ?2
+"#;
+
+/// The stats row as stored; the date stays text until it is parsed outside the connection.
+struct StoredStats {
+    stats: EntityStats,
+    last_export_date: Option<String>,
+}
+
+pub(super) async fn read(
+    db: &Database,
+    profile_id: Uuid,
+    entity: &str,
+) -> Result<EntityStats, StoreError> {
+    let params = (profile_id.to_string(), entity.to_owned());
+    let stored = db
+        .call(move |conn| Ok(conn.query_row(SELECT, params, stored_stats).optional()?))
+        .await?;
+    let Some(StoredStats { mut stats, last_export_date }) = stored else {
+        return Ok(EntityStats::default());
+    };
+    if let Some(text) = last_export_date {
+        let parsed = OffsetDateTime::parse(&text, &Rfc3339).map_err(|e| StoreError::Corrupt {
+            key: format!("stats {profile_id}/{entity}"),
+            reason: e.to_string(),
+        })?;
+        stats.last_export_date = Some(parsed);
+    }
+    Ok(stats)
+}
+
+pub(super) async fn update(
+    db: &Database,
+    profile_id: Uuid,
+    entity: &str,
+    delta: &StatsDelta,
+) -> Result<(), StoreError> {
+    let key = format!("stats {profile_id}/{entity}");
+    let date = delta.last_export_date.map(|d| d.format(&Rfc3339)).transpose();
+    let date = date.map_err(|e| StoreError::Corrupt { key, reason: e.to_string() })?;
+    let counters = [delta.total, delta.success, delta.failure].map(to_sql_count);
+    let texts = [
+        date,
+        delta.last_export_status.clone(),
+        delta.metadata_state.clone(),
+        delta.initial_sync_state.clone(),
+    ];
+    let (profile_id, entity) = (profile_id.to_string(), entity.to_owned());
+    db.call(move |conn| {
+        let [total, success, failure] = counters;
+        let [date, status, metadata, initial] = texts;
+        let values = params![profile_id, entity, total, success, failure, date, status, metadata, initial];
+        Ok(conn.execute(UPSERT, values)?)
+    })
+    .await?;
+    Ok(())
+}
+
+fn stored_stats(row: &Row<'_>) -> rusqlite::Result<StoredStats> {
+    let stats = EntityStats {
+        total: from_sql_count(row.get(0)?),
+        success: from_sql_count(row.get(1)?),
+        failure: from_sql_count(row.get(2)?),
+        last_export_date: None,
+        last_export_status: row.get(4)?,
+        metadata_state: row.get(5)?,
+        initial_sync_state: row.get(6)?,
+    };
+    Ok(StoredStats { stats, last_export_date: row.get(3)? })
+}
+
+/// SQLite integers are signed; counters never get near `i64::MAX`, so saturate rather than fail.
+fn to_sql_count(n: u64) -> i64 {
+    i64::try_from(n).unwrap_or(i64::MAX)
+}
+
+fn from_sql_count(n: i64) -> u64 {
+    u64::try_from(n).unwrap_or(0)
+}

@@ -1,0 +1,65 @@
+//! [`SqlitePayloadStore`]: write-once blobs for batches too big for a queue message.
+
+use std::path::Path;
+
+use async_trait::async_trait;
+use des_core::ports::{PayloadStore, QueueError};
+use rusqlite::{OptionalExtension, TransactionBehavior};
+
+use crate::database::Database;
+
+const SCHEMA: &str = r#"
+CREATE TABLE IF NOT EXISTS "payloads" ("key" TEXT PRIMARY KEY, "bytes" BLOB NOT NULL);
+"#;
+
+/// The local [`PayloadStore`]; may share its file with a [`crate::SqliteWorkQueue`].
+#[derive(Debug, Clone)]
+pub struct SqlitePayloadStore {
+    db: Database,
+}
+
+impl SqlitePayloadStore {
+    /// Opens the store in the file at `path`, creating its table if needed.
+    pub async fn open(path: impl AsRef<Path>) -> Result<Self, QueueError> {
+        let db = Database::open(path.as_ref(), &[SCHEMA]).await?;
+        Ok(Self { db })
+    }
+}
+
+#[async_trait]
+impl PayloadStore for SqlitePayloadStore {
+    async fn put_if_absent(&self, key: &str, bytes: &[u8]) -> Result<Vec<u8>, QueueError> {
+        let insert = r#"INSERT INTO "payloads" ("key", "bytes") VALUES (?1, ?2)
+                        ON CONFLICT DO NOTHING"#;
+        let select = r#"SELECT "bytes" FROM "payloads" WHERE "key" = ?1"#;
+        let (key, bytes) = (key.to_owned(), bytes.to_vec());
+        let stored = self
+            .db
+            .call(move |conn| {
+                let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+                tx.execute(insert, (&key, &bytes))?;
+                let stored = tx.query_row(select, [&key], |row| row.get(0))?;
+                tx.commit()?;
+                Ok(stored)
+            })
+            .await?;
+        Ok(stored)
+    }
+
+    async fn get(&self, key: &str) -> Result<Option<Vec<u8>>, QueueError> {
+        let sql = r#"SELECT "bytes" FROM "payloads" WHERE "key" = ?1"#;
+        let key = key.to_owned();
+        let bytes = self
+            .db
+            .call(move |conn| Ok(conn.query_row(sql, [key], |row| row.get(0)).optional()?))
+            .await?;
+        Ok(bytes)
+    }
+
+    async fn delete(&self, key: &str) -> Result<(), QueueError> {
+        let sql = r#"DELETE FROM "payloads" WHERE "key" = ?1"#;
+        let key = key.to_owned();
+        self.db.call(move |conn| Ok(conn.execute(sql, [key])?)).await?;
+        Ok(())
+    }
+}
