@@ -1,0 +1,218 @@
+//! Authenticated GETs against the Web API with the standard headers and retries.
+//!
+//! Retries: 429 waits its `Retry-After`; 500/502/503/504, timeouts and dropped connections
+//! back off exponentially with jitter; a 401 refreshes the token once. Everything else, and
+//! an expired change token whatever its status, is returned at once. Logs carry status, code,
+//! attempt and wait only: never bodies, URLs (filters may hold values) or tokens.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use bytes::Bytes;
+use des_core::ports::SourceError;
+use reqwest::header::{ACCEPT, HeaderMap, HeaderValue};
+use url::Url;
+
+use crate::config::{ClientConfig, ConfigError, RetryPolicy};
+use crate::fault::{ServiceErrorBody, service_error};
+use crate::retry::{Backoff, retry_after};
+use crate::token::{AccessToken, TokenError, TokenProvider};
+
+/// The HTTP side of the client; cheap to share behind an `Arc`.
+pub(crate) struct Transport {
+    http: reqwest::Client,
+    api_root: Url,
+    tokens: Arc<dyn TokenProvider>,
+    retry: RetryPolicy,
+}
+
+/// What one try came to.
+enum Attempt {
+    Done(Bytes),
+    Fatal(SourceError),
+    Unauthorized {
+        token: AccessToken,
+        body: Bytes,
+    },
+    Transient {
+        status: Option<u16>,
+        code: String,
+        retry_after: Option<Duration>,
+        reason: String,
+    },
+}
+
+impl Transport {
+    pub(crate) fn new(
+        config: &ClientConfig,
+        tokens: Arc<dyn TokenProvider>,
+    ) -> Result<Self, ConfigError> {
+        let http = reqwest::Client::builder()
+            .default_headers(standard_headers())
+            .timeout(config.request_timeout)
+            .connect_timeout(config.request_timeout)
+            .build()
+            .map_err(|e| ConfigError::Http(e.to_string()))?;
+        Ok(Self {
+            http,
+            api_root: config.api_root()?,
+            tokens,
+            retry: config.retry.clone(),
+        })
+    }
+
+    /// `relative` (e.g. `EntityDefinitions?$select=...`) under the Web API root.
+    pub(crate) fn url(&self, relative: &str) -> Result<Url, SourceError> {
+        self.api_root
+            .join(relative)
+            .map_err(|e| SourceError::Protocol(format!("bad request path: {e}")))
+    }
+
+    /// An absolute link as the service returned it (`nextLink`, `deltaLink`).
+    pub(crate) fn link(&self, link: &str) -> Result<Url, SourceError> {
+        Url::parse(link).map_err(|e| SourceError::Protocol(format!("link is not a URL: {e}")))
+    }
+
+    /// GETs `url` with an optional `Prefer` header, retrying transient faults.
+    pub(crate) async fn get(&self, url: &Url, prefer: Option<&str>) -> Result<Bytes, SourceError> {
+        let mut backoff = Backoff::new(&self.retry);
+        let mut refreshed = false;
+        loop {
+            let (status, code, retry_after, reason) = match self.try_once(url, prefer).await {
+                Attempt::Done(body) => return Ok(body),
+                Attempt::Fatal(error) => return Err(error),
+                Attempt::Unauthorized { token, body } => {
+                    if refreshed {
+                        return Err(unauthorized(&body));
+                    }
+                    tracing::warn!(
+                        status = 401,
+                        "Dataverse refused the token; refreshing it once."
+                    );
+                    self.tokens.invalidate(&token).await;
+                    refreshed = true;
+                    continue;
+                }
+                Attempt::Transient {
+                    status,
+                    code,
+                    retry_after,
+                    reason,
+                } => (status, code, retry_after, reason),
+            };
+            let Some(wait) = backoff.next_wait(retry_after) else {
+                let attempts = backoff.attempts();
+                return Err(SourceError::Unavailable(format!(
+                    "{reason} (after {attempts} attempts)"
+                )));
+            };
+            let wait_ms = u64::try_from(wait.as_millis()).unwrap_or(u64::MAX);
+            tracing::warn!(?status, %code, attempt = backoff.attempts(), wait_ms, "Retrying a Dataverse request.");
+            tokio::time::sleep(wait).await;
+        }
+    }
+
+    async fn try_once(&self, url: &Url, prefer: Option<&str>) -> Attempt {
+        let token = match self.tokens.token().await {
+            Ok(token) => token,
+            Err(TokenError::Unavailable(reason)) => {
+                return transient(None, String::new(), None, reason);
+            }
+            Err(error) => return Attempt::Fatal(SourceError::Auth(error.to_string())),
+        };
+        let mut request = self
+            .http
+            .get(url.clone())
+            .bearer_auth(token.secret().expose());
+        if let Some(prefer) = prefer {
+            request = request.header("Prefer", prefer);
+        }
+        let response = match request.send().await {
+            Ok(response) => response,
+            Err(error) => return transport_fault(error),
+        };
+        let status = response.status().as_u16();
+        let retry_after = retry_after(response.headers());
+        match response.bytes().await {
+            Ok(body) => classify(status, retry_after, body, token),
+            Err(error) => transport_fault(error),
+        }
+    }
+}
+
+fn standard_headers() -> HeaderMap {
+    let mut headers = HeaderMap::new();
+    headers.insert(ACCEPT, HeaderValue::from_static("application/json"));
+    headers.insert("OData-MaxVersion", HeaderValue::from_static("4.0"));
+    headers.insert("OData-Version", HeaderValue::from_static("4.0"));
+    // Stops cached results coming back for expanded collections.
+    headers.insert("If-None-Match", HeaderValue::from_static("null"));
+    headers
+}
+
+fn classify(
+    status: u16,
+    retry_after: Option<Duration>,
+    body: Bytes,
+    token: AccessToken,
+) -> Attempt {
+    if (200..300).contains(&status) {
+        return Attempt::Done(body);
+    }
+    let error = ServiceErrorBody::salvage(&body);
+    if error
+        .as_ref()
+        .is_some_and(ServiceErrorBody::is_expired_token)
+    {
+        return Attempt::Fatal(service_error(status, &body));
+    }
+    let code = error.map(|e| e.code).unwrap_or_default();
+    match status {
+        401 => Attempt::Unauthorized { token, body },
+        429 => transient(
+            Some(status),
+            code,
+            retry_after,
+            "throttled (HTTP 429)".to_owned(),
+        ),
+        500 | 502 | 503 | 504 => {
+            transient(Some(status), code, retry_after, format!("HTTP {status}"))
+        }
+        _ => Attempt::Fatal(service_error(status, &body)),
+    }
+}
+
+fn transient(
+    status: Option<u16>,
+    code: String,
+    retry_after: Option<Duration>,
+    reason: String,
+) -> Attempt {
+    Attempt::Transient {
+        status,
+        code,
+        retry_after,
+        reason,
+    }
+}
+
+fn transport_fault(error: reqwest::Error) -> Attempt {
+    if error.is_builder() || error.is_redirect() {
+        return Attempt::Fatal(SourceError::Protocol(error.without_url().to_string()));
+    }
+    let kind = if error.is_timeout() {
+        "timed out"
+    } else {
+        "connection failed"
+    };
+    let reason = format!("request {kind}: {}", error.without_url());
+    transient(None, String::new(), None, reason)
+}
+
+fn unauthorized(body: &[u8]) -> SourceError {
+    let detail = ServiceErrorBody::salvage(body)
+        .map(|e| format!("{} {}", e.code, e.message).trim().to_owned())
+        .filter(|d| !d.is_empty())
+        .unwrap_or_else(|| "no detail".to_owned());
+    SourceError::Auth(format!("HTTP 401 after a token refresh: {detail}"))
+}
