@@ -128,20 +128,27 @@ fn write_row(
 }
 
 fn to_doc<T: Serialize>(value: &T, key: &str) -> Result<String, StoreError> {
-    serde_json::to_string(value)
-        .map_err(|e| StoreError::Corrupt { key: key.to_owned(), reason: e.to_string() })
+    serde_json::to_string(value).map_err(|e| StoreError::Corrupt {
+        key: key.to_owned(),
+        reason: e.to_string(),
+    })
 }
 
 fn from_doc<T: DeserializeOwned>(doc: &str, key: &str) -> Result<T, StoreError> {
-    serde_json::from_str(doc)
-        .map_err(|e| StoreError::Corrupt { key: key.to_owned(), reason: e.to_string() })
+    serde_json::from_str(doc).map_err(|e| StoreError::Corrupt {
+        key: key.to_owned(),
+        reason: e.to_string(),
+    })
 }
 
 fn versioned<T: DeserializeOwned>(
     (doc, version): (String, i64),
     key: &str,
 ) -> Result<Versioned<T>, StoreError> {
-    Ok(Versioned { value: from_doc(&doc, key)?, etag: Etag(version.to_string()) })
+    Ok(Versioned {
+        value: from_doc(&doc, key)?,
+        etag: Etag(version.to_string()),
+    })
 }
 
 fn profile_key(id: Uuid) -> String {
@@ -159,7 +166,9 @@ impl ControlStore for SqliteControlStore {
         let doc = to_doc(org, &format!("organization {id}"))?;
         let sql = r#"INSERT INTO "organizations" ("id", "doc") VALUES (?1, ?2)
                      ON CONFLICT ("id") DO UPDATE SET "doc" = excluded."doc""#;
-        self.db.call(move |conn| Ok(conn.execute(sql, params![id, doc])?)).await?;
+        self.db
+            .call(move |conn| Ok(conn.execute(sql, params![id, doc])?))
+            .await?;
         Ok(())
     }
 
@@ -173,7 +182,9 @@ impl ControlStore for SqliteControlStore {
                 Ok(rows.collect::<Result<_, _>>()?)
             })
             .await?;
-        rows.iter().map(|(id, doc)| from_doc(doc, &format!("organization {id}"))).collect()
+        rows.iter()
+            .map(|(id, doc)| from_doc(doc, &format!("organization {id}")))
+            .collect()
     }
 
     async fn profile(&self, id: Uuid) -> Result<Option<Versioned<Profile>>, StoreError> {
@@ -195,8 +206,7 @@ impl ControlStore for SqliteControlStore {
             .db
             .call(move |conn| {
                 let mut stmt = conn.prepare(sql)?;
-                let rows =
-                    stmt.query_map([], |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)))?;
+                let rows = stmt.query_map([], |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)))?;
                 Ok(rows.collect::<Result<_, _>>()?)
             })
             .await?;
@@ -241,7 +251,8 @@ impl ControlStore for SqliteControlStore {
                 Ok(row.optional()?)
             })
             .await?;
-        row.map(|row| versioned(row, &cursor_key(profile_id, entity))).transpose()
+        row.map(|row| versioned(row, &cursor_key(profile_id, entity)))
+            .transpose()
     }
 
     async fn put_cursor(

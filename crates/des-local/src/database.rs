@@ -51,7 +51,9 @@ impl Database {
         let conn = tokio::task::spawn_blocking(move || open_blocking(&path, schema))
             .await
             .map_err(|e| DatabaseError::Worker(e.to_string()))??;
-        Ok(Self { conn: Arc::new(Mutex::new(conn)) })
+        Ok(Self {
+            conn: Arc::new(Mutex::new(conn)),
+        })
     }
 
     /// Runs `f` with the connection on the blocking pool.

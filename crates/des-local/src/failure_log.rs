@@ -32,7 +32,9 @@ struct Inner {
 
 impl std::fmt::Debug for FileFailureLog {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("FileFailureLog").field("root", &self.inner.root).finish_non_exhaustive()
+        f.debug_struct("FileFailureLog")
+            .field("root", &self.inner.root)
+            .finish_non_exhaustive()
     }
 }
 
@@ -44,13 +46,22 @@ impl FileFailureLog {
 
     /// A log whose hourly files follow `clock`.
     pub fn with_clock(root: impl Into<PathBuf>, clock: Arc<dyn Clock>) -> Self {
-        let inner = Inner { root: root.into(), clock, lock: Mutex::new(()) };
-        Self { inner: Arc::new(inner) }
+        let inner = Inner {
+            root: root.into(),
+            clock,
+            lock: Mutex::new(()),
+        };
+        Self {
+            inner: Arc::new(inner),
+        }
     }
 
     /// The folder holding one profile's hourly files.
     pub fn profile_dir(&self, profile_id: Uuid) -> PathBuf {
-        self.inner.root.join(profile_id.to_string()).join("failurelog")
+        self.inner
+            .root
+            .join(profile_id.to_string())
+            .join("failurelog")
     }
 
     async fn blocking<R, F>(&self, f: F) -> Result<R, FailureLogError>
@@ -83,7 +94,11 @@ fn append_text(path: &Path, text: &str) -> io::Result<()> {
     if created {
         fs::create_dir_all(dir)?;
     }
-    let mut file = OpenOptions::new().create(true).read(true).append(true).open(path)?;
+    let mut file = OpenOptions::new()
+        .create(true)
+        .read(true)
+        .append(true)
+        .open(path)?;
     let mut buffer = String::with_capacity(text.len() + 1);
     if !created && !ends_with_newline(&mut file)? {
         // A crash cut the last append short; keep that fragment on a line of its own.
@@ -116,7 +131,9 @@ fn log_files(dir: &Path, found: &mut Vec<PathBuf>) -> io::Result<()> {
         Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(()),
         Err(e) => return Err(e),
     };
-    let mut paths: Vec<PathBuf> = entries.map(|e| e.map(|e| e.path())).collect::<Result<_, _>>()?;
+    let mut paths: Vec<PathBuf> = entries
+        .map(|e| e.map(|e| e.path()))
+        .collect::<Result<_, _>>()?;
     paths.sort();
     for path in paths {
         if path.is_dir() {

@@ -59,7 +59,9 @@ impl PayloadStore for SqlitePayloadStore {
     async fn delete(&self, key: &str) -> Result<(), QueueError> {
         let sql = r#"DELETE FROM "payloads" WHERE "key" = ?1"#;
         let key = key.to_owned();
-        self.db.call(move |conn| Ok(conn.execute(sql, [key])?)).await?;
+        self.db
+            .call(move |conn| Ok(conn.execute(sql, [key])?))
+            .await?;
         Ok(())
     }
 }

@@ -57,7 +57,10 @@ impl<'a> Reference<'a> {
 impl LocalSecrets {
     /// Resolves from the process environment, with no secrets file.
     pub fn new() -> Self {
-        Self { env: Environment::Process, file: None }
+        Self {
+            env: Environment::Process,
+            file: None,
+        }
     }
 
     /// Also looks `local:` names up in the JSON file at `path`.
@@ -72,7 +75,10 @@ impl LocalSecrets {
         K: Into<String>,
         V: Into<String>,
     {
-        let vars = vars.into_iter().map(|(k, v)| (k.into(), v.into())).collect();
+        let vars = vars
+            .into_iter()
+            .map(|(k, v)| (k.into(), v.into()))
+            .collect();
         self.env = Environment::Fixed(vars);
         self
     }
@@ -81,7 +87,13 @@ impl LocalSecrets {
     pub fn env_var_name(name: &str) -> String {
         let suffix: String = name
             .chars()
-            .map(|c| if c.is_ascii_alphanumeric() { c.to_ascii_uppercase() } else { '_' })
+            .map(|c| {
+                if c.is_ascii_alphanumeric() {
+                    c.to_ascii_uppercase()
+                } else {
+                    '_'
+                }
+            })
             .collect();
         format!("DES_SECRET_{suffix}")
     }
@@ -93,7 +105,7 @@ impl LocalSecrets {
         }
     }
 
-    async fn from_file(&self, name: &str) -> Result<Option<String>, SecretError> {
+    async fn file_value(&self, name: &str) -> Result<Option<String>, SecretError> {
         let Some(path) = self.file.clone() else {
             return Ok(None);
         };
@@ -116,26 +128,39 @@ fn read_file_secret(path: &Path, name: &str) -> Result<Option<String>, SecretErr
     };
     check_private(path)?;
     // Report only the position of a syntax error: serde's message could quote a value.
-    let secrets: serde_json::Map<String, serde_json::Value> = serde_json::from_str(&text)
-        .map_err(|e| {
-            let at = format!("not a JSON object (line {}, column {})", e.line(), e.column());
+    let secrets: serde_json::Map<String, serde_json::Value> =
+        serde_json::from_str(&text).map_err(|e| {
+            let at = format!(
+                "not a JSON object (line {}, column {})",
+                e.line(),
+                e.column()
+            );
             unavailable(path, at)
         })?;
     match secrets.get(name) {
         None => Ok(None),
         Some(serde_json::Value::String(value)) => Ok(Some(value.clone())),
-        Some(_) => Err(unavailable(path, format!("the value of {name} is not a string"))),
+        Some(_) => Err(unavailable(
+            path,
+            format!("the value of {name} is not a string"),
+        )),
     }
 }
 
 #[cfg(unix)]
 fn check_private(path: &Path) -> Result<(), SecretError> {
     use std::os::unix::fs::PermissionsExt;
-    let mode = std::fs::metadata(path).map_err(|e| unavailable(path, e))?.permissions().mode();
+    let mode = std::fs::metadata(path)
+        .map_err(|e| unavailable(path, e))?
+        .permissions()
+        .mode();
     if mode & 0o007 != 0 {
         tracing::warn!(path = %path.display(), mode = format!("{:o}", mode & 0o777),
             "Refusing a secrets file that other users can access.");
-        let problem = format!("other users can access it (mode {:o}); chmod 600 it", mode & 0o777);
+        let problem = format!(
+            "other users can access it (mode {:o}); chmod 600 it",
+            mode & 0o777
+        );
         return Err(unavailable(path, problem));
     }
     Ok(())
@@ -157,7 +182,10 @@ impl Secrets for LocalSecrets {
                 if let Some(value) = self.var(&Self::env_var_name(name)) {
                     return Ok(Secret::new(value));
                 }
-                self.from_file(name).await?.map(Secret::new).ok_or_else(not_found)
+                self.file_value(name)
+                    .await?
+                    .map(Secret::new)
+                    .ok_or_else(not_found)
             }
         }
     }
@@ -169,15 +197,31 @@ mod tests {
 
     #[test]
     fn env_var_names_are_upper_cased_with_underscores() {
-        assert_eq!(LocalSecrets::env_var_name("sql-main.conn"), "DES_SECRET_SQL_MAIN_CONN");
+        assert_eq!(
+            LocalSecrets::env_var_name("sql-main.conn"),
+            "DES_SECRET_SQL_MAIN_CONN"
+        );
         assert_eq!(LocalSecrets::env_var_name("Pg2"), "DES_SECRET_PG2");
     }
 
     #[test]
     fn references_need_a_known_scheme_and_a_name() {
-        assert!(matches!(Reference::parse("local:a"), Some(Reference::Local("a"))));
-        assert!(matches!(Reference::parse("env:HOME"), Some(Reference::Env("HOME"))));
-        for bad in ["local:", "local:  ", "env:", "env:A=B", "a", "https://kv/secrets/x"] {
+        assert!(matches!(
+            Reference::parse("local:a"),
+            Some(Reference::Local("a"))
+        ));
+        assert!(matches!(
+            Reference::parse("env:HOME"),
+            Some(Reference::Env("HOME"))
+        ));
+        for bad in [
+            "local:",
+            "local:  ",
+            "env:",
+            "env:A=B",
+            "a",
+            "https://kv/secrets/x",
+        ] {
             assert!(Reference::parse(bad).is_none(), "{bad}");
         }
     }

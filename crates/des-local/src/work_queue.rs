@@ -53,7 +53,10 @@ impl SqliteWorkQueue {
     /// restarts: reopening the file finds them with their visibility and dequeue counts.
     pub async fn open(path: impl AsRef<Path>, name: &str) -> Result<Self, QueueError> {
         let db = Database::open(path.as_ref(), &[SCHEMA]).await?;
-        Ok(Self { db, name: name.to_owned() })
+        Ok(Self {
+            db,
+            name: name.to_owned(),
+        })
     }
 }
 
@@ -110,22 +113,26 @@ impl WorkQueue for SqliteWorkQueue {
         let values = (self.name.clone(), Uuid::new_v4().to_string(), body.to_vec());
         let visible_at = now_millis().saturating_add(millis(delay));
         self.db
-            .call(move |conn| Ok(conn.execute(sql, params![values.0, values.1, values.2, visible_at])?))
+            .call(move |conn| {
+                Ok(conn.execute(sql, params![values.0, values.1, values.2, visible_at])?)
+            })
             .await?;
         Ok(())
     }
 
-    async fn receive(
-        &self,
-        max: usize,
-        visibility: Duration,
-    ) -> Result<Vec<Delivery>, QueueError> {
+    async fn receive(&self, max: usize, visibility: Duration) -> Result<Vec<Delivery>, QueueError> {
         let queue = self.name.clone();
         let received = self
             .db
             .call(move |conn| {
                 let now = now_millis();
-                claim(conn, &queue, max, now.saturating_add(millis(visibility)), now)
+                claim(
+                    conn,
+                    &queue,
+                    max,
+                    now.saturating_add(millis(visibility)),
+                    now,
+                )
             })
             .await?;
         tracing::trace!(queue = %self.name, count = received.len(), "Received messages.");
@@ -135,8 +142,15 @@ impl WorkQueue for SqliteWorkQueue {
     async fn delete(&self, delivery: &Delivery) -> Result<(), QueueError> {
         let sql = r#"DELETE FROM "queue_messages"
                      WHERE "queue" = ?1 AND "id" = ?2 AND "receipt" = ?3"#;
-        let values = (self.name.clone(), delivery.id.clone(), delivery.receipt.clone());
-        let deleted = self.db.call(move |conn| Ok(conn.execute(sql, values)?)).await?;
+        let values = (
+            self.name.clone(),
+            delivery.id.clone(),
+            delivery.receipt.clone(),
+        );
+        let deleted = self
+            .db
+            .call(move |conn| Ok(conn.execute(sql, values)?))
+            .await?;
         if deleted == 0 {
             return Err(QueueError::LostLease(delivery.id.clone()));
         }
@@ -148,11 +162,17 @@ impl WorkQueue for SqliteWorkQueue {
         // updates a message's visibility.
         let sql = r#"UPDATE "queue_messages" SET "visible_at" = ?4, "receipt" = NULL
                      WHERE "queue" = ?1 AND "id" = ?2 AND "receipt" = ?3"#;
-        let values = (self.name.clone(), delivery.id.clone(), delivery.receipt.clone());
+        let values = (
+            self.name.clone(),
+            delivery.id.clone(),
+            delivery.receipt.clone(),
+        );
         let visible_at = now_millis().saturating_add(millis(delay));
         let released = self
             .db
-            .call(move |conn| Ok(conn.execute(sql, params![values.0, values.1, values.2, visible_at])?))
+            .call(move |conn| {
+                Ok(conn.execute(sql, params![values.0, values.1, values.2, visible_at])?)
+            })
             .await?;
         if released == 0 {
             return Err(QueueError::LostLease(delivery.id.clone()));
@@ -163,7 +183,10 @@ impl WorkQueue for SqliteWorkQueue {
     async fn approximate_len(&self) -> Result<u64, QueueError> {
         let sql = r#"SELECT count(*) FROM "queue_messages" WHERE "queue" = ?1"#;
         let queue = self.name.clone();
-        let len: i64 = self.db.call(move |conn| Ok(conn.query_row(sql, [queue], |r| r.get(0))?)).await?;
+        let len: i64 = self
+            .db
+            .call(move |conn| Ok(conn.query_row(sql, [queue], |r| r.get(0))?))
+            .await?;
         Ok(u64::try_from(len).unwrap_or(0))
     }
 }

@@ -55,7 +55,11 @@ pub(super) async fn read(
     let stored = db
         .call(move |conn| Ok(conn.query_row(SELECT, params, stored_stats).optional()?))
         .await?;
-    let Some(StoredStats { mut stats, last_export_date }) = stored else {
+    let Some(StoredStats {
+        mut stats,
+        last_export_date,
+    }) = stored
+    else {
         return Ok(EntityStats::default());
     };
     if let Some(text) = last_export_date {
@@ -75,8 +79,14 @@ pub(super) async fn update(
     delta: &StatsDelta,
 ) -> Result<(), StoreError> {
     let key = format!("stats {profile_id}/{entity}");
-    let date = delta.last_export_date.map(|d| d.format(&Rfc3339)).transpose();
-    let date = date.map_err(|e| StoreError::Corrupt { key, reason: e.to_string() })?;
+    let date = delta
+        .last_export_date
+        .map(|d| d.format(&Rfc3339))
+        .transpose();
+    let date = date.map_err(|e| StoreError::Corrupt {
+        key,
+        reason: e.to_string(),
+    })?;
     let counters = [delta.total, delta.success, delta.failure].map(to_sql_count);
     let texts = [
         date,
@@ -88,7 +98,9 @@ pub(super) async fn update(
     db.call(move |conn| {
         let [total, success, failure] = counters;
         let [date, status, metadata, initial] = texts;
-        let values = params![profile_id, entity, total, success, failure, date, status, metadata, initial];
+        let values = params![
+            profile_id, entity, total, success, failure, date, status, metadata, initial
+        ];
         Ok(conn.execute(UPSERT, values)?)
     })
     .await?;
@@ -105,7 +117,10 @@ fn stored_stats(row: &Row<'_>) -> rusqlite::Result<StoredStats> {
         metadata_state: row.get(5)?,
         initial_sync_state: row.get(6)?,
     };
-    Ok(StoredStats { stats, last_export_date: row.get(3)? })
+    Ok(StoredStats {
+        stats,
+        last_export_date: row.get(3)?,
+    })
 }
 
 /// SQLite integers are signed; counters never get near `i64::MAX`, so saturate rather than fail.

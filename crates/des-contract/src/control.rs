@@ -1,0 +1,452 @@
+//! The [`ControlStore`] contract: conditional writes never lose an update, `update_stats` is
+//! atomic, and deleting a profile removes its cursors and stats.
+//!
+//! [`run_all`] runs every case, each against a fresh, empty store from `make`.
+
+mod sample;
+
+use std::collections::BTreeSet;
+use std::future::Future;
+use std::sync::Arc;
+
+use des_core::ports::{ControlStore, Precondition, StoreError};
+use des_core::sync::{EntityStats, StatsDelta};
+use time::macros::datetime;
+use tokio::task::JoinSet;
+use uuid::Uuid;
+
+use crate::case::Suite;
+
+/// Read-modify-write rounds per writer in [`concurrent_writers_lose_no_update`].
+const INCREMENTS_PER_WRITER: u32 = 20;
+/// Parallel `update_stats` calls in [`concurrent_stats_updates_add_up`].
+const STATS_UPDATES: u64 = 40;
+
+/// Runs every control store case; `make` returns a fresh, empty store for each.
+pub async fn run_all<F, Fut, T>(make: F)
+where
+    F: Fn() -> Fut,
+    Fut: Future<Output = T>,
+    T: ControlStore + 'static,
+{
+    let mut suite = Suite::new("ControlStore");
+    suite
+        .case(
+            "organizations_round_trip",
+            organizations_round_trip(make().await),
+        )
+        .await;
+    suite
+        .case(
+            "profile_create_must_not_exist",
+            profile_create_must_not_exist(make().await),
+        )
+        .await;
+    suite
+        .case("stale_etag_conflicts", stale_etag_conflicts(make().await))
+        .await;
+    let writers = concurrent_writers_lose_no_update(make().await);
+    suite
+        .case("concurrent_writers_lose_no_update", writers)
+        .await;
+    suite
+        .case(
+            "cursors_round_trip_per_stream",
+            cursors_round_trip_per_stream(make().await),
+        )
+        .await;
+    suite
+        .case(
+            "cursor_writes_are_conditional",
+            cursor_writes_are_conditional(make().await),
+        )
+        .await;
+    let stats = concurrent_stats_updates_add_up(make().await);
+    suite.case("concurrent_stats_updates_add_up", stats).await;
+    suite
+        .case(
+            "stats_fields_replace_when_set",
+            stats_fields_replace_when_set(make().await),
+        )
+        .await;
+    let delete = delete_profile_removes_cursors_and_stats(make().await);
+    suite
+        .case("delete_profile_removes_cursors_and_stats", delete)
+        .await;
+    suite
+        .case("profiles_are_listed", profiles_are_listed(make().await))
+        .await;
+    suite.finish();
+}
+
+/// Organizations are stored by id; putting one again replaces it.
+pub async fn organizations_round_trip<T: ControlStore>(store: T) {
+    assert!(
+        store.organizations().await.expect("list").is_empty(),
+        "a new store is empty"
+    );
+    let (a, mut b) = (sample::organization("alpha"), sample::organization("beta"));
+    store.put_organization(&a).await.expect("put a");
+    store.put_organization(&b).await.expect("put b");
+    b.organization_url = "https://beta2.crm.dynamics.com".to_owned();
+    b.privacy_terms_accepted = false;
+    store.put_organization(&b).await.expect("replace b");
+    let mut listed = store.organizations().await.expect("list");
+    listed.sort_by_key(|o| o.organization_id);
+    let mut expected = vec![a, b];
+    expected.sort_by_key(|o| o.organization_id);
+    assert_eq!(listed, expected);
+}
+
+/// `MustNotExist` creates once; a second create conflicts and leaves the first in place.
+pub async fn profile_create_must_not_exist<T: ControlStore>(store: T) {
+    let profile = sample::profile("first");
+    assert!(store.profile(profile.id).await.expect("read").is_none());
+    let etag = store
+        .put_profile(&profile, Precondition::MustNotExist)
+        .await
+        .expect("create");
+    let stored = store
+        .profile(profile.id)
+        .await
+        .expect("read")
+        .expect("created");
+    assert_eq!((&stored.value, &stored.etag), (&profile, &etag));
+
+    let mut second = profile.clone();
+    second.name = "second".to_owned();
+    let again = store.put_profile(&second, Precondition::MustNotExist).await;
+    assert!(
+        matches!(again, Err(StoreError::Conflict(_))),
+        "second create: {again:?}"
+    );
+    let stored = store
+        .profile(profile.id)
+        .await
+        .expect("read")
+        .expect("still there");
+    assert_eq!((stored.value, stored.etag), (profile, etag));
+}
+
+/// `Match` succeeds once per etag: the write moves the etag on and the old one conflicts,
+/// including against a profile that does not exist.
+pub async fn stale_etag_conflicts<T: ControlStore>(store: T) {
+    let mut profile = sample::profile("v1");
+    let v1 = store
+        .put_profile(&profile, Precondition::MustNotExist)
+        .await
+        .expect("create");
+    profile.name = "v2".to_owned();
+    let v2 = store
+        .put_profile(&profile, Precondition::Match(v1.clone()))
+        .await
+        .expect("match");
+    assert_ne!(v1, v2, "a write changes the etag");
+
+    profile.name = "lost".to_owned();
+    let stale = store
+        .put_profile(&profile, Precondition::Match(v1.clone()))
+        .await;
+    assert!(
+        matches!(stale, Err(StoreError::Conflict(_))),
+        "stale etag: {stale:?}"
+    );
+    let stored = store
+        .profile(profile.id)
+        .await
+        .expect("read")
+        .expect("exists");
+    assert_eq!((stored.value.name.as_str(), &stored.etag), ("v2", &v2));
+
+    profile.name = "forced".to_owned();
+    let v3 = store
+        .put_profile(&profile, Precondition::None)
+        .await
+        .expect("unconditional");
+    assert_ne!(v3, v2);
+    let missing = sample::profile("missing");
+    let absent = store.put_profile(&missing, Precondition::Match(v3)).await;
+    assert!(
+        matches!(absent, Err(StoreError::Conflict(_))),
+        "match on missing: {absent:?}"
+    );
+    assert!(store.profile(missing.id).await.expect("read").is_none());
+}
+
+/// Two writers each increment a counter with read-modify-write under `Match`, retrying on
+/// conflict; the final count has every increment.
+pub async fn concurrent_writers_lose_no_update<T: ControlStore + 'static>(store: T) {
+    let store = Arc::new(store);
+    let mut profile = sample::profile("0");
+    store
+        .put_profile(&profile, Precondition::MustNotExist)
+        .await
+        .expect("create");
+    let mut writers = JoinSet::new();
+    for _ in 0..2 {
+        let (store, id) = (Arc::clone(&store), profile.id);
+        writers.spawn(async move {
+            for _ in 0..INCREMENTS_PER_WRITER {
+                increment_name(store.as_ref(), id).await;
+            }
+        });
+    }
+    while let Some(done) = writers.join_next().await {
+        done.expect("writer");
+    }
+    profile = store
+        .profile(profile.id)
+        .await
+        .expect("read")
+        .expect("exists")
+        .value;
+    assert_eq!(profile.name, (2 * INCREMENTS_PER_WRITER).to_string());
+}
+
+async fn increment_name<T: ControlStore>(store: &T, id: Uuid) {
+    loop {
+        let current = store.profile(id).await.expect("read").expect("exists");
+        let mut profile = current.value;
+        let count: u32 = profile.name.parse().expect("the name holds the count");
+        profile.name = (count + 1).to_string();
+        match store
+            .put_profile(&profile, Precondition::Match(current.etag))
+            .await
+        {
+            Ok(_) => return,
+            Err(StoreError::Conflict(_)) => tokio::task::yield_now().await,
+            Err(error) => panic!("increment failed: {error}"),
+        }
+    }
+}
+
+/// Cursors are keyed by (profile, entity): each stream keeps its own.
+pub async fn cursors_round_trip_per_stream<T: ControlStore>(store: T) {
+    let (p1, p2) = (Uuid::new_v4(), Uuid::new_v4());
+    let cursors = [
+        sample::cursor(p1, "account"),
+        sample::cursor(p1, "contact"),
+        sample::cursor(p2, "account"),
+    ];
+    assert!(store.cursor(p1, "account").await.expect("read").is_none());
+    let mut etags = Vec::new();
+    for (next_seq, cursor) in (1u64..).zip(&cursors) {
+        let mut cursor = cursor.clone();
+        cursor.next_seq = next_seq * 10;
+        etags.push((
+            cursor.clone(),
+            store.put_cursor(&cursor, Precondition::None).await,
+        ));
+    }
+    for (cursor, etag) in etags {
+        let stream = &cursor.stream;
+        let stored = store
+            .cursor(stream.profile_id, &stream.entity)
+            .await
+            .expect("read");
+        let stored = stored.unwrap_or_else(|| panic!("cursor {stream} was stored"));
+        assert_eq!((stored.value, stored.etag), (cursor, etag.expect("put")));
+    }
+}
+
+/// Cursor writes honour their precondition like profile writes.
+pub async fn cursor_writes_are_conditional<T: ControlStore>(store: T) {
+    let mut cursor = sample::cursor(Uuid::new_v4(), "account");
+    let (profile_id, entity) = (cursor.stream.profile_id, cursor.stream.entity.clone());
+    let v1 = store
+        .put_cursor(&cursor, Precondition::MustNotExist)
+        .await
+        .expect("create");
+    let again = store.put_cursor(&cursor, Precondition::MustNotExist).await;
+    assert!(
+        matches!(again, Err(StoreError::Conflict(_))),
+        "second create: {again:?}"
+    );
+
+    cursor.next_seq = 2;
+    let v2 = store
+        .put_cursor(&cursor, Precondition::Match(v1.clone()))
+        .await
+        .expect("match");
+    assert_ne!(v1, v2);
+    let mut stale = cursor.clone();
+    stale.next_seq = 99;
+    let lost = store.put_cursor(&stale, Precondition::Match(v1)).await;
+    assert!(
+        matches!(lost, Err(StoreError::Conflict(_))),
+        "stale etag: {lost:?}"
+    );
+    let stored = store
+        .cursor(profile_id, &entity)
+        .await
+        .expect("read")
+        .expect("exists");
+    assert_eq!((stored.value, stored.etag), (cursor, v2));
+}
+
+/// Parallel `update_stats` calls add up exactly.
+pub async fn concurrent_stats_updates_add_up<T: ControlStore + 'static>(store: T) {
+    let store = Arc::new(store);
+    let profile_id = Uuid::new_v4();
+    let mut updates = JoinSet::new();
+    for i in 0..STATS_UPDATES {
+        let store = Arc::clone(&store);
+        updates.spawn(async move {
+            let delta = StatsDelta {
+                total: 1,
+                success: i % 2,
+                failure: 1 - i % 2,
+                ..Default::default()
+            };
+            store
+                .update_stats(profile_id, "account", &delta)
+                .await
+                .expect("update");
+        });
+    }
+    while let Some(done) = updates.join_next().await {
+        done.expect("update task");
+    }
+    let stats = store.stats(profile_id, "account").await.expect("read");
+    assert_eq!(
+        (stats.total, stats.success, stats.failure),
+        (STATS_UPDATES, 20, 20)
+    );
+    let other = store.stats(profile_id, "contact").await.expect("read");
+    assert_eq!(
+        other,
+        EntityStats::default(),
+        "another entity has its own counters"
+    );
+}
+
+/// Counters add; the other fields replace only when a delta sets them.
+pub async fn stats_fields_replace_when_set<T: ControlStore>(store: T) {
+    let profile_id = Uuid::new_v4();
+    let first = StatsDelta {
+        total: 5,
+        success: 5,
+        last_export_date: Some(datetime!(2026-03-04 05:06:07 UTC)),
+        last_export_status: Some("Success".to_owned()),
+        metadata_state: Some("Created".to_owned()),
+        initial_sync_state: Some("InProgress".to_owned()),
+        ..Default::default()
+    };
+    let second = StatsDelta {
+        total: 2,
+        failure: 2,
+        last_export_status: Some("Failure".to_owned()),
+        ..Default::default()
+    };
+    let mut expected = EntityStats::default();
+    for delta in [&first, &second] {
+        store
+            .update_stats(profile_id, "account", delta)
+            .await
+            .expect("update");
+        expected.apply(delta);
+        assert_eq!(
+            store.stats(profile_id, "account").await.expect("read"),
+            expected
+        );
+    }
+    assert_eq!(expected.metadata_state.as_deref(), Some("Created"));
+}
+
+/// Deleting a profile removes it with its cursors and stats, and leaves other profiles be.
+/// An etag from before the delete does not match a re-created profile.
+pub async fn delete_profile_removes_cursors_and_stats<T: ControlStore>(store: T) {
+    let (gone, kept) = (sample::profile("gone"), sample::profile("kept"));
+    let delta = StatsDelta {
+        total: 3,
+        ..Default::default()
+    };
+    let mut old_etag = None;
+    for profile in [&gone, &kept] {
+        old_etag = Some(
+            store
+                .put_profile(profile, Precondition::MustNotExist)
+                .await
+                .expect("create"),
+        );
+        for entity in ["account", "contact"] {
+            let cursor = sample::cursor(profile.id, entity);
+            store
+                .put_cursor(&cursor, Precondition::None)
+                .await
+                .expect("cursor");
+            store
+                .update_stats(profile.id, entity, &delta)
+                .await
+                .expect("stats");
+        }
+    }
+    store.delete_profile(gone.id).await.expect("delete");
+
+    assert!(store.profile(gone.id).await.expect("read").is_none());
+    for entity in ["account", "contact"] {
+        assert!(
+            store.cursor(gone.id, entity).await.expect("read").is_none(),
+            "{entity} cursor"
+        );
+        assert_eq!(
+            store.stats(gone.id, entity).await.expect("read"),
+            EntityStats::default()
+        );
+        assert!(
+            store.cursor(kept.id, entity).await.expect("read").is_some(),
+            "kept cursor"
+        );
+        assert_eq!(
+            store.stats(kept.id, entity).await.expect("read").total,
+            3,
+            "kept stats"
+        );
+    }
+    assert!(store.profile(kept.id).await.expect("read").is_some());
+
+    store.delete_profile(kept.id).await.expect("delete kept");
+    store
+        .put_profile(&kept, Precondition::MustNotExist)
+        .await
+        .expect("re-create");
+    let stale = store
+        .put_profile(&kept, Precondition::Match(old_etag.expect("etag")))
+        .await;
+    assert!(
+        matches!(stale, Err(StoreError::Conflict(_))),
+        "pre-delete etag: {stale:?}"
+    );
+}
+
+/// `profiles` lists every stored profile with the etag a single read returns.
+pub async fn profiles_are_listed<T: ControlStore>(store: T) {
+    assert!(
+        store.profiles().await.expect("list").is_empty(),
+        "a new store is empty"
+    );
+    let profiles = [
+        sample::profile("a"),
+        sample::profile("b"),
+        sample::profile("c"),
+    ];
+    for profile in &profiles {
+        store
+            .put_profile(profile, Precondition::MustNotExist)
+            .await
+            .expect("create");
+    }
+    store.delete_profile(profiles[1].id).await.expect("delete");
+
+    let listed = store.profiles().await.expect("list");
+    let ids: BTreeSet<Uuid> = listed.iter().map(|p| p.value.id).collect();
+    assert_eq!(ids, BTreeSet::from([profiles[0].id, profiles[2].id]));
+    for entry in listed {
+        let single = store
+            .profile(entry.value.id)
+            .await
+            .expect("read")
+            .expect("exists");
+        assert_eq!(entry, single);
+    }
+}

@@ -1,0 +1,113 @@
+use std::path::PathBuf;
+
+use des_contract::control;
+use des_core::ports::{ControlStore, Precondition, StoreError};
+use des_core::profile::Profile;
+use des_local::SqliteControlStore;
+use tempfile::TempDir;
+use uuid::Uuid;
+
+async fn open(path: PathBuf) -> SqliteControlStore {
+    SqliteControlStore::open(path)
+        .await
+        .expect("open control store")
+}
+
+fn file(dir: &TempDir, name: &str) -> PathBuf {
+    dir.path().join(name)
+}
+
+fn profile() -> Profile {
+    let json = serde_json::json!({
+        "Id": Uuid::new_v4(), "Name": "local", "Version": "1", "State": "Active",
+        "OrganizationId": Uuid::new_v4(), "OrganizationUrl": "https://contoso.crm.dynamics.com",
+        "Entities": [{"Type": "account"}], "DestinationType": "sqlite",
+        "DestinationKeyVaultUri": "local:target", "DestinationPrefix": "crm",
+        "DestinationSchemaName": "main",
+        "RetryPolicy": {"MaxRetryCount": 3, "IntervalInSeconds": 5},
+        "WriteDeleteLog": true,
+        "CreatedOn": "2026-01-01T00:00:00Z", "ModifiedOn": "2026-01-01T00:00:00Z"
+    });
+    serde_json::from_value(json).expect("sample profile")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sqlite_control_store_passes_the_contract() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    control::run_all(|| open(file(&dir, &format!("control-{}.db", Uuid::new_v4())))).await;
+}
+
+#[tokio::test]
+async fn profiles_and_etags_survive_reopening() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let profile = profile();
+    let etag = {
+        let store = open(file(&dir, "control.db")).await;
+        store
+            .put_profile(&profile, Precondition::MustNotExist)
+            .await
+            .expect("create")
+    };
+    let store = open(file(&dir, "control.db")).await;
+    let stored = store
+        .profile(profile.id)
+        .await
+        .expect("read")
+        .expect("kept");
+    assert_eq!((stored.value, &stored.etag), (profile.clone(), &etag));
+    store
+        .put_profile(&profile, Precondition::Match(etag))
+        .await
+        .expect("old etag still valid");
+}
+
+/// Two connections to one file behave like two processes: the slower writer conflicts.
+#[tokio::test]
+async fn two_connections_to_one_file_cannot_both_win() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (a, b) = (
+        open(file(&dir, "shared.db")).await,
+        open(file(&dir, "shared.db")).await,
+    );
+    let mut profile = profile();
+    a.put_profile(&profile, Precondition::MustNotExist)
+        .await
+        .expect("create");
+    let seen_by_a = a
+        .profile(profile.id)
+        .await
+        .expect("read")
+        .expect("exists")
+        .etag;
+    let seen_by_b = b
+        .profile(profile.id)
+        .await
+        .expect("read")
+        .expect("exists")
+        .etag;
+    profile.name = "a".to_owned();
+    a.put_profile(&profile, Precondition::Match(seen_by_a))
+        .await
+        .expect("a wins");
+    profile.name = "b".to_owned();
+    let lost = b
+        .put_profile(&profile, Precondition::Match(seen_by_b))
+        .await;
+    assert!(matches!(lost, Err(StoreError::Conflict(_))), "b: {lost:?}");
+    let stored = b.profile(profile.id).await.expect("read").expect("exists");
+    assert_eq!(stored.value.name, "a");
+}
+
+#[tokio::test]
+async fn a_foreign_etag_conflicts() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store = open(file(&dir, "control.db")).await;
+    let profile = profile();
+    store
+        .put_profile(&profile, Precondition::MustNotExist)
+        .await
+        .expect("create");
+    let etag = des_core::ports::Etag("\"0x8DC0000000000\"".to_owned());
+    let result = store.put_profile(&profile, Precondition::Match(etag)).await;
+    assert!(matches!(result, Err(StoreError::Conflict(_))), "{result:?}");
+}
