@@ -1,1 +1,47 @@
-//! placeholder
+//! The sync engine of the open Data Export Service.
+//!
+//! # Streams and order
+//!
+//! A *stream* is one exported entity (or M:N intersect entity) of one profile. The poller
+//! turns each page it reads into a [`Batch`](des_core::Batch) with a dense `seq` (1, 2, 3…);
+//! the sink applies a stream's batches strictly in `seq` order and stores the applied `seq`
+//! in the target database in the same transaction, so a duplicate delivery is skipped and
+//! an early one waits. That is how convergence, no stale overwrite and no resurrection hold
+//! over an at-least-once, reordering queue.
+//!
+//! # Roles
+//!
+//! - [`poller`]: one step per stream: schema, then pages (initial read, deltas, resyncs),
+//!   written through an outbox in the payload store and checkpointed after every page.
+//! - [`applier`]: one delivery at a time: batches, per-record retries, failure lines, poison.
+//! - [`admin`]: profile operations (create, activate, deactivate, resync, status).
+//! - [`runtime`]: the local single-process loops (`des run`); the Functions handlers call the
+//!   same [`Poller::step`](poller::Poller::step) and [`Applier::apply_one`](applier::Applier::apply_one).
+//!
+//! # Schema work
+//!
+//! The poller applies a stream's schema to the sink itself before it sends batch 1, and
+//! stores the plan in the payload store under its fingerprint; every batch message names
+//! that plan, so the applier writes with exactly the columns the page was read with. Schema
+//! changes are additive (add a column, widen a type), so batches still queued under an older
+//! plan stay valid. Metadata is re-read at most every `metadata_refresh` per stream; a new
+//! column evolves the table and resyncs the stream so the column gets values.
+//!
+//! Logs carry stream ids, seqs and counts, never record values or secrets.
+
+pub mod admin;
+pub mod applier;
+mod error;
+pub mod message;
+pub mod plan;
+pub mod poller;
+mod ports;
+pub mod resolve;
+pub mod runtime;
+pub mod streams;
+
+pub use admin::Mode;
+pub use error::EngineError;
+pub use ports::EnginePorts;
+pub use resolve::{CachedSinks, SingleSink, SingleSource, SinkResolver, SourceResolver};
+pub use runtime::{Runtime, RuntimeHandle, RuntimeOptions, StreamStatus};

@@ -1,0 +1,200 @@
+//! What happens to a message that keeps failing.
+//!
+//! A batch-level fault (target unreachable, a database error) releases the message with
+//! exponential back-off; the queue counts deliveries. After `max_dequeue_count` deliveries
+//! the message is poisoned: its body is kept under `poison/<profile>/<entity>/<message id>`
+//! in the payload store and one entity-level failure line (`RecordId: N/A`) is written.
+//!
+//! A poisoned *batch* would stall its stream forever (later batches wait for its `seq`), so
+//! the applier writes an empty batch with the same `seq` in its place, which moves the
+//! watermark, and requests a resync of the stream: the resync re-reads every row, so the
+//! rows of the skipped batch come back and convergence holds. If even the empty batch fails,
+//! the target is down: the message is released with the longest back-off and nothing is lost.
+
+use des_core::ports::{BatchOutcome, Delivery, Precondition, RecordFailure, StoreError};
+use des_core::{Batch, BatchKind, ChangeType, FailureLine, StreamId};
+
+use super::{Applier, ApplyOutcome};
+use crate::error::EngineError;
+use crate::message::{WorkMessage, batch_key, poison_key};
+
+impl Applier {
+    /// Settles a delivery whose [`Applier::apply_one`] failed: release with back-off, or
+    /// poison after too many deliveries.
+    pub async fn settle_error(
+        &self,
+        delivery: &Delivery,
+        error: &EngineError,
+    ) -> Result<(), EngineError> {
+        let count = delivery.dequeue_count;
+        tracing::warn!(message = %delivery.id, dequeue = count, %error, "Apply failed.");
+        if count < self.options.max_dequeue_count {
+            let factor = 2u32.saturating_pow(count.saturating_sub(1).min(16));
+            let delay = self
+                .options
+                .error_backoff
+                .saturating_mul(factor)
+                .min(self.options.max_backoff);
+            self.ports.queue.release(delivery, delay).await?;
+            return Ok(());
+        }
+        match WorkMessage::decode(&delivery.body) {
+            Ok(WorkMessage::Batch {
+                stream,
+                seq,
+                plan_key,
+                ..
+            }) => {
+                self.poison_batch(delivery, &stream, seq, &plan_key, error)
+                    .await
+            }
+            Ok(WorkMessage::Retry { retry, .. }) => {
+                let failure = RecordFailure {
+                    id: retry.change.id(),
+                    change_type: change_type_of(&retry.change, retry.kind),
+                    reason: error.to_string(),
+                };
+                self.keep_poisoned(delivery, &retry.stream).await?;
+                self.record_failure(&retry.stream, &retry.change, retry.read_at, &failure)
+                    .await?;
+                self.ports.queue.delete(delivery).await?;
+                Ok(())
+            }
+            Err(e) => self
+                .drop_undecodable(delivery, &e.to_string())
+                .await
+                .map(|_| ()),
+        }
+    }
+
+    async fn poison_batch(
+        &self,
+        delivery: &Delivery,
+        stream: &StreamId,
+        seq: u64,
+        plan_key: &str,
+        error: &EngineError,
+    ) -> Result<(), EngineError> {
+        let lock = self.stream_lock(stream);
+        let _serial = lock.lock().await;
+        if !self.skip_seq(stream, seq, plan_key).await.unwrap_or(false) {
+            self.ports
+                .queue
+                .release(delivery, self.options.max_backoff)
+                .await?;
+            return Ok(());
+        }
+        self.keep_poisoned(delivery, stream).await?;
+        let line = FailureLine {
+            entity: stream.entity.clone(),
+            record_id: None,
+            notification_time: Some(self.ports.clock.now()),
+            change_type: ChangeType::Update,
+            reason: format!(
+                "Batch {seq} failed {} times: {error}",
+                delivery.dequeue_count
+            ),
+        };
+        self.ports
+            .failures
+            .append(stream.profile_id, &[line])
+            .await?;
+        self.request_resync(stream).await?;
+        self.ports.queue.delete(delivery).await?;
+        self.ports.payloads.delete(&batch_key(stream, seq)).await?;
+        Ok(())
+    }
+
+    /// Writes an empty batch at `seq` so later batches can flow; `false` if it could not be
+    /// written (an earlier batch is missing, or the target is down).
+    async fn skip_seq(
+        &self,
+        stream: &StreamId,
+        seq: u64,
+        plan_key: &str,
+    ) -> Result<bool, EngineError> {
+        let Some(target) = self.target(stream, plan_key).await? else {
+            return Ok(true);
+        };
+        let table = target.table(&stream.entity)?;
+        let empty = Batch {
+            stream: stream.clone(),
+            seq,
+            kind: BatchKind::Delta,
+            columns: Vec::new(),
+            changes: Vec::new(),
+            read_at: self.ports.clock.now(),
+        };
+        let outcome = target.sink.apply_batch(&target.plan, table, &empty).await?;
+        Ok(matches!(
+            outcome,
+            BatchOutcome::Applied { .. } | BatchOutcome::Duplicate
+        ))
+    }
+
+    async fn request_resync(&self, stream: &StreamId) -> Result<(), EngineError> {
+        let control = &self.ports.control;
+        for _ in 0..5 {
+            let Some(cursor) = control.cursor(stream.profile_id, &stream.entity).await? else {
+                return Ok(());
+            };
+            let stats = control.stats(stream.profile_id, &stream.entity).await?;
+            let next = cursor.value.request_resync(stats.failure);
+            match control
+                .put_cursor(&next, Precondition::Match(cursor.etag))
+                .await
+            {
+                Ok(_) => return Ok(()),
+                Err(StoreError::Conflict(_)) => continue,
+                Err(e) => return Err(e.into()),
+            }
+        }
+        Ok(())
+    }
+
+    async fn keep_poisoned(
+        &self,
+        delivery: &Delivery,
+        stream: &StreamId,
+    ) -> Result<(), EngineError> {
+        let key = poison_key(stream, &delivery.id);
+        self.ports
+            .payloads
+            .put_if_absent(&key, &delivery.body)
+            .await?;
+        Ok(())
+    }
+
+    pub(super) async fn drop_undecodable(
+        &self,
+        delivery: &Delivery,
+        reason: &str,
+    ) -> Result<ApplyOutcome, EngineError> {
+        tracing::error!(message = %delivery.id, %reason, "Dropping an undecodable message.");
+        let key = format!("poison/undecodable/{}", delivery.id);
+        self.ports
+            .payloads
+            .put_if_absent(&key, &delivery.body)
+            .await?;
+        self.ports.queue.delete(delivery).await?;
+        Ok(ApplyOutcome::Dropped)
+    }
+
+    /// The profile is gone: its messages and payloads go too.
+    pub(super) async fn drop_orphan(
+        &self,
+        delivery: &Delivery,
+        payload: Option<&str>,
+    ) -> Result<ApplyOutcome, EngineError> {
+        self.finish(delivery, payload).await?;
+        Ok(ApplyOutcome::Dropped)
+    }
+}
+
+fn change_type_of(change: &des_core::Change, kind: BatchKind) -> ChangeType {
+    match (change, kind) {
+        (des_core::Change::Delete(_), _) => ChangeType::Delete,
+        (_, BatchKind::Initial) => ChangeType::New,
+        _ => ChangeType::Update,
+    }
+}

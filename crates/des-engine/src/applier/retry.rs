@@ -1,0 +1,135 @@
+//! Per-record failure processing, as the seed describes it: retry after the profile's
+//! interval up to its count, then mark the record processed, write one failure line and go
+//! on. The record is tried again only when it changes in the source (the next delta brings
+//! it as a new change).
+
+use std::time::Duration;
+
+use des_core::ports::{Delivery, RecordFailure, RetryOutcome};
+use des_core::sync::StatsDelta;
+use des_core::{Change, FailureLine, RetryChange, StreamId};
+
+use super::{Applier, ApplyOutcome, Target};
+use crate::error::EngineError;
+use crate::message::{BatchEnvelope, WorkMessage};
+
+impl Applier {
+    /// Failures inside an applied batch: each becomes a retry, or a failure line when the
+    /// profile's `MaxRetryCount` is 0.
+    pub(super) async fn handle_failures(
+        &self,
+        target: &Target,
+        envelope: &BatchEnvelope,
+        plan_key: &str,
+        failures: Vec<RecordFailure>,
+    ) -> Result<(), EngineError> {
+        let batch = &envelope.batch;
+        for failure in failures {
+            let Some(change) = batch.changes.iter().find(|c| c.id() == failure.id) else {
+                continue;
+            };
+            let retry = RetryChange {
+                stream: batch.stream.clone(),
+                origin_seq: batch.seq,
+                kind: batch.kind,
+                columns: batch.columns.clone(),
+                change: change.clone(),
+                attempts: 1,
+                read_at: batch.read_at,
+            };
+            self.retry_or_fail(target, retry, plan_key, &failure)
+                .await?;
+        }
+        Ok(())
+    }
+
+    pub(super) async fn apply_retry(
+        &self,
+        delivery: &Delivery,
+        retry: RetryChange,
+        plan_key: &str,
+    ) -> Result<ApplyOutcome, EngineError> {
+        let Some(target) = self.target(&retry.stream, plan_key).await? else {
+            return self.drop_orphan(delivery, None).await;
+        };
+        let table = target.table(&retry.stream.entity)?;
+        let outcome = target.sink.apply_retry(&target.plan, table, &retry).await?;
+        let result = match outcome {
+            RetryOutcome::Applied | RetryOutcome::Superseded => {
+                // A superseded retry is settled too: the newer change was counted on its own.
+                self.count_applied(&retry.stream, 1).await?;
+                ApplyOutcome::RetryApplied
+            }
+            RetryOutcome::Failed(failure) => {
+                let tried = RetryChange {
+                    attempts: retry.attempts + 1,
+                    ..retry.clone()
+                };
+                match self
+                    .retry_or_fail(&target, tried, plan_key, &failure)
+                    .await?
+                {
+                    true => ApplyOutcome::RetryScheduled,
+                    false => ApplyOutcome::RecordFailed,
+                }
+            }
+        };
+        self.finish(delivery, None).await?;
+        Ok(result)
+    }
+
+    /// `retry.attempts` counts the tries made, the first (in its batch) included. While fewer
+    /// than `MaxRetryCount` retries were made, the change is enqueued again after the
+    /// profile's interval; otherwise the final failure is recorded. `true` when retried.
+    async fn retry_or_fail(
+        &self,
+        target: &Target,
+        retry: RetryChange,
+        plan_key: &str,
+        failure: &RecordFailure,
+    ) -> Result<bool, EngineError> {
+        let policy = &target.profile.retry_policy;
+        let retries_made = retry.attempts.saturating_sub(1);
+        if retries_made < policy.max_retry_count {
+            let delay = Duration::from_secs(u64::from(policy.interval_in_seconds));
+            let message = WorkMessage::Retry {
+                retry,
+                plan_key: plan_key.to_owned(),
+            };
+            self.ports.queue.send(&message.encode(), delay).await?;
+            return Ok(true);
+        }
+        self.record_failure(&retry.stream, &retry.change, retry.read_at, failure)
+            .await?;
+        Ok(false)
+    }
+
+    /// Marks the record processed: one failure line in the seed's format, `failure += 1`.
+    pub(super) async fn record_failure(
+        &self,
+        stream: &StreamId,
+        change: &Change,
+        read_at: time::OffsetDateTime,
+        failure: &RecordFailure,
+    ) -> Result<(), EngineError> {
+        let line = FailureLine {
+            entity: stream.entity.clone(),
+            record_id: Some(change.id()),
+            notification_time: Some(read_at),
+            change_type: failure.change_type,
+            reason: failure.reason.clone(),
+        };
+        self.ports
+            .failures
+            .append(stream.profile_id, &[line])
+            .await?;
+        tracing::info!(%stream, record = %change.id(), "Record failed for good; logged.");
+        let delta = StatsDelta {
+            failure: 1,
+            last_export_date: Some(self.ports.clock.now()),
+            last_export_status: Some("Failure".into()),
+            ..Default::default()
+        };
+        self.add_stats(stream, &delta).await
+    }
+}

@@ -1,0 +1,193 @@
+//! What travels on the work queue and in the payload store.
+//!
+//! Queue messages stay small: a batch message names its stream, its `seq` and the payload key
+//! of its [`BatchEnvelope`]; the envelope (rows, and the link the poller continues from) lives
+//! in the [`PayloadStore`](des_core::ports::PayloadStore). Both name the schema plan they were
+//! read under by its payload key, so the applier writes with the columns the poller read.
+
+use des_core::ports::NextLink;
+use des_core::{Batch, RetryChange, StreamId};
+use serde::{Deserialize, Serialize};
+
+/// One unit of applier work.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum WorkMessage {
+    /// Batch `seq` of a stream; its envelope is stored under `key`.
+    Batch {
+        stream: StreamId,
+        seq: u64,
+        key: String,
+        plan_key: String,
+    },
+    /// A change that failed in the sink, due for another try.
+    Retry {
+        retry: RetryChange,
+        plan_key: String,
+    },
+}
+
+impl WorkMessage {
+    pub fn stream(&self) -> &StreamId {
+        match self {
+            Self::Batch { stream, .. } => stream,
+            Self::Retry { retry, .. } => &retry.stream,
+        }
+    }
+
+    pub fn encode(&self) -> Vec<u8> {
+        // Serialising these plain data types cannot fail.
+        serde_json::to_vec(self).unwrap_or_default()
+    }
+
+    pub fn decode(bytes: &[u8]) -> Result<Self, serde_json::Error> {
+        serde_json::from_slice(bytes)
+    }
+}
+
+/// The stored form of a batch: the outbox entry the poller writes before it moves its cursor.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct BatchEnvelope {
+    pub batch: Batch,
+    /// Where the read goes on after this page; a re-read after a crash continues from here,
+    /// never from a second read of the same page.
+    pub next: NextLinkDto,
+    pub plan_key: String,
+}
+
+impl BatchEnvelope {
+    pub fn encode(&self) -> Vec<u8> {
+        serde_json::to_vec(self).unwrap_or_default()
+    }
+
+    pub fn decode(bytes: &[u8]) -> Result<Self, serde_json::Error> {
+        serde_json::from_slice(bytes)
+    }
+}
+
+/// [`NextLink`] in a serialisable shape (the port type is not serde).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum NextLinkDto {
+    More(String),
+    Done(String),
+}
+
+impl From<&NextLink> for NextLinkDto {
+    fn from(link: &NextLink) -> Self {
+        match link {
+            NextLink::More(l) => Self::More(l.clone()),
+            NextLink::Done(l) => Self::Done(l.clone()),
+        }
+    }
+}
+
+impl From<&NextLinkDto> for NextLink {
+    fn from(link: &NextLinkDto) -> Self {
+        match link {
+            NextLinkDto::More(l) => Self::More(l.clone()),
+            NextLinkDto::Done(l) => Self::Done(l.clone()),
+        }
+    }
+}
+
+/// Payload key of batch `seq` of a stream.
+pub fn batch_key(stream: &StreamId, seq: u64) -> String {
+    format!("batches/{}/{}/{seq}", stream.profile_id, stream.entity)
+}
+
+/// Payload key of a stream's schema plan with this fingerprint.
+pub fn plan_key(stream: &StreamId, fingerprint: &str) -> String {
+    format!(
+        "plans/{}/{}/{fingerprint}",
+        stream.profile_id, stream.entity
+    )
+}
+
+/// Payload key under which a poisoned message is kept for an operator.
+pub fn poison_key(stream: &StreamId, message_id: &str) -> String {
+    format!(
+        "poison/{}/{}/{message_id}",
+        stream.profile_id, stream.entity
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use des_core::{BatchKind, Change, Row, Value};
+    use time::macros::datetime;
+    use uuid::Uuid;
+
+    use super::*;
+
+    fn stream() -> StreamId {
+        StreamId {
+            profile_id: Uuid::nil(),
+            entity: "account".into(),
+        }
+    }
+
+    #[test]
+    fn batch_message_round_trips_and_stays_small() {
+        let msg = WorkMessage::Batch {
+            stream: stream(),
+            seq: 7,
+            key: batch_key(&stream(), 7),
+            plan_key: plan_key(&stream(), "abc"),
+        };
+        let bytes = msg.encode();
+        assert!(bytes.len() < 300, "{} bytes", bytes.len());
+        assert_eq!(WorkMessage::decode(&bytes).unwrap(), msg);
+        assert_eq!(msg.stream(), &stream());
+    }
+
+    #[test]
+    fn envelope_and_retry_round_trip_every_value_kind() {
+        let row = Row {
+            id: Uuid::from_u128(1),
+            version: 42,
+            values: vec![
+                Value::Null,
+                Value::Decimal("20000.0000".into()),
+                Value::DateTime(datetime!(2024-05-01 10:00:00.123 UTC)),
+                Value::Lookup {
+                    id: Uuid::from_u128(2),
+                    target: Some("contact".into()),
+                },
+            ],
+        };
+        let batch = Batch {
+            stream: stream(),
+            seq: 3,
+            kind: BatchKind::Resync { first_seq: 2 },
+            columns: vec!["a".into(), "b".into(), "c".into(), "d".into()],
+            changes: vec![
+                Change::Upsert(row.clone()),
+                Change::Delete(Uuid::from_u128(3)),
+            ],
+            read_at: datetime!(2024-05-01 10:00:01 UTC),
+        };
+        let env = BatchEnvelope {
+            batch: batch.clone(),
+            next: NextLinkDto::Done("delta".into()),
+            plan_key: "p".into(),
+        };
+        assert_eq!(BatchEnvelope::decode(&env.encode()).unwrap(), env);
+        let retry = WorkMessage::Retry {
+            retry: RetryChange {
+                stream: stream(),
+                origin_seq: 3,
+                kind: batch.kind,
+                columns: batch.columns,
+                change: Change::Upsert(row),
+                attempts: 1,
+                read_at: batch.read_at,
+            },
+            plan_key: "p".into(),
+        };
+        assert_eq!(WorkMessage::decode(&retry.encode()).unwrap(), retry);
+    }
+
+    #[test]
+    fn garbage_does_not_decode() {
+        assert!(WorkMessage::decode(b"{\"Nope\":1}").is_err());
+    }
+}

@@ -1,0 +1,274 @@
+//! The poller: reads each stream's next page and turns it into an ordered, durable batch.
+//!
+//! One call of [`Poller::step`] moves one stream by one page (or one schema step):
+//!
+//! 1. load the cursor with its etag;
+//! 2. `NotStarted`/`MetadataCreated`: read metadata, plan the stream's table, apply the schema
+//!    directly to the sink (so tables exist before batch 1 is sent; schema changes are only
+//!    additive, so batches still queued stay valid), then move to `InitialSync`;
+//! 3. reading phases: re-read metadata when `metadata_refresh` has passed and, on a new
+//!    column, evolve the table and resync the stream; then read one page (see [`outbox`]).
+//!
+//! Every step checkpoints the cursor with `Precondition::Match(etag)`, so two pollers of the
+//! same stream never both advance it: the loser gets `Conflict` and stops for this round.
+
+mod outbox;
+mod schema;
+
+use std::collections::{HashMap, HashSet};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use des_core::StreamId;
+use des_core::ports::{Precondition, Sink, Source, StoreError, Versioned};
+use des_core::profile::Profile;
+use des_core::sync::{EntityCursor, StatsDelta, SyncPhase};
+
+use crate::error::EngineError;
+use crate::plan::PlanCache;
+use crate::ports::EnginePorts;
+use crate::streams::{StreamSpec, profile_streams};
+
+/// Poller settings.
+#[derive(Debug, Clone)]
+pub struct PollerOptions {
+    /// How often a stream re-reads its metadata to notice schema changes.
+    pub metadata_refresh: Duration,
+    /// Back-pressure: a stream stops reading while this many of its batches wait unapplied.
+    pub max_unapplied_batches: u64,
+}
+
+impl Default for PollerOptions {
+    fn default() -> Self {
+        Self {
+            metadata_refresh: Duration::from_secs(60),
+            max_unapplied_batches: 8,
+        }
+    }
+}
+
+/// What one step did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StepOutcome {
+    /// Work was done; `more` is true when the next step can run at once (a full read goes
+    /// on page after page).
+    Progressed {
+        batches: u64,
+        changes: u64,
+        more: bool,
+    },
+    /// Nothing new: an empty delta, or a stream that does not read data.
+    Idle,
+    /// Too many of the stream's batches wait to be applied; read again later.
+    Backpressure,
+    /// Another poller moved the cursor first; this round is theirs.
+    Conflict,
+}
+
+/// What a [`Poller::poll_stream`] call did in total.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PollReport {
+    pub steps: u32,
+    pub batches: u64,
+    pub changes: u64,
+    /// The last step's outcome.
+    pub last: StepOutcome,
+}
+
+/// In-process memory; losing it (a restart) only costs a metadata read and a re-send.
+#[derive(Default)]
+struct Memory {
+    refreshed: HashMap<StreamId, Instant>,
+    /// Streams whose last batches this process has made sure were sent.
+    sent_checked: HashSet<StreamId>,
+}
+
+/// What a step works with for one stream.
+pub(crate) struct StreamCtx<'a> {
+    pub profile: &'a Profile,
+    pub spec: &'a StreamSpec,
+    pub source: Arc<dyn Source>,
+    pub sink: Arc<dyn Sink>,
+}
+
+impl StreamCtx<'_> {
+    fn stream(&self) -> &StreamId {
+        &self.spec.stream
+    }
+}
+
+/// Reads pages and produces batches.
+pub struct Poller {
+    ports: EnginePorts,
+    options: PollerOptions,
+    plans: Arc<PlanCache>,
+    memory: Mutex<Memory>,
+    wake: Option<Arc<tokio::sync::Notify>>,
+}
+
+impl Poller {
+    pub fn new(ports: EnginePorts, options: PollerOptions) -> Self {
+        Self {
+            ports,
+            options,
+            plans: Arc::default(),
+            memory: Mutex::default(),
+            wake: None,
+        }
+    }
+
+    /// Notifies `wake` after every enqueued batch (in-process appliers start at once).
+    pub fn with_wake(mut self, wake: Arc<tokio::sync::Notify>) -> Self {
+        self.wake = Some(wake);
+        self
+    }
+
+    /// The streams of a profile (entities, then M:N relationships).
+    pub async fn streams(&self, profile: &Profile) -> Result<Vec<StreamSpec>, EngineError> {
+        let source = self.ports.sources.source(profile.organization_id).await?;
+        profile_streams(profile, source.as_ref()).await
+    }
+
+    /// Runs steps back to back while they report more work, at most `budget` of them.
+    pub async fn poll_stream(
+        &self,
+        profile: &Profile,
+        spec: &StreamSpec,
+        budget: u32,
+    ) -> Result<PollReport, EngineError> {
+        let mut report = PollReport {
+            steps: 0,
+            batches: 0,
+            changes: 0,
+            last: StepOutcome::Idle,
+        };
+        while report.steps < budget.max(1) {
+            let outcome = self.step(profile, spec).await?;
+            report.steps += 1;
+            report.last = outcome;
+            let StepOutcome::Progressed {
+                batches,
+                changes,
+                more,
+            } = outcome
+            else {
+                break;
+            };
+            report.batches += batches;
+            report.changes += changes;
+            if !more {
+                break;
+            }
+        }
+        Ok(report)
+    }
+
+    /// Moves one stream by one page or one schema step.
+    #[tracing::instrument(skip_all, fields(stream = %spec.stream))]
+    pub async fn step(
+        &self,
+        profile: &Profile,
+        spec: &StreamSpec,
+    ) -> Result<StepOutcome, EngineError> {
+        let source = self.ports.sources.source(profile.organization_id).await?;
+        let sink = self.ports.sinks.sink(profile).await?;
+        let ctx = StreamCtx {
+            profile,
+            spec,
+            source,
+            sink,
+        };
+        let cursor = self.load_cursor(ctx.stream()).await?;
+        match cursor.value.phase {
+            SyncPhase::Stopped => self.resume_if_active(&ctx, cursor).await,
+            SyncPhase::NotStarted => self.schema_step(&ctx, cursor).await,
+            SyncPhase::MetadataCreated if profile.state.replicates_data() => {
+                self.schema_step(&ctx, cursor).await
+            }
+            SyncPhase::MetadataCreated => self.refresh_metadata_only(&ctx, cursor).await,
+            _ => self.data_step(&ctx, cursor).await,
+        }
+    }
+
+    async fn data_step(
+        &self,
+        ctx: &StreamCtx<'_>,
+        cursor: Versioned<EntityCursor>,
+    ) -> Result<StepOutcome, EngineError> {
+        let Some(cursor) = self.refresh_if_due(ctx, cursor).await? else {
+            return Ok(StepOutcome::Conflict);
+        };
+        if !ctx.profile.state.replicates_data() {
+            return Ok(StepOutcome::Idle);
+        }
+        self.ensure_sent(ctx, &cursor.value).await?;
+        self.page_step(ctx, cursor).await
+    }
+
+    async fn resume_if_active(
+        &self,
+        ctx: &StreamCtx<'_>,
+        cursor: Versioned<EntityCursor>,
+    ) -> Result<StepOutcome, EngineError> {
+        if ctx.profile.state == des_core::profile::ProfileState::Inactive {
+            return Ok(StepOutcome::Idle);
+        }
+        let resumed = cursor.value.resume();
+        Ok(match self.checkpoint(&resumed, &cursor.etag).await? {
+            true => StepOutcome::Progressed {
+                batches: 0,
+                changes: 0,
+                more: true,
+            },
+            false => StepOutcome::Conflict,
+        })
+    }
+
+    async fn load_cursor(&self, stream: &StreamId) -> Result<Versioned<EntityCursor>, EngineError> {
+        let control = &self.ports.control;
+        if let Some(cursor) = control.cursor(stream.profile_id, &stream.entity).await? {
+            return Ok(cursor);
+        }
+        let fresh = EntityCursor::new(stream.clone());
+        match control.put_cursor(&fresh, Precondition::MustNotExist).await {
+            Ok(etag) => Ok(Versioned { value: fresh, etag }),
+            Err(StoreError::Conflict(_)) => control
+                .cursor(stream.profile_id, &stream.entity)
+                .await?
+                .ok_or_else(|| EngineError::corrupt(&stream.to_string(), "cursor vanished")),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// Writes the cursor if nobody else did since it was loaded; `false` on a conflict.
+    async fn checkpoint(
+        &self,
+        cursor: &EntityCursor,
+        etag: &des_core::ports::Etag,
+    ) -> Result<bool, EngineError> {
+        let mut cursor = cursor.clone();
+        cursor.updated_at = Some(self.ports.clock.now());
+        match self
+            .ports
+            .control
+            .put_cursor(&cursor, Precondition::Match(etag.clone()))
+            .await
+        {
+            Ok(_) => Ok(true),
+            Err(StoreError::Conflict(_)) => Ok(false),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    async fn add_stats(&self, stream: &StreamId, delta: StatsDelta) -> Result<(), EngineError> {
+        let control = &self.ports.control;
+        control
+            .update_stats(stream.profile_id, &stream.entity, &delta)
+            .await?;
+        Ok(())
+    }
+
+    fn memory(&self) -> std::sync::MutexGuard<'_, Memory> {
+        self.memory.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}

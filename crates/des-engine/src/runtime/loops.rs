@@ -1,0 +1,139 @@
+//! The poller loop and the applier loops.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use des_core::StreamId;
+use des_core::ports::Delivery;
+use des_core::profile::{Profile, ProfileState};
+use tokio::task::JoinSet;
+
+use super::{Shared, status};
+use crate::applier::ApplyOutcome;
+use crate::poller::StepOutcome;
+use crate::streams::StreamSpec;
+
+/// How often an idle applier looks for delayed messages (retries, released batches).
+const IDLE_RECEIVE: Duration = Duration::from_millis(100);
+/// Messages taken per receive.
+const RECEIVE_BATCH: usize = 4;
+
+/// How a round ended, deciding when the next one starts.
+#[derive(Default)]
+struct Round {
+    /// Some stream has more to read right away.
+    busy: bool,
+    /// Some stream waits for the appliers.
+    backpressured: bool,
+    streams: Vec<StreamId>,
+}
+
+pub(super) async fn poll_loop(shared: Arc<Shared>) {
+    let mut stop = shared.stop.clone();
+    while !*stop.borrow() {
+        let round = poll_round(&shared).await;
+        let snapshot = status::snapshot(&shared, &round.streams).await;
+        *shared.status.lock().unwrap_or_else(|p| p.into_inner()) = snapshot;
+        if round.busy {
+            continue;
+        }
+        let interval = tokio::time::sleep(shared.options.poll_interval);
+        tokio::select! {
+            () = interval => {}
+            () = shared.applied.notified(), if round.backpressured => {}
+            _ = stop.changed() => {}
+        }
+    }
+}
+
+async fn poll_round(shared: &Arc<Shared>) -> Round {
+    let mut round = Round::default();
+    let profiles = match shared.ports.control.profiles().await {
+        Ok(profiles) => profiles,
+        Err(error) => {
+            tracing::warn!(%error, "Cannot list profiles.");
+            return round;
+        }
+    };
+    let mut tasks = JoinSet::new();
+    for profile in profiles.into_iter().map(|p| p.value) {
+        if profile.state == ProfileState::Inactive {
+            continue;
+        }
+        let specs = match shared.poller.streams(&profile).await {
+            Ok(specs) => specs,
+            Err(error) => {
+                tracing::warn!(profile = %profile.id, %error, "Cannot list streams.");
+                continue;
+            }
+        };
+        let profile = Arc::new(profile);
+        for spec in specs {
+            round.streams.push(spec.stream.clone());
+            tasks.spawn(poll_one(Arc::clone(shared), Arc::clone(&profile), spec));
+        }
+    }
+    while let Some(joined) = tasks.join_next().await {
+        match joined {
+            Ok(Some(StepOutcome::Progressed { more: true, .. })) => round.busy = true,
+            Ok(Some(StepOutcome::Backpressure)) => round.backpressured = true,
+            _ => {}
+        }
+    }
+    round
+}
+
+async fn poll_one(
+    shared: Arc<Shared>,
+    profile: Arc<Profile>,
+    spec: StreamSpec,
+) -> Option<StepOutcome> {
+    let budget = shared.options.pages_per_round;
+    match shared.poller.poll_stream(&profile, &spec, budget).await {
+        Ok(report) => Some(report.last),
+        Err(error) => {
+            tracing::warn!(stream = %spec.stream, %error, "Poll step failed.");
+            None
+        }
+    }
+}
+
+pub(super) async fn apply_loop(shared: Arc<Shared>) {
+    let mut stop = shared.stop.clone();
+    while !*stop.borrow() {
+        let woken = shared.enqueued.notified();
+        let visibility = shared.options.visibility;
+        match shared.ports.queue.receive(RECEIVE_BATCH, visibility).await {
+            Ok(deliveries) if !deliveries.is_empty() => {
+                for delivery in deliveries {
+                    apply_delivery(&shared, &delivery).await;
+                }
+            }
+            Ok(_) => {
+                tokio::select! {
+                    () = woken => {}
+                    () = tokio::time::sleep(IDLE_RECEIVE) => {}
+                    _ = stop.changed() => {}
+                }
+            }
+            Err(error) => {
+                tracing::warn!(%error, "Cannot receive from the work queue.");
+                tokio::time::sleep(shared.options.poll_interval).await;
+            }
+        }
+    }
+}
+
+async fn apply_delivery(shared: &Shared, delivery: &Delivery) {
+    match shared.applier.apply_one(delivery).await {
+        Ok(ApplyOutcome::Applied { .. } | ApplyOutcome::Duplicate) => {
+            shared.applied.notify_waiters()
+        }
+        Ok(_) => {}
+        Err(error) => {
+            if let Err(settle) = shared.applier.settle_error(delivery, &error).await {
+                tracing::warn!(message = %delivery.id, error = %settle, "Cannot settle a message.");
+            }
+        }
+    }
+}

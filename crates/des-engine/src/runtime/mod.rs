@@ -1,0 +1,163 @@
+//! The local runtime: one poller loop and a few applier loops in one process (`des run`).
+//!
+//! - The poller loop runs a round every `poll_interval` over every stream of every active
+//!   profile, streams in parallel. A stream that still has pages to read (an initial sync, a
+//!   resync, a long delta) gets the next round at once instead of waiting for the interval,
+//!   until it has `max_unapplied_batches` batches waiting: then it waits for the appliers
+//!   (back-pressure, so memory stays flat whatever the table size).
+//! - Appliers receive continuously. The poller wakes them as soon as it enqueues (a
+//!   [`Notify`]), so delta latency is about one poll interval. Different streams are applied
+//!   in parallel; one stream in order (the applier's per-stream lock and the sink's seq).
+//! - [`RuntimeHandle::shutdown`] lets the current round and the current deliveries finish:
+//!   nothing is lost. Dropping the handle (or [`RuntimeHandle::abort`]) aborts the tasks
+//!   mid-flight, which is what a crash looks like; the next start resumes from the
+//!   checkpoints and redelivers whatever was not acknowledged.
+
+mod loops;
+mod status;
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use tokio::sync::{Notify, watch};
+use tokio::task::JoinHandle;
+
+use crate::applier::{Applier, ApplierOptions};
+use crate::poller::{Poller, PollerOptions};
+use crate::ports::EnginePorts;
+
+pub use status::StreamStatus;
+
+/// Runtime settings; `..Default::default()` fills the rest.
+#[derive(Debug, Clone)]
+pub struct RuntimeOptions {
+    pub poll_interval: Duration,
+    /// Applier loops.
+    pub appliers: usize,
+    pub metadata_refresh: Duration,
+    /// Page size for sources; applied by the wiring when it builds the source (the engine
+    /// reads whatever page the source returns).
+    pub page_size: Option<u32>,
+    /// Back-pressure bound per stream.
+    pub max_unapplied_batches: u64,
+    /// How long a received message stays hidden; after a crash it comes back after this.
+    pub visibility: Duration,
+    /// Pages a stream may read per round before other work gets a turn.
+    pub pages_per_round: u32,
+    pub applier: ApplierOptions,
+}
+
+impl Default for RuntimeOptions {
+    fn default() -> Self {
+        Self {
+            poll_interval: Duration::from_secs(1),
+            appliers: 2,
+            metadata_refresh: Duration::from_secs(60),
+            page_size: None,
+            max_unapplied_batches: 8,
+            visibility: Duration::from_secs(30),
+            pages_per_round: 4,
+            applier: ApplierOptions::default(),
+        }
+    }
+}
+
+/// Starts the runtime's tasks.
+pub struct Runtime;
+
+/// What the loops share.
+pub(crate) struct Shared {
+    pub ports: EnginePorts,
+    pub options: RuntimeOptions,
+    pub poller: Poller,
+    pub applier: Applier,
+    /// Wakes appliers: the poller enqueued something.
+    pub enqueued: Arc<Notify>,
+    /// Wakes a back-pressured poller: a batch was applied.
+    pub applied: Notify,
+    pub stop: watch::Receiver<bool>,
+    pub status: Mutex<Vec<StreamStatus>>,
+}
+
+impl Runtime {
+    /// Spawns the poller loop and `options.appliers` applier loops on the current Tokio
+    /// runtime.
+    pub fn start(ports: EnginePorts, options: RuntimeOptions) -> RuntimeHandle {
+        let (stop_tx, stop_rx) = watch::channel(false);
+        let enqueued = Arc::new(Notify::new());
+        let poller_options = PollerOptions {
+            metadata_refresh: options.metadata_refresh,
+            max_unapplied_batches: options.max_unapplied_batches,
+        };
+        let poller = Poller::new(ports.clone(), poller_options).with_wake(Arc::clone(&enqueued));
+        let shared = Arc::new(Shared {
+            applier: Applier::new(ports.clone(), options.applier.clone()),
+            poller,
+            ports,
+            enqueued,
+            applied: Notify::new(),
+            stop: stop_rx,
+            status: Mutex::default(),
+            options,
+        });
+        let mut tasks = vec![tokio::spawn(loops::poll_loop(Arc::clone(&shared)))];
+        for _ in 0..shared.options.appliers.max(1) {
+            tasks.push(tokio::spawn(loops::apply_loop(Arc::clone(&shared))));
+        }
+        RuntimeHandle {
+            shared,
+            stop: stop_tx,
+            tasks,
+        }
+    }
+}
+
+/// A running engine.
+pub struct RuntimeHandle {
+    shared: Arc<Shared>,
+    stop: watch::Sender<bool>,
+    tasks: Vec<JoinHandle<()>>,
+}
+
+impl RuntimeHandle {
+    /// Per-stream progress, as of the poller's last round.
+    pub fn status(&self) -> Vec<StreamStatus> {
+        self.shared
+            .status
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+    }
+
+    /// Runs a poller round now instead of at the next interval.
+    pub fn wake(&self) {
+        self.shared.enqueued.notify_waiters();
+    }
+
+    /// Stops cleanly: the current page and the current deliveries finish, nothing is lost.
+    pub async fn shutdown(mut self) {
+        let _ = self.stop.send(true);
+        self.shared.enqueued.notify_waiters();
+        self.shared.applied.notify_waiters();
+        for task in std::mem::take(&mut self.tasks) {
+            if let Err(error) = task.await {
+                tracing::error!(%error, "A runtime task failed.");
+            }
+        }
+    }
+
+    /// Stops at once, mid-flight, like a crash.
+    pub fn abort(mut self) {
+        for task in std::mem::take(&mut self.tasks) {
+            task.abort();
+        }
+    }
+}
+
+impl Drop for RuntimeHandle {
+    fn drop(&mut self) {
+        for task in &self.tasks {
+            task.abort();
+        }
+    }
+}
