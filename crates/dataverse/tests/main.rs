@@ -1,0 +1,3 @@
+//! Integration tests of the Dataverse client: sample bodies, then the emulator over HTTP.
+
+mod samples;
