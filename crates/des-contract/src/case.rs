@@ -9,6 +9,16 @@ use tokio::time::Instant;
 /// How often [`eventually`] probes.
 const POLL_INTERVAL: Duration = Duration::from_millis(20);
 
+/// Runs each named case against a fresh adapter from `make`, then fails naming the failed ones.
+macro_rules! run_cases {
+    ($port:literal, $make:ident, [$($case:ident),* $(,)?]) => {{
+        let mut suite = $crate::case::Suite::new($port);
+        $(suite.case(stringify!($case), $case($make().await)).await;)*
+        suite.finish();
+    }};
+}
+pub(crate) use run_cases;
+
 /// The cases of one port's suite that have failed so far.
 pub(crate) struct Suite {
     port: &'static str,
@@ -29,7 +39,8 @@ impl Suite {
         Fut: Future<Output = ()> + Send + 'static,
     {
         if let Err(error) = tokio::spawn(case).await {
-            self.failures.push(format!("{name}: {}", panic_text(error)));
+            let text = panic_text(error).replace('\n', "\n    ");
+            self.failures.push(format!("{name}: {text}"));
         }
     }
 

@@ -3,7 +3,9 @@
 //!
 //! [`run_all`] runs every case, each against a fresh, empty store from `make`.
 
+mod cursors;
 mod sample;
+mod stats;
 
 use std::collections::BTreeSet;
 use std::future::Future;
@@ -11,16 +13,16 @@ use std::sync::Arc;
 
 use des_core::ports::{ControlStore, Precondition, StoreError};
 use des_core::sync::{EntityStats, StatsDelta};
-use time::macros::datetime;
 use tokio::task::JoinSet;
 use uuid::Uuid;
 
-use crate::case::Suite;
+use crate::case::run_cases;
+
+pub use cursors::{cursor_writes_are_conditional, cursors_round_trip_per_stream};
+pub use stats::{concurrent_stats_updates_add_up, stats_fields_replace_when_set};
 
 /// Read-modify-write rounds per writer in [`concurrent_writers_lose_no_update`].
 const INCREMENTS_PER_WRITER: u32 = 20;
-/// Parallel `update_stats` calls in [`concurrent_stats_updates_add_up`].
-const STATS_UPDATES: u64 = 40;
 
 /// Runs every control store case; `make` returns a fresh, empty store for each.
 pub async fn run_all<F, Fut, T>(make: F)
@@ -29,54 +31,22 @@ where
     Fut: Future<Output = T>,
     T: ControlStore + 'static,
 {
-    let mut suite = Suite::new("ControlStore");
-    suite
-        .case(
-            "organizations_round_trip",
-            organizations_round_trip(make().await),
-        )
-        .await;
-    suite
-        .case(
-            "profile_create_must_not_exist",
-            profile_create_must_not_exist(make().await),
-        )
-        .await;
-    suite
-        .case("stale_etag_conflicts", stale_etag_conflicts(make().await))
-        .await;
-    let writers = concurrent_writers_lose_no_update(make().await);
-    suite
-        .case("concurrent_writers_lose_no_update", writers)
-        .await;
-    suite
-        .case(
-            "cursors_round_trip_per_stream",
-            cursors_round_trip_per_stream(make().await),
-        )
-        .await;
-    suite
-        .case(
-            "cursor_writes_are_conditional",
-            cursor_writes_are_conditional(make().await),
-        )
-        .await;
-    let stats = concurrent_stats_updates_add_up(make().await);
-    suite.case("concurrent_stats_updates_add_up", stats).await;
-    suite
-        .case(
-            "stats_fields_replace_when_set",
-            stats_fields_replace_when_set(make().await),
-        )
-        .await;
-    let delete = delete_profile_removes_cursors_and_stats(make().await);
-    suite
-        .case("delete_profile_removes_cursors_and_stats", delete)
-        .await;
-    suite
-        .case("profiles_are_listed", profiles_are_listed(make().await))
-        .await;
-    suite.finish();
+    run_cases!(
+        "ControlStore",
+        make,
+        [
+            organizations_round_trip,
+            profile_create_must_not_exist,
+            stale_etag_conflicts,
+            concurrent_writers_lose_no_update,
+            cursors_round_trip_per_stream,
+            cursor_writes_are_conditional,
+            concurrent_stats_updates_add_up,
+            stats_fields_replace_when_set,
+            delete_profile_removes_cursors_and_stats,
+            profiles_are_listed,
+        ]
+    );
 }
 
 /// Organizations are stored by id; putting one again replaces it.
@@ -219,140 +189,6 @@ async fn increment_name<T: ControlStore>(store: &T, id: Uuid) {
         }
     }
 }
-
-/// Cursors are keyed by (profile, entity): each stream keeps its own.
-pub async fn cursors_round_trip_per_stream<T: ControlStore>(store: T) {
-    let (p1, p2) = (Uuid::new_v4(), Uuid::new_v4());
-    let cursors = [
-        sample::cursor(p1, "account"),
-        sample::cursor(p1, "contact"),
-        sample::cursor(p2, "account"),
-    ];
-    assert!(store.cursor(p1, "account").await.expect("read").is_none());
-    let mut etags = Vec::new();
-    for (next_seq, cursor) in (1u64..).zip(&cursors) {
-        let mut cursor = cursor.clone();
-        cursor.next_seq = next_seq * 10;
-        etags.push((
-            cursor.clone(),
-            store.put_cursor(&cursor, Precondition::None).await,
-        ));
-    }
-    for (cursor, etag) in etags {
-        let stream = &cursor.stream;
-        let stored = store
-            .cursor(stream.profile_id, &stream.entity)
-            .await
-            .expect("read");
-        let stored = stored.unwrap_or_else(|| panic!("cursor {stream} was stored"));
-        assert_eq!((stored.value, stored.etag), (cursor, etag.expect("put")));
-    }
-}
-
-/// Cursor writes honour their precondition like profile writes.
-pub async fn cursor_writes_are_conditional<T: ControlStore>(store: T) {
-    let mut cursor = sample::cursor(Uuid::new_v4(), "account");
-    let (profile_id, entity) = (cursor.stream.profile_id, cursor.stream.entity.clone());
-    let v1 = store
-        .put_cursor(&cursor, Precondition::MustNotExist)
-        .await
-        .expect("create");
-    let again = store.put_cursor(&cursor, Precondition::MustNotExist).await;
-    assert!(
-        matches!(again, Err(StoreError::Conflict(_))),
-        "second create: {again:?}"
-    );
-
-    cursor.next_seq = 2;
-    let v2 = store
-        .put_cursor(&cursor, Precondition::Match(v1.clone()))
-        .await
-        .expect("match");
-    assert_ne!(v1, v2);
-    let mut stale = cursor.clone();
-    stale.next_seq = 99;
-    let lost = store.put_cursor(&stale, Precondition::Match(v1)).await;
-    assert!(
-        matches!(lost, Err(StoreError::Conflict(_))),
-        "stale etag: {lost:?}"
-    );
-    let stored = store
-        .cursor(profile_id, &entity)
-        .await
-        .expect("read")
-        .expect("exists");
-    assert_eq!((stored.value, stored.etag), (cursor, v2));
-}
-
-/// Parallel `update_stats` calls add up exactly.
-pub async fn concurrent_stats_updates_add_up<T: ControlStore + 'static>(store: T) {
-    let store = Arc::new(store);
-    let profile_id = Uuid::new_v4();
-    let mut updates = JoinSet::new();
-    for i in 0..STATS_UPDATES {
-        let store = Arc::clone(&store);
-        updates.spawn(async move {
-            let delta = StatsDelta {
-                total: 1,
-                success: i % 2,
-                failure: 1 - i % 2,
-                ..Default::default()
-            };
-            store
-                .update_stats(profile_id, "account", &delta)
-                .await
-                .expect("update");
-        });
-    }
-    while let Some(done) = updates.join_next().await {
-        done.expect("update task");
-    }
-    let stats = store.stats(profile_id, "account").await.expect("read");
-    assert_eq!(
-        (stats.total, stats.success, stats.failure),
-        (STATS_UPDATES, 20, 20)
-    );
-    let other = store.stats(profile_id, "contact").await.expect("read");
-    assert_eq!(
-        other,
-        EntityStats::default(),
-        "another entity has its own counters"
-    );
-}
-
-/// Counters add; the other fields replace only when a delta sets them.
-pub async fn stats_fields_replace_when_set<T: ControlStore>(store: T) {
-    let profile_id = Uuid::new_v4();
-    let first = StatsDelta {
-        total: 5,
-        success: 5,
-        last_export_date: Some(datetime!(2026-03-04 05:06:07 UTC)),
-        last_export_status: Some("Success".to_owned()),
-        metadata_state: Some("Created".to_owned()),
-        initial_sync_state: Some("InProgress".to_owned()),
-        ..Default::default()
-    };
-    let second = StatsDelta {
-        total: 2,
-        failure: 2,
-        last_export_status: Some("Failure".to_owned()),
-        ..Default::default()
-    };
-    let mut expected = EntityStats::default();
-    for delta in [&first, &second] {
-        store
-            .update_stats(profile_id, "account", delta)
-            .await
-            .expect("update");
-        expected.apply(delta);
-        assert_eq!(
-            store.stats(profile_id, "account").await.expect("read"),
-            expected
-        );
-    }
-    assert_eq!(expected.metadata_state.as_deref(), Some("Created"));
-}
-
 /// Deleting a profile removes it with its cursors and stats, and leaves other profiles be.
 /// An etag from before the delete does not match a re-created profile.
 pub async fn delete_profile_removes_cursors_and_stats<T: ControlStore>(store: T) {

@@ -10,7 +10,7 @@ use time::macros::datetime;
 use tokio::task::JoinSet;
 use uuid::Uuid;
 
-use crate::case::Suite;
+use crate::case::run_cases;
 
 /// Tasks, appends per task and lines per append in [`concurrent_appends_lose_nothing`].
 const TASKS: usize = 6;
@@ -24,24 +24,16 @@ where
     Fut: Future<Output = T>,
     T: FailureLog + 'static,
 {
-    let mut suite = Suite::new("FailureLog");
-    suite
-        .case(
-            "append_then_read_in_order",
-            append_then_read_in_order(make().await),
-        )
-        .await;
-    suite
-        .case("lines_never_change", lines_never_change(make().await))
-        .await;
-    let concurrent = concurrent_appends_lose_nothing(make().await);
-    suite
-        .case("concurrent_appends_lose_nothing", concurrent)
-        .await;
-    suite
-        .case("profiles_are_separate", profiles_are_separate(make().await))
-        .await;
-    suite.finish();
+    run_cases!(
+        "FailureLog",
+        make,
+        [
+            append_then_read_in_order,
+            lines_never_change,
+            concurrent_appends_lose_nothing,
+            profiles_are_separate,
+        ]
+    );
 }
 
 fn line(entity: &str, reason: &str) -> FailureLine {

@@ -15,7 +15,7 @@ use des_core::ports::{Delivery, QueueError, WorkQueue};
 use tokio::task::JoinSet;
 use tokio::time::Instant;
 
-use crate::case::{Suite, eventually};
+use crate::case::{eventually, run_cases};
 
 pub use payload_store::run_all as run_all_payload_store;
 
@@ -36,43 +36,20 @@ where
     Fut: Future<Output = T>,
     T: WorkQueue + 'static,
 {
-    let mut suite = Suite::new("WorkQueue");
-    suite
-        .case("send_receive_delete", send_receive_delete(make().await))
-        .await;
-    suite
-        .case("delay_hides_until_due", delay_hides_until_due(make().await))
-        .await;
-    let redelivery = visibility_timeout_redelivers(make().await);
-    suite
-        .case("visibility_timeout_redelivers", redelivery)
-        .await;
-    suite
-        .case("release_with_delay", release_with_delay(make().await))
-        .await;
-    suite
-        .case(
-            "stale_receipt_cannot_delete",
-            stale_receipt_cannot_delete(make().await),
-        )
-        .await;
-    let receivers = concurrent_receivers_never_share_a_message(make().await);
-    suite
-        .case("concurrent_receivers_never_share_a_message", receivers)
-        .await;
-    suite
-        .case(
-            "approximate_len_counts_all",
-            approximate_len_counts_all(make().await),
-        )
-        .await;
-    suite
-        .case(
-            "bodies_are_kept_byte_for_byte",
-            bodies_are_kept_byte_for_byte(make().await),
-        )
-        .await;
-    suite.finish();
+    run_cases!(
+        "WorkQueue",
+        make,
+        [
+            send_receive_delete,
+            delay_hides_until_due,
+            visibility_timeout_redelivers,
+            release_with_delay,
+            stale_receipt_cannot_delete,
+            concurrent_receivers_never_share_a_message,
+            approximate_len_counts_all,
+            bodies_are_kept_byte_for_byte,
+        ]
+    );
 }
 
 async fn receive_one<T: WorkQueue>(queue: &T, visibility: Duration) -> Option<Delivery> {

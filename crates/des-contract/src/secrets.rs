@@ -5,7 +5,7 @@ use std::future::Future;
 
 use des_core::ports::{SecretError, Secrets};
 
-use crate::case::Suite;
+use crate::case::run_cases;
 
 /// A store set up by the adapter's test with one known secret, plus references to try.
 /// References differ by store (`local:<name>`, a Key Vault secret URL), so the caller names
@@ -29,20 +29,15 @@ where
     Fut: Future<Output = SecretsFixture<T>>,
     T: Secrets + 'static,
 {
-    let mut suite = Suite::new("Secrets");
-    suite
-        .case(
-            "resolves_a_known_reference",
-            resolves_a_known_reference(make().await),
-        )
-        .await;
-    let missing = unknown_reference_is_not_found(make().await);
-    suite.case("unknown_reference_is_not_found", missing).await;
-    let malformed = malformed_reference_is_bad_reference(make().await);
-    suite
-        .case("malformed_reference_is_bad_reference", malformed)
-        .await;
-    suite.finish();
+    run_cases!(
+        "Secrets",
+        make,
+        [
+            resolves_a_known_reference,
+            unknown_reference_is_not_found,
+            malformed_reference_is_bad_reference,
+        ]
+    );
 }
 
 /// The known reference resolves to its value, which its `Debug` form does not show.

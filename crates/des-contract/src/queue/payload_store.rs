@@ -6,7 +6,7 @@ use std::sync::Arc;
 use des_core::ports::PayloadStore;
 use tokio::task::JoinSet;
 
-use crate::case::Suite;
+use crate::case::run_cases;
 
 /// Writers racing in [`racing_writers_agree_on_the_first`].
 const WRITERS: usize = 8;
@@ -18,22 +18,15 @@ where
     Fut: Future<Output = T>,
     T: PayloadStore + 'static,
 {
-    let mut suite = Suite::new("PayloadStore");
-    suite
-        .case(
-            "put_if_absent_keeps_the_first",
-            put_if_absent_keeps_the_first(make().await),
-        )
-        .await;
-    let race = racing_writers_agree_on_the_first(make().await);
-    suite.case("racing_writers_agree_on_the_first", race).await;
-    suite
-        .case(
-            "delete_removes_and_is_idempotent",
-            delete_removes_and_is_idempotent(make().await),
-        )
-        .await;
-    suite.finish();
+    run_cases!(
+        "PayloadStore",
+        make,
+        [
+            put_if_absent_keeps_the_first,
+            racing_writers_agree_on_the_first,
+            delete_removes_and_is_idempotent,
+        ]
+    );
 }
 
 /// The first `put_if_absent` stores; later ones return the stored bytes and change nothing.
