@@ -9,3 +9,4 @@ pub mod control;
 pub mod failure_log;
 pub mod queue;
 pub mod secrets;
+pub mod sink;

@@ -1,0 +1,28 @@
+//! Where the SQLite target lives and how its connection is tuned.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+/// Settings of a SQLite target.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SqliteConfig {
+    /// The database file; created when missing.
+    pub path: PathBuf,
+    /// How long a write waits for another process's lock before failing as unavailable.
+    pub busy_timeout: Duration,
+    /// Prepared statements kept per connection: a few per table (upsert, delete, sweep).
+    pub statement_cache: usize,
+    /// Page cache size in KiB.
+    pub cache_kib: u32,
+}
+
+impl SqliteConfig {
+    pub fn new(path: impl Into<PathBuf>) -> Self {
+        Self {
+            path: path.into(),
+            busy_timeout: Duration::from_secs(30),
+            statement_cache: 256,
+            cache_kib: 65_536,
+        }
+    }
+}

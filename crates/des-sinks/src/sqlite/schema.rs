@@ -1,0 +1,216 @@
+//! DDL rendering and schema evolution for SQLite.
+//!
+//! Type mapping: `Guid` → `TEXT` (lower-case hyphenated), `DateTime` → `TEXT` (ISO-8601 UTC,
+//! `2024-01-02T03:04:05Z`, which SQLite's date functions read and which sorts in time
+//! order), `Int`/`BigInt`/`Bit` → `INTEGER`, `Text` → `TEXT`, and `Decimal` → `TEXT` holding
+//! the exact literal: SQLite's only non-integer number is a 64-bit float, which cannot hold
+//! `decimal(38, s)` and would silently round money. SQLite does not enforce declared lengths,
+//! so DES's `nvarchar(n)` and `decimal(38, s)` limits are checked when values are encoded.
+//!
+//! Evolution adds missing columns with `ALTER TABLE ... ADD COLUMN` and never drops. Widening
+//! needs no DDL: every text and decimal column is unbounded `TEXT`, and the new limits apply as
+//! soon as the wider plan is used for writing.
+
+use des_core::ports::SinkError;
+use des_core::schema::{
+    ColumnDef, ColumnSource, SchemaChange, SchemaPlan, SqlType, TableDef, TableKind, diff,
+};
+use rusqlite::{Connection, Transaction, TransactionBehavior, params_from_iter};
+
+use super::client::db_error;
+use super::encoding::plain;
+use super::sql::{StateTables, delete_where_in, insert_row, quote};
+
+pub fn sqlite_type(ty: SqlType) -> &'static str {
+    match ty {
+        SqlType::Int | SqlType::BigInt | SqlType::Bit => "INTEGER",
+        SqlType::Guid | SqlType::DateTime | SqlType::Decimal { .. } | SqlType::Text { .. } => {
+            "TEXT"
+        }
+    }
+}
+
+fn column_ddl(col: &ColumnDef) -> String {
+    let null = if col.nullable { "" } else { " NOT NULL" };
+    format!("{} {}{null}", quote(&col.name), sqlite_type(col.ty))
+}
+
+/// `CREATE TABLE IF NOT EXISTS`. Data tables name their key like DES did (`EPK[dbo].[t]`);
+/// `DeleteLog`'s `INTEGER` key becomes SQLite's rowid, which numbers rows like an identity.
+pub fn create_table(table: &TableDef) -> String {
+    let mut parts: Vec<String> = table.columns.iter().map(column_ddl).collect();
+    if !table.primary_key.is_empty() {
+        let key: Vec<String> = table.primary_key.iter().map(|c| quote(c)).collect();
+        let constraint = match table.kind {
+            TableKind::Entity(_) | TableKind::Relationship(_) => {
+                format!(
+                    "CONSTRAINT {} ",
+                    quote(&format!("EPK[{}].[{}]", table.schema, table.name))
+                )
+            }
+            _ => String::new(),
+        };
+        parts.push(format!("{constraint}PRIMARY KEY ({})", key.join(", ")));
+    }
+    format!(
+        "CREATE TABLE IF NOT EXISTS {} (\n    {}\n)",
+        quote(&table.name),
+        parts.join(",\n    ")
+    )
+}
+
+/// The sink's own tables, one set per prefix:
+/// - `DesWatermark("Table", "Seq")`: the last applied batch of each table, written in the same
+///   transaction as the batch's rows (duplicate and early batches are detected with it);
+/// - `DesTombstone("Table", "Id", "Seq")`: the batch that deleted a row, so an older retried
+///   upsert cannot resurrect it; a later batch that writes the row lifts it;
+/// - `DesResyncSeen("Table", "FirstSeq", "Id")`: ids a resync has carried, so its final batch
+///   can delete every row the source no longer has.
+pub fn state_ddl(state: &StateTables) -> Vec<String> {
+    vec![
+        format!(
+            "CREATE TABLE IF NOT EXISTS {} (\"Table\" TEXT NOT NULL PRIMARY KEY, \"Seq\" INTEGER NOT NULL)",
+            state.watermark
+        ),
+        format!(
+            "CREATE TABLE IF NOT EXISTS {} (\"Table\" TEXT NOT NULL, \"Id\" TEXT NOT NULL, \
+             \"Seq\" INTEGER NOT NULL, PRIMARY KEY (\"Table\", \"Id\")) WITHOUT ROWID",
+            state.tombstone
+        ),
+        format!(
+            "CREATE TABLE IF NOT EXISTS {} (\"Table\" TEXT NOT NULL, \"FirstSeq\" INTEGER NOT NULL, \
+             \"Id\" TEXT NOT NULL, PRIMARY KEY (\"Table\", \"FirstSeq\", \"Id\")) WITHOUT ROWID",
+            state.seen
+        ),
+    ]
+}
+
+fn all_tables(plan: &SchemaPlan) -> impl Iterator<Item = &TableDef> {
+    let metadata = plan.metadata.iter().map(|m| &m.table);
+    plan.tables
+        .iter()
+        .chain(metadata)
+        .chain(plan.delete_log.as_ref())
+}
+
+/// Every `CREATE TABLE IF NOT EXISTS` of the plan, the sink's state tables last.
+pub fn render_ddl(plan: &SchemaPlan) -> Vec<String> {
+    let mut ddl: Vec<String> = all_tables(plan).map(create_table).collect();
+    ddl.extend(state_ddl(&StateTables::for_prefix(&plan.prefix)));
+    ddl
+}
+
+fn schema_error(table: &TableDef) -> impl Fn(rusqlite::Error) -> SinkError + '_ {
+    move |e| SinkError::Schema {
+        table: table.name.clone(),
+        reason: e.to_string(),
+    }
+}
+
+/// The columns SQLite has for a table, or `None` when it does not exist. Declared types are
+/// all SQLite knows, so lengths come back unbounded and only missing columns show in a diff.
+fn existing_table(tx: &Transaction<'_>, table: &TableDef) -> rusqlite::Result<Option<TableDef>> {
+    let mut stmt = tx.prepare("SELECT name, type FROM pragma_table_info(?1)")?;
+    let rows = stmt.query_map([&table.name], |r| {
+        Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?))
+    })?;
+    let mut columns = Vec::new();
+    for row in rows {
+        let (name, declared) = row?;
+        let ty = if declared == "INTEGER" {
+            SqlType::BigInt
+        } else {
+            SqlType::Text { max_len: None }
+        };
+        columns.push(ColumnDef {
+            name,
+            ty,
+            nullable: true,
+            source: ColumnSource::Metadata,
+        });
+    }
+    Ok((!columns.is_empty()).then(|| TableDef {
+        columns,
+        ..table.clone()
+    }))
+}
+
+fn create_or_evolve(tx: &Transaction<'_>, table: &TableDef) -> Result<(), SinkError> {
+    let error = schema_error(table);
+    let Some(existing) = existing_table(tx, table).map_err(&error)? else {
+        return tx.execute_batch(&create_table(table)).map_err(error);
+    };
+    for change in diff(&existing, table) {
+        if let SchemaChange::AddColumn(col) = change {
+            let mut col = col.clone();
+            col.nullable = true; // SQLite cannot add a NOT NULL column without a default.
+            let sql = format!(
+                "ALTER TABLE {} ADD COLUMN {}",
+                quote(&table.name),
+                column_ddl(&col)
+            );
+            tx.execute_batch(&sql).map_err(&error)?;
+        }
+    }
+    Ok(())
+}
+
+/// Creates or evolves every planned table, the state tables, and replaces metadata rows, all
+/// in one transaction so a failure leaves the previous schema intact.
+pub fn apply(conn: &mut Connection, plan: &SchemaPlan) -> Result<(), SinkError> {
+    let tx = conn
+        .transaction_with_behavior(TransactionBehavior::Immediate)
+        .map_err(db_error)?;
+    for table in all_tables(plan) {
+        create_or_evolve(&tx, table)?;
+    }
+    for ddl in state_ddl(&StateTables::for_prefix(&plan.prefix)) {
+        tx.execute_batch(&ddl).map_err(db_error)?;
+    }
+    replace_metadata_rows(&tx, plan)?;
+    tx.commit().map_err(db_error)
+}
+
+/// Deletes the rows of every entity (or global option set) the plan covers, then inserts
+/// the planned rows: entities that lost all their options lose their old rows too.
+fn replace_metadata_rows(tx: &Transaction<'_>, plan: &SchemaPlan) -> Result<(), SinkError> {
+    let planned_entities = plan.tables.iter().filter_map(|t| match &t.kind {
+        TableKind::Entity(e) | TableKind::Relationship(e) => Some(e.clone()),
+        _ => None,
+    });
+    let planned_entities: Vec<String> = planned_entities.collect();
+    for meta in &plan.metadata {
+        let error = schema_error(&meta.table);
+        let key_index = meta
+            .table
+            .columns
+            .iter()
+            .position(|c| c.name == meta.replace_key);
+        let mut keys: Vec<String> = key_index
+            .map(|i| meta.rows.iter().filter_map(|r| text_of(&r[i])).collect())
+            .unwrap_or_default();
+        if meta.replace_key == "EntityName" {
+            keys.extend(planned_entities.iter().cloned());
+        }
+        keys.sort();
+        keys.dedup();
+        for chunk in keys.chunks(500) {
+            let sql = delete_where_in(&meta.table, &meta.replace_key, chunk.len());
+            tx.execute(&sql, params_from_iter(chunk)).map_err(&error)?;
+        }
+        let mut insert = tx.prepare(&insert_row(&meta.table)).map_err(&error)?;
+        for row in &meta.rows {
+            insert
+                .execute(params_from_iter(row.iter().map(plain)))
+                .map_err(&error)?;
+        }
+    }
+    Ok(())
+}
+
+fn text_of(value: &des_core::Value) -> Option<String> {
+    match value {
+        des_core::Value::Text(s) => Some(s.clone()),
+        _ => None,
+    }
+}

@@ -1,0 +1,145 @@
+//! The SQLite [`Sink`].
+
+use async_trait::async_trait;
+use des_core::ports::{BatchOutcome, PermissionCheck, RetryOutcome, Sink, SinkError};
+use des_core::schema::{SchemaPlan, TableDef, TableKind};
+use des_core::{Batch, Change, RetryChange};
+use time::OffsetDateTime;
+
+use super::apply::{BatchJob, RetryJob, TableWriter};
+use super::client::{Client, db_error};
+use super::config::SqliteConfig;
+use super::encoding::iso_datetime;
+use super::permissions;
+use super::rows::{Encoded, Layout};
+use super::schema;
+
+/// A SQLite file as a DES target.
+#[derive(Clone)]
+pub struct SqliteSink {
+    client: Client,
+}
+
+impl SqliteSink {
+    /// Opens the target file, creating it when missing.
+    pub fn open(config: &SqliteConfig) -> Result<Self, SinkError> {
+        Ok(Self {
+            client: Client::open(config)?,
+        })
+    }
+}
+
+/// The stream a data table holds: the entity (or intersect entity) logical name.
+fn entity_of(table: &TableDef) -> Result<&str, SinkError> {
+    match &table.kind {
+        TableKind::Entity(e) | TableKind::Relationship(e) => Ok(e),
+        _ => Err(SinkError::UnknownTable(table.name.clone())),
+    }
+}
+
+/// The profile prefix a data table was named with (`crm` for `crm_account`).
+fn prefix_of(table: &TableDef) -> Result<String, SinkError> {
+    let entity = entity_of(table)?;
+    let prefix = table
+        .name
+        .strip_suffix(entity)
+        .map(|p| p.strip_suffix('_').unwrap_or(p));
+    Ok(prefix.unwrap_or_default().to_owned())
+}
+
+fn now() -> String {
+    iso_datetime(OffsetDateTime::now_utc())
+}
+
+/// Encodes on the calling task: the owned parameters are all the blocking thread needs, so
+/// the batch itself is never copied.
+fn batch_job(plan: &SchemaPlan, table: &TableDef, batch: &Batch) -> Result<BatchJob, SinkError> {
+    let layout = Layout::new(table, &batch.columns)?;
+    let now = now();
+    let changes = batch
+        .changes
+        .iter()
+        .map(|c| Encoded::new(&layout, c, &now))
+        .collect();
+    Ok(BatchJob {
+        writer: TableWriter::new(plan, table, entity_of(table)?, &layout.names()),
+        seq: batch.seq,
+        kind: batch.kind,
+        changes,
+        now,
+    })
+}
+
+fn retry_job(
+    plan: &SchemaPlan,
+    table: &TableDef,
+    retry: &RetryChange,
+) -> Result<RetryJob, SinkError> {
+    let layout = Layout::new(table, &retry.columns)?;
+    let now = now();
+    let version = match &retry.change {
+        Change::Upsert(row) => Some(row.version),
+        Change::Delete(_) => None,
+    };
+    Ok(RetryJob {
+        writer: TableWriter::new(plan, table, entity_of(table)?, &layout.names()),
+        origin_seq: retry.origin_seq,
+        version,
+        change: Encoded::new(&layout, &retry.change, &now),
+        now,
+    })
+}
+
+#[async_trait]
+impl Sink for SqliteSink {
+    async fn apply_schema(&self, plan: &SchemaPlan) -> Result<(), SinkError> {
+        let plan = plan.clone();
+        self.client
+            .run(move |conn| schema::apply(conn, &plan))
+            .await
+    }
+
+    async fn apply_batch(
+        &self,
+        plan: &SchemaPlan,
+        table: &TableDef,
+        batch: &Batch,
+    ) -> Result<BatchOutcome, SinkError> {
+        let job = batch_job(plan, table, batch)?;
+        self.client.run(move |conn| job.run(conn)).await
+    }
+
+    async fn apply_retry(
+        &self,
+        plan: &SchemaPlan,
+        table: &TableDef,
+        retry: &RetryChange,
+    ) -> Result<RetryOutcome, SinkError> {
+        let job = retry_job(plan, table, retry)?;
+        self.client.run(move |conn| job.run(conn)).await
+    }
+
+    async fn watermark(&self, table: &TableDef) -> Result<u64, SinkError> {
+        let plan = SchemaPlan {
+            schema: table.schema.clone(),
+            prefix: prefix_of(table)?,
+            tables: Vec::new(),
+            metadata: Vec::new(),
+            delete_log: None,
+        };
+        let writer = TableWriter::new(&plan, table, entity_of(table)?, &["Id"]);
+        self.client
+            .run(move |conn| writer.watermark(conn).map_err(db_error))
+            .await
+    }
+
+    async fn check_permissions(
+        &self,
+        plan: &SchemaPlan,
+    ) -> Result<Vec<PermissionCheck>, SinkError> {
+        let prefix = plan.prefix.clone();
+        self.client
+            .run(move |conn| permissions::check(conn, &prefix))
+            .await
+    }
+}

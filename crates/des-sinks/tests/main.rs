@@ -1,0 +1,3 @@
+//! The sink contract suite and SQLite-specific checks, against real SQLite files.
+
+mod sqlite;
