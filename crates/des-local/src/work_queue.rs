@@ -58,6 +58,15 @@ impl SqliteWorkQueue {
             name: name.to_owned(),
         })
     }
+
+    /// The queue name, message id and receipt that identify a held message.
+    fn lease(&self, delivery: &Delivery) -> (String, String, String) {
+        (
+            self.name.clone(),
+            delivery.id.clone(),
+            delivery.receipt.clone(),
+        )
+    }
 }
 
 fn now_millis() -> i64 {
@@ -68,14 +77,17 @@ fn millis(duration: Duration) -> i64 {
     i64::try_from(duration.as_millis()).unwrap_or(i64::MAX)
 }
 
+/// Claims up to `max` due messages of `queue`, hiding them for `visibility`.
 fn claim(
     conn: &mut Connection,
     queue: &str,
     max: usize,
-    hide_until: i64,
-    now: i64,
+    visibility: Duration,
 ) -> Result<Vec<Delivery>, DatabaseError> {
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    // Read the clock once the write lock is held, so claims are ordered like their times.
+    let now = now_millis();
+    let hide_until = now.saturating_add(millis(visibility));
     let limit = i64::try_from(max).unwrap_or(i64::MAX);
     let picked: Vec<i64> = {
         let mut stmt = tx.prepare_cached(PICK)?;
@@ -91,6 +103,14 @@ fn claim(
     }
     tx.commit()?;
     Ok(deliveries)
+}
+
+/// `Ok` when the statement matched the held message, `LostLease` when the receipt was stale.
+fn held(changed: usize, delivery: &Delivery) -> Result<(), QueueError> {
+    if changed == 0 {
+        return Err(QueueError::LostLease(delivery.id.clone()));
+    }
+    Ok(())
 }
 
 fn delivery(row: &Row<'_>) -> rusqlite::Result<Delivery> {
@@ -110,12 +130,15 @@ impl WorkQueue for SqliteWorkQueue {
         }
         let sql = r#"INSERT INTO "queue_messages" ("queue", "id", "body", "visible_at")
                      VALUES (?1, ?2, ?3, ?4)"#;
-        let values = (self.name.clone(), Uuid::new_v4().to_string(), body.to_vec());
         let visible_at = now_millis().saturating_add(millis(delay));
+        let values = (
+            self.name.clone(),
+            Uuid::new_v4().to_string(),
+            body.to_vec(),
+            visible_at,
+        );
         self.db
-            .call(move |conn| {
-                Ok(conn.execute(sql, params![values.0, values.1, values.2, visible_at])?)
-            })
+            .call(move |conn| Ok(conn.execute(sql, values)?))
             .await?;
         Ok(())
     }
@@ -124,16 +147,7 @@ impl WorkQueue for SqliteWorkQueue {
         let queue = self.name.clone();
         let received = self
             .db
-            .call(move |conn| {
-                let now = now_millis();
-                claim(
-                    conn,
-                    &queue,
-                    max,
-                    now.saturating_add(millis(visibility)),
-                    now,
-                )
-            })
+            .call(move |conn| claim(conn, &queue, max, visibility))
             .await?;
         tracing::trace!(queue = %self.name, count = received.len(), "Received messages.");
         Ok(received)
@@ -142,19 +156,11 @@ impl WorkQueue for SqliteWorkQueue {
     async fn delete(&self, delivery: &Delivery) -> Result<(), QueueError> {
         let sql = r#"DELETE FROM "queue_messages"
                      WHERE "queue" = ?1 AND "id" = ?2 AND "receipt" = ?3"#;
-        let values = (
-            self.name.clone(),
-            delivery.id.clone(),
-            delivery.receipt.clone(),
-        );
+        let (queue, id, receipt) = self.lease(delivery);
         let deleted = self
             .db
-            .call(move |conn| Ok(conn.execute(sql, values)?))
-            .await?;
-        if deleted == 0 {
-            return Err(QueueError::LostLease(delivery.id.clone()));
-        }
-        Ok(())
+            .call(move |conn| Ok(conn.execute(sql, (queue, id, receipt))?));
+        held(deleted.await?, delivery)
     }
 
     async fn release(&self, delivery: &Delivery, delay: Duration) -> Result<(), QueueError> {
@@ -162,31 +168,20 @@ impl WorkQueue for SqliteWorkQueue {
         // updates a message's visibility.
         let sql = r#"UPDATE "queue_messages" SET "visible_at" = ?4, "receipt" = NULL
                      WHERE "queue" = ?1 AND "id" = ?2 AND "receipt" = ?3"#;
-        let values = (
-            self.name.clone(),
-            delivery.id.clone(),
-            delivery.receipt.clone(),
-        );
+        let (queue, id, receipt) = self.lease(delivery);
         let visible_at = now_millis().saturating_add(millis(delay));
-        let released = self
-            .db
-            .call(move |conn| {
-                Ok(conn.execute(sql, params![values.0, values.1, values.2, visible_at])?)
-            })
-            .await?;
-        if released == 0 {
-            return Err(QueueError::LostLease(delivery.id.clone()));
-        }
-        Ok(())
+        let values = (queue, id, receipt, visible_at);
+        let released = self.db.call(move |conn| Ok(conn.execute(sql, values)?));
+        held(released.await?, delivery)
     }
 
     async fn approximate_len(&self) -> Result<u64, QueueError> {
         let sql = r#"SELECT count(*) FROM "queue_messages" WHERE "queue" = ?1"#;
         let queue = self.name.clone();
-        let len: i64 = self
+        let len = self
             .db
-            .call(move |conn| Ok(conn.query_row(sql, [queue], |r| r.get(0))?))
-            .await?;
+            .call(move |conn| Ok(conn.query_row(sql, [queue], |r| r.get(0))?));
+        let len: i64 = len.await?;
         Ok(u64::try_from(len).unwrap_or(0))
     }
 }
