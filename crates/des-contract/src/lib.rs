@@ -2,7 +2,8 @@
 //! the same suite, so they all keep the promises written on the port traits.
 //!
 //! Each module has a `run_all(make)` that runs every case against a fresh adapter from `make`
-//! and names the cases that failed; each case is also a public function of its own.
+//! and names the cases that failed; each case is also a public function of its own. Cases spawn
+//! concurrent tasks, so run them on a multi-thread runtime to race for real.
 
 mod case;
 pub mod control;

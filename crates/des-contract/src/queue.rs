@@ -238,7 +238,8 @@ pub async fn approximate_len_counts_all<T: WorkQueue>(queue: T) {
     assert_eq!(queue.approximate_len().await.expect("len"), 3);
 }
 
-/// Binary bodies come back unchanged; one over 64 KiB is refused with `TooLarge`.
+/// Binary bodies come back unchanged; one over 64 KiB is refused with `TooLarge` naming its
+/// size in bytes (before any encoding), and nothing is enqueued.
 pub async fn bodies_are_kept_byte_for_byte<T: WorkQueue>(queue: T) {
     let body: Vec<u8> = (0..16 * 1024).map(|i: u32| (i % 251) as u8).collect();
     queue.send(&body, Duration::ZERO).await.expect("send");
