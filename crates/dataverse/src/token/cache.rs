@@ -31,6 +31,11 @@ impl<P: TokenProvider> CachedToken<P> {
         self.margin = margin;
         self
     }
+
+    /// The wrapped provider.
+    pub fn inner(&self) -> &P {
+        &self.inner
+    }
 }
 
 #[async_trait]
