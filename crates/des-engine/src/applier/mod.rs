@@ -165,8 +165,8 @@ impl Applier {
                 let failed = failures.len();
                 self.handle_failures(&target, &envelope, plan_key, failures)
                     .await?;
-                self.count_applied(stream, applied.saturating_sub(failed))
-                    .await?;
+                // The sink counts only the changes it wrote; failures are settled apart.
+                self.count_applied(stream, applied).await?;
                 self.finish(delivery, Some(key)).await?;
                 tracing::debug!(%stream, seq, applied, failed, "Applied batch.");
                 Ok(ApplyOutcome::Applied {

@@ -55,8 +55,7 @@ impl Applier {
                     reason: error.to_string(),
                 };
                 self.keep_poisoned(delivery, &retry.stream).await?;
-                self.record_failure(&retry.stream, &retry.change, retry.read_at, &failure)
-                    .await?;
+                self.record_failure(&retry, &failure).await?;
                 self.ports.queue.delete(delivery).await?;
                 Ok(())
             }

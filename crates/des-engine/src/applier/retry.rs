@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use des_core::ports::{Delivery, RecordFailure, RetryOutcome};
 use des_core::sync::StatsDelta;
-use des_core::{Change, FailureLine, RetryChange, StreamId};
+use des_core::{BatchKind, FailureLine, RetryChange};
 
 use super::{Applier, ApplyOutcome, Target};
 use crate::error::EngineError;
@@ -99,23 +99,21 @@ impl Applier {
             self.ports.queue.send(&message.encode(), delay).await?;
             return Ok(true);
         }
-        self.record_failure(&retry.stream, &retry.change, retry.read_at, failure)
-            .await?;
+        self.record_failure(&retry, failure).await?;
         Ok(false)
     }
 
     /// Marks the record processed: one failure line in the seed's format, `failure += 1`.
     pub(super) async fn record_failure(
         &self,
-        stream: &StreamId,
-        change: &Change,
-        read_at: time::OffsetDateTime,
+        retry: &RetryChange,
         failure: &RecordFailure,
     ) -> Result<(), EngineError> {
+        let (stream, change) = (&retry.stream, &retry.change);
         let line = FailureLine {
             entity: stream.entity.clone(),
             record_id: Some(change.id()),
-            notification_time: Some(read_at),
+            notification_time: Some(retry.read_at),
             change_type: failure.change_type,
             reason: failure.reason.clone(),
         };
@@ -128,6 +126,9 @@ impl Applier {
             failure: 1,
             last_export_date: Some(self.ports.clock.now()),
             last_export_status: Some("Failure".into()),
+            // An initial sync with a record given up on completed with failures.
+            initial_sync_state: (retry.kind == BatchKind::Initial)
+                .then(|| "CompletedWithFailures".into()),
             ..Default::default()
         };
         self.add_stats(stream, &delta).await

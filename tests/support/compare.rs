@@ -1,0 +1,179 @@
+//! Compares a target table with the source rows, value by value, normalised per column type.
+//!
+//! Source rows are the emulator's full-`$select` Web API JSON; target rows are read straight
+//! from the SQLite file. System columns (`SinkCreatedOn`, `SinkModifiedOn`) are skipped, and
+//! `<attr>_entitytype` is checked for presence only (the source rows carry no annotations).
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use des_core::EntityMetadata;
+use des_core::schema::{ColumnDef, ColumnSource, SqlType, TableDef};
+use rusqlite::types::Value as Sql;
+use serde_json::{Map, Value as Json};
+use time::format_description::well_known::Rfc3339;
+use time::{Date, OffsetDateTime};
+
+/// A source row by id.
+pub type SourceRows = BTreeMap<String, Map<String, Json>>;
+
+/// Keys the source rows by their primary id.
+pub fn by_id(metadata: &EntityMetadata, rows: Vec<Map<String, Json>>) -> SourceRows {
+    let key = &metadata.primary_id_attribute;
+    rows.into_iter()
+        .filter_map(|r| Some((r.get(key)?.as_str()?.to_lowercase(), r)))
+        .collect()
+}
+
+/// Every row of the target table by `Id`, as column name → value.
+pub fn target_rows(db: &Path, table: &TableDef) -> Result<BTreeMap<String, Vec<Sql>>, String> {
+    let conn = rusqlite::Connection::open(db).map_err(|e| e.to_string())?;
+    let cols: Vec<String> = table
+        .columns
+        .iter()
+        .map(|c| format!("\"{}\"", c.name))
+        .collect();
+    let sql = format!("SELECT {} FROM \"{}\"", cols.join(", "), table.name);
+    let mut stmt = conn.prepare(&sql).map_err(|e| e.to_string())?;
+    let id_index = table
+        .columns
+        .iter()
+        .position(|c| c.source == ColumnSource::Id)
+        .unwrap_or(0);
+    let rows = stmt
+        .query_map([], |r| {
+            (0..cols.len())
+                .map(|i| r.get::<_, Sql>(i))
+                .collect::<Result<Vec<_>, _>>()
+        })
+        .map_err(|e| e.to_string())?;
+    let mut out = BTreeMap::new();
+    for row in rows {
+        let row = row.map_err(|e| e.to_string())?;
+        let Sql::Text(id) = &row[id_index] else {
+            return Err("Id is not text".into());
+        };
+        out.insert(id.to_lowercase(), row);
+    }
+    Ok(out)
+}
+
+/// `Ok` when the table holds exactly the source rows; otherwise the first difference.
+pub fn compare(
+    db: &Path,
+    table: &TableDef,
+    metadata: &EntityMetadata,
+    source: &SourceRows,
+) -> Result<(), String> {
+    let target = target_rows(db, table)?;
+    if let Some(id) = source.keys().find(|id| !target.contains_key(*id)) {
+        return Err(format!(
+            "{}: row {id} is missing from the target",
+            table.name
+        ));
+    }
+    if let Some(id) = target.keys().find(|id| !source.contains_key(*id)) {
+        return Err(format!(
+            "{}: row {id} is in the target but not in the source",
+            table.name
+        ));
+    }
+    for (id, row) in &target {
+        for (column, value) in table.columns.iter().zip(row) {
+            check_cell(metadata, column, &source[id], value)
+                .map_err(|e| format!("{}: row {id}, column {}: {e}", table.name, column.name))?;
+        }
+    }
+    Ok(())
+}
+
+fn check_cell(
+    metadata: &EntityMetadata,
+    column: &ColumnDef,
+    source: &Map<String, Json>,
+    target: &Sql,
+) -> Result<(), String> {
+    let wire = |attr: &str| {
+        metadata
+            .attribute(attr)
+            .map_or(attr.to_owned(), |a| a.wire_name())
+    };
+    match &column.source {
+        ColumnSource::Attribute(attr) => {
+            let json = source.get(&wire(attr)).unwrap_or(&Json::Null);
+            let (want, got) = (from_json(column.ty, json), from_sql(column.ty, target));
+            if same(column.ty, &want, &got) {
+                Ok(())
+            } else {
+                Err(format!("source {want:?} != target {got:?}"))
+            }
+        }
+        ColumnSource::LookupEntityType(attr) => {
+            let json = source.get(&wire(attr)).unwrap_or(&Json::Null);
+            match (json.is_null(), matches!(target, Sql::Null)) {
+                (a, b) if a == b => Ok(()),
+                _ => Err(format!(
+                    "entity type presence differs (source lookup null: {})",
+                    json.is_null()
+                )),
+            }
+        }
+        _ => Ok(()),
+    }
+}
+
+/// A normalised cell: `None` for null.
+type Cell = Option<String>;
+
+fn from_json(ty: SqlType, value: &Json) -> Cell {
+    match value {
+        Json::Null => None,
+        Json::Bool(b) => Some(if *b { "1" } else { "0" }.to_owned()),
+        Json::Number(n) => Some(n.to_string()),
+        Json::String(s) => Some(normal_text(ty, s)),
+        other => Some(other.to_string()),
+    }
+}
+
+fn from_sql(ty: SqlType, value: &Sql) -> Cell {
+    match value {
+        Sql::Null => None,
+        Sql::Integer(i) => Some(i.to_string()),
+        Sql::Real(f) => Some(f.to_string()),
+        Sql::Text(s) => Some(normal_text(ty, s)),
+        Sql::Blob(b) => Some(format!("{b:?}")),
+    }
+}
+
+fn normal_text(ty: SqlType, text: &str) -> String {
+    match ty {
+        SqlType::Guid => text.to_lowercase(),
+        SqlType::DateTime => instant(text).map_or_else(|| text.to_owned(), |t| t.to_string()),
+        _ => text.to_owned(),
+    }
+}
+
+/// Milliseconds since the epoch of an ISO date or date-time.
+fn instant(text: &str) -> Option<i128> {
+    let t = OffsetDateTime::parse(text, &Rfc3339).ok().or_else(|| {
+        let format = time::macros::format_description!("[year]-[month]-[day]");
+        Date::parse(text, format)
+            .ok()
+            .map(|d| d.midnight().assume_utc())
+    })?;
+    Some(t.unix_timestamp_nanos() / 1_000_000)
+}
+
+fn same(ty: SqlType, want: &Cell, got: &Cell) -> bool {
+    match (ty, want, got) {
+        (SqlType::Decimal { scale, .. }, Some(a), Some(b)) => {
+            match (a.parse::<f64>(), b.parse::<f64>()) {
+                (Ok(a), Ok(b)) => {
+                    (a - b).abs() <= 0.5 * 10f64.powi(-i32::from(scale)) + 1e-9 * a.abs().max(1.0)
+                }
+                _ => a == b,
+            }
+        }
+        _ => want == got,
+    }
+}

@@ -1,0 +1,132 @@
+//! A test double around the REAL sink that makes chosen records fail.
+//!
+//! Records are failed the realistic way: their row gets a value longer than its `nvarchar(n)`
+//! column, so the real sink's own rejection path runs (the record is reported as a
+//! `RecordFailure`, the rest of the batch is written, a resync still counts it as seen).
+//! Deletes pass through, as they cannot fail in a real target either. `fail_next_batches`
+//! makes whole batches fail with `SinkError::Unavailable`, like a target that is down.
+
+use std::collections::HashSet;
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::{Arc, Mutex};
+
+use async_trait::async_trait;
+use des_core::ports::{BatchOutcome, PermissionCheck, RetryOutcome, Sink, SinkError};
+use des_core::schema::{ColumnSource, SchemaPlan, SqlType, TableDef};
+use des_core::{Batch, Change, RetryChange, Row, Value};
+use uuid::Uuid;
+
+/// Wraps a sink; see the module docs.
+pub struct FaultySink {
+    inner: Arc<dyn Sink>,
+    failing: Mutex<HashSet<Uuid>>,
+    batch_faults: AtomicU32,
+}
+
+impl FaultySink {
+    pub fn new(inner: Arc<dyn Sink>) -> Self {
+        Self {
+            inner,
+            failing: Mutex::default(),
+            batch_faults: AtomicU32::new(0),
+        }
+    }
+
+    /// Upserts of these records fail until [`FaultySink::heal`].
+    pub fn fail_records(&self, ids: impl IntoIterator<Item = Uuid>) {
+        self.lock().extend(ids);
+    }
+
+    /// Stops failing records; returns the ids that were failing.
+    pub fn heal(&self) -> Vec<Uuid> {
+        self.lock().drain().collect()
+    }
+
+    /// The next `n` batch applications fail as if the target were down.
+    pub fn fail_next_batches(&self, n: u32) {
+        self.batch_faults.store(n, Ordering::SeqCst);
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashSet<Uuid>> {
+        self.failing.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn take_batch_fault(&self) -> bool {
+        self.batch_faults
+            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1))
+            .is_ok()
+    }
+
+    fn spoil(&self, table: &TableDef, columns: &[String], row: &mut Row) {
+        if !self.lock().contains(&row.id) {
+            return;
+        }
+        let Some((index, max)) = bounded_text_column(table, columns) else {
+            return;
+        };
+        if let Some(slot) = row.values.get_mut(index) {
+            *slot = Value::Text("x".repeat(max as usize + 1));
+        }
+    }
+}
+
+/// The first batch column stored as `nvarchar(n)`, with `n`.
+fn bounded_text_column(table: &TableDef, columns: &[String]) -> Option<(usize, u32)> {
+    columns.iter().enumerate().find_map(|(i, name)| {
+        table.columns.iter().find_map(|c| match (&c.source, c.ty) {
+            (ColumnSource::Attribute(a), SqlType::Text { max_len: Some(n) }) if a == name => {
+                Some((i, n))
+            }
+            _ => None,
+        })
+    })
+}
+
+#[async_trait]
+impl Sink for FaultySink {
+    async fn apply_schema(&self, plan: &SchemaPlan) -> Result<(), SinkError> {
+        self.inner.apply_schema(plan).await
+    }
+
+    async fn apply_batch(
+        &self,
+        plan: &SchemaPlan,
+        table: &TableDef,
+        batch: &Batch,
+    ) -> Result<BatchOutcome, SinkError> {
+        if self.take_batch_fault() {
+            return Err(SinkError::Unavailable("injected by FaultySink".into()));
+        }
+        let mut batch = batch.clone();
+        for change in &mut batch.changes {
+            if let Change::Upsert(row) = change {
+                self.spoil(table, &batch.columns, row);
+            }
+        }
+        self.inner.apply_batch(plan, table, &batch).await
+    }
+
+    async fn apply_retry(
+        &self,
+        plan: &SchemaPlan,
+        table: &TableDef,
+        retry: &RetryChange,
+    ) -> Result<RetryOutcome, SinkError> {
+        let mut retry = retry.clone();
+        if let Change::Upsert(row) = &mut retry.change {
+            self.spoil(table, &retry.columns, row);
+        }
+        self.inner.apply_retry(plan, table, &retry).await
+    }
+
+    async fn watermark(&self, table: &TableDef) -> Result<u64, SinkError> {
+        self.inner.watermark(table).await
+    }
+
+    async fn check_permissions(
+        &self,
+        plan: &SchemaPlan,
+    ) -> Result<Vec<PermissionCheck>, SinkError> {
+        self.inner.check_permissions(plan).await
+    }
+}

@@ -1,0 +1,274 @@
+//! A whole local deployment in a temp dir: the emulator over real HTTP, the real
+//! `DataverseClient`, the real `SqliteSink` (behind [`FaultySink`]), the real des-local
+//! control store, queue (optionally behind [`ChaosQueue`]), payload store and failure log.
+
+use std::future::Future;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use dataverse::{CachedToken, ClientConfig, ClientCredentials, DataverseClient};
+use dataverse_emulator::{Emulator, EmulatorConfig};
+use des_core::ports::{Source, SystemClock, WorkQueue};
+use des_core::profile::{DestinationType, Profile, ProfileEntity, ProfileState, RetryPolicy};
+use des_core::schema::{Naming, TableDef, plan_entity_table};
+use des_core::{EntityMetadata, Secret};
+use des_engine::{
+    EnginePorts, Mode, Runtime, RuntimeHandle, RuntimeOptions, SingleSink, SingleSource,
+};
+use des_local::{FileFailureLog, SqliteControlStore, SqlitePayloadStore, SqliteWorkQueue};
+use des_sinks::sqlite::{SqliteConfig, SqliteSink};
+use time::OffsetDateTime;
+use url::Url;
+use uuid::Uuid;
+
+use crate::chaos_queue::{Chaos, ChaosQueue};
+use crate::compare::{by_id, compare};
+use crate::faulty_sink::FaultySink;
+
+/// What to set up.
+#[derive(Debug, Clone)]
+pub struct Options {
+    pub records: usize,
+    pub entities: Vec<String>,
+    pub page_size: u32,
+    pub retry: RetryPolicy,
+    /// Duplicate and reorder deliveries, seeded.
+    pub chaos: Option<(Chaos, u64)>,
+    pub runtime: RuntimeOptions,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Self {
+            records: 40,
+            entities: vec!["account".into(), "contact".into()],
+            page_size: 10,
+            retry: RetryPolicy {
+                max_retry_count: 2,
+                interval_in_seconds: 1,
+                backoff: "Simple".into(),
+            },
+            chaos: None,
+            runtime: fast_runtime(),
+        }
+    }
+}
+
+/// Runtime settings for tests: short intervals, short visibility so crashes heal quickly.
+pub fn fast_runtime() -> RuntimeOptions {
+    let mut options = RuntimeOptions {
+        poll_interval: Duration::from_millis(100),
+        appliers: 3,
+        metadata_refresh: Duration::from_secs(60),
+        max_unapplied_batches: 4,
+        visibility: Duration::from_secs(2),
+        ..RuntimeOptions::default()
+    };
+    options.applier.error_backoff = Duration::from_millis(50);
+    options.applier.max_backoff = Duration::from_millis(500);
+    options
+}
+
+/// A running emulator plus the adapters of one local deployment.
+pub struct Harness {
+    pub emulator: Emulator,
+    pub dir: tempfile::TempDir,
+    pub client: Arc<DataverseClient>,
+    pub sink: Arc<FaultySink>,
+    pub queue: Arc<dyn WorkQueue>,
+    pub ports: EnginePorts,
+    pub profile: Profile,
+    pub options: Options,
+}
+
+impl Harness {
+    /// Starts the emulator, opens the adapters and creates an inactive profile.
+    pub async fn start(options: Options) -> Self {
+        let config = EmulatorConfig {
+            port: 0,
+            records: options.records,
+            ..Default::default()
+        };
+        let emulator = Emulator::start(config).await.expect("emulator starts");
+        let client = Arc::new(client_for(&emulator, options.page_size));
+        let dir = tempfile::tempdir().expect("temp dir");
+        let sink = Arc::new(FaultySink::new(open_sink(&dir.path().join("target.db"))));
+        let (ports, queue) = open_ports(dir.path(), &client, &sink, &options).await;
+        let profile = des_engine::admin::create_profile(&ports, profile(&options))
+            .await
+            .expect("profile is created");
+        Self {
+            emulator,
+            dir,
+            client,
+            sink,
+            queue,
+            ports,
+            profile,
+            options,
+        }
+    }
+
+    pub fn target_db(&self) -> PathBuf {
+        self.dir.path().join("target.db")
+    }
+
+    /// Re-opens every adapter from its files, as a restarted process would. Records that
+    /// were set to fail keep failing.
+    pub async fn reopen(&mut self) {
+        let sink = Arc::new(FaultySink::new(open_sink(&self.target_db())));
+        sink.fail_records(self.sink.heal());
+        let (ports, queue) = open_ports(self.dir.path(), &self.client, &sink, &self.options).await;
+        (self.sink, self.ports, self.queue) = (sink, ports, queue);
+    }
+
+    pub async fn activate(&self, mode: Mode) {
+        des_engine::admin::activate(&self.ports, self.profile.id, mode)
+            .await
+            .expect("activates");
+    }
+
+    pub fn run(&self) -> RuntimeHandle {
+        Runtime::start(self.ports.clone(), self.options.runtime.clone())
+    }
+
+    /// The planned table and metadata of an entity, as the engine plans them.
+    pub async fn table(&self, entity: &str) -> (TableDef, EntityMetadata) {
+        let metadata = self.client.entity_metadata(entity).await.expect("metadata");
+        let table = plan_entity_table(&Naming::from_profile(&self.profile), &metadata);
+        (table, metadata)
+    }
+
+    /// `Ok` when every exported table equals the source; otherwise the first difference.
+    pub async fn diff(&self) -> Result<(), String> {
+        for entity in &self.options.entities {
+            let (table, metadata) = self.table(entity).await;
+            let rows = by_id(&metadata, self.emulator.control().rows(entity));
+            compare(&self.target_db(), &table, &metadata, &rows)?;
+        }
+        Ok(())
+    }
+
+    /// Waits until the queue is drained and every table equals the source.
+    pub async fn converged(&self, timeout: Duration) -> Result<(), String> {
+        let deadline = Instant::now() + timeout;
+        loop {
+            let pending = self
+                .queue
+                .approximate_len()
+                .await
+                .map_err(|e| e.to_string())?;
+            let diff = match pending {
+                0 => self.diff().await,
+                n => Err(format!("{n} messages still queued")),
+            };
+            match diff {
+                Ok(()) => return Ok(()),
+                Err(e) if Instant::now() >= deadline => return Err(e),
+                Err(_) => tokio::time::sleep(Duration::from_millis(100)).await,
+            }
+        }
+    }
+
+    pub async fn failure_lines(&self) -> Vec<String> {
+        self.ports
+            .failures
+            .read_all(self.profile.id)
+            .await
+            .expect("failure log")
+    }
+}
+
+/// Polls `check` every 50 ms until it holds; `false` at the timeout.
+pub async fn wait_until<F, Fut>(timeout: Duration, mut check: F) -> bool
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = bool>,
+{
+    let deadline = Instant::now() + timeout;
+    while Instant::now() < deadline {
+        if check().await {
+            return true;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    check().await
+}
+
+fn client_for(emulator: &Emulator, page_size: u32) -> DataverseClient {
+    let org_url = Url::parse(&emulator.base_url()).expect("emulator url");
+    let mut config = ClientConfig::new(org_url.clone());
+    config.page_size = page_size;
+    config.retry.base_backoff = Duration::from_millis(20);
+    let token_url = Url::parse(&emulator.token_url()).expect("token url");
+    let scope = ClientCredentials::scope_for(&org_url);
+    let secret = Secret::new(emulator.client_secret());
+    let credentials = ClientCredentials::new(token_url, emulator.client_id(), secret, &scope);
+    DataverseClient::new(config, Arc::new(CachedToken::new(credentials))).expect("client")
+}
+
+fn open_sink(path: &std::path::Path) -> Arc<SqliteSink> {
+    Arc::new(SqliteSink::open(&SqliteConfig::new(path)).expect("target opens"))
+}
+
+async fn open_ports(
+    dir: &std::path::Path,
+    client: &Arc<DataverseClient>,
+    sink: &Arc<FaultySink>,
+    options: &Options,
+) -> (EnginePorts, Arc<dyn WorkQueue>) {
+    let queue_db = dir.join("queue.db");
+    let real: Arc<dyn WorkQueue> = Arc::new(
+        SqliteWorkQueue::open(&queue_db, "work")
+            .await
+            .expect("queue opens"),
+    );
+    let queue: Arc<dyn WorkQueue> = match options.chaos {
+        Some((chaos, seed)) => Arc::new(ChaosQueue::new(Arc::clone(&real), chaos, seed)),
+        None => Arc::clone(&real),
+    };
+    let source: Arc<dyn Source> = Arc::clone(client) as Arc<dyn Source>;
+    let ports = EnginePorts {
+        control: Arc::new(
+            SqliteControlStore::open(dir.join("control.db"))
+                .await
+                .expect("control"),
+        ),
+        queue,
+        payloads: Arc::new(SqlitePayloadStore::open(&queue_db).await.expect("payloads")),
+        failures: Arc::new(FileFailureLog::new(dir.join("failures"))),
+        clock: Arc::new(SystemClock),
+        sources: Arc::new(SingleSource(source)),
+        sinks: Arc::new(SingleSink(
+            Arc::clone(sink) as Arc<dyn des_core::ports::Sink>
+        )),
+    };
+    (ports, real)
+}
+
+fn profile(options: &Options) -> Profile {
+    let entity = |name: &String| ProfileEntity {
+        entity_type: name.clone(),
+        settings: Default::default(),
+        status: None,
+    };
+    Profile {
+        id: Uuid::new_v4(),
+        name: "Test".into(),
+        version: "1.0".into(),
+        state: ProfileState::Inactive,
+        organization_id: Uuid::new_v4(),
+        organization_url: "http://emulator".into(),
+        entities: options.entities.iter().map(entity).collect(),
+        relationships: vec![],
+        destination_type: DestinationType::Sqlite,
+        destination_key_vault_uri: "local:target".into(),
+        destination_prefix: "crm".into(),
+        destination_schema_name: "dbo".into(),
+        retry_policy: options.retry.clone(),
+        write_delete_log: true,
+        created_on: OffsetDateTime::UNIX_EPOCH,
+        modified_on: OffsetDateTime::UNIX_EPOCH,
+    }
+}
