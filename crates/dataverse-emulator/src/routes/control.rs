@@ -1,0 +1,66 @@
+//! `/_emulator/*`: drive faults, token expiry, changes and user tokens from other processes.
+
+use crate::control::Control;
+use crate::faults::FaultRequest;
+use crate::server::Shared;
+use axum::Json;
+use axum::Router;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::post;
+use serde::Deserialize;
+use serde_json::json;
+use std::sync::Arc;
+
+pub fn router() -> Router<Arc<Shared>> {
+    Router::new()
+        .route("/faults", post(faults))
+        .route("/expire-tokens", post(expire_tokens))
+        .route("/changes", post(changes))
+        .route("/users/{oid}/token", post(user_token))
+}
+
+async fn faults(State(sh): State<Arc<Shared>>, Json(req): Json<FaultRequest>) -> StatusCode {
+    sh.faults.apply(&req);
+    StatusCode::NO_CONTENT
+}
+
+async fn expire_tokens(State(sh): State<Arc<Shared>>) -> StatusCode {
+    Control::new(sh).expire_change_tokens();
+    StatusCode::NO_CONTENT
+}
+
+#[derive(Deserialize)]
+struct Changes {
+    count: u32,
+}
+
+async fn changes(State(sh): State<Arc<Shared>>, Json(req): Json<Changes>) -> Response {
+    let control = Control::new(sh);
+    let mut rng = fastrand::Rng::new();
+    let mut applied = 0;
+    for _ in 0..req.count {
+        if control.random_change(&mut rng).is_ok() {
+            applied += 1;
+        }
+    }
+    Json(json!({"applied": applied})).into_response()
+}
+
+#[derive(Deserialize, Default)]
+struct UserTokenRequest {
+    audience: Option<String>,
+}
+
+async fn user_token(
+    State(sh): State<Arc<Shared>>,
+    Path(oid): Path<uuid::Uuid>,
+    body: Option<Json<UserTokenRequest>>,
+) -> Response {
+    let audience = body
+        .and_then(|Json(b)| b.audience)
+        .unwrap_or_else(|| sh.base_url.clone());
+    let token = Control::new(sh).mint_user_token(oid, &audience);
+    Json(json!({"token_type": "Bearer", "access_token": token})).into_response()
+}

@@ -1,0 +1,347 @@
+//! Data reads: collections with paging and change tracking, single rows and `$count`.
+
+use super::filter::Filter;
+use super::{Reply, json_reply};
+use crate::error::EmulatorError;
+use crate::odata::{DeltaToken, PageCookie, Prefer, QueryOptions};
+use crate::render::{Annotations, RowWriter, columns, string};
+use crate::server::Shared;
+use crate::store::delta::DeltaPos;
+use crate::store::{DeltaEntry, Store};
+use std::borrow::Cow;
+use std::fmt::Write;
+use uuid::Uuid;
+
+pub const MAX_PAGE: usize = 5000;
+
+/// Everything one collection read needs, worked out from the request.
+struct Read<'a> {
+    store: &'a Store,
+    e: usize,
+    q: &'a QueryOptions,
+    prefer: &'a Prefer,
+    api: &'a str,
+    cols: Vec<usize>,
+    page_size: usize,
+}
+
+impl<'a> Read<'a> {
+    fn new(
+        sh: &'a Shared,
+        store: &'a Store,
+        e: usize,
+        q: &'a QueryOptions,
+        prefer: &'a Prefer,
+    ) -> Result<Self, EmulatorError> {
+        let def = &store.catalog.entities[e];
+        let cols = columns(def, q.select.as_deref())?;
+        let page_size = prefer.max_page_size.unwrap_or(MAX_PAGE).clamp(1, MAX_PAGE);
+        Ok(Read {
+            store,
+            e,
+            q,
+            prefer,
+            api: &sh.api_url,
+            cols,
+            page_size,
+        })
+    }
+
+    fn set(&self) -> &str {
+        &self.store.catalog.entities[self.e].entity_set
+    }
+
+    fn context(&self, suffix: &str) -> String {
+        match &self.q.select {
+            Some(s) => format!(
+                "{}/$metadata#{}({}){suffix}",
+                self.api,
+                self.set(),
+                s.join(",")
+            ),
+            None => format!("{}/$metadata#{}{suffix}", self.api, self.set()),
+        }
+    }
+
+    fn writer(&self) -> RowWriter<'_> {
+        let def = &self.store.catalog.entities[self.e];
+        RowWriter {
+            store: self.store,
+            def,
+            cols: &self.cols,
+            ann: Annotations::from_prefer(self.prefer),
+        }
+    }
+
+    fn next_link(&self, cookie: &PageCookie) -> String {
+        let pk = &self.store.catalog.entities[self.e].primary_id;
+        let sep = if self.q.raw_without_skiptoken.is_empty() {
+            ""
+        } else {
+            "&"
+        };
+        format!(
+            "{}/{}?{}{sep}$skiptoken={}",
+            self.api,
+            self.set(),
+            self.q.raw_without_skiptoken,
+            cookie.encode(pk)
+        )
+    }
+
+    fn delta_link(&self, token: &DeltaToken) -> String {
+        match &self.q.select_raw {
+            Some(s) => format!(
+                "{}/{}?$select={s}&$deltatoken={}",
+                self.api,
+                self.set(),
+                token.encoded()
+            ),
+            None => format!(
+                "{}/{}?$deltatoken={}",
+                self.api,
+                self.set(),
+                token.encoded()
+            ),
+        }
+    }
+
+    fn applied(&self, tracking: bool) -> String {
+        let mut applied = Vec::new();
+        if tracking {
+            applied.push("odata.track-changes".to_owned());
+        }
+        if let Some(n) = self.prefer.max_page_size {
+            applied.push(format!("odata.maxpagesize={}", n.min(MAX_PAGE)));
+        }
+        if let Some(a) = &self.prefer.annotations {
+            applied.push(format!("odata.include-annotations=\"{a}\""));
+        }
+        applied.join(",")
+    }
+}
+
+pub fn collection(
+    sh: &Shared,
+    e: usize,
+    q: &QueryOptions,
+    prefer: &Prefer,
+) -> Result<Reply, EmulatorError> {
+    let store = sh.read();
+    let r = Read::new(sh, &store, e, q, prefer)?;
+    if let Some(token) = &q.deltatoken {
+        return delta(sh, &r, token);
+    }
+    let cookie = q.skiptoken.as_deref().map(PageCookie::decode).transpose()?;
+    let tracking = prefer.track_changes || cookie.as_ref().is_some_and(|c| c.tracking);
+    if tracking {
+        check_trackable(&r)?;
+    }
+    let filter = q
+        .filter
+        .as_deref()
+        .map(|f| Filter::parse(&store.catalog.entities[e], f))
+        .transpose()?;
+    let limit = q.top.map_or(r.page_size, |t| t.min(r.page_size));
+    let stamp = match cookie.as_ref().and_then(|c| c.version_stamp.clone()) {
+        Some(s) => s,
+        None => DeltaToken {
+            version: store.counter,
+            issued: crate::auth::now(),
+        }
+        .text(),
+    };
+    let after = cookie.as_ref().and_then(|c| c.last);
+    let mut rows: Vec<(Uuid, Cow<'_, _>)> = store
+        .scan(e, after)
+        .filter(|(_, row)| filter.as_ref().is_none_or(|f| f.matches(row)))
+        .take(limit + 1)
+        .collect();
+    let more = rows.len() > limit && q.top.is_none();
+    rows.truncate(limit);
+
+    let mut buf = String::with_capacity(rows.len() * 1024 + 512);
+    buf.push_str("{\"@odata.context\":");
+    string(&mut buf, &r.context(""));
+    if q.count {
+        let n = match &filter {
+            Some(f) => store
+                .scan(e, None)
+                .filter(|(_, row)| f.matches(row))
+                .take(MAX_PAGE)
+                .count(),
+            None => store.live_count(e).min(MAX_PAGE),
+        };
+        let _ = write!(buf, ",\"@odata.count\":{n}");
+    }
+    if tracking && !more {
+        let token = DeltaToken::parse(&stamp).ok_or_else(EmulatorError::expired_token)?;
+        buf.push_str(",\"@odata.deltaLink\":");
+        string(&mut buf, &r.delta_link(&token));
+    }
+    buf.push_str(",\"value\":[");
+    let w = r.writer();
+    for (i, (_, row)) in rows.iter().enumerate() {
+        if i > 0 {
+            buf.push(',');
+        }
+        w.write(&mut buf, row, None);
+    }
+    buf.push(']');
+    if more {
+        let page = cookie.as_ref().map_or(1, |c| c.page) + 1;
+        let next = PageCookie {
+            page,
+            last: rows.last().map(|(id, _)| *id),
+            first: rows.first().map(|(id, _)| *id),
+            tracking,
+            version_stamp: tracking.then_some(stamp),
+            ..PageCookie::default()
+        };
+        buf.push_str(",\"@odata.nextLink\":");
+        string(&mut buf, &r.next_link(&next));
+    }
+    buf.push('}');
+    Ok(json_reply(200, buf, &r.applied(tracking)))
+}
+
+fn check_trackable(r: &Read<'_>) -> Result<(), EmulatorError> {
+    for (name, present) in [
+        ("filter", r.q.filter.is_some()),
+        ("orderby", r.q.orderby.is_some()),
+        ("expand", r.q.expand.is_some()),
+        ("top", r.q.top.is_some()),
+    ] {
+        if present {
+            return Err(EmulatorError::bad_request(
+                "0x80060888",
+                format!(
+                    "The \"${name}\" query parameter isn't supported when Change Tracking is enabled."
+                ),
+            ));
+        }
+    }
+    let def = &r.store.catalog.entities[r.e];
+    if !def.change_tracking {
+        return Err(EmulatorError::bad_request(
+            "0x80040203",
+            format!(
+                "Change tracking is not enabled for the entity '{}'.",
+                def.logical_name
+            ),
+        ));
+    }
+    Ok(())
+}
+
+/// Checks a delta token against expiry (explicit or by retention) and the current counter.
+pub fn valid_token(sh: &Shared, store: &Store, text: &str) -> Result<DeltaToken, EmulatorError> {
+    let token = DeltaToken::parse(text).ok_or_else(EmulatorError::expired_token)?;
+    let too_old = sh
+        .retention
+        .is_some_and(|r| crate::auth::now() - token.issued > r.as_secs() as i64);
+    if token.version < store.min_valid || token.version > store.counter || too_old {
+        return Err(EmulatorError::expired_token());
+    }
+    Ok(token)
+}
+
+fn delta(sh: &Shared, r: &Read<'_>, text: &str) -> Result<Reply, EmulatorError> {
+    let token = valid_token(sh, r.store, text)?;
+    let cookie =
+        r.q.skiptoken
+            .as_deref()
+            .map(PageCookie::decode)
+            .transpose()?;
+    let to = cookie
+        .as_ref()
+        .and_then(|c| c.delta_to)
+        .unwrap_or(r.store.counter);
+    let pos = match &cookie {
+        Some(c) => DeltaPos {
+            phase: c.delta_phase.unwrap_or(0),
+            after: c.delta_after.unwrap_or(token.version),
+        },
+        None => DeltaPos {
+            phase: 0,
+            after: token.version,
+        },
+    };
+    let (entries, next) = r.store.delta_page(r.e, token.version, to, pos, r.page_size);
+    let mut buf = String::with_capacity(entries.len() * 1024 + 512);
+    buf.push_str("{\"@odata.context\":");
+    string(&mut buf, &r.context("/$delta"));
+    if next.is_none() {
+        buf.push_str(",\"@odata.deltaLink\":");
+        string(
+            &mut buf,
+            &r.delta_link(&DeltaToken {
+                version: to,
+                issued: crate::auth::now(),
+            }),
+        );
+    }
+    buf.push_str(",\"value\":[");
+    let w = r.writer();
+    let deleted_ctx = format!("{}/$metadata#{}/$deletedEntity", r.api, r.set());
+    for (i, entry) in entries.iter().enumerate() {
+        if i > 0 {
+            buf.push(',');
+        }
+        match entry {
+            DeltaEntry::Upsert(row) => w.write(&mut buf, row, None),
+            DeltaEntry::Deleted(id) => {
+                buf.push_str("{\"@odata.context\":");
+                string(&mut buf, &deleted_ctx);
+                let _ = write!(buf, ",\"id\":\"{id}\",\"reason\":\"deleted\"}}");
+            }
+        }
+    }
+    buf.push(']');
+    if let Some(pos) = next {
+        let page = cookie.as_ref().map_or(1, |c| c.page) + 1;
+        let c = PageCookie {
+            page,
+            tracking: true,
+            delta_phase: Some(pos.phase),
+            delta_after: Some(pos.after),
+            delta_to: Some(to),
+            ..PageCookie::default()
+        };
+        buf.push_str(",\"@odata.nextLink\":");
+        string(&mut buf, &r.next_link(&c));
+    }
+    buf.push('}');
+    Ok(json_reply(200, buf, &r.applied(true)))
+}
+
+/// `GET <set>(<id>)`.
+pub fn single(
+    sh: &Shared,
+    e: usize,
+    id: Uuid,
+    q: &QueryOptions,
+    prefer: &Prefer,
+) -> Result<Reply, EmulatorError> {
+    let store = sh.read();
+    let r = Read::new(sh, &store, e, q, prefer)?;
+    let def = &store.catalog.entities[e];
+    let row = store
+        .get(e, &id)
+        .ok_or_else(|| EmulatorError::not_found(&def.logical_name, &id))?;
+    let mut buf = String::with_capacity(2048);
+    r.writer()
+        .write(&mut buf, &row, Some(&r.context("/$entity")));
+    Ok(json_reply(200, buf, &r.applied(false)))
+}
+
+/// `GET <set>/$count`: plain text, capped at 5000 like Dataverse.
+pub fn count(sh: &Shared, e: usize) -> Reply {
+    let n = sh.read().live_count(e).min(MAX_PAGE);
+    Reply {
+        status: 200,
+        content_type: "text/plain",
+        body: n.to_string(),
+        headers: Vec::new(),
+    }
+}

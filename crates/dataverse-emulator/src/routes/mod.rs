@@ -1,0 +1,257 @@
+//! HTTP routes: the Entra token endpoints, the Web API under `/api/data/v9.2/` and the
+//! `/_emulator/` control endpoints.
+
+mod batch;
+mod control;
+pub mod data;
+mod filter;
+mod metadata;
+mod token;
+mod users;
+mod write;
+
+use crate::auth::Refusal;
+use crate::error::{EmulatorError, error_body};
+use crate::faults::Fault;
+use crate::odata::{Prefer, QueryOptions};
+use crate::server::Shared;
+use axum::Router;
+use axum::body::{Body, Bytes};
+use axum::extract::State;
+use axum::http::{HeaderMap, Method, Uri};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{any, get, post};
+use std::sync::Arc;
+
+pub const API_PREFIX: &str = "/api/data/v9.2";
+
+/// A response independent of the transport, so `$batch` parts reuse the same handlers.
+#[derive(Debug)]
+pub struct Reply {
+    pub status: u16,
+    pub content_type: &'static str,
+    pub body: String,
+    pub headers: Vec<(String, String)>,
+}
+
+pub fn json_reply(status: u16, body: String, applied: &str) -> Reply {
+    let mut headers = Vec::new();
+    if !applied.is_empty() {
+        headers.push(("Preference-Applied".to_owned(), applied.to_owned()));
+    }
+    Reply {
+        status,
+        content_type: "application/json; odata.metadata=minimal",
+        body,
+        headers,
+    }
+}
+
+pub fn empty_reply(status: u16) -> Reply {
+    Reply {
+        status,
+        content_type: "",
+        body: String::new(),
+        headers: Vec::new(),
+    }
+}
+
+impl Reply {
+    pub fn header(mut self, name: &str, value: String) -> Reply {
+        self.headers.push((name.to_owned(), value));
+        self
+    }
+}
+
+impl From<EmulatorError> for Reply {
+    fn from(e: EmulatorError) -> Reply {
+        let body = match &e {
+            EmulatorError::Api { code, message, .. } => error_body(code, message),
+            other => error_body("0x80040216", &other.to_string()),
+        };
+        Reply {
+            status: e.status(),
+            content_type: "application/json; odata.metadata=minimal",
+            body,
+            headers: Vec::new(),
+        }
+    }
+}
+
+impl IntoResponse for Reply {
+    fn into_response(self) -> Response {
+        let mut b = Response::builder()
+            .status(self.status)
+            .header("OData-Version", "4.0");
+        if !self.content_type.is_empty() {
+            b = b.header("Content-Type", self.content_type);
+        }
+        for (k, v) in &self.headers {
+            b = b.header(k.as_str(), v.as_str());
+        }
+        b.body(Body::from(self.body)).unwrap_or_default()
+    }
+}
+
+pub fn router(shared: Arc<Shared>) -> Router {
+    Router::new()
+        .route("/{tenant}/oauth2/v2.0/token", post(token::issue))
+        .route(
+            "/{tenant}/v2.0/.well-known/openid-configuration",
+            get(token::openid_configuration),
+        )
+        .route("/{tenant}/discovery/v2.0/keys", get(token::jwks))
+        .route("/api/data/v9.2/{*rest}", any(api))
+        .nest("/_emulator", control::router())
+        .with_state(shared)
+}
+
+async fn api(
+    State(sh): State<Arc<Shared>>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let (latency, fault) = sh.faults.take();
+    if !latency.is_zero() {
+        tokio::time::sleep(latency).await;
+    }
+    if let Some(f) = fault {
+        return fault_reply(f).into_response();
+    }
+    if let Err(refusal) = sh
+        .authority
+        .verify(headers.get("authorization").and_then(|v| v.to_str().ok()))
+    {
+        return unauthorized(&sh, refusal);
+    }
+    let path = uri
+        .path()
+        .strip_prefix(API_PREFIX)
+        .unwrap_or("")
+        .trim_start_matches('/');
+    let path = crate::odata::decode(path);
+    let sh2 = Arc::clone(&sh);
+    let query = uri.query().map(str::to_owned);
+    // Big pages take milliseconds to render; keep them off the I/O threads.
+    let reply = tokio::task::spawn_blocking(move || {
+        dispatch(&sh2, &method, &path, query.as_deref(), &headers, &body)
+            .unwrap_or_else(Reply::from)
+    })
+    .await
+    .unwrap_or_else(|_| Reply::from(EmulatorError::api(500, "0x80040216", "internal error")));
+    reply.into_response()
+}
+
+fn fault_reply(f: Fault) -> Reply {
+    match f {
+        Fault::Throttle {
+            retry_after,
+            code,
+            message,
+        } => Reply::from(EmulatorError::api(429, code, message))
+            .header("Retry-After", retry_after.to_string()),
+        Fault::Fail(status) => Reply::from(EmulatorError::api(
+            status,
+            "0x80040216",
+            "The service is temporarily unavailable. Please retry.",
+        )),
+    }
+}
+
+/// 401 with the auth-ticket error codes and the `WWW-Authenticate` challenge Dataverse sends.
+fn unauthorized(sh: &Shared, refusal: Refusal) -> Response {
+    // BadAuthTicket / ExpiredAuthTicket / InvalidAuthTicket (codes as documented for the SDK).
+    let (code, message) = match refusal {
+        Refusal::Missing => (
+            "0x8004a101",
+            "Bearer token is missing from the Authorization header.",
+        ),
+        Refusal::Expired => ("0x8004a102", "The access token has expired."),
+        Refusal::Invalid => (
+            "0x8004a103",
+            "The access token is not valid for this organization.",
+        ),
+    };
+    let challenge = format!(
+        "Bearer authorization_uri={}/{}/oauth2/authorize, resource_id={}/",
+        sh.base_url, sh.tenant, sh.base_url
+    );
+    Reply::from(EmulatorError::api(401, code, message))
+        .header("WWW-Authenticate", challenge)
+        .into_response()
+}
+
+/// Routes one Web API request (also used for each part of a `$batch`).
+pub fn dispatch(
+    sh: &Shared,
+    method: &Method,
+    path: &str,
+    query: Option<&str>,
+    headers: &HeaderMap,
+    body: &[u8],
+) -> Result<Reply, EmulatorError> {
+    let q = QueryOptions::parse(query)?;
+    let prefer = Prefer::parse(headers);
+    let first = path.split(['/', '(']).next().unwrap_or("");
+    match (method.as_str(), first) {
+        ("GET", "WhoAmI") => users::who_am_i(sh),
+        ("GET", "EntityDefinitions" | "GlobalOptionSetDefinitions" | "RelationshipDefinitions") => {
+            metadata::get(sh, path, &q)
+        }
+        ("POST", "$batch") => batch::handle(sh, headers, body),
+        _ => data_route(sh, method, path, &q, &prefer, headers, body),
+    }
+}
+
+/// `<set>`, `<set>(<id>)`, `<set>/$count`, `<set>(<id>)/<nav>[/$ref]`.
+fn data_route(
+    sh: &Shared,
+    method: &Method,
+    path: &str,
+    q: &QueryOptions,
+    prefer: &Prefer,
+    headers: &HeaderMap,
+    body: &[u8],
+) -> Result<Reply, EmulatorError> {
+    let mut segments = path.splitn(2, '/');
+    let head = segments.next().unwrap_or("");
+    let rest = segments.next().unwrap_or("");
+    let (set, key) = match head.split_once('(') {
+        Some((s, k)) => (s, Some(k.trim_end_matches(')'))),
+        None => (head, None),
+    };
+    let e = sh
+        .read()
+        .catalog
+        .by_set(set)
+        .ok_or_else(|| EmulatorError::no_resource(set))?;
+    let id = key
+        .map(|k| {
+            k.parse::<uuid::Uuid>().map_err(|_| {
+                EmulatorError::bad_request("0x80060888", format!("Invalid key '{k}'."))
+            })
+        })
+        .transpose()?;
+    match (method.as_str(), id, rest) {
+        ("GET", None, "") => data::collection(sh, e, q, prefer),
+        ("GET", None, "$count") => Ok(data::count(sh, e)),
+        ("GET", Some(id), "") => data::single(sh, e, id, q, prefer),
+        ("GET", Some(id), nav) => users::navigate(sh, e, id, nav, q, prefer),
+        ("POST", None, "") => write::create(sh, e, headers, body, prefer),
+        ("PATCH", Some(id), "") => write::upsert(sh, e, id, headers, body),
+        ("DELETE", Some(id), "") => write::delete(sh, e, id),
+        ("POST", Some(id), nav) if nav.ends_with("/$ref") => {
+            write::associate(sh, e, id, nav.trim_end_matches("/$ref"), body)
+        }
+        ("DELETE", Some(id), nav) if nav.ends_with("/$ref") => {
+            write::disassociate(sh, e, id, nav.trim_end_matches("/$ref"), q)
+        }
+        _ => Err(EmulatorError::api(
+            405,
+            "0x80060888",
+            format!("{method} is not supported on '{path}'."),
+        )),
+    }
+}
