@@ -23,14 +23,14 @@ use crate::transport::Transport;
 /// cache that [`Source::entity_metadata`] fills (and refreshes); a read of an entity set not
 /// seen yet looks its metadata up first. [`DataverseClient::read_page_with`] skips the cache.
 pub struct DataverseClient {
-    transport: Arc<Transport>,
+    transport: Transport,
     prefer: String,
     entities: Mutex<HashMap<String, Arc<EntityMetadata>>>,
 }
 
 impl DataverseClient {
     pub fn new(config: ClientConfig, tokens: Arc<dyn TokenProvider>) -> Result<Self, ConfigError> {
-        let transport = Arc::new(Transport::new(&config, tokens)?);
+        let transport = Transport::new(&config, tokens)?;
         let prefer = format!(
             "odata.track-changes,odata.maxpagesize={},odata.include-annotations=\"{}\"",
             config.page_size, "Microsoft.Dynamics.CRM.lookuplogicalname"

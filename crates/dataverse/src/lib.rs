@@ -8,6 +8,7 @@
 //! Pages are parsed without building a JSON tree per row: each row is a map of raw JSON
 //! slices, converted cell by cell through a [`ColumnPlan`] built from the entity metadata.
 
+mod batch;
 mod cell;
 mod client;
 mod config;

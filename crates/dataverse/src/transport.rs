@@ -10,9 +10,10 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use des_core::ports::SourceError;
-use reqwest::header::{ACCEPT, HeaderMap, HeaderValue};
+use reqwest::header::{ACCEPT, CONTENT_TYPE, HeaderMap, HeaderValue};
 use url::Url;
 
+use crate::batch::Batch;
 use crate::config::{ClientConfig, ConfigError, RetryPolicy};
 use crate::fault::{ServiceErrorBody, service_error};
 use crate::retry::{Backoff, retry_after};
@@ -25,6 +26,9 @@ pub(crate) struct Transport {
     tokens: Arc<dyn TokenProvider>,
     retry: RetryPolicy,
 }
+
+/// Builds one try of a request.
+type Build<'a> = dyn Fn(&reqwest::Client) -> reqwest::RequestBuilder + Send + Sync + 'a;
 
 /// What one try came to.
 enum Attempt {
@@ -75,10 +79,33 @@ impl Transport {
 
     /// GETs `url` with an optional `Prefer` header, retrying transient faults.
     pub(crate) async fn get(&self, url: &Url, prefer: Option<&str>) -> Result<Bytes, SourceError> {
+        self.send(&|http| {
+            let request = http.get(url.clone());
+            match prefer {
+                Some(prefer) => request.header("Prefer", prefer),
+                None => request,
+            }
+        })
+        .await
+    }
+
+    /// POSTs a `$batch`; the answer is the multipart body (parts carry their own statuses).
+    pub(crate) async fn post_batch(&self, batch: &Batch) -> Result<Bytes, SourceError> {
+        let url = self.url("$batch")?;
+        self.send(&|http| {
+            http.post(url.clone())
+                .header(CONTENT_TYPE, batch.content_type())
+                .body(batch.body().to_owned())
+        })
+        .await
+    }
+
+    /// Sends the request `build` makes (once per try), retrying transient faults.
+    async fn send(&self, build: &Build<'_>) -> Result<Bytes, SourceError> {
         let mut backoff = Backoff::new(&self.retry);
         let mut refreshed = false;
         loop {
-            let (status, code, retry_after, reason) = match self.try_once(url, prefer).await {
+            let (status, code, retry_after, reason) = match self.try_once(build).await {
                 Attempt::Done(body) => return Ok(body),
                 Attempt::Fatal(error) => return Err(error),
                 Attempt::Unauthorized { token, body } => {
@@ -112,7 +139,7 @@ impl Transport {
         }
     }
 
-    async fn try_once(&self, url: &Url, prefer: Option<&str>) -> Attempt {
+    async fn try_once(&self, build: &Build<'_>) -> Attempt {
         let token = match self.tokens.token().await {
             Ok(token) => token,
             Err(TokenError::Unavailable(reason)) => {
@@ -120,13 +147,7 @@ impl Transport {
             }
             Err(error) => return Attempt::Fatal(SourceError::Auth(error.to_string())),
         };
-        let mut request = self
-            .http
-            .get(url.clone())
-            .bearer_auth(token.secret().expose());
-        if let Some(prefer) = prefer {
-            request = request.header("Prefer", prefer);
-        }
+        let request = build(&self.http).bearer_auth(token.secret().expose());
         let response = match request.send().await {
             Ok(response) => response,
             Err(error) => return transport_fault(error),
@@ -169,17 +190,20 @@ fn classify(
     let code = error.map(|e| e.code).unwrap_or_default();
     match status {
         401 => Attempt::Unauthorized { token, body },
+        _ if !is_transient_status(status) => Attempt::Fatal(service_error(status, &body)),
         429 => transient(
             Some(status),
             code,
             retry_after,
             "throttled (HTTP 429)".to_owned(),
         ),
-        500 | 502 | 503 | 504 => {
-            transient(Some(status), code, retry_after, format!("HTTP {status}"))
-        }
-        _ => Attempt::Fatal(service_error(status, &body)),
+        _ => transient(Some(status), code, retry_after, format!("HTTP {status}")),
     }
+}
+
+/// Throttling and the server errors that clear up on their own.
+pub(crate) fn is_transient_status(status: u16) -> bool {
+    matches!(status, 429 | 500 | 502 | 503 | 504)
 }
 
 fn transient(

@@ -1,13 +1,14 @@
 //! The metadata requests. Metadata is not paged: each answer is complete.
 
-use std::sync::Arc;
-
+use bytes::Bytes;
 use des_core::ports::SourceError;
 use des_core::{EntityMetadata, EntitySummary, ManyToManyRelationship, OptionSetMetadata};
-use tokio::task::JoinSet;
+use url::Url;
 
 use super::casts::CASTS;
-use crate::transport::Transport;
+use crate::batch::{Batch, parse_response};
+use crate::fault::service_error;
+use crate::transport::{Transport, is_transient_status};
 
 const ENTITY_SUMMARY: &str = "EntityDefinitions?$select=LogicalName,EntitySetName,DisplayName,ChangeTrackingEnabled,IsIntersect";
 const ENTITY_SELECT: &str = "$select=LogicalName,SchemaName,EntitySetName,PrimaryIdAttribute,\
@@ -27,9 +28,9 @@ pub(crate) async fn entities(transport: &Transport) -> Result<Vec<EntitySummary>
     super::parse_entities(&get(transport, ENTITY_SUMMARY).await?)
 }
 
-/// The entity with its attributes, then the type-specific details, fetched concurrently.
+/// The entity with its attributes, then the type-specific details in one `$batch`.
 pub(crate) async fn entity(
-    transport: &Arc<Transport>,
+    transport: &Transport,
     logical_name: &str,
 ) -> Result<EntityMetadata, SourceError> {
     let quoted = logical_name.replace('\'', "''");
@@ -40,17 +41,37 @@ pub(crate) async fn entity(
         let message = format!("{logical_name} came without EntitySetName or PrimaryIdAttribute");
         return Err(SourceError::Protocol(message));
     }
-    let mut casts = JoinSet::new();
-    for cast in CASTS.iter().filter(|c| c.needed(&entity)) {
-        let (transport, path) = (Arc::clone(transport), cast.path(logical_name));
-        casts.spawn(async move { get(&transport, &path).await });
-    }
-    while let Some(joined) = casts.join_next().await {
-        let body =
-            joined.map_err(|e| SourceError::Protocol(format!("cast task failed: {e}")))??;
+    let urls = CASTS
+        .iter()
+        .filter(|c| c.needed(&entity))
+        .map(|c| transport.url(&c.path(logical_name)))
+        .collect::<Result<Vec<_>, _>>()?;
+    for body in batched(transport, &urls).await? {
         super::apply_cast(&mut entity, &body)?;
     }
     Ok(entity)
+}
+
+/// GETs `urls` through one `$batch`. A part that failed transiently is fetched again on its
+/// own, with the usual retries; any other failed part fails the whole read.
+async fn batched(transport: &Transport, urls: &[Url]) -> Result<Vec<Bytes>, SourceError> {
+    if urls.is_empty() {
+        return Ok(Vec::new());
+    }
+    let parts = parse_response(&transport.post_batch(&Batch::of_gets(urls)).await?)?;
+    if parts.len() != urls.len() {
+        let message = format!("batch of {} answered {} parts", urls.len(), parts.len());
+        return Err(SourceError::Protocol(message));
+    }
+    let mut bodies = Vec::with_capacity(urls.len());
+    for (url, part) in urls.iter().zip(parts) {
+        match part.status {
+            200..=299 => bodies.push(Bytes::from(part.body)),
+            status if is_transient_status(status) => bodies.push(transport.get(url, None).await?),
+            status => return Err(service_error(status, part.body.as_bytes())),
+        }
+    }
+    Ok(bodies)
 }
 
 pub(crate) async fn relationships(
