@@ -1,3 +1,8 @@
 //! Integration tests of the Dataverse client: sample bodies, then the emulator over HTTP.
 
+mod faults;
+mod metadata;
 mod samples;
+mod support;
+mod sync;
+mod tokens;
