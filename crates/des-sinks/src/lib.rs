@@ -5,6 +5,7 @@
 //! `encoding` (record values → SQL parameters, with DES's per-record checks), `apply` (the
 //! transactions) and `service` (the `Sink` impl).
 
+pub mod postgres;
 pub mod sqlite;
 
 use des_core::schema::SchemaPlan;
@@ -13,6 +14,7 @@ use des_core::schema::SchemaPlan;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Dialect {
     Sqlite,
+    PostgreSql,
 }
 
 /// The `CREATE TABLE IF NOT EXISTS` statements for every table of the plan, including the
@@ -20,5 +22,6 @@ pub enum Dialect {
 pub fn render_ddl(plan: &SchemaPlan, dialect: Dialect) -> Vec<String> {
     match dialect {
         Dialect::Sqlite => sqlite::render_ddl(plan),
+        Dialect::PostgreSql => postgres::render_ddl(plan),
     }
 }

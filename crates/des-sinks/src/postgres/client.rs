@@ -1,0 +1,142 @@
+//! A small connection pool and the mapping of driver errors to [`SinkError`].
+
+use std::ops::{Deref, DerefMut};
+use std::sync::Mutex;
+
+use des_core::ports::SinkError;
+use tokio::sync::{Semaphore, SemaphorePermit};
+use tokio_postgres::error::SqlState;
+use tokio_postgres::{Client, Config, NoTls};
+
+use super::config::PostgresConfig;
+
+/// At most `pool_size` connections, opened on demand and reused; a closed one is dropped.
+pub(super) struct Pool {
+    config: Config,
+    idle: Mutex<Vec<Client>>,
+    permits: Semaphore,
+}
+
+/// A connection on loan; it goes back to the pool when dropped. A transaction left open by a
+/// cancelled call is rolled back by the driver before the connection runs anything else.
+pub(super) struct Pooled<'a> {
+    pool: &'a Pool,
+    client: Option<Client>,
+    _permit: SemaphorePermit<'a>,
+}
+
+impl Pool {
+    pub(super) fn new(config: &PostgresConfig) -> Self {
+        Self {
+            config: config.connection.clone(),
+            idle: Mutex::new(Vec::new()),
+            permits: Semaphore::new(config.pool_size),
+        }
+    }
+
+    pub(super) async fn get(&self) -> Result<Pooled<'_>, SinkError> {
+        let permit = self
+            .permits
+            .acquire()
+            .await
+            .map_err(|_| SinkError::Unavailable("connection pool closed".into()))?;
+        let client = match self.take_idle() {
+            Some(client) => client,
+            None => self.connect().await?,
+        };
+        Ok(Pooled {
+            pool: self,
+            client: Some(client),
+            _permit: permit,
+        })
+    }
+
+    fn take_idle(&self) -> Option<Client> {
+        let mut idle = self.idle.lock().unwrap_or_else(|p| p.into_inner());
+        std::iter::from_fn(|| idle.pop()).find(|c| !c.is_closed())
+    }
+
+    /// TLS seam: connections are plain for now (loopback and private networks). To encrypt,
+    /// pass a `MakeTlsConnect` (e.g. from `tokio-postgres-rustls`) here instead of `NoTls`;
+    /// `sslmode` in the connection string already reaches the driver.
+    async fn connect(&self) -> Result<Client, SinkError> {
+        let (client, connection) = self.config.connect(NoTls).await.map_err(db_error)?;
+        tokio::spawn(async move {
+            if let Err(error) = connection.await {
+                tracing::warn!(error = %error, "PostgreSQL connection ended");
+            }
+        });
+        Ok(client)
+    }
+}
+
+impl Deref for Pooled<'_> {
+    type Target = Client;
+    fn deref(&self) -> &Client {
+        self.client
+            .as_ref()
+            .expect("a pooled client is present until dropped")
+    }
+}
+
+impl DerefMut for Pooled<'_> {
+    fn deref_mut(&mut self) -> &mut Client {
+        self.client
+            .as_mut()
+            .expect("a pooled client is present until dropped")
+    }
+}
+
+impl Drop for Pooled<'_> {
+    fn drop(&mut self) {
+        if let Some(client) = self.client.take().filter(|c| !c.is_closed()) {
+            self.pool
+                .idle
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .push(client);
+        }
+    }
+}
+
+/// Lost connections, shutdowns, lock conflicts and resource limits are worth retrying; the
+/// rest are database errors. Only the server's message and SQLSTATE are kept: its DETAIL
+/// line can quote row values.
+pub(super) fn db_error(e: tokio_postgres::Error) -> SinkError {
+    let Some(db) = e.as_db_error() else {
+        let io = std::error::Error::source(&e).is_some_and(|s| s.is::<std::io::Error>());
+        return if e.is_closed() || io {
+            SinkError::Unavailable(e.to_string())
+        } else {
+            SinkError::Database(e.to_string())
+        };
+    };
+    let text = format!("{} (SQLSTATE {})", db.message(), db.code().code());
+    if transient(db.code()) {
+        SinkError::Unavailable(text)
+    } else {
+        SinkError::Database(text)
+    }
+}
+
+fn transient(code: &SqlState) -> bool {
+    let class = &code.code()[..2];
+    matches!(class, "08" | "53" | "57")
+        || [
+            SqlState::T_R_SERIALIZATION_FAILURE,
+            SqlState::T_R_DEADLOCK_DETECTED,
+            SqlState::LOCK_NOT_AVAILABLE,
+        ]
+        .contains(code)
+}
+
+/// The same error as a failed schema change of `table`.
+pub(super) fn schema_error(table: &str) -> impl Fn(tokio_postgres::Error) -> SinkError + '_ {
+    move |e| match db_error(e) {
+        SinkError::Database(reason) => SinkError::Schema {
+            table: table.to_owned(),
+            reason,
+        },
+        other => other,
+    }
+}

@@ -1,0 +1,312 @@
+//! Statement text. Every identifier comes from Dataverse metadata or the profile, so each one
+//! is double-quoted with embedded quotes doubled; values always travel as parameters.
+
+use des_core::schema::{SqlType, TableDef};
+
+/// PostgreSQL keeps at most this many bytes of an identifier and silently cuts the rest.
+const MAX_IDENTIFIER: usize = 63;
+
+/// `"name"`, with any `"` inside doubled.
+pub(super) fn quote(ident: &str) -> String {
+    format!("\"{}\"", ident.replace('"', "\"\""))
+}
+
+/// `"schema"."name"`.
+pub(super) fn qualified(schema: &str, name: &str) -> String {
+    format!("{}.{}", quote(schema), quote(name))
+}
+
+pub(super) fn table_name(table: &TableDef) -> String {
+    qualified(&table.schema, &table.name)
+}
+
+fn quoted_list<'a>(names: impl IntoIterator<Item = &'a str>) -> String {
+    names.into_iter().map(quote).collect::<Vec<_>>().join(", ")
+}
+
+/// The nearest PostgreSQL type of a DES column type.
+pub(super) fn pg_type(ty: SqlType) -> String {
+    match ty {
+        SqlType::Guid => "uuid".into(),
+        SqlType::DateTime => "timestamptz".into(),
+        SqlType::Int => "integer".into(),
+        SqlType::BigInt => "bigint".into(),
+        SqlType::Bit => "boolean".into(),
+        SqlType::Decimal { precision, scale } => format!("numeric({precision},{scale})"),
+        SqlType::Text { max_len: Some(n) } => format!("varchar({n})"),
+        SqlType::Text { max_len: None } => "text".into(),
+    }
+}
+
+/// DES named a data table's key `EPK[dbo].[contact]`. PostgreSQL accepts that very name as a
+/// quoted identifier, so we keep it whenever it fits the 63-byte limit; a longer one is cut at
+/// a character boundary and ends with a hash of the full name, so two long names never share
+/// a constraint (PostgreSQL would otherwise cut them itself, possibly to the same name).
+pub(super) fn primary_key_name(table: &TableDef) -> String {
+    let full = format!("EPK[{}].[{}]", table.schema, table.name);
+    if full.len() <= MAX_IDENTIFIER {
+        return full;
+    }
+    let hash = format!("~{:08x}", fnv1a(&full));
+    let mut cut = MAX_IDENTIFIER - hash.len();
+    while !full.is_char_boundary(cut) {
+        cut -= 1;
+    }
+    format!("{}{hash}", &full[..cut])
+}
+
+/// A stable 32-bit FNV-1a hash: the same name gives the same constraint on every run.
+fn fnv1a(text: &str) -> u32 {
+    text.bytes().fold(0x811c_9dc5, |h, b| {
+        (h ^ u32::from(b)).wrapping_mul(0x0100_0193)
+    })
+}
+
+/// The sink's own tables of one profile, in the profile's schema and named with its prefix
+/// like the SQLite sink's (see `schema::state_ddl`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(super) struct StateTables {
+    pub watermark: String,
+    pub tombstone: String,
+    pub seen: String,
+}
+
+impl StateTables {
+    pub(super) fn new(schema: &str, prefix: &str) -> Self {
+        let name = |base: &str| {
+            let name = if prefix.is_empty() {
+                base.to_owned()
+            } else {
+                format!("{prefix}_{base}")
+            };
+            qualified(schema, &name)
+        };
+        Self {
+            watermark: name("DesWatermark"),
+            tombstone: name("DesTombstone"),
+            seen: name("DesResyncSeen"),
+        }
+    }
+
+    pub(super) fn select_watermark(&self) -> String {
+        format!(
+            "SELECT \"Seq\" FROM {} WHERE \"Table\" = $1",
+            self.watermark
+        )
+    }
+
+    /// Serialises writers of one table across connections and processes.
+    pub(super) fn lock_watermark(&self) -> String {
+        format!("{} FOR UPDATE", self.select_watermark())
+    }
+
+    pub(super) fn init_watermark(&self) -> String {
+        format!(
+            "INSERT INTO {} (\"Table\", \"Seq\") VALUES ($1, 0) ON CONFLICT (\"Table\") DO NOTHING",
+            self.watermark
+        )
+    }
+
+    pub(super) fn set_watermark(&self) -> String {
+        format!(
+            "UPDATE {} SET \"Seq\" = $2 WHERE \"Table\" = $1",
+            self.watermark
+        )
+    }
+
+    pub(super) fn select_tombstone(&self) -> String {
+        format!(
+            "SELECT \"Seq\" FROM {} WHERE \"Table\" = $1 AND \"Id\" = $2",
+            self.tombstone
+        )
+    }
+
+    /// Tombstones the ids `$2` at `$3`, keeping the highest `seq` so a retried older delete
+    /// never lowers one.
+    pub(super) fn put_tombstones(&self) -> String {
+        format!(
+            "INSERT INTO {0} AS t (\"Table\", \"Id\", \"Seq\") SELECT $1::text, unnest($2::uuid[]), $3::bigint \
+             ON CONFLICT (\"Table\", \"Id\") DO UPDATE SET \"Seq\" = GREATEST(t.\"Seq\", excluded.\"Seq\")",
+            self.tombstone
+        )
+    }
+
+    /// Lifts the tombstones older than `$3` of the ids `$2`: a later write re-created them.
+    pub(super) fn lift_tombstones(&self) -> String {
+        format!(
+            "DELETE FROM {} WHERE \"Table\" = $1 AND \"Id\" = ANY($2) AND \"Seq\" < $3",
+            self.tombstone
+        )
+    }
+
+    /// Remembers the ids `$3` as seen by the resync `$2`.
+    pub(super) fn mark_seen(&self) -> String {
+        format!(
+            "INSERT INTO {} (\"Table\", \"FirstSeq\", \"Id\") SELECT $1::text, $2::bigint, unnest($3::uuid[]) \
+             ON CONFLICT DO NOTHING",
+            self.seen
+        )
+    }
+
+    pub(super) fn clear_seen(&self) -> String {
+        format!("DELETE FROM {} WHERE \"Table\" = $1", self.seen)
+    }
+
+    /// Deletes every row of `table` the resync `$2` did not see and tombstones it at `$3`,
+    /// logging it when `delete_log` is given (`$4` entity name, `$5` delete time), in one
+    /// statement.
+    pub(super) fn sweep_unseen(&self, table: &str, delete_log: Option<&str>) -> String {
+        let gone = format!(
+            "DELETE FROM {table} AS d WHERE NOT EXISTS (SELECT 1 FROM {} AS s WHERE s.\"Table\" = $1 \
+             AND s.\"FirstSeq\" = $2 AND s.\"Id\" = d.\"Id\") RETURNING d.\"Id\", d.\"versionnumber\"",
+            self.seen
+        );
+        let logged = delete_log.map_or_else(String::new, |log| {
+            format!(", logged AS ({})", log_gone(log, "$4", "$5"))
+        });
+        format!(
+            "WITH gone AS ({gone}){logged} INSERT INTO {} AS t (\"Table\", \"Id\", \"Seq\") \
+             SELECT $1::text, \"Id\", $3::bigint FROM gone ON CONFLICT (\"Table\", \"Id\") DO UPDATE \
+             SET \"Seq\" = GREATEST(t.\"Seq\", excluded.\"Seq\")",
+            self.tombstone
+        )
+    }
+}
+
+/// Copies the rows of the `gone` CTE into `DeleteLog`.
+fn log_gone(delete_log: &str, entity: &str, time: &str) -> String {
+    format!(
+        "INSERT INTO {delete_log} (\"EntityName\", \"RecordId\", \"SinkDeleteTime\", \"VersionNumber\") \
+         SELECT {entity}::text, \"Id\"::text, {time}::timestamptz, \"versionnumber\" FROM gone"
+    )
+}
+
+/// Deletes the ids `$1` from `table`, logging each removed row when `delete_log` is given
+/// (`$2` entity name, `$3` delete time).
+pub(super) fn delete_rows(table: &str, delete_log: Option<&str>) -> String {
+    let gone =
+        format!("DELETE FROM {table} WHERE \"Id\" = ANY($1) RETURNING \"Id\", \"versionnumber\"");
+    match delete_log {
+        Some(log) => format!("WITH gone AS ({gone}) {}", log_gone(log, "$2", "$3")),
+        None => gone,
+    }
+}
+
+pub(super) fn select_version(table: &str) -> String {
+    format!("SELECT \"versionnumber\" FROM {table} WHERE \"Id\" = $1")
+}
+
+/// `CREATE TEMP TABLE` for a batch's staged columns, dropped at commit.
+pub(super) fn create_stage(columns: &[(&str, &str)]) -> String {
+    let cols: Vec<String> = columns
+        .iter()
+        .map(|(n, t)| format!("{} {t}", quote(n)))
+        .collect();
+    format!(
+        "CREATE TEMP TABLE {STAGE} ({}) ON COMMIT DROP",
+        cols.join(", ")
+    )
+}
+
+pub(super) const STAGE: &str = "\"DesStage\"";
+
+pub(super) fn copy_in(table: &str, columns: &[&str]) -> String {
+    format!(
+        "COPY {table} ({}) FROM STDIN (FORMAT binary)",
+        quoted_list(columns.iter().copied())
+    )
+}
+
+/// One set-based upsert from the stage. `selects` are the stage expressions in `columns`
+/// order; `$1` is the write time of the sink columns. An existing row is replaced only by an
+/// equal or newer `versionnumber`, and keeps its `SinkCreatedOn`.
+pub(super) fn upsert_from_stage(table: &str, columns: &[&str], selects: &[String]) -> String {
+    let updates: Vec<String> = columns
+        .iter()
+        .filter(|c| !matches!(**c, "Id" | "SinkCreatedOn"))
+        .map(|c| format!("{0} = excluded.{0}", quote(c)))
+        .collect();
+    let guard = if columns.contains(&"versionnumber") {
+        " WHERE t.\"versionnumber\" IS NULL OR excluded.\"versionnumber\" >= t.\"versionnumber\""
+    } else {
+        ""
+    };
+    format!(
+        "INSERT INTO {table} AS t ({}) SELECT {} FROM {STAGE} \
+         ON CONFLICT (\"Id\") DO UPDATE SET {}{guard}",
+        quoted_list(columns.iter().copied()),
+        selects.join(", "),
+        updates.join(", ")
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use des_core::schema::TableKind;
+
+    fn table(schema: &str, name: &str) -> TableDef {
+        TableDef {
+            schema: schema.into(),
+            name: name.into(),
+            kind: TableKind::Entity(name.into()),
+            columns: Vec::new(),
+            primary_key: vec!["Id".into()],
+        }
+    }
+
+    #[test]
+    fn quotes_are_doubled() {
+        assert_eq!(quote("crm_account"), "\"crm_account\"");
+        assert_eq!(quote("a\"b"), "\"a\"\"b\"");
+        assert_eq!(qualified("d\"bo", "t"), "\"d\"\"bo\".\"t\"");
+    }
+
+    #[test]
+    fn primary_key_keeps_des_name_when_it_fits() {
+        assert_eq!(
+            primary_key_name(&table("dbo", "contact")),
+            "EPK[dbo].[contact]"
+        );
+    }
+
+    #[test]
+    fn long_primary_key_names_stay_distinct_and_legal() {
+        let long = "x".repeat(60);
+        let a = primary_key_name(&table("dbo", &format!("{long}_a")));
+        let b = primary_key_name(&table("dbo", &format!("{long}_b")));
+        assert!(a.len() <= MAX_IDENTIFIER && b.len() <= MAX_IDENTIFIER);
+        assert_ne!(a, b);
+        let accented = primary_key_name(&table("dbo", &"é".repeat(40)));
+        assert!(accented.len() <= MAX_IDENTIFIER);
+    }
+
+    #[test]
+    fn types_are_the_nearest() {
+        assert_eq!(
+            pg_type(SqlType::Decimal {
+                precision: 38,
+                scale: 2
+            }),
+            "numeric(38,2)"
+        );
+        assert_eq!(
+            pg_type(SqlType::Text { max_len: Some(160) }),
+            "varchar(160)"
+        );
+        assert_eq!(pg_type(SqlType::Text { max_len: None }), "text");
+        assert_eq!(pg_type(SqlType::Bit), "boolean");
+    }
+
+    #[test]
+    fn state_tables_follow_schema_and_prefix() {
+        assert_eq!(
+            StateTables::new("dbo", "crm").watermark,
+            "\"dbo\".\"crm_DesWatermark\""
+        );
+        assert_eq!(
+            StateTables::new("dbo", "").seen,
+            "\"dbo\".\"DesResyncSeen\""
+        );
+    }
+}

@@ -1,0 +1,5 @@
+mod contract;
+mod layout;
+mod permissions;
+mod target;
+mod throughput;
