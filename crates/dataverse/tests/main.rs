@@ -1,8 +1,10 @@
 //! Integration tests of the Dataverse client: sample bodies, then the emulator over HTTP.
 
 mod faults;
+mod identity;
 mod metadata;
 mod samples;
 mod support;
 mod sync;
 mod tokens;
+mod wire;
