@@ -1,0 +1,213 @@
+//! `des bench`: one run on emulator data measures the source alone, the sink alone, the
+//! engine end to end, delta latency under a steady change stream, and peak memory.
+
+mod latency;
+mod report;
+mod throughput;
+
+use std::collections::HashMap;
+use std::path::Path;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, bail};
+use des_core::ports::Sink;
+use des_core::schema::{SchemaPlan, TableDef};
+use des_sinks::sqlite::{SqliteConfig, SqliteSink};
+use uuid::Uuid;
+
+use crate::catalog::Catalog;
+use crate::config::{Layout, SourceSettings};
+use crate::environment::{EmulatorOptions, Environment};
+use crate::memory;
+use crate::replication::{self, LocalStores};
+use crate::target::Target;
+use report::{Rate, Report};
+
+/// Rows of every entity but the measured one.
+const OTHER_ENTITY_RECORDS: usize = 10;
+/// The engine's poll interval while latency is measured.
+const POLL_INTERVAL: Duration = Duration::from_secs(1);
+
+#[derive(Debug, clap::Args)]
+pub struct BenchArgs {
+    /// Records of the measured entity in the emulator.
+    #[arg(long, default_value_t = 100_000)]
+    records: usize,
+    /// The entity to read, write and replicate.
+    #[arg(long, default_value = "account")]
+    entity: String,
+    /// Marked updates per second during the latency measurement.
+    #[arg(long, default_value_t = 50.0)]
+    changes_per_sec: f64,
+    /// How long to measure delta latency.
+    #[arg(long, default_value_t = 10.0)]
+    delta_seconds: f64,
+    /// Print one JSON object instead of a table.
+    #[arg(long)]
+    json: bool,
+}
+
+pub async fn bench(args: BenchArgs) -> anyhow::Result<()> {
+    if args.changes_per_sec <= 0.0 || args.delta_seconds <= 0.0 {
+        bail!("--changes-per-sec and --delta-seconds must be positive");
+    }
+    let dir = tempfile::tempdir().context("cannot create a temporary folder")?;
+    // Only the measured entity is large; the others keep a token size.
+    let settings = SourceSettings::Emulator {
+        records: OTHER_ENTITY_RECORDS,
+        port: 0,
+    };
+    let records_per_entity = HashMap::from([(args.entity.clone(), args.records)]);
+    let options = EmulatorOptions {
+        state_file: None,
+        seed: Some(1),
+        records_per_entity,
+    };
+    let env = Environment::connect(&settings, options).await?;
+    let result = measure(&args, &env, dir.path()).await;
+    env.shutdown().await;
+    let report = result?;
+    if args.json {
+        println!("{}", serde_json::to_string(&report)?);
+    } else {
+        print!("{}", report.to_table());
+    }
+    Ok(())
+}
+
+async fn measure(args: &BenchArgs, env: &Environment, dir: &Path) -> anyhow::Result<Report> {
+    let catalog = Catalog::load(env.client.as_ref(), std::slice::from_ref(&args.entity)).await?;
+    let catalog = Catalog {
+        relationships: Vec::new(),
+        ..catalog
+    };
+    let meta = &catalog.entities[0];
+    let mut report = Report {
+        entity: args.entity.clone(),
+        ..Default::default()
+    };
+    let progress = |phase: &str| tracing::info!(phase, "Bench phase starting.");
+    progress("source read");
+    report.source_read = throughput::source_read(env.client.as_ref(), meta).await?;
+    report.records = report.source_read.records;
+    progress("sink write");
+    let sink_db = dir.join("sink-only.db");
+    let plan = plan_for(env, &catalog, &Target::Sqlite(sink_db.clone()))?;
+    let sink = SqliteSink::open(&SqliteConfig::new(&sink_db))?;
+    report.sink_write = throughput::sink_write(env.client.as_ref(), &sink, &plan, meta).await?;
+    progress("end to end");
+    end_to_end(args, env, &catalog, &dir.join("e2e"), &mut report).await?;
+    report.finish_ratio();
+    report.peak_rss_bytes = memory::peak_rss_bytes();
+    Ok(report)
+}
+
+fn plan_for(env: &Environment, catalog: &Catalog, target: &Target) -> anyhow::Result<SchemaPlan> {
+    Ok(catalog.plan(&bench_profile(env, catalog, target)))
+}
+
+fn bench_profile(
+    env: &Environment,
+    catalog: &Catalog,
+    target: &Target,
+) -> des_core::profile::Profile {
+    let layout = Layout {
+        entities: catalog.entity_names(),
+        prefix: String::new(),
+        schema: "dbo".into(),
+        delete_log: false,
+    };
+    crate::profile::build(
+        "des bench",
+        Uuid::new_v4(),
+        &env.org_url,
+        &layout,
+        catalog,
+        target,
+    )
+}
+
+/// Initial sync through the real engine, then delta latency on the same running engine.
+async fn end_to_end(
+    args: &BenchArgs,
+    env: &Environment,
+    catalog: &Catalog,
+    dir: &Path,
+    report: &mut Report,
+) -> anyhow::Result<()> {
+    let db = dir.join("target.db");
+    let target = Target::Sqlite(db.clone());
+    let stores = LocalStores::open(dir).await?;
+    let sink: Arc<dyn Sink> = target.open()?;
+    let ports = stores.ports(env.source(), sink);
+    let profile = bench_profile(env, catalog, &target);
+    memory::reset_peak();
+    let started = Instant::now();
+    replication::create_and_activate(&ports, profile, false).await?;
+    let handle = replication::start(ports, POLL_INTERVAL);
+    let applied = wait_for_initial_sync(&handle, &stores).await?;
+    report.end_to_end = Rate::new(
+        applied,
+        started.elapsed().as_secs_f64(),
+        memory::peak_rss_bytes(),
+    );
+    let result = delta_latency(args, env, catalog, &db).await;
+    handle.shutdown().await;
+    report.delta_latency = result?;
+    report.delta_latency.poll_interval_ms = POLL_INTERVAL.as_millis() as u64;
+    Ok(())
+}
+
+async fn wait_for_initial_sync(
+    handle: &des_engine::RuntimeHandle,
+    stores: &LocalStores,
+) -> anyhow::Result<u64> {
+    loop {
+        let snap = replication::snapshot(handle, stores, &HashMap::new()).await;
+        if snap.initial_sync_done() {
+            return Ok(snap.applied());
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+async fn delta_latency(
+    args: &BenchArgs,
+    env: &Environment,
+    catalog: &Catalog,
+    db: &Path,
+) -> anyhow::Result<report::Latency> {
+    let Some(emulator) = &env.emulator else {
+        bail!("the bench needs the built-in emulator")
+    };
+    let meta = &catalog.entities[0];
+    let Some(marked) = meta.primary_name_attribute.as_deref() else {
+        bail!(
+            "{} has no primary name attribute to mark",
+            meta.logical_name
+        );
+    };
+    let plan = plan_for(env, catalog, &Target::Sqlite(db.to_owned()))?;
+    let table = plan
+        .table_for(&meta.logical_name)
+        .context("no table planned")?;
+    let (table_sql, column_sql) = (quoted_table(table), quote(marked));
+    let probe = latency::Probe {
+        db,
+        table: &table_sql,
+        marked_column: &column_sql,
+        entity: &meta.logical_name,
+        marked_attribute: marked,
+    };
+    let duration = Duration::from_secs_f64(args.delta_seconds);
+    latency::measure(&emulator.control(), &probe, args.changes_per_sec, duration).await
+}
+
+fn quoted_table(table: &TableDef) -> String {
+    quote(&table.name)
+}
+
+fn quote(identifier: &str) -> String {
+    format!("\"{}\"", identifier.replace('"', "\"\""))
+}

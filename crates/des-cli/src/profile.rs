@@ -1,0 +1,56 @@
+//! The export profile `des run` and `des bench` create for themselves.
+
+use des_core::profile::{Profile, ProfileEntity, ProfileRelationship, ProfileState, RetryPolicy};
+use time::OffsetDateTime;
+use uuid::Uuid;
+
+use crate::catalog::Catalog;
+use crate::config::Layout;
+use crate::target::Target;
+
+/// The name `des run` gives its profile; a later run finds it by this name and resumes.
+pub const RUN_PROFILE_NAME: &str = "des run";
+
+/// A profile exporting every entity and relationship of `catalog` to `target`.
+pub fn build(
+    name: &str,
+    organization_id: Uuid,
+    org_url: &str,
+    layout: &Layout,
+    catalog: &Catalog,
+    target: &Target,
+) -> Profile {
+    let now = OffsetDateTime::now_utc();
+    Profile {
+        id: Uuid::new_v4(),
+        name: name.to_owned(),
+        version: "1.0".to_owned(),
+        state: ProfileState::Inactive,
+        organization_id,
+        organization_url: org_url.to_owned(),
+        entities: catalog
+            .entity_names()
+            .into_iter()
+            .map(|entity_type| ProfileEntity {
+                entity_type,
+                settings: Default::default(),
+                status: None,
+            })
+            .collect(),
+        relationships: catalog
+            .relationships
+            .iter()
+            .map(|(r, _)| ProfileRelationship {
+                schema_name: r.schema_name.clone(),
+            })
+            .collect(),
+        destination_type: target.destination_type(),
+        destination_key_vault_uri: "local:target".to_owned(),
+        destination_prefix: layout.prefix.clone(),
+        destination_schema_name: layout.schema.clone(),
+        retry_policy: RetryPolicy::default(),
+        write_delete_log: layout.delete_log,
+        created_on: now,
+        modified_on: now,
+    }
+}

@@ -1,0 +1,252 @@
+//! `des run`: replicate until Ctrl-C or SIGTERM, resuming from checkpoints on the next run.
+//!
+//! Today this process runs the poller and the applier; the HTTP API will join them here, as
+//! one more task started beside [`replication::start`] and stopped with it.
+
+use std::collections::HashMap;
+use std::io::IsTerminal;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use anyhow::Context;
+use dataverse_emulator::Emulator;
+use des_core::ports::{ControlStore, Organization};
+use des_core::profile::Profile;
+use des_engine::RuntimeHandle;
+use tokio::sync::watch;
+
+use crate::catalog::Catalog;
+use crate::config::{
+    CLIENT_SECRET_ENV, ConfigFile, Layout, LayoutArgs, SourceArgs, SourceSettings, resolve_target,
+};
+use crate::environment::{EmulatorOptions, Environment, emulator_banner, emulator_port};
+use crate::profile::RUN_PROFILE_NAME;
+use crate::progress::Display;
+use crate::replication::{self, LocalStores};
+use crate::target::Target;
+
+#[derive(Debug, clap::Args)]
+pub struct RunArgs {
+    #[command(flatten)]
+    source: SourceArgs,
+    #[command(flatten)]
+    layout: LayoutArgs,
+    /// Where rows go: sqlite:<path>. Default: sqlite:<data-dir>/export.db.
+    #[arg(long)]
+    target: Option<String>,
+    /// Folder of the control store, work queue, failure log and emulator state.
+    #[arg(long)]
+    data_dir: Option<PathBuf>,
+    /// Random creates, updates and deletes per second in the built-in emulator.
+    #[arg(long)]
+    changes_per_sec: Option<f64>,
+    /// Port of the built-in emulator; default: the previous run's, so saved links stay valid.
+    #[arg(long)]
+    port: Option<u16>,
+    /// Seconds between two reads of the source's changes.
+    #[arg(long, default_value_t = 1.0)]
+    poll_interval: f64,
+    /// Seconds between status lines when stdout is not a terminal.
+    #[arg(long, default_value_t = 10.0)]
+    status_every: f64,
+}
+
+/// Everything `run` resolved from flags, the config file and defaults.
+struct Plan {
+    settings: SourceSettings,
+    layout: Layout,
+    target: Target,
+    data_dir: PathBuf,
+    changes_per_sec: Option<f64>,
+}
+
+pub async fn run(args: RunArgs) -> anyhow::Result<()> {
+    let stop = crate::shutdown::listen();
+    let plan = resolve(&args)?;
+    let stores = LocalStores::open(&plan.data_dir).await?;
+    let state_file = Some(plan.data_dir.join("emulator.json"));
+    let options = EmulatorOptions {
+        state_file,
+        ..Default::default()
+    };
+    let env = Environment::connect(&plan.settings, options).await?;
+    if let Some(emulator) = &env.emulator {
+        remember_port(&plan.data_dir, emulator);
+        println!("{}", emulator_banner(emulator));
+    }
+    let result = replicate(&args, &plan, &env, &stores, stop).await;
+    env.shutdown().await;
+    result
+}
+
+fn resolve(args: &RunArgs) -> anyhow::Result<Plan> {
+    let file = ConfigFile::load(args.source.config.as_deref())?;
+    let data_dir = args.data_dir.clone().or_else(|| file.data_dir.clone());
+    let data_dir = data_dir.unwrap_or_else(|| "des-data".into());
+    let mut settings = SourceSettings::resolve(&args.source, &file, 1000)?;
+    if let SourceSettings::Emulator { port, .. } = &mut settings {
+        let saved = || saved_port(&data_dir);
+        *port = args.port.or(file.port).or_else(saved).unwrap_or(0);
+    }
+    let changes_per_sec = args
+        .changes_per_sec
+        .or(file.changes_per_sec)
+        .filter(|r| *r > 0.0);
+    if changes_per_sec.is_some() && !matches!(settings, SourceSettings::Emulator { .. }) {
+        anyhow::bail!("--changes-per-sec only works with the built-in emulator");
+    }
+    let target = resolve_target(args.target.as_deref(), &file, &data_dir)?;
+    let layout = Layout::resolve(&args.layout, &file);
+    Ok(Plan {
+        settings,
+        layout,
+        target,
+        data_dir,
+        changes_per_sec,
+    })
+}
+
+async fn replicate(
+    args: &RunArgs,
+    plan: &Plan,
+    env: &Environment,
+    stores: &LocalStores,
+    stop: watch::Receiver<bool>,
+) -> anyhow::Result<()> {
+    let ports = stores.ports(env.source(), plan.target.open()?);
+    let (profile, resumed) = match stores.find_profile(RUN_PROFILE_NAME).await? {
+        Some(profile) => (profile, true),
+        None => (new_profile(plan, env, stores).await?, false),
+    };
+    let profile = replication::create_and_activate(&ports, profile, resumed).await?;
+    let verb = if resumed { "resuming" } else { "starting" };
+    let entities: Vec<&str> = profile.entity_names().collect();
+    println!(
+        "{verb} export of {} to {} (profile {})",
+        entities.join(", "),
+        plan.target,
+        profile.id
+    );
+    let poll_interval = Duration::from_secs_f64(args.poll_interval.max(0.05));
+    let handle = replication::start(ports, poll_interval);
+    let generator = plan
+        .changes_per_sec
+        .zip(env.emulator.as_ref())
+        .map(|(rate, emulator)| {
+            println!("generating {rate} changes/s in the emulator");
+            tokio::spawn(crate::changes::generate(
+                emulator.control(),
+                rate,
+                7,
+                stop.clone(),
+            ))
+        });
+    let totals = match (&env.emulator, &plan.settings) {
+        (Some(emulator), SourceSettings::Emulator { records, .. }) if *records <= MAX_COUNTED => {
+            emulator_totals(emulator, &entities)
+        }
+        _ => HashMap::new(),
+    };
+    let every = Duration::from_secs_f64(args.status_every.max(0.1));
+    watch_until_stopped(&handle, stores, &totals, every, stop).await;
+    if let Some(generator) = generator {
+        println!("generated {} changes", generator.await.unwrap_or_default());
+    }
+    handle.shutdown().await;
+    println!("stopped cleanly; run again to resume");
+    Ok(())
+}
+
+/// Registers the organization (signing in with `WhoAmI` on the way) and builds the profile.
+async fn new_profile(
+    plan: &Plan,
+    env: &Environment,
+    stores: &LocalStores,
+) -> anyhow::Result<Profile> {
+    let who = env
+        .client
+        .who_am_i()
+        .await
+        .context("cannot sign in to Dataverse")?;
+    let client_secret_ref = match plan.settings {
+        SourceSettings::Emulator { .. } => String::new(),
+        SourceSettings::Dataverse { .. } => format!("env:{CLIENT_SECRET_ENV}"),
+    };
+    let org = Organization {
+        organization_id: who.organization_id,
+        organization_name: env.org_url.clone(),
+        organization_url: env.org_url.clone(),
+        tenant_id: env.tenant.clone(),
+        client_id: env.client_id.clone(),
+        client_secret_ref,
+        privacy_terms_accepted: true,
+    };
+    stores.control.put_organization(&org).await?;
+    let catalog = Catalog::load(env.client.as_ref(), &plan.layout.entities).await?;
+    let (layout, target) = (&plan.layout, &plan.target);
+    let profile = crate::profile::build(
+        RUN_PROFILE_NAME,
+        who.organization_id,
+        &env.org_url,
+        layout,
+        &catalog,
+        target,
+    );
+    profile.validate().context("the profile is not valid")?;
+    Ok(profile)
+}
+
+/// Refreshes the display every half second until Ctrl-C or SIGTERM.
+async fn watch_until_stopped(
+    handle: &RuntimeHandle,
+    stores: &LocalStores,
+    totals: &HashMap<String, u64>,
+    plain_every: Duration,
+    mut stop: watch::Receiver<bool>,
+) {
+    let mut display = Display::new(std::io::stdout().is_terminal(), plain_every);
+    let mut tick = tokio::time::interval(Duration::from_millis(500));
+    while !*stop.borrow() {
+        tokio::select! {
+            _ = stop.changed() => break,
+            _ = tick.tick() => display.update(&replication::snapshot(handle, stores, totals).await),
+        }
+    }
+    display.update(&replication::snapshot(handle, stores, totals).await);
+    display.finish();
+    println!("stopping...");
+}
+
+/// Above this many sample records per entity the bars go without totals: counting renders
+/// every emulator row.
+const MAX_COUNTED: usize = 50_000;
+
+/// Row counts for the progress bars, from the emulator's rows. On a real environment (whose
+/// `$count` stops at 5000) the bars grow with what was read instead.
+fn emulator_totals(emulator: &Emulator, entities: &[&str]) -> HashMap<String, u64> {
+    let control = emulator.control();
+    let count = |entity: &&str| ((*entity).to_owned(), control.rows(entity).len() as u64);
+    entities.iter().map(count).collect()
+}
+
+fn port_file(data_dir: &Path) -> PathBuf {
+    data_dir.join("emulator.port")
+}
+
+fn saved_port(data_dir: &Path) -> Option<u16> {
+    std::fs::read_to_string(port_file(data_dir))
+        .ok()?
+        .trim()
+        .parse()
+        .ok()
+}
+
+/// Saved links (nextLink, deltaLink) carry the emulator's address, so the next run reuses it.
+fn remember_port(data_dir: &Path, emulator: &Emulator) {
+    let Some(port) = emulator_port(emulator) else {
+        return;
+    };
+    if let Err(error) = std::fs::write(port_file(data_dir), port.to_string()) {
+        tracing::warn!(%error, "Cannot save the emulator port.");
+    }
+}

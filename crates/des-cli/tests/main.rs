@@ -1,0 +1,211 @@
+//! The `des` binary, run as a real process against the built-in emulator.
+
+mod support;
+
+use std::time::Duration;
+
+use support::{Des, poll_until, run_to_end, target, web_api::WebApi};
+
+const SYNC_TIMEOUT: Duration = Duration::from_secs(180);
+
+fn is_sync_done(line: &str) -> bool {
+    line.starts_with("initial sync complete")
+}
+
+/// Signs in to the emulator with what `des run` printed.
+fn sign_in(des: &mut Des) -> WebApi {
+    let base = des.banner_value("Dataverse emulator listening on");
+    let api = des.banner_value("Web API:");
+    let token_url = des.banner_value("token URL:");
+    let client_id = des.banner_value("client id:");
+    let secret = des.banner_value("client secret:");
+    let scope = format!("{}/.default", base.trim_end_matches('/'));
+    WebApi::sign_in(&api, &token_url, &client_id, &secret, &scope)
+}
+
+#[test]
+fn run_replicates_stops_on_sigint_and_resumes_without_duplicates() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("des-data/export.db");
+    let args = [
+        "run",
+        "--records",
+        "40",
+        "--poll-interval",
+        "0.2",
+        "--status-every",
+        "1",
+    ];
+
+    let mut des = Des::spawn(dir.path(), &args);
+    des.wait_for(is_sync_done, SYNC_TIMEOUT);
+    assert!(
+        des.seen.iter().any(|l| l.contains("curl")),
+        "a curl example is printed"
+    );
+    let api = sign_in(&mut des);
+    let marker = format!("des-cli test {}", std::process::id());
+    api.create_account(&marker);
+    poll_until(
+        "the new account in the target",
+        Duration::from_secs(60),
+        || target::rows_named(&db, "account", &marker).filter(|n| *n == 1),
+    );
+    let status = des.interrupt();
+    assert!(status.success(), "clean exit on SIGINT, got {status:?}");
+    assert!(des.seen.iter().any(|l| l.starts_with("stopped cleanly")));
+
+    let mut again = Des::spawn(dir.path(), &args);
+    again.wait_for(|l| l.starts_with("resuming export"), SYNC_TIMEOUT);
+    again.wait_for(is_sync_done, SYNC_TIMEOUT);
+    let api = sign_in(&mut again);
+    let source = api.count("accounts");
+    assert_eq!(source, 41, "40 sample accounts and the one created");
+    let (rows, ids) = poll_until(
+        "target to equal the source",
+        Duration::from_secs(60),
+        || target::counts(&db, "account").filter(|(rows, _)| *rows == source),
+    );
+    assert_eq!(rows, ids, "no duplicate ids");
+    assert_eq!(target::rows_named(&db, "account", &marker), Some(1));
+    assert!(again.interrupt().success());
+}
+
+#[test]
+fn run_keeps_up_with_a_generated_change_stream() {
+    let dir = tempfile::tempdir().unwrap();
+    let args = [
+        "run",
+        "--records",
+        "20",
+        "--changes-per-sec",
+        "20",
+        "--poll-interval",
+        "0.2",
+        "--status-every",
+        "0.5",
+    ];
+    let mut des = Des::spawn(dir.path(), &args);
+    des.wait_for(is_sync_done, SYNC_TIMEOUT);
+    // Status lines after the initial sync count applied rows; the generator makes them grow.
+    let applied = |line: &str| -> Option<u64> {
+        let rest = line.strip_prefix("status: replicating, ")?;
+        rest.split(' ').next()?.parse().ok()
+    };
+    let first = applied(&des.wait_for(|l| applied(l).is_some(), SYNC_TIMEOUT)).unwrap();
+    des.wait_for(
+        |l| applied(l).is_some_and(|n| n > first),
+        Duration::from_secs(60),
+    );
+    assert!(des.interrupt().success());
+    let made = des
+        .seen
+        .iter()
+        .find_map(|l| l.strip_prefix("generated "))
+        .expect("a generated count");
+    assert!(made.trim_end_matches(" changes").parse::<u64>().unwrap() > 0);
+}
+
+#[test]
+fn schema_prints_create_table_for_account_with_des_columns() {
+    let dir = tempfile::tempdir().unwrap();
+    let (ok, out, err) = run_to_end(
+        dir.path(),
+        &["schema", "--entity", "account", "--delete-log"],
+    );
+    assert!(ok, "des schema failed: {err}");
+    let create = out
+        .split(";\n")
+        .find(|s| s.contains("CREATE TABLE") && s.contains("account\""))
+        .unwrap_or_else(|| panic!("no CREATE TABLE for account in:\n{out}"));
+    for column in [
+        "\"Id\"",
+        "\"SinkCreatedOn\"",
+        "\"SinkModifiedOn\"",
+        "\"versionnumber\"",
+        "\"name\"",
+    ] {
+        assert!(create.contains(column), "{column} missing from:\n{create}");
+    }
+    assert!(
+        out.contains("DeleteLog"),
+        "--delete-log plans the DeleteLog table"
+    );
+    assert!(
+        !dir.path().join("des-data").exists(),
+        "schema touches no database"
+    );
+}
+
+#[test]
+fn bench_reports_every_figure_as_json() {
+    let dir = tempfile::tempdir().unwrap();
+    let args = [
+        "bench",
+        "--records",
+        "2000",
+        "--delta-seconds",
+        "2",
+        "--changes-per-sec",
+        "20",
+        "--json",
+    ];
+    let (ok, out, err) = run_to_end(dir.path(), &args);
+    assert!(ok, "des bench failed: {err}");
+    let report: serde_json::Value = serde_json::from_str(out.trim()).expect("one JSON object");
+    let number = |path: &str| -> f64 {
+        report
+            .pointer(path)
+            .and_then(serde_json::Value::as_f64)
+            .unwrap_or_else(|| panic!("{path} missing in {report}"))
+    };
+    for rate in ["/source_read", "/sink_write", "/end_to_end"] {
+        assert_eq!(
+            number(&format!("{rate}/records")),
+            2000.0,
+            "{rate} covers every record"
+        );
+        assert!(number(&format!("{rate}/records_per_sec")) > 0.0);
+        assert!(number(&format!("{rate}/peak_rss_bytes")) > 0.0);
+    }
+    assert!(number("/end_to_end_ratio") > 0.0);
+    assert!(number("/delta_latency/samples") > 0.0);
+    assert!(number("/delta_latency/p50_ms") > 0.0);
+    assert!(number("/delta_latency/p99_ms") >= number("/delta_latency/p50_ms"));
+    assert!(number("/peak_rss_bytes") > 0.0);
+}
+
+#[test]
+fn a_real_environment_takes_its_secret_from_the_environment_only() {
+    let dir = tempfile::tempdir().unwrap();
+    let args = [
+        "run",
+        "--dataverse-url",
+        "https://org.crm.dynamics.com",
+        "--tenant",
+        "t",
+        "--client-id",
+        "c",
+    ];
+    let (ok, _, err) = run_to_end(dir.path(), &args);
+    assert!(!ok);
+    assert!(err.contains("DES_CLIENT_SECRET"), "{err}");
+    let (ok, _, err) = run_to_end(dir.path(), &["run", "--client-secret", "x"]);
+    assert!(
+        !ok && err.contains("--client-secret"),
+        "no secret flag exists: {err}"
+    );
+}
+
+#[test]
+fn a_config_file_with_unknown_keys_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("des.json"),
+        r#"{"target":"sqlite:x.db","colour":"blue"}"#,
+    )
+    .unwrap();
+    let (ok, _, err) = run_to_end(dir.path(), &["run", "--config", "des.json"]);
+    assert!(!ok);
+    assert!(err.contains("des.json") && err.contains("colour"), "{err}");
+}
