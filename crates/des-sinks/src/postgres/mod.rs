@@ -12,6 +12,7 @@ mod rows;
 mod schema;
 mod service;
 mod sql;
+mod writer;
 
 pub use config::{ConfigError, PostgresConfig};
 pub use schema::render_ddl;

@@ -16,10 +16,10 @@ use des_core::schema::{
 };
 use tokio_postgres::{Client, Transaction};
 
-use super::apply::copy_rows;
 use super::client::{db_error, schema_error};
 use super::encoding::{encode, wire_type};
 use super::sql::{StateTables, pg_type, primary_key_name, quote, table_name};
+use super::writer::copy_rows;
 
 fn column_ddl(col: &ColumnDef, identity: bool) -> String {
     let identity = if identity {

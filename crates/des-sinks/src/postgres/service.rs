@@ -5,12 +5,13 @@ use des_core::ports::{BatchOutcome, PermissionCheck, RetryOutcome, Sink, SinkErr
 use des_core::schema::{SchemaPlan, TableDef};
 use des_core::{Batch, RetryChange};
 
-use super::apply::{self, Writer};
+use super::apply;
 use super::client::{Pool, db_error};
 use super::config::PostgresConfig;
 use super::permissions;
 use super::rows::Layout;
 use super::schema;
+use super::writer::Writer;
 
 /// A PostgreSQL database as a DES target. Connections are opened on demand and pooled, so
 /// batches of different tables run in parallel, each on its own connection.

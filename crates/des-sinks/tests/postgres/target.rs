@@ -18,7 +18,7 @@ pub fn server() -> Option<String> {
         Ok(value) => Some(value),
         Err(_) => panic!(
             "{ENV} is not set: the PostgreSQL sink tests need a server. Start a private one with \
-             `export $(scripts/pg start target/pg)` (stop it with `scripts/pg stop target/pg`), \
+             `export $(scripts/pg start /tmp/des-pg)` (stop it with `scripts/pg stop /tmp/des-pg`), \
              or set {ENV}=skip to skip these tests explicitly"
         ),
     }
