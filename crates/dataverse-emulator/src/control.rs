@@ -128,7 +128,7 @@ impl Control {
                 buf.clear();
                 w.write(&mut buf, &row, None);
                 let mut m: Map<String, Value> = serde_json::from_str(&buf).ok()?;
-                m.remove("@odata.etag");
+                m.shift_remove("@odata.etag");
                 Some(m)
             })
             .collect()

@@ -185,10 +185,10 @@ pub fn generate(ctx: &mut RowCtx<'_>, version: u64) -> Row {
     let def = &ctx.catalog.entities[ctx.entity];
     let mut cells: Vec<Cell> = def.attributes.iter().map(|a| cell(ctx, def, a)).collect();
     for (i, a) in def.attributes.iter().enumerate() {
-        if let Gen::BaseOf(of) = a.sample {
-            if let Some(j) = def.attr_index(of) {
-                cells[i] = cells[j].clone();
-            }
+        if let Gen::BaseOf(of) = a.sample
+            && let Some(j) = def.attr_index(of)
+        {
+            cells[i] = cells[j].clone();
         }
     }
     Row { version, cells }
@@ -282,7 +282,7 @@ fn gen_value(ctx: &mut RowCtx<'_>, def: &EntityDef, attr: &AttrDef, g: &Gen) -> 
         Gen::Zero => Cell::Int(0),
         Gen::One => Cell::Int(1),
         Gen::Ref => reference(ctx, attr),
-        Gen::RefSparse if ctx.hash % 3 == 0 => Cell::Null,
+        Gen::RefSparse if ctx.hash.is_multiple_of(3) => Cell::Null,
         Gen::RefSparse => reference(ctx, attr),
         Gen::Seq(list) => text(list[ctx.index % list.len()].to_owned()),
         Gen::SeqGuid(list) => Cell::Guid(list[ctx.index % list.len()].parse().unwrap_or_default()),

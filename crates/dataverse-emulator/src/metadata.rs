@@ -28,7 +28,7 @@ fn obj(v: Value) -> Map<String, Value> {
 pub fn entity(def: &EntityDef) -> Map<String, Value> {
     let custom = def.is_custom;
     let t = |v: bool, name: &str| managed(json!(v), true, name);
-    let m = obj(json!({
+    obj(json!({
         "ActivityTypeMask": 0, "AutoRouteToOwnerQueue": false, "CanTriggerWorkflow": true,
         "Description": label(&format!("Emulated {} table", def.display), metadata_id(&["desc", &def.logical_name])),
         "DisplayCollectionName": label(&def.display_plural, metadata_id(&["plural", &def.logical_name])),
@@ -78,8 +78,7 @@ pub fn entity(def: &EntityDef) -> Map<String, Value> {
         "EntitySetName": def.entity_set, "IsEnabledForExternalChannels": false, "IsPrivate": false,
         "IsLogicalEntity": false,
         "MetadataId": def.metadata_id, "HasChanged": null,
-    }));
-    m
+    }))
 }
 
 /// AttributeMetadata; `cast` adds the properties of the derived type.

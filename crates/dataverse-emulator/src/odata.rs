@@ -35,7 +35,8 @@ impl QueryOptions {
             let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
             let key = decode(k);
             let value = decode(v);
-            if key != "$skiptoken" {
+            // Dataverse's nextLink repeats the query without $skiptoken and $count.
+            if key != "$skiptoken" && key != "$count" {
                 kept.push(pair);
             }
             match key.as_str() {

@@ -159,6 +159,7 @@ pub async fn save_now(sh: &Arc<Shared>) -> Result<(), EmulatorError> {
     let Some(path) = sh.state_file.clone() else {
         return Ok(());
     };
+    let _guard = sh.save_lock.lock().await;
     let text = {
         let mut store = sh.write();
         store.dirty = false;
@@ -181,10 +182,9 @@ pub async fn autosave(sh: Arc<Shared>, mut stop: tokio::sync::watch::Receiver<bo
             _ = stop.changed() => return,
             _ = tokio::time::sleep(Duration::from_secs(5)) => {}
         }
-        if sh.read().dirty {
-            if let Err(e) = save_now(&sh).await {
-                tracing::warn!(error = %e, "autosave failed");
-            }
+        let dirty = sh.read().dirty;
+        if dirty && let Err(e) = save_now(&sh).await {
+            tracing::warn!(error = %e, "autosave failed");
         }
     }
 }

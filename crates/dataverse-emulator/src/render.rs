@@ -116,10 +116,10 @@ impl RowWriter<'_> {
                 annotation(buf, &wire, LOGICAL, target);
             }
         }
-        if self.ann.formatted {
-            if let Some(f) = format::formatted(self.store, a, cell) {
-                annotation(buf, &wire, FORMATTED, &f);
-            }
+        if self.ann.formatted
+            && let Some(f) = format::formatted(self.store, a, cell)
+        {
+            annotation(buf, &wire, FORMATTED, &f);
         }
     }
 }

@@ -33,6 +33,8 @@ pub struct Shared {
     pub organization_id: Uuid,
     pub retention: Option<Duration>,
     pub state_file: Option<PathBuf>,
+    /// Serialises state-file writes so an older snapshot never lands after a newer one.
+    pub save_lock: tokio::sync::Mutex<()>,
 }
 
 impl Shared {
@@ -92,6 +94,7 @@ impl Emulator {
             organization_id: metadata_id(&["organization", &config.tenant_id]),
             retention: config.change_token_retention,
             state_file: config.state_file.clone(),
+            save_lock: tokio::sync::Mutex::new(()),
         });
         crate::control::ensure_application_user(&shared)?;
         let (shutdown, rx) = watch::channel(false);

@@ -267,9 +267,12 @@ fn attributes(
         .attributes
         .iter()
         .filter(|a| cast_matches(a, cast))
-        .map(|a| attribute_json(def, a, cast.is_some(), q, &expands, None))
-        .filter(|m| q.filter.as_deref().is_none_or(|f| filter_matches(m, f)))
-        .map(Value::Object)
+        .filter(|a| {
+            q.filter
+                .as_deref()
+                .is_none_or(|f| filter_matches(&md::attribute(def, a, cast.is_some()), f))
+        })
+        .map(|a| Value::Object(attribute_json(def, a, cast.is_some(), q, &expands, None)))
         .collect();
     let cast_part = cast.map(|c| format!("/{c}")).unwrap_or_default();
     collection(

@@ -87,7 +87,7 @@ pub async fn issue(
     let mut claims = sh.authority.claims(resource, sh.app_user_object_id());
     claims.appid = Some(sh.client_id.clone());
     let token = sh.authority.sign(&claims);
-    Json(json!({"token_type": "Bearer", "expires_in": crate::auth::TOKEN_LIFETIME_SECS, "ext_expires_in": crate::auth::TOKEN_LIFETIME_SECS, "access_token": token})).into_response()
+    Json(json!({"token_type": "Bearer", "expires_in": crate::auth::TOKEN_LIFETIME_SECS, "access_token": token})).into_response()
 }
 
 pub async fn openid_configuration(

@@ -36,6 +36,9 @@ impl Store {
             } else {
                 from
             };
+            if start >= to {
+                continue;
+            }
             for (&v, id) in t.changes.range(start + 1..=to) {
                 let entry = match (phase, t.slots.get(id)) {
                     (0, Some(Slot::Live(row))) => DeltaEntry::Upsert(row),

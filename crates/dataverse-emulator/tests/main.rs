@@ -1,0 +1,14 @@
+//! Emulator tests over real HTTP against an in-process emulator.
+
+mod auth;
+mod batch;
+mod faults;
+mod metadata;
+mod paging;
+mod persist;
+mod shapes_data;
+mod shapes_metadata;
+mod support;
+mod tracking;
+mod users;
+mod writes;
