@@ -1,5 +1,7 @@
+mod concurrency;
 mod contract;
 mod layout;
+mod names;
 mod permissions;
 mod target;
 mod throughput;
