@@ -1,12 +1,17 @@
 //! How to reach a PostgreSQL target and how many connections to keep.
 
 use std::fmt;
+use std::time::Duration;
 
 use tokio_postgres::Config;
 use tokio_postgres::config::Host;
 
 /// Connections kept per sink unless told otherwise: one per table being written at once.
 const DEFAULT_POOL_SIZE: usize = 4;
+/// An unreachable server fails a call after this long instead of the OS's TCP timeout.
+const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+/// How the sink's sessions show in `pg_stat_activity` unless the string names them.
+const APPLICATION_NAME: &str = "des-sink";
 
 /// The connection string could not be read. The message names the problem, never the string.
 #[derive(Debug, thiserror::Error)]
@@ -24,9 +29,15 @@ impl PostgresConfig {
     /// Reads `postgres://user:password@host:port/dbname?...` or the key=value form
     /// (`host=... port=... user=... dbname=...`).
     pub fn parse(connection_string: &str) -> Result<Self, ConfigError> {
-        let connection = connection_string
+        let mut connection = connection_string
             .parse::<Config>()
             .map_err(|e| ConfigError(e.to_string()))?;
+        if connection.get_connect_timeout().is_none() {
+            connection.connect_timeout(DEFAULT_CONNECT_TIMEOUT);
+        }
+        if connection.get_application_name().is_none() {
+            connection.application_name(APPLICATION_NAME);
+        }
         Ok(Self {
             connection,
             pool_size: DEFAULT_POOL_SIZE,
@@ -93,6 +104,12 @@ mod tests {
         let kv = PostgresConfig::parse("host=localhost port=5433 user=des dbname=t2").expect("kv");
         assert_eq!(kv.database(), Some("t2"));
         assert_eq!(kv.pool_size(), DEFAULT_POOL_SIZE);
+        assert_eq!(
+            kv.connection.get_connect_timeout(),
+            Some(&DEFAULT_CONNECT_TIMEOUT)
+        );
+        let named = PostgresConfig::parse("host=h application_name=etl").expect("kv");
+        assert_eq!(named.connection.get_application_name(), Some("etl"));
         assert!(PostgresConfig::parse("postgres://h:notaport/db").is_err());
     }
 

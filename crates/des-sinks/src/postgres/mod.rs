@@ -7,6 +7,7 @@ mod apply;
 mod client;
 mod config;
 mod encoding;
+mod metadata;
 mod permissions;
 mod rows;
 mod schema;

@@ -9,7 +9,6 @@
 //! Evolution adds missing columns (`ALTER TABLE ... ADD COLUMN`) and widens strings and
 //! decimal scales (`ALTER COLUMN ... TYPE`); nothing is ever dropped or narrowed.
 
-use des_core::Value;
 use des_core::ports::SinkError;
 use des_core::schema::{
     ColumnDef, ColumnSource, SchemaChange, SchemaPlan, SqlType, TableDef, TableKind, diff,
@@ -17,9 +16,8 @@ use des_core::schema::{
 use tokio_postgres::{Client, Transaction};
 
 use super::client::{db_error, schema_error};
-use super::encoding::{encode, wire_type};
+use super::metadata;
 use super::sql::{StateTables, pg_type, primary_key_name, quote, table_name};
-use super::writer::copy_rows;
 
 fn column_ddl(col: &ColumnDef, identity: bool) -> String {
     let identity = if identity {
@@ -226,68 +224,8 @@ pub(super) async fn apply(client: &mut Client, plan: &SchemaPlan) -> Result<(), 
     for ddl in state_ddl(&StateTables::new(&plan.schema, &plan.prefix)) {
         tx.batch_execute(&ddl).await.map_err(db_error)?;
     }
-    replace_metadata_rows(&tx, plan).await?;
+    metadata::replace_rows(&tx, plan).await?;
     tx.commit().await.map_err(db_error)
-}
-
-/// Deletes the rows of every entity (or global option set) the plan covers, then copies in
-/// the planned rows: entities that lost all their options lose their old rows too.
-async fn replace_metadata_rows(tx: &Transaction<'_>, plan: &SchemaPlan) -> Result<(), SinkError> {
-    let planned_entities = plan.tables.iter().filter_map(|t| match &t.kind {
-        TableKind::Entity(e) | TableKind::Relationship(e) => Some(e.clone()),
-        _ => None,
-    });
-    let planned_entities: Vec<String> = planned_entities.collect();
-    for meta in &plan.metadata {
-        let table = &meta.table;
-        let error = |reason: String| SinkError::Schema {
-            table: table.name.clone(),
-            reason,
-        };
-        let key_index = table
-            .columns
-            .iter()
-            .position(|c| c.name == meta.replace_key);
-        let mut keys: Vec<String> = key_index
-            .map(|i| meta.rows.iter().filter_map(|r| text_of(&r[i])).collect())
-            .unwrap_or_default();
-        if meta.replace_key == "EntityName" {
-            keys.extend(planned_entities.iter().cloned());
-        }
-        keys.sort();
-        keys.dedup();
-        let delete = format!(
-            "DELETE FROM {} WHERE {} = ANY($1)",
-            table_name(table),
-            quote(&meta.replace_key)
-        );
-        tx.execute(&delete, &[&keys])
-            .await
-            .map_err(schema_error(&table.name))?;
-        let rows = meta
-            .rows
-            .iter()
-            .map(|row| {
-                row.iter()
-                    .zip(&table.columns)
-                    .map(|(v, c)| encode(v, c))
-                    .collect()
-            })
-            .collect::<Result<Vec<Vec<_>>, String>>()
-            .map_err(error)?;
-        let names: Vec<&str> = table.columns.iter().map(|c| c.name.as_str()).collect();
-        let types: Vec<_> = table.columns.iter().map(|c| wire_type(c.ty).0).collect();
-        let copy = super::sql::copy_in(&table_name(table), &names);
-        copy_rows(tx, &copy, &types, rows.iter().map(Vec::as_slice)).await?;
-    }
-    Ok(())
-}
-
-fn text_of(value: &Value) -> Option<String> {
-    match value {
-        Value::Text(s) => Some(s.clone()),
-        _ => None,
-    }
 }
 
 #[cfg(test)]
