@@ -70,10 +70,11 @@ pub fn parse_page(
     }
     let page: PageBody<'_> = serde_json::from_slice(body)
         .map_err(|e| protocol(&format!("page is not OData JSON: {e}")))?;
+    let reader = RowReader::new(plan);
     let changes = page
         .value
         .iter()
-        .map(|row| parse_change(row, plan))
+        .map(|row| reader.change(row))
         .collect::<Result<_, _>>()?;
     let next = match (page.next_link, page.delta_link, followed) {
         (Some(next), _, _) => NextLink::More(next),
@@ -84,32 +85,48 @@ pub fn parse_page(
     Ok(Page { changes, next })
 }
 
-fn parse_change(row: &RawValue, plan: &ColumnPlan) -> Result<Change, SourceError> {
-    let fields: Fields<'_> = serde_json::from_str(row.get())
-        .map_err(|e| protocol(&format!("row is not an object: {e}")))?;
-    if is_deleted_entity(&fields) {
-        return Ok(Change::Delete(guid_field(&fields, "id")?));
+/// Reads rows of one plan; the lookup annotation names are built once per page.
+struct RowReader<'p> {
+    plan: &'p ColumnPlan,
+    annotations: Vec<Option<String>>,
+}
+
+impl<'p> RowReader<'p> {
+    fn new(plan: &'p ColumnPlan) -> Self {
+        let annotations = plan
+            .columns
+            .iter()
+            .map(|c| c.kind.is_lookup().then(|| c.target_annotation()))
+            .collect();
+        Self { plan, annotations }
     }
-    let id = guid_field(&fields, &plan.primary_id)?;
-    let version = row_version(&fields)?;
-    let values = plan
-        .columns
-        .iter()
-        .map(|column| {
-            let target = fields.get(column.target_annotation().as_str()).copied();
-            crate::cell::to_value(
-                fields.get(column.wire_name.as_str()).copied(),
-                column,
-                target,
-            )
-        })
-        .collect::<Result<Vec<Value>, String>>()
-        .map_err(|e| protocol(&e))?;
-    Ok(Change::Upsert(Row {
-        id,
-        version,
-        values,
-    }))
+
+    fn change(&self, row: &RawValue) -> Result<Change, SourceError> {
+        let fields: Fields<'_> = serde_json::from_str(row.get())
+            .map_err(|e| protocol(&format!("row is not an object: {e}")))?;
+        if is_deleted_entity(&fields) {
+            return Ok(Change::Delete(guid_field(&fields, "id")?));
+        }
+        let id = guid_field(&fields, &self.plan.primary_id)?;
+        let version = row_version(&fields)?;
+        let values = self.values(&fields).map_err(|e| protocol(&e))?;
+        Ok(Change::Upsert(Row {
+            id,
+            version,
+            values,
+        }))
+    }
+
+    fn values(&self, fields: &Fields<'_>) -> Result<Vec<Value>, String> {
+        let columns = self.plan.columns.iter().zip(&self.annotations);
+        columns
+            .map(|(column, annotation)| {
+                let target = annotation.as_deref().and_then(|a| fields.get(a).copied());
+                let raw = fields.get(column.wire_name.as_str()).copied();
+                crate::cell::to_value(raw, column, target)
+            })
+            .collect()
+    }
 }
 
 fn is_deleted_entity(fields: &Fields<'_>) -> bool {

@@ -25,8 +25,13 @@ pub struct ClientCredentials {
 impl ClientCredentials {
     /// Credentials for an explicit token endpoint and scope.
     pub fn new(token_url: Url, client_id: &str, client_secret: Secret, scope: &str) -> Self {
+        // Without a timeout a hung endpoint would hold every caller of a token cache.
+        let http = reqwest::Client::builder()
+            .timeout(Duration::from_secs(30))
+            .build()
+            .unwrap_or_default();
         Self {
-            http: reqwest::Client::new(),
+            http,
             token_url,
             client_id: client_id.to_owned(),
             client_secret,
