@@ -34,16 +34,25 @@ type Build<'a> = dyn Fn(&reqwest::Client) -> reqwest::RequestBuilder + Send + Sy
 enum Attempt {
     Done(Bytes),
     Fatal(SourceError),
-    Unauthorized {
-        token: AccessToken,
-        body: Bytes,
-    },
-    Transient {
-        status: Option<u16>,
-        code: String,
-        retry_after: Option<Duration>,
-        reason: String,
-    },
+    Unauthorized { token: AccessToken, body: Bytes },
+    Transient(Transient),
+}
+
+/// A fault worth another try.
+struct Transient {
+    status: Option<u16>,
+    code: String,
+    retry_after: Option<Duration>,
+    reason: String,
+}
+
+impl Transient {
+    /// Status, code, attempt and wait only: bodies may hold record values.
+    fn log(&self, attempt: u32, wait: Duration) {
+        let wait_ms = u64::try_from(wait.as_millis()).unwrap_or(u64::MAX);
+        let (status, code) = (self.status, &self.code);
+        tracing::warn!(?status, %code, attempt, wait_ms, "Retrying a Dataverse request.");
+    }
 }
 
 impl Transport {
@@ -105,13 +114,11 @@ impl Transport {
         let mut backoff = Backoff::new(&self.retry);
         let mut refreshed = false;
         loop {
-            let (status, code, retry_after, reason) = match self.try_once(build).await {
+            let fault = match self.try_once(build).await {
                 Attempt::Done(body) => return Ok(body),
                 Attempt::Fatal(error) => return Err(error),
-                Attempt::Unauthorized { token, body } => {
-                    if refreshed {
-                        return Err(unauthorized(&body));
-                    }
+                Attempt::Unauthorized { body, .. } if refreshed => return Err(unauthorized(&body)),
+                Attempt::Unauthorized { token, .. } => {
                     tracing::warn!(
                         status = 401,
                         "Dataverse refused the token; refreshing it once."
@@ -120,21 +127,14 @@ impl Transport {
                     refreshed = true;
                     continue;
                 }
-                Attempt::Transient {
-                    status,
-                    code,
-                    retry_after,
-                    reason,
-                } => (status, code, retry_after, reason),
+                Attempt::Transient(fault) => fault,
             };
-            let Some(wait) = backoff.next_wait(retry_after) else {
+            let Some(wait) = backoff.next_wait(fault.retry_after) else {
                 let attempts = backoff.attempts();
-                return Err(SourceError::Unavailable(format!(
-                    "{reason} (after {attempts} attempts)"
-                )));
+                let message = format!("{} (after {attempts} attempts)", fault.reason);
+                return Err(SourceError::Unavailable(message));
             };
-            let wait_ms = u64::try_from(wait.as_millis()).unwrap_or(u64::MAX);
-            tracing::warn!(?status, %code, attempt = backoff.attempts(), wait_ms, "Retrying a Dataverse request.");
+            fault.log(backoff.attempts(), wait);
             tokio::time::sleep(wait).await;
         }
     }
@@ -212,12 +212,12 @@ fn transient(
     retry_after: Option<Duration>,
     reason: String,
 ) -> Attempt {
-    Attempt::Transient {
+    Attempt::Transient(Transient {
         status,
         code,
         retry_after,
         reason,
-    }
+    })
 }
 
 fn transport_fault(error: reqwest::Error) -> Attempt {
