@@ -6,3 +6,13 @@ pub mod chaos_queue;
 pub mod compare;
 pub mod faulty_sink;
 pub mod harness;
+
+/// Logs to stderr when `DES_LOG` is set (an `EnvFilter` directive such as `des_engine=debug`).
+pub fn init_logging() {
+    if let Ok(filter) = std::env::var("DES_LOG") {
+        let _ = tracing_subscriber::fmt()
+            .with_env_filter(tracing_subscriber::EnvFilter::new(filter))
+            .with_writer(std::io::stderr)
+            .try_init();
+    }
+}

@@ -33,6 +33,7 @@ fn seeds() -> Vec<u64> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn converges_under_crashes_duplicates_reordering_and_faults() {
+    des_tests::init_logging();
     let started = Instant::now();
     for seed in seeds() {
         if let Err(diff) = run(seed).await {
@@ -65,15 +66,19 @@ async fn run(seed: u64) -> Result<(), String> {
     let expire_round = rng.usize(..ROUNDS);
     for round in 0..ROUNDS {
         for _ in 0..rng.usize(2..8) {
-            if let Some((_, id)) = random_change(&harness, &mut model, &mut rng).await
+            let change = random_change(&harness, &mut model, &mut rng).await;
+            tracing::debug!(round, ?change, "Source change.");
+            if let Some((_, id)) = change
                 && rng.u8(..10) == 0
             {
+                tracing::debug!(%id, "Fail in sink.");
                 harness.sink.fail_records([id]);
             }
         }
         inject_faults(&harness, &mut rng, round == expire_round);
         tokio::time::sleep(Duration::from_millis(rng.u64(0..300))).await;
         if rng.u8(..10) < 3 {
+            tracing::debug!(round, "Crash.");
             runtime.abort();
             harness.reopen().await;
             runtime = harness.run();

@@ -51,6 +51,7 @@ pub async fn random_change(
     if roll < 2 && !model.deleted.is_empty() {
         let (e, id) = model.deleted.swap_remove(rng.usize(..model.deleted.len()));
         if e == entity {
+            tracing::debug!(%id, "Re-create.");
             control.create(&entity, fields(Some(id))).ok()?;
             return Some((entity, id));
         }
@@ -64,6 +65,7 @@ pub async fn random_change(
         }
         (5..=6, false) => {
             let id = existing[rng.usize(..existing.len())];
+            tracing::debug!(%id, "Delete.");
             control.delete(&entity, id).ok()?;
             model.deleted.push((entity.clone(), id));
             Some((entity, id))

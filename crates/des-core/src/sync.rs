@@ -54,6 +54,11 @@ pub struct EntityCursor {
     /// resyncs only entities whose counter grew since.
     #[serde(default)]
     pub failures_at_resync: u64,
+    /// The first `seq` of the latest resync (0 when none). A resync re-reads every record, so
+    /// a retry of a change read before it is obsolete: the resync carries the record again
+    /// if it still exists, and must not be undone by the old change if it does not.
+    #[serde(default)]
+    pub last_resync_seq: u64,
 }
 
 impl EntityCursor {
@@ -69,6 +74,7 @@ impl EntityCursor {
             metadata_fingerprint: None,
             updated_at: None,
             failures_at_resync: 0,
+            last_resync_seq: 0,
         }
     }
 
@@ -153,6 +159,7 @@ impl EntityCursor {
         let mut next = self.clone();
         if next.resync_first_seq == Some(next.next_seq) {
             next.resync_first_seq = Some(next.next_seq + 1);
+            next.last_resync_seq = next.next_seq + 1;
         }
         next.next_seq += 1;
         next
@@ -176,6 +183,7 @@ impl EntityCursor {
                     stopped.resume_phase = Some(SyncPhase::Resync);
                     stopped.link = None;
                     stopped.resync_first_seq = Some(stopped.next_seq);
+                    stopped.last_resync_seq = stopped.next_seq;
                 }
                 stopped
             }
@@ -204,6 +212,7 @@ impl EntityCursor {
             next.resume_phase = None;
             if next.phase == SyncPhase::Resync && next.resync_first_seq.is_none() {
                 next.resync_first_seq = Some(next.next_seq);
+                next.last_resync_seq = next.next_seq;
             }
         }
         next
@@ -214,6 +223,7 @@ impl EntityCursor {
         next.phase = SyncPhase::Resync;
         next.link = None;
         next.resync_first_seq = Some(self.next_seq);
+        next.last_resync_seq = self.next_seq;
         next
     }
 }
@@ -333,6 +343,7 @@ mod tests {
         assert_eq!(r.phase, SyncPhase::Resync);
         assert_eq!((r.link.clone(), r.resync_first_seq), (None, Some(3)));
         assert_eq!(r.batch_kind(), Some(BatchKind::Resync { first_seq: 3 }));
+        assert_eq!(r.last_resync_seq, 3);
         let r = r.after_page(&more("n"), 1);
         assert_eq!(r.resync_completion(&done("d3")), Some(3));
         let end = r.after_page(&done("d3"), 2);
@@ -381,6 +392,7 @@ mod tests {
         let r = reading().after_page(&done("d"), 1).request_resync(0);
         let after = r.after_leftover();
         assert_eq!((after.next_seq, after.resync_first_seq), (3, Some(3)));
+        assert_eq!(after.last_resync_seq, 3);
         assert_eq!(after.link, None);
     }
 

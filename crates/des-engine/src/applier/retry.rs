@@ -53,7 +53,11 @@ impl Applier {
             return self.drop_orphan(delivery, None).await;
         };
         let table = target.table(&retry.stream.entity)?;
-        let outcome = target.sink.apply_retry(&target.plan, table, &retry).await?;
+        let outcome = if self.predates_resync(&retry).await? {
+            RetryOutcome::Superseded
+        } else {
+            target.sink.apply_retry(&target.plan, table, &retry).await?
+        };
         let result = match outcome {
             RetryOutcome::Applied | RetryOutcome::Superseded => {
                 // A superseded retry is settled too: the newer change was counted on its own.
@@ -76,6 +80,15 @@ impl Applier {
         };
         self.finish(delivery, None).await?;
         Ok(result)
+    }
+
+    /// A retry of a change read before the stream's latest resync is obsolete: the resync
+    /// carries the record again if it still exists. Applying it anyway could re-create a
+    /// record the resync swept (its delete was never seen as a change, so no tombstone).
+    async fn predates_resync(&self, retry: &RetryChange) -> Result<bool, EngineError> {
+        let stream = &retry.stream;
+        let cursor = self.ports.control.cursor(stream.profile_id, &stream.entity).await?;
+        Ok(cursor.is_some_and(|c| retry.origin_seq < c.value.last_resync_seq))
     }
 
     /// `retry.attempts` counts the tries made, the first (in its batch) included. While fewer
