@@ -2,7 +2,10 @@
 
 use std::sync::{Arc, Mutex};
 
-use dataverse::{ClientConfig, ColumnPlan, DataverseClient, PlannedColumn, StaticToken};
+use dataverse::{
+    CachedToken, ClientConfig, ClientCredentials, ColumnPlan, DataverseClient, PlannedColumn,
+    StaticToken,
+};
 use des_core::AttributeKind;
 use des_core::Secret;
 use des_core::ports::{NextLink, PageRequest, SourceError};
@@ -185,4 +188,36 @@ async fn a_plugin_error_that_is_not_json_still_names_code_and_message() {
         }
         other => panic!("expected a service error, got {other:?}"),
     }
+}
+
+#[tokio::test]
+async fn a_token_endpoint_outage_is_retried_like_any_transient_fault() {
+    let token = r#"{"token_type":"Bearer","expires_in":3599,"access_token":"fresh-token"}"#;
+    let who = r#"{"BusinessUnitId":"ded5a64f-f06d-e511-80d0-00155db07cb1","UserId":"d96e9f55-f06d-e511-80d0-00155db07cb1","OrganizationId":"4faf1f34-f06d-e511-80d0-00155db07cb1"}"#;
+    let server = recorder(vec![
+        response("503 Service Unavailable", "{}"),
+        response("200 OK", token),
+        response("200 OK", who),
+    ])
+    .await;
+    let token_url = Url::parse(&format!("{}/tenant/oauth2/v2.0/token", server.base)).expect("url");
+    let org = Url::parse(&server.base).expect("url");
+    let scope = ClientCredentials::scope_for(&org);
+    let creds = ClientCredentials::new(token_url, "app", Secret::new("s3cret"), &scope);
+    let mut config = ClientConfig::new(org);
+    config.retry = fast_retry();
+    let client = DataverseClient::new(config, Arc::new(CachedToken::new(creds))).expect("client");
+    client
+        .who_am_i()
+        .await
+        .expect("WhoAmI after the token endpoint recovers");
+    let heads = server.heads();
+    assert!(
+        heads[0].starts_with("POST /tenant/oauth2/v2.0/token")
+            && heads[1].starts_with("POST /tenant/")
+    );
+    assert!(
+        heads[2].starts_with("GET /api/data/v9.2/WhoAmI")
+            && heads[2].contains("Bearer fresh-token")
+    );
 }
