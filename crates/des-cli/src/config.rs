@@ -141,6 +141,14 @@ pub struct Layout {
 }
 
 impl Layout {
+    /// True when any layout flag or key differs from the defaults.
+    pub fn is_customised(&self) -> bool {
+        !self.entities.is_empty()
+            || !self.prefix.is_empty()
+            || self.schema != "dbo"
+            || self.delete_log
+    }
+
     pub fn resolve(args: &LayoutArgs, file: &ConfigFile) -> Self {
         let entities = if args.entities.is_empty() {
             file.entity.clone()

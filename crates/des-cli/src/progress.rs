@@ -169,7 +169,7 @@ fn refresh_bars(multi: &MultiProgress, bars: &mut BTreeMap<String, ProgressBar>,
 }
 
 fn bar_style() -> ProgressStyle {
-    ProgressStyle::with_template("{prefix:>24} [{bar:40}] {pos}/{len} {per_sec} eta {eta}")
+    ProgressStyle::with_template("{prefix:>24} [{bar:40}] {pos}/{len} ({percent}%) eta {eta}")
         .unwrap_or_else(|_| ProgressStyle::default_bar())
         .progress_chars("=> ")
 }

@@ -119,6 +119,12 @@ async fn replicate(
         None => (new_profile(plan, env, stores).await?, false),
     };
     let profile = replication::create_and_activate(&ports, profile, resumed).await?;
+    if resumed && plan.layout.is_customised() {
+        let dir = plan.data_dir.display();
+        println!(
+            "note: resuming the stored profile; layout flags apply to a new data folder, not {dir}"
+        );
+    }
     let verb = if resumed { "resuming" } else { "starting" };
     let entities: Vec<&str> = profile.entity_names().collect();
     println!(

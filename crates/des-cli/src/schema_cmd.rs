@@ -22,12 +22,14 @@ pub struct SchemaArgs {
 #[derive(Debug, Clone, Copy, clap::ValueEnum)]
 enum DialectArg {
     Sqlite,
+    Postgres,
 }
 
 impl DialectArg {
     fn dialect(self) -> Dialect {
         match self {
             Self::Sqlite => Dialect::Sqlite,
+            Self::Postgres => Dialect::PostgreSql,
         }
     }
 }

@@ -72,7 +72,7 @@ fn run_replicates_stops_on_sigint_and_resumes_without_duplicates() {
 }
 
 #[test]
-fn run_keeps_up_with_a_generated_change_stream() {
+fn run_keeps_up_with_a_generated_change_stream_and_stops_on_sigterm() {
     let dir = tempfile::tempdir().unwrap();
     let args = [
         "run",
@@ -97,7 +97,8 @@ fn run_keeps_up_with_a_generated_change_stream() {
         |l| applied(l).is_some_and(|n| n > first),
         Duration::from_secs(60),
     );
-    assert!(des.interrupt().success());
+    assert!(des.terminate().success(), "clean exit on SIGTERM");
+    assert!(des.seen.iter().any(|l| l.starts_with("stopped cleanly")));
     let made = des
         .seen
         .iter()

@@ -82,9 +82,18 @@ impl Des {
 
     /// Sends SIGINT (what Ctrl-C sends) and waits for the exit.
     pub fn interrupt(&mut self) -> ExitStatus {
+        self.signal("-INT")
+    }
+
+    /// Sends SIGTERM (what service managers send) and waits for the exit.
+    pub fn terminate(&mut self) -> ExitStatus {
+        self.signal("-TERM")
+    }
+
+    fn signal(&mut self, signal: &str) -> ExitStatus {
         let pid = self.child.id().to_string();
-        let sent = Command::new("kill").args(["-INT", &pid]).status().unwrap();
-        assert!(sent.success(), "kill -INT failed");
+        let sent = Command::new("kill").args([signal, &pid]).status().unwrap();
+        assert!(sent.success(), "kill {signal} failed");
         let deadline = Instant::now() + Duration::from_secs(60);
         loop {
             if let Some(status) = self.child.try_wait().unwrap() {
@@ -94,7 +103,7 @@ impl Des {
                 }
                 return status;
             }
-            assert!(Instant::now() < deadline, "des did not stop after SIGINT");
+            assert!(Instant::now() < deadline, "des did not stop after {signal}");
             std::thread::sleep(Duration::from_millis(50));
         }
     }
