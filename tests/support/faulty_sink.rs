@@ -4,7 +4,8 @@
 //! column, so the real sink's own rejection path runs (the record is reported as a
 //! `RecordFailure`, the rest of the batch is written, a resync still counts it as seen).
 //! Deletes pass through, as they cannot fail in a real target either. `fail_next_batches`
-//! makes whole batches fail with `SinkError::Unavailable`, like a target that is down.
+//! makes whole batches fail with `SinkError::Unavailable`, like a target that is down;
+//! `refuse_seq` makes one batch fail every time, like data the target keeps refusing.
 
 use std::collections::HashSet;
 use std::sync::atomic::{AtomicU32, Ordering};
@@ -21,6 +22,7 @@ pub struct FaultySink {
     inner: Arc<dyn Sink>,
     failing: Mutex<HashSet<Uuid>>,
     batch_faults: AtomicU32,
+    refused_seqs: Mutex<HashSet<u64>>,
 }
 
 impl FaultySink {
@@ -29,6 +31,7 @@ impl FaultySink {
             inner,
             failing: Mutex::default(),
             batch_faults: AtomicU32::new(0),
+            refused_seqs: Mutex::default(),
         }
     }
 
@@ -45,6 +48,20 @@ impl FaultySink {
     /// The next `n` batch applications fail as if the target were down.
     pub fn fail_next_batches(&self, n: u32) {
         self.batch_faults.store(n, Ordering::SeqCst);
+    }
+
+    /// Non-empty batches with this `seq` always fail as a database error (a batch the target
+    /// keeps refusing); empty batches pass.
+    pub fn refuse_seq(&self, seq: u64) {
+        self.refused_seqs
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(seq);
+    }
+
+    fn refuses(&self, batch: &Batch) -> bool {
+        let refused = self.refused_seqs.lock().unwrap_or_else(|p| p.into_inner());
+        !batch.changes.is_empty() && refused.contains(&batch.seq)
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, HashSet<Uuid>> {
@@ -96,6 +113,9 @@ impl Sink for FaultySink {
     ) -> Result<BatchOutcome, SinkError> {
         if self.take_batch_fault() {
             return Err(SinkError::Unavailable("injected by FaultySink".into()));
+        }
+        if self.refuses(batch) {
+            return Err(SinkError::Database("refused by FaultySink".into()));
         }
         let mut batch = batch.clone();
         for change in &mut batch.changes {

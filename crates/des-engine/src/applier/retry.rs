@@ -87,7 +87,11 @@ impl Applier {
     /// record the resync swept (its delete was never seen as a change, so no tombstone).
     async fn predates_resync(&self, retry: &RetryChange) -> Result<bool, EngineError> {
         let stream = &retry.stream;
-        let cursor = self.ports.control.cursor(stream.profile_id, &stream.entity).await?;
+        let cursor = self
+            .ports
+            .control
+            .cursor(stream.profile_id, &stream.entity)
+            .await?;
         Ok(cursor.is_some_and(|c| retry.origin_seq < c.value.last_resync_seq))
     }
 

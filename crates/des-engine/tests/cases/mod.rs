@@ -1,0 +1,51 @@
+mod lifecycle;
+mod resync;
+mod sync;
+
+use std::time::Duration;
+
+use des_core::sync::EntityCursor;
+
+use crate::harness::Harness;
+
+pub const CONVERGE: Duration = Duration::from_secs(30);
+
+pub async fn cursor(harness: &Harness, entity: &str) -> EntityCursor {
+    let control = &harness.ports.control;
+    control
+        .cursor(harness.profile.id, entity)
+        .await
+        .unwrap()
+        .expect("cursor exists")
+        .value
+}
+
+pub fn count(harness: &Harness, sql: &str) -> i64 {
+    let conn = rusqlite::Connection::open(harness.target_db()).unwrap();
+    conn.query_row(sql, [], |r| r.get(0)).unwrap()
+}
+
+pub fn table_exists(harness: &Harness, name: &str) -> bool {
+    let sql =
+        format!("SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = '{name}'");
+    count(harness, &sql) == 1
+}
+
+pub fn name_field(entity: &str, value: &str) -> serde_json::Map<String, serde_json::Value> {
+    let attr = if entity == "contact" {
+        "lastname"
+    } else {
+        "name"
+    };
+    let mut fields = serde_json::Map::new();
+    fields.insert(attr.into(), serde_json::Value::String(value.into()));
+    fields
+}
+
+pub fn ids(harness: &Harness, entity: &str) -> Vec<uuid::Uuid> {
+    let key = format!("{entity}id");
+    let rows = harness.emulator.control().rows(entity);
+    rows.iter()
+        .filter_map(|r| r.get(&key)?.as_str()?.parse().ok())
+        .collect()
+}

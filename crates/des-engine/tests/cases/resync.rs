@@ -1,0 +1,106 @@
+//! Resyncs: expired change tokens, on demand, and for failed records.
+
+use des_engine::Mode;
+
+use super::{CONVERGE, count, cursor, ids, name_field};
+use crate::harness::{Harness, Options};
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_expired_token_resyncs_and_deletes_vanished_rows_with_delete_log() {
+    let options = Options {
+        records: 15,
+        entities: vec!["account".into()],
+        ..Options::default()
+    };
+    let mut harness = Harness::start(options).await;
+    harness.activate(Mode::All).await;
+    let runtime = harness.run();
+    harness.converged(CONVERGE).await.expect("initial sync");
+    runtime.shutdown().await;
+
+    // While nothing runs, rows vanish and the change token expires: the deletes can only
+    // be found by a full re-read.
+    let control = harness.emulator.control();
+    let gone = ids(&harness, "account")[..3].to_vec();
+    for id in &gone {
+        control.delete("account", *id).unwrap();
+    }
+    control
+        .update(
+            "account",
+            ids(&harness, "account")[0],
+            name_field("account", "Kept"),
+        )
+        .unwrap();
+    control.expire_change_tokens();
+
+    harness.reopen().await;
+    let runtime = harness.run();
+    harness
+        .converged(CONVERGE)
+        .await
+        .expect("the resync converges");
+    assert!(
+        cursor(&harness, "account").await.last_resync_seq > 0,
+        "a resync ran"
+    );
+    for id in gone {
+        let sql =
+            format!("SELECT count(*) FROM \"crm_DeleteLog\" WHERE lower(\"RecordId\") = '{id}'");
+        assert_eq!(
+            count(&harness, &sql),
+            1,
+            "the swept row {id} is in DeleteLog"
+        );
+    }
+    runtime.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn resync_failed_resyncs_only_streams_with_new_failures() {
+    let mut options = Options {
+        records: 10,
+        ..Options::default()
+    };
+    options.retry.max_retry_count = 0;
+    let harness = Harness::start(options).await;
+    let victim = ids(&harness, "contact")[2];
+    harness.sink.fail_records([victim]);
+    harness.activate(Mode::All).await;
+    let runtime = harness.run();
+    let logged = crate::harness::wait_until(CONVERGE, || async {
+        harness.failure_lines().await.len() == 1
+    })
+    .await;
+    assert!(logged, "MaxRetryCount 0 logs the failure at once");
+    harness.sink.heal();
+
+    let ports = &harness.ports;
+    let resynced = des_engine::admin::resync_failed(ports, harness.profile.id)
+        .await
+        .unwrap();
+    assert_eq!(resynced, vec!["contact".to_owned()]);
+    harness
+        .converged(CONVERGE)
+        .await
+        .expect("the resync writes the healed record");
+    let again = des_engine::admin::resync_failed(ports, harness.profile.id)
+        .await
+        .unwrap();
+    assert!(again.is_empty(), "no failures since the last resync");
+    runtime.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn resync_entity_rejects_entities_outside_the_profile() {
+    let harness = Harness::start(Options {
+        records: 3,
+        ..Options::default()
+    })
+    .await;
+    let error = des_engine::admin::resync_entity(&harness.ports, harness.profile.id, "lead").await;
+    assert!(
+        matches!(error, Err(des_engine::EngineError::UnknownEntity { .. })),
+        "{error:?}"
+    );
+}

@@ -1,0 +1,18 @@
+//! Engine tests against real things: the emulator over HTTP, the real `DataverseClient`, the
+//! real `SqliteSink` and the real des-local adapters in temp dirs. The harness and the fault
+//! doubles are shared with the system tests (`tests/support`), included here by path because
+//! that crate depends on this one.
+
+#[path = "../../../tests/support/chaos_queue.rs"]
+#[allow(dead_code)]
+mod chaos_queue;
+#[path = "../../../tests/support/compare.rs"]
+mod compare;
+#[path = "../../../tests/support/faulty_sink.rs"]
+#[allow(dead_code)]
+mod faulty_sink;
+#[path = "../../../tests/support/harness.rs"]
+#[allow(dead_code)]
+mod harness;
+
+mod cases;
