@@ -5,6 +5,7 @@
 //! `encoding` (record values → SQL parameters, with DES's per-record checks), `apply` (the
 //! transactions) and `service` (the `Sink` impl).
 
+pub mod mssql;
 pub mod postgres;
 pub mod sqlite;
 
@@ -15,6 +16,8 @@ use des_core::schema::SchemaPlan;
 pub enum Dialect {
     Sqlite,
     PostgreSql,
+    /// SQL Server and Azure SQL (T-SQL), DES's own target.
+    TSql,
 }
 
 /// The `CREATE TABLE IF NOT EXISTS` statements for every table of the plan, including the
@@ -23,5 +26,6 @@ pub fn render_ddl(plan: &SchemaPlan, dialect: Dialect) -> Vec<String> {
     match dialect {
         Dialect::Sqlite => sqlite::render_ddl(plan),
         Dialect::PostgreSql => postgres::render_ddl(plan),
+        Dialect::TSql => mssql::render_ddl(plan),
     }
 }

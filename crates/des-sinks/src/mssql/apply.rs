@@ -1,0 +1,143 @@
+//! The transactions of a batch and of a retried change.
+//!
+//! A batch is one transaction: lock the table's watermark row (`UPDLOCK, HOLDLOCK`), bulk-load
+//! the batch's ids and upserts into session temp tables, write the upserts with one
+//! version-guarded MERGE, delete with one statement whose OUTPUT feeds `DeleteLog` and the
+//! tombstones, sweep a finished resync, and move the watermark. The statement count does not
+//! grow with the batch.
+
+use des_core::ports::{BatchOutcome, RecordFailure, RetryOutcome, SinkError};
+use des_core::{Batch, BatchKind, Change, ChangeType, RetryChange};
+use time::{OffsetDateTime, PrimitiveDateTime};
+
+use super::client::{Connection, Finish, begin, end};
+use super::rows::{Layout, Prepared};
+use super::sql;
+use super::writer::{Writer, seq_param};
+
+/// The write time, in UTC as `datetime` holds it.
+fn now() -> PrimitiveDateTime {
+    let t = OffsetDateTime::now_utc();
+    PrimitiveDateTime::new(t.date(), t.time())
+}
+
+/// Checks the watermark, writes the batch and moves the watermark, in one transaction.
+pub(super) async fn apply_batch(
+    conn: &mut Connection,
+    writer: &Writer<'_>,
+    layout: &Layout<'_>,
+    batch: &Batch,
+) -> Result<BatchOutcome, SinkError> {
+    // Encoding (and every per-record check) happens before the transaction opens.
+    let prepared = Prepared::new(layout, &batch.changes);
+    begin(conn).await?;
+    let outcome = write_batch(conn, writer, layout, batch, prepared).await;
+    end(conn, outcome).await
+}
+
+async fn write_batch(
+    conn: &mut Connection,
+    writer: &Writer<'_>,
+    layout: &Layout<'_>,
+    batch: &Batch,
+    prepared: Prepared<'_>,
+) -> Result<Finish<BatchOutcome>, SinkError> {
+    let (seq, now) = (seq_param(batch.seq), now());
+    {
+        let watermark = writer.lock_watermark(conn).await?;
+        if seq <= watermark {
+            return Ok(Finish::Rollback(BatchOutcome::Duplicate));
+        }
+        if seq > watermark + 1 {
+            let watermark = u64::try_from(watermark).unwrap_or(0);
+            return Ok(Finish::Rollback(BatchOutcome::OutOfOrder { watermark }));
+        }
+        writer.stage_keys(conn, &prepared.keys).await?;
+        let failures = writer.failures(conn, &prepared.rejected).await?;
+        let deletes = prepared.has_deletes();
+        writer
+            .upsert(conn, layout, prepared.upserts, seq, now)
+            .await?;
+        if deletes {
+            writer.delete(conn, seq, now).await?;
+        }
+        match batch.kind {
+            BatchKind::Resync { first_seq } => writer.mark_seen(conn, first_seq).await?,
+            BatchKind::ResyncComplete { first_seq } => {
+                writer.mark_seen(conn, first_seq).await?;
+                writer.sweep(conn, seq_param(first_seq), seq, now).await?;
+            }
+            BatchKind::Initial | BatchKind::Delta => {}
+        }
+        writer.set_watermark(conn, seq).await?;
+        let applied = prepared.changes - failures.len();
+        Ok(Finish::Commit(BatchOutcome::Applied { applied, failures }))
+    }
+}
+
+/// One retried change, applied out of band. A tombstone from the change's own batch or a
+/// later one wins (within a batch deletes come after upserts), and so does a row version at
+/// or above the retried one.
+pub(super) async fn apply_retry(
+    conn: &mut Connection,
+    writer: &Writer<'_>,
+    layout: &Layout<'_>,
+    retry: &RetryChange,
+) -> Result<RetryOutcome, SinkError> {
+    begin(conn).await?;
+    let outcome = write_retry(conn, writer, layout, retry).await;
+    end(conn, outcome).await
+}
+
+async fn write_retry(
+    conn: &mut Connection,
+    writer: &Writer<'_>,
+    layout: &Layout<'_>,
+    retry: &RetryChange,
+) -> Result<Finish<RetryOutcome>, SinkError> {
+    let (origin, now) = (seq_param(retry.origin_seq), now());
+    let id = retry.change.id();
+    {
+        writer.lock_watermark(conn).await?;
+        if writer
+            .tombstone(conn, id)
+            .await?
+            .is_some_and(|t| t >= origin)
+        {
+            return Ok(Finish::Rollback(RetryOutcome::Superseded));
+        }
+        let row = match &retry.change {
+            Change::Delete(id) => {
+                writer.stage_keys(conn, &[(*id, sql::KEY_DELETE)]).await?;
+                writer.delete(conn, origin, now).await?;
+                return Ok(Finish::Commit(RetryOutcome::Applied));
+            }
+            Change::Upsert(row) => row,
+        };
+        let current = writer.version_of(conn, id).await?;
+        if matches!(current, Some(Some(have)) if have >= row.version) {
+            return Ok(Finish::Rollback(RetryOutcome::Superseded));
+        }
+        match layout.encode(row.id, row.version, &row.values) {
+            Ok(cells) => {
+                writer
+                    .upsert(conn, layout, vec![cells], origin + 1, now)
+                    .await?;
+                Ok(Finish::Commit(RetryOutcome::Applied))
+            }
+            Err(reason) => {
+                let change_type = if current.is_some() {
+                    ChangeType::Update
+                } else {
+                    ChangeType::New
+                };
+                let failure = RecordFailure {
+                    id,
+                    change_type,
+                    reason,
+                };
+                Ok(Finish::Rollback(RetryOutcome::Failed(failure)))
+            }
+        }
+    }
+}

@@ -1,0 +1,280 @@
+//! Connections: Azure SQL's login redirect, Entra tokens, a small pool, transactions, and
+//! the mapping of driver errors to [`SinkError`].
+
+use std::ops::{Deref, DerefMut};
+use std::sync::Mutex;
+
+use des_core::ports::SinkError;
+use tiberius::error::Error;
+use tiberius::{AuthMethod, Client, ToSql};
+use tokio::net::TcpStream;
+use tokio::sync::{Semaphore, SemaphorePermit};
+use tokio_util::compat::{Compat, TokioAsyncWriteCompatExt};
+
+use super::config::{Auth, MssqlConfig};
+
+pub(super) type Connection = Client<Compat<TcpStream>>;
+
+/// Redirects followed per login. Azure SQL sends one (gateway → node); more means a loop.
+const MAX_REDIRECTS: usize = 2;
+
+/// At most `pool_size` connections, opened on demand and reused. A connection goes back only
+/// when its operation finished cleanly: one left mid-response (a timeout) or mid-transaction
+/// (a cancelled call) is dropped, which closes it and makes the server roll back.
+pub(super) struct Pool {
+    config: MssqlConfig,
+    idle: Mutex<Vec<Connection>>,
+    permits: Semaphore,
+}
+
+pub(super) struct Pooled<'a> {
+    pool: &'a Pool,
+    conn: Option<Connection>,
+    clean: bool,
+    _permit: SemaphorePermit<'a>,
+}
+
+impl Pool {
+    pub(super) fn new(config: &MssqlConfig) -> Self {
+        Self {
+            config: config.clone(),
+            idle: Mutex::new(Vec::new()),
+            permits: Semaphore::new(config.pool_size()),
+        }
+    }
+
+    pub(super) async fn get(&self) -> Result<Pooled<'_>, SinkError> {
+        let permit = self
+            .permits
+            .acquire()
+            .await
+            .map_err(|_| SinkError::Unavailable("connection pool closed".into()))?;
+        let idle = self.idle.lock().unwrap_or_else(|p| p.into_inner()).pop();
+        let conn = match idle {
+            Some(conn) => conn,
+            // The TDS handshake future is large; keep it off the caller's stack.
+            None => Box::pin(connect(&self.config)).await?,
+        };
+        Ok(Pooled {
+            pool: self,
+            conn: Some(conn),
+            clean: false,
+            _permit: permit,
+        })
+    }
+}
+
+impl Pooled<'_> {
+    /// The operation finished and left nothing open: the connection may be reused.
+    pub(super) fn release(mut self) {
+        self.clean = true;
+    }
+}
+
+impl Deref for Pooled<'_> {
+    type Target = Connection;
+    fn deref(&self) -> &Connection {
+        self.conn.as_ref().expect("present until dropped")
+    }
+}
+
+impl DerefMut for Pooled<'_> {
+    fn deref_mut(&mut self) -> &mut Connection {
+        self.conn.as_mut().expect("present until dropped")
+    }
+}
+
+impl Drop for Pooled<'_> {
+    fn drop(&mut self) {
+        if let Some(conn) = self.conn.take().filter(|_| self.clean) {
+            let mut idle = self.pool.idle.lock().unwrap_or_else(|p| p.into_inner());
+            idle.push(conn);
+        }
+    }
+}
+
+/// Opens a connection, following Azure SQL's `Routing` redirect to the node it names.
+pub(super) async fn connect(config: &MssqlConfig) -> Result<Connection, SinkError> {
+    let mut target = config.tiberius(authentication(config).await?);
+    for _ in 0..=MAX_REDIRECTS {
+        let addr = target.get_addr();
+        let tcp = tokio::time::timeout(config.connect_timeout(), TcpStream::connect(&addr))
+            .await
+            .map_err(|_| SinkError::Unavailable(format!("connecting to {addr} timed out")))?
+            .map_err(|e| SinkError::Unavailable(format!("connecting to {addr}: {e}")))?;
+        tcp.set_nodelay(true)
+            .map_err(|e| SinkError::Unavailable(e.to_string()))?;
+        match Box::pin(Client::connect(target.clone(), tcp.compat_write())).await {
+            Ok(client) => return Ok(client),
+            Err(Error::Routing { host, port }) => {
+                tracing::debug!(%host, port, "SQL login redirected");
+                target.host(&host);
+                target.port(port);
+            }
+            Err(e) => return Err(db_error(e)),
+        }
+    }
+    Err(SinkError::Unavailable(
+        "too many login redirects from the SQL gateway".into(),
+    ))
+}
+
+async fn authentication(config: &MssqlConfig) -> Result<AuthMethod, SinkError> {
+    Ok(match config.auth() {
+        None => {
+            return Err(SinkError::Unavailable(
+                "the connection string asks for Entra ID but no token source was given".into(),
+            ));
+        }
+        Some(Auth::SqlPassword { user, password }) => {
+            AuthMethod::sql_server(user, password.expose())
+        }
+        Some(Auth::EntraToken(provider)) => {
+            let token = provider
+                .token(super::config::AZURE_SQL_SCOPE)
+                .await
+                .map_err(|e| SinkError::Unavailable(e.to_string()))?;
+            AuthMethod::aad_token(token.expose())
+        }
+    })
+}
+
+/// Runs statements without result rows; returns the rows they affected.
+pub(super) async fn run(
+    conn: &mut Connection,
+    sql: &str,
+    params: &[&dyn ToSql],
+) -> Result<u64, SinkError> {
+    let result = conn.execute(sql, params).await.map_err(db_error)?;
+    Ok(result.total())
+}
+
+/// The first column of every row of the first result set.
+pub(super) async fn column<T>(
+    conn: &mut Connection,
+    sql: &str,
+    params: &[&dyn ToSql],
+) -> Result<Vec<Option<T>>, SinkError>
+where
+    T: for<'r> tiberius::FromSql<'r> + Copy,
+{
+    let rows = conn
+        .query(sql, params)
+        .await
+        .map_err(db_error)?
+        .into_first_result()
+        .await
+        .map_err(db_error)?;
+    rows.iter()
+        .map(|r| r.try_get::<T, _>(0).map_err(db_error))
+        .collect()
+}
+
+/// The first column of the first row, if there is a row.
+pub(super) async fn scalar<T>(
+    conn: &mut Connection,
+    sql: &str,
+    params: &[&dyn ToSql],
+) -> Result<Option<Option<T>>, SinkError>
+where
+    T: for<'r> tiberius::FromSql<'r> + Copy,
+{
+    Ok(column(conn, sql, params).await?.into_iter().next())
+}
+
+/// What a transaction's body decided.
+pub(super) enum Finish<T> {
+    Commit(T),
+    Rollback(T),
+}
+
+pub(super) async fn begin(conn: &mut Connection) -> Result<(), SinkError> {
+    conn.begin_transaction().await.map_err(db_error)
+}
+
+/// Ends the transaction [`begin`] opened: commits or rolls back as the body decided, and
+/// rolls back when it failed.
+pub(super) async fn end<T>(
+    conn: &mut Connection,
+    outcome: Result<Finish<T>, SinkError>,
+) -> Result<T, SinkError> {
+    match outcome {
+        Ok(Finish::Commit(value)) => {
+            conn.commit_transaction().await.map_err(db_error)?;
+            Ok(value)
+        }
+        Ok(Finish::Rollback(value)) => {
+            conn.rollback_transaction().await.map_err(db_error)?;
+            Ok(value)
+        }
+        Err(e) => {
+            // The server may already have ended it; a failed rollback leaves the connection
+            // unreleased, so the pool drops it.
+            conn.rollback_transaction().await.map_err(db_error)?;
+            Err(e)
+        }
+    }
+}
+
+/// Deadlocks, lock and resource limits, Azure SQL's transient errors, lost connections and
+/// timeouts are worth retrying; the rest are database errors.
+pub(super) fn db_error(e: Error) -> SinkError {
+    match &e {
+        Error::Server(token) if transient(token.code()) => SinkError::Unavailable(redact(&e)),
+        Error::Server(_) => SinkError::Database(redact(&e)),
+        Error::Io { .. } | Error::Tls(_) | Error::Routing { .. } => {
+            SinkError::Unavailable(e.to_string())
+        }
+        _ => SinkError::Database(e.to_string()),
+    }
+}
+
+fn transient(code: u32) -> bool {
+    matches!(
+        code,
+        1205 | 1222
+            | 4060
+            | 4221
+            | 10053
+            | 10054
+            | 10060
+            | 10928
+            | 10929
+            | 40143
+            | 40197
+            | 40501
+            | 40540
+            | 40613
+            | 42108
+            | 42109
+            | 49918
+            | 49919
+            | 49920
+    )
+}
+
+/// The server's number and message. Some messages quote row values (SQL Server 2019's
+/// truncation error 2628 ends with "Truncated value: '...'"); that tail is cut.
+fn redact(e: &Error) -> String {
+    let Error::Server(token) = e else {
+        return e.to_string();
+    };
+    let message = token.message();
+    let message = ["Truncated value", "The duplicate key value is"]
+        .iter()
+        .filter_map(|marker| message.find(marker))
+        .min()
+        .map_or(message, |cut| message[..cut].trim_end());
+    format!("{message} (error {})", token.code())
+}
+
+/// The same error as a failed schema change of `table`.
+pub(super) fn schema_error(table: &str) -> impl Fn(SinkError) -> SinkError + '_ {
+    move |e| match e {
+        SinkError::Database(reason) => SinkError::Schema {
+            table: table.to_owned(),
+            reason,
+        },
+        other => other,
+    }
+}
