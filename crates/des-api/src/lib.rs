@@ -1,0 +1,34 @@
+//! The DES REST API: DES's metadata and profile operations, with DES's paths, verbs, query
+//! parameters and JSON field names, behind Entra ID bearer authentication.
+//!
+//! - [`router`] builds the axum router from an explicit [`ApiState`]; `des run` serves it on
+//!   127.0.0.1, a Functions handler can serve the same router.
+//! - Every secured call needs an RS256 Entra ID token for this API ([`Authenticator`]), and
+//!   its caller (`oid`) must be a System Administrator of the organization the call is about
+//!   ([`AdminChecker`], cached briefly). 401 for a bad or missing token, 403 for a caller
+//!   without the role.
+//! - Errors use DES's body `{"CorrelationId", "Details", "Message"}` ([`ApiError`]).
+//! - The OpenAPI document at `/swagger/docs/2016-01-01` and the page at `/swagger/ui/index`
+//!   are generated from the same route table as the router.
+//! - Extensions not in DES live under `x-` paths and are tagged `Extensions`.
+
+mod access;
+mod auth;
+mod body;
+mod directory;
+mod error;
+mod links;
+mod openapi;
+mod profile_body;
+mod query;
+mod routes;
+mod state;
+
+pub use access::{AdminChecker, CachedAdminChecker};
+pub use auth::{AuthError, AuthSettings, Authenticator, Caller, MAX_LEEWAY};
+pub use body::MAX_BODY_BYTES;
+pub use directory::OrgClients;
+pub use error::ApiError;
+pub use links::{FAILURE_LOG_PATH, FailureLinks, LinkError, LinkKey, SignedLinks};
+pub use routes::router;
+pub use state::{ApiSettings, ApiState, FAILURE_LINK_LIFETIME};

@@ -1,0 +1,210 @@
+//! The OpenAPI 3.0 document, generated from the route table plus the JSON schemas below.
+
+use serde_json::{Map, Value, json};
+
+use crate::routes::{In, Operation, Param};
+
+/// The document for `operations`, served from `server`.
+pub fn document(operations: &[Operation], server: &str) -> Value {
+    let mut paths = Map::new();
+    for op in operations {
+        let item = paths.entry(op.path.to_owned()).or_insert_with(|| json!({}));
+        item[op.method.as_str().to_ascii_lowercase()] = operation(op);
+    }
+    json!({
+        "openapi": "3.0.3",
+        "info": {
+            "title": "Data Export Service (open implementation)",
+            "version": "2016-01-01",
+            "description": "DES's metadata and profile operations. Every secured call needs an Entra ID bearer token of a System Administrator of the organization it is about. Operations tagged Extensions (paths with x-) are not part of DES."
+        },
+        "servers": [{"url": server}],
+        "tags": [
+            {"name": "Metadata"}, {"name": "Profiles"},
+            {"name": "Extensions", "description": "Not part of DES: extensions of this implementation."},
+            {"name": "Authentication"}, {"name": "Documentation"}
+        ],
+        "paths": paths,
+        "components": {
+            "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}},
+            "schemas": schemas(),
+        }
+    })
+}
+
+fn operation(op: &Operation) -> Value {
+    let mut out = json!({
+        "operationId": op.operation_id,
+        "tags": [op.tag],
+        "summary": op.summary,
+        "parameters": op.params.iter().map(parameter).collect::<Vec<_>>(),
+        "responses": responses(op),
+    });
+    if let Some(body) = op.body {
+        out["requestBody"] = json!({
+            "required": true,
+            "content": {"application/json": {"schema": schema_ref(body)}}
+        });
+    }
+    if op.secured {
+        out["security"] = json!([{"bearer": []}]);
+    }
+    if op.extension {
+        out["x-extension"] = json!(true);
+    }
+    out
+}
+
+fn parameter(p: &Param) -> Value {
+    let schema = match p.kind {
+        "uuid" => json!({"type": "string", "format": "uuid"}),
+        kind => json!({"type": kind}),
+    };
+    json!({
+        "name": p.name,
+        "in": if p.location == In::Path { "path" } else { "query" },
+        "required": p.required,
+        "description": p.description,
+        "schema": schema,
+    })
+}
+
+fn responses(op: &Operation) -> Value {
+    let mut out = Map::new();
+    let success = match op.response {
+        None => json!({"description": "Done."}),
+        Some("text") => {
+            json!({"description": "OK", "content": {"text/plain": {"schema": {"type": "string"}}}})
+        }
+        Some(schema) => {
+            json!({"description": "OK", "content": {"application/json": {"schema": schema_ref(schema)}}})
+        }
+    };
+    out.insert(op.status.as_u16().to_string(), success);
+    let error = |why: &str| json!({"description": why, "content": {"application/json": {"schema": schema_ref("Error")}}});
+    if op.secured {
+        out.insert(
+            "400".into(),
+            error("The request names a bad field or breaks a rule."),
+        );
+        out.insert("401".into(), error("No valid bearer token."));
+        out.insert(
+            "403".into(),
+            error("The caller is not a System Administrator of the organization."),
+        );
+        out.insert("404".into(), error("Unknown organization or profile."));
+    }
+    if op.operation_id == "FailureLog_Download" {
+        out.insert(
+            "403".into(),
+            error("The link was tampered with or has expired."),
+        );
+    }
+    Value::Object(out)
+}
+
+fn schema_ref(name: &str) -> Value {
+    match name {
+        "boolean" => json!({"type": "boolean"}),
+        _ => match name.strip_prefix('[').and_then(|n| n.strip_suffix(']')) {
+            Some(item) => json!({"type": "array", "items": schema_ref(item)}),
+            None => json!({"$ref": format!("#/components/schemas/{name}")}),
+        },
+    }
+}
+
+fn object(properties: Value, required: &[&str]) -> Value {
+    json!({"type": "object", "properties": properties, "required": required})
+}
+
+fn schemas() -> Value {
+    let string = json!({"type": "string"});
+    let guid = json!({"type": "string", "format": "uuid"});
+    let time = json!({"type": "string", "format": "date-time"});
+    json!({
+        "Error": object(json!({"CorrelationId": guid, "Details": string, "Message": string}), &["CorrelationId", "Details", "Message"]),
+        "Organization": object(json!({
+            "OrganizationName": string, "OrganizationUrl": string, "OrganizationId": guid,
+            "ConnectorUrl": string, "ErrorCategory": {"type": "integer"}, "ErrorCode": {"type": "integer"}
+        }), &["OrganizationId", "OrganizationUrl"]),
+        "ConnectorDetails": object(json!({"ConnectorUrl": string}), &["ConnectorUrl"]),
+        "ExportableEntity": object(json!({"LogicalName": string, "DisplayName": string}), &["LogicalName"]),
+        "ExportableRelationship": object(json!({
+            "SchemaName": string, "Entity1LogicalName": string, "Entity2LogicalName": string, "IntersectEntityName": string
+        }), &["SchemaName"]),
+        "RetryPolicy": object(json!({
+            "MaxRetryCount": {"type": "integer", "minimum": 0, "maximum": 20, "default": 12},
+            "IntervalInSeconds": {"type": "integer", "minimum": 0, "maximum": 3600, "default": 5},
+            "Backoff": {"type": "string", "default": "Simple"}
+        }), &["MaxRetryCount", "IntervalInSeconds"]),
+        "EntityStatus": object(json!({
+            "Type": string, "ProfileId": guid, "TotalNotifications": {"type": "integer"},
+            "SuccessNotifications": {"type": "integer"}, "FailureNotifications": {"type": "integer"},
+            "LastExportDate": time, "LastExportStatus": string, "EntityMetadataState": string,
+            "InitialSyncState": {"type": "string", "enum": ["NotStarted", "InProgress", "Completed", "CompletedWithFailures"]}
+        }), &["Type"]),
+        "ProfileEntity": object(json!({
+            "Type": {"type": "string", "description": "Entity logical name."},
+            "Settings": {"type": "object"},
+            "Status": {"$ref": "#/components/schemas/EntityStatus"}
+        }), &["Type"]),
+        "ProfileRelationship": object(json!({"SchemaName": string}), &["SchemaName"]),
+        "ProfileDescription": profile_description(),
+        "Profile": profile(),
+        "Check": object(json!({"Name": string, "Passed": {"type": "boolean"}, "Message": string}), &["Name", "Passed", "Message"]),
+        "TestReport": object(json!({
+            "ProfileId": guid, "Succeeded": {"type": "boolean"},
+            "Checks": {"type": "array", "items": {"$ref": "#/components/schemas/Check"},
+                "description": "SecretResolved, TargetReachable, TargetPermissions, SourceReachable, EntitiesExportable, PrivacyTermsAccepted."}
+        }), &["Succeeded", "Checks"]),
+        "FailuresInfo": object(json!({"ProfileId": guid, "Url": string, "ExpiresOn": time}), &["Url", "ExpiresOn"]),
+        "ResyncResult": object(json!({"ProfileId": guid, "Resynced": {"type": "array", "items": string}}), &["ProfileId", "Resynced"]),
+    })
+}
+
+fn description_properties() -> Map<String, Value> {
+    let props = json!({
+        "Name": {"type": "string", "maxLength": 100},
+        "OrganizationId": {"type": "string", "format": "uuid"},
+        "OrganizationUrl": {"type": "string"},
+        "Entities": {"type": "array", "items": {"$ref": "#/components/schemas/ProfileEntity"}},
+        "Relationships": {"type": "array", "items": {"$ref": "#/components/schemas/ProfileRelationship"}},
+        "DestinationType": {"type": "string", "enum": ["sqlazure", "postgresql", "sqlite"], "default": "sqlazure"},
+        "DestinationKeyVaultUri": {"type": "string", "description": "A Key Vault secret URL, or local:<name> for the local secret store."},
+        "DestinationPrefix": {"type": "string", "pattern": "^[A-Za-z0-9]{0,14}$", "default": ""},
+        "DestinationSchemaName": {"type": "string", "pattern": "^[A-Za-z0-9]{1,64}$", "default": "dbo"},
+        "RetryPolicy": {"$ref": "#/components/schemas/RetryPolicy"},
+        "WriteDeleteLog": {"type": "boolean", "default": false}
+    });
+    match props {
+        Value::Object(map) => map,
+        _ => Map::new(),
+    }
+}
+
+fn profile_description() -> Value {
+    let props = Value::Object(description_properties());
+    object(props, &["Name", "Entities", "DestinationKeyVaultUri"])
+}
+
+fn profile() -> Value {
+    let mut props = description_properties();
+    props.insert("Id".into(), json!({"type": "string", "format": "uuid"}));
+    props.insert("Version".into(), json!({"type": "string"}));
+    props.insert(
+        "State".into(),
+        json!({"type": "string", "enum": ["Inactive", "Active", "MetadataOnly", "DataOnly"]}),
+    );
+    props.insert(
+        "CreatedOn".into(),
+        json!({"type": "string", "format": "date-time"}),
+    );
+    props.insert(
+        "ModifiedOn".into(),
+        json!({"type": "string", "format": "date-time"}),
+    );
+    object(
+        Value::Object(props),
+        &["Id", "Name", "State", "OrganizationId"],
+    )
+}

@@ -1,0 +1,12 @@
+//! des-api tests: the router in process (tower `oneshot`) and over real HTTP, against the
+//! emulator, the des-local adapters and the SQLite sink in temp dirs.
+
+mod auth;
+mod bodies;
+mod checks;
+mod docs;
+mod end_to_end;
+mod failures;
+mod metadata;
+mod profiles;
+mod support;
