@@ -113,10 +113,12 @@ impl Display {
     fn status_line(&mut self, snap: &Snapshot) -> String {
         let rate = self.rate.observe(snap.applied());
         let lag = snap.lag(OffsetDateTime::now_utc(), self.started);
-        let phase = if self.initial_done {
-            "replicating"
-        } else {
+        let phase = if !self.initial_done {
             "initial sync"
+        } else if snap.resyncing() {
+            "resyncing"
+        } else {
+            "replicating"
         };
         format!(
             "status: {phase}, {} rows applied, {rate:.0} rows/s, lag {:.1}s, {} failures, queue depth {}",
@@ -198,6 +200,7 @@ mod tests {
         let stream = StreamView {
             name: "account".into(),
             phase: SyncPhase::Delta,
+            initial_sync_complete: true,
             enqueued: applied,
             applied,
             failed: 0,

@@ -119,6 +119,10 @@ pub async fn snapshot(
         streams.push(StreamView {
             name: entity.clone(),
             phase: cursor.map_or(status.phase, |c| c.value.phase),
+            initial_sync_complete: stats
+                .initial_sync_state
+                .as_deref()
+                .is_some_and(|s| s.starts_with("Completed")),
             enqueued: stats.total,
             applied: stats.success,
             failed: stats.failure,

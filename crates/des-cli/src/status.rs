@@ -11,6 +11,10 @@ use time::OffsetDateTime;
 pub struct StreamView {
     pub name: String,
     pub phase: SyncPhase,
+    /// The engine marked the initial sync `Completed` (or `CompletedWithFailures`). It does so
+    /// in the same counter update that adds the last page, unlike the cursor's phase, which
+    /// moves to `Delta` before that page is counted.
+    pub initial_sync_complete: bool,
     pub enqueued: u64,
     pub applied: u64,
     pub failed: u64,
@@ -32,13 +36,18 @@ pub struct Snapshot {
 }
 
 impl Snapshot {
-    /// Every stream reads deltas and nothing read is waiting to be applied.
+    /// Every stream finished its initial read and nothing read is waiting to be applied.
     pub fn initial_sync_done(&self) -> bool {
         !self.streams.is_empty()
             && self
                 .streams
                 .iter()
-                .all(|s| s.phase == SyncPhase::Delta && s.pending() == 0)
+                .all(|s| s.initial_sync_complete && s.pending() == 0)
+    }
+
+    /// Some stream re-reads its entity (expired change token, or resync on demand).
+    pub fn resyncing(&self) -> bool {
+        self.streams.iter().any(|s| s.phase == SyncPhase::Resync)
     }
 
     pub fn applied(&self) -> u64 {
@@ -94,6 +103,7 @@ mod tests {
         StreamView {
             name: "account".into(),
             phase,
+            initial_sync_complete: phase == SyncPhase::Delta,
             enqueued,
             applied,
             failed: 0,
@@ -111,6 +121,9 @@ mod tests {
         };
         assert!(!snap.initial_sync_done());
         snap.streams[0].phase = SyncPhase::Delta;
+        let why = "the phase alone is not enough: the last page may be uncounted";
+        assert!(!snap.initial_sync_done(), "{why}");
+        snap.streams[0].initial_sync_complete = true;
         assert!(snap.initial_sync_done());
         snap.streams[0].enqueued = 11;
         assert!(!snap.initial_sync_done());

@@ -44,6 +44,13 @@ pub fn sample_ids(probe: &Probe<'_>, n: usize) -> anyhow::Result<Vec<String>> {
     Ok(ids)
 }
 
+/// Rows in `table` (quoted).
+pub fn row_count(db: &Path, table: &str) -> anyhow::Result<u64> {
+    let conn = open_read_only(db)?;
+    let n: i64 = conn.query_row(&format!("SELECT COUNT(*) FROM {table}"), [], |r| r.get(0))?;
+    Ok(n as u64)
+}
+
 /// Writes `rate` marked updates a second for `duration`, each to a different row, and
 /// measures when each becomes visible in the target.
 pub async fn measure(

@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
 use des_core::ports::Sink;
-use des_core::schema::{SchemaPlan, TableDef};
+use des_core::schema::SchemaPlan;
 use des_sinks::sqlite::{SqliteConfig, SqliteSink};
 use uuid::Uuid;
 
@@ -147,12 +147,18 @@ async fn end_to_end(
     replication::create_and_activate(&ports, profile, false).await?;
     let handle = replication::start(ports, POLL_INTERVAL);
     let applied = wait_for_initial_sync(&handle, &stores).await?;
-    report.end_to_end = Rate::new(
-        applied,
-        started.elapsed().as_secs_f64(),
-        memory::peak_rss_bytes(),
-    );
-    let result = delta_latency(args, env, catalog, &db).await;
+    let seconds = started.elapsed().as_secs_f64();
+    report.end_to_end = Rate::new(applied, seconds, memory::peak_rss_bytes());
+    let table = entity_table_sql(env, catalog, &db)?;
+    let in_target = latency::row_count(&db, &table)?;
+    if in_target != report.records {
+        handle.shutdown().await;
+        bail!(
+            "the initial sync left {in_target} rows in the target; the source has {}",
+            report.records
+        );
+    }
+    let result = delta_latency(args, env, catalog, &db, &table).await;
     handle.shutdown().await;
     report.delta_latency = result?;
     report.delta_latency.poll_interval_ms = POLL_INTERVAL.as_millis() as u64;
@@ -177,6 +183,7 @@ async fn delta_latency(
     env: &Environment,
     catalog: &Catalog,
     db: &Path,
+    table: &str,
 ) -> anyhow::Result<report::Latency> {
     let Some(emulator) = &env.emulator else {
         bail!("the bench needs the built-in emulator")
@@ -188,14 +195,10 @@ async fn delta_latency(
             meta.logical_name
         );
     };
-    let plan = plan_for(env, catalog, &Target::Sqlite(db.to_owned()))?;
-    let table = plan
-        .table_for(&meta.logical_name)
-        .context("no table planned")?;
-    let (table_sql, column_sql) = (quoted_table(table), quote(marked));
+    let column_sql = quote(marked);
     let probe = latency::Probe {
         db,
-        table: &table_sql,
+        table,
         marked_column: &column_sql,
         entity: &meta.logical_name,
         marked_attribute: marked,
@@ -204,8 +207,12 @@ async fn delta_latency(
     latency::measure(&emulator.control(), &probe, args.changes_per_sec, duration).await
 }
 
-fn quoted_table(table: &TableDef) -> String {
-    quote(&table.name)
+/// The measured entity's table, quoted; SQLite targets have no schema part.
+fn entity_table_sql(env: &Environment, catalog: &Catalog, db: &Path) -> anyhow::Result<String> {
+    let plan = plan_for(env, catalog, &Target::Sqlite(db.to_owned()))?;
+    let entity = &catalog.entities[0].logical_name;
+    let table = plan.table_for(entity).context("no table planned")?;
+    Ok(quote(&table.name))
 }
 
 fn quote(identifier: &str) -> String {
