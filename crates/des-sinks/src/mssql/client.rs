@@ -139,14 +139,21 @@ async fn authentication(config: &MssqlConfig) -> Result<AuthMethod, SinkError> {
     })
 }
 
-/// Runs statements without result rows; returns the rows they affected.
+/// Runs a statement without result rows. Without parameters it goes as a plain SQL batch,
+/// not through `sp_executesql`: a temp table created inside `sp_executesql` would be dropped
+/// when that call returns, and `CREATE SCHEMA` must open its batch.
 pub(super) async fn run(
     conn: &mut Connection,
     sql: &str,
     params: &[&dyn ToSql],
-) -> Result<u64, SinkError> {
-    let result = conn.execute(sql, params).await.map_err(db_error)?;
-    Ok(result.total())
+) -> Result<(), SinkError> {
+    if params.is_empty() {
+        let stream = conn.simple_query(sql).await.map_err(db_error)?;
+        stream.into_results().await.map_err(db_error)?;
+    } else {
+        conn.execute(sql, params).await.map_err(db_error)?;
+    }
+    Ok(())
 }
 
 /// The first column of every row of the first result set.

@@ -1,0 +1,121 @@
+-- create schema
+CREATE SCHEMA [dbo]
+GO
+-- create table 1
+CREATE TABLE [dbo].[crm_account] (
+    [Id] uniqueidentifier NOT NULL,
+    [SinkCreatedOn] datetime NULL,
+    [SinkModifiedOn] datetime NULL,
+    [statecode] int NULL,
+    [statuscode] int NULL,
+    [industrycode] int NULL,
+    [donotemail] bit NULL,
+    [primarycontactid] uniqueidentifier NULL,
+    [primarycontactid_entitytype] nvarchar(128) NULL,
+    [ownerid] uniqueidentifier NULL,
+    [ownerid_entitytype] nvarchar(128) NULL,
+    [revenue] decimal(38,2) NULL,
+    [revenue_base] decimal(38,4) NULL,
+    [accountid] uniqueidentifier NULL,
+    [name] nvarchar(160) NULL,
+    [description] nvarchar(max) NULL,
+    [exchangerate] decimal(38,10) NULL,
+    [address1_latitude] decimal(38,5) NULL,
+    [numberofemployees] int NULL,
+    [versionnumber] bigint NULL,
+    [createdon] datetime NULL,
+    [owneridtype] nvarchar(4000) NULL,
+    CONSTRAINT [EPK[dbo]].[crm_account]]] PRIMARY KEY CLUSTERED ([Id])
+)
+GO
+-- create table 2
+CREATE TABLE [dbo].[crm_systemuserroles] (
+    [Id] uniqueidentifier NOT NULL,
+    [SinkCreatedOn] datetime NULL,
+    [SinkModifiedOn] datetime NULL,
+    [systemuserid] uniqueidentifier NULL,
+    [roleid] uniqueidentifier NULL,
+    [systemuserroleid] uniqueidentifier NULL,
+    [versionnumber] bigint NULL,
+    CONSTRAINT [EPK[dbo]].[crm_systemuserroles]]] PRIMARY KEY CLUSTERED ([Id])
+)
+GO
+-- create table 3
+CREATE TABLE [dbo].[crm_OptionSetMetadata] (
+    [EntityName] nvarchar(64) NULL,
+    [OptionSetName] nvarchar(64) NULL,
+    [Option] int NULL,
+    [IsUserLocalizedLabel] bit NULL,
+    [LocalizedLabelLanguageCode] int NULL,
+    [LocalizedLabel] nvarchar(256) NULL
+)
+GO
+-- create table 4
+CREATE TABLE [dbo].[crm_GlobalOptionSetMetadata] (
+    [OptionSetName] nvarchar(64) NULL,
+    [Option] int NULL,
+    [IsUserLocalizedLabel] bit NULL,
+    [LocalizedLabelLanguageCode] int NULL,
+    [LocalizedLabel] nvarchar(256) NULL
+)
+GO
+-- create table 5
+CREATE TABLE [dbo].[crm_StateMetadata] (
+    [EntityName] nvarchar(64) NULL,
+    [State] int NULL,
+    [IsUserLocalizedLabel] bit NULL,
+    [LocalizedLabelLanguageCode] int NULL,
+    [LocalizedLabel] nvarchar(256) NULL
+)
+GO
+-- create table 6
+CREATE TABLE [dbo].[crm_StatusMetadata] (
+    [EntityName] nvarchar(64) NULL,
+    [State] int NULL,
+    [Status] int NULL,
+    [IsUserLocalizedLabel] bit NULL,
+    [LocalizedLabelLanguageCode] int NULL,
+    [LocalizedLabel] nvarchar(256) NULL
+)
+GO
+-- create table 7
+CREATE TABLE [dbo].[crm_TargetMetadata] (
+    [EntityName] nvarchar(64) NULL,
+    [AttributeName] nvarchar(64) NULL,
+    [ReferencedEntity] nvarchar(64) NULL,
+    [ReferencedAttribute] nvarchar(64) NULL
+)
+GO
+-- create table 8
+CREATE TABLE [dbo].[crm_AttributeMetadata] (
+    [Id] bigint NULL,
+    [EntityName] nvarchar(64) NULL,
+    [AttributeName] nvarchar(64) NULL,
+    [AttributeType] nvarchar(64) NULL,
+    [AttributeTypeCode] int NULL,
+    [Version] bigint NULL,
+    [Timestamp] datetime NULL,
+    [MetadataId] nvarchar(64) NULL,
+    [Precision] int NULL,
+    [MaxLength] int NULL
+)
+GO
+-- create table 9
+CREATE TABLE [dbo].[crm_DeleteLog] (
+    [Id] bigint IDENTITY(1,1) NOT NULL,
+    [EntityName] nvarchar(64) NULL,
+    [RecordId] nvarchar(64) NULL,
+    [SinkDeleteTime] datetime NULL,
+    [VersionNumber] bigint NULL,
+    PRIMARY KEY CLUSTERED ([Id])
+)
+GO
+-- create state table 10
+IF OBJECT_ID(N'[dbo].[crm_DesWatermark]', N'U') IS NULL CREATE TABLE [dbo].[crm_DesWatermark] ([Table] nvarchar(128) NOT NULL PRIMARY KEY, [Seq] bigint NOT NULL)
+GO
+-- create state table 11
+IF OBJECT_ID(N'[dbo].[crm_DesTombstone]', N'U') IS NULL CREATE TABLE [dbo].[crm_DesTombstone] ([Table] nvarchar(128) NOT NULL, [Id] uniqueidentifier NOT NULL, [Seq] bigint NOT NULL, PRIMARY KEY ([Table], [Id]))
+GO
+-- create state table 12
+IF OBJECT_ID(N'[dbo].[crm_DesResyncSeen]', N'U') IS NULL CREATE TABLE [dbo].[crm_DesResyncSeen] ([Table] nvarchar(128) NOT NULL, [FirstSeq] bigint NOT NULL, [Id] uniqueidentifier NOT NULL, PRIMARY KEY ([Table], [FirstSeq], [Id]))
+GO

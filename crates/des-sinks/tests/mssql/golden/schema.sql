@@ -1,0 +1,34 @@
+-- schema lock
+EXEC sp_getapplock @Resource = @P1, @LockMode = 'Exclusive', @LockOwner = 'Transaction'
+GO
+-- schema id
+SELECT SCHEMA_ID(@P1)
+GO
+-- catalog columns
+SELECT c.[name], t.[name], c.[max_length], c.[precision], c.[scale], c.[is_nullable] FROM sys.columns AS c JOIN sys.types AS t ON t.[user_type_id] = c.[user_type_id] WHERE c.[object_id] = OBJECT_ID(@P1) ORDER BY c.[column_id]
+GO
+-- alter column
+ALTER TABLE [dbo].[crm_account] ALTER COLUMN [name] nvarchar(300) NULL
+GO
+-- alter add
+ALTER TABLE [dbo].[crm_account] ADD [new_score] int NULL
+GO
+-- metadata delete
+DELETE FROM [dbo].[crm_OptionSetMetadata] WHERE [EntityName] IN (@P1, @P2)
+GO
+-- metadata stage
+CREATE TABLE #DesStage ([c0] nvarchar(64) NULL, [c1] nvarchar(64) NULL, [c2] int NULL, [c3] bit NULL, [c4] int NULL, [c5] nvarchar(256) NULL)
+GO
+-- metadata insert
+INSERT INTO [dbo].[crm_OptionSetMetadata] ([EntityName], [OptionSetName], [Option], [IsUserLocalizedLabel], [LocalizedLabelLanguageCode], [LocalizedLabel]) SELECT [c0], [c1], [c2], [c3], [c4], [c5] FROM #DesStage
+GO
+-- delete log table
+CREATE TABLE [dbo].[crm_DeleteLog] (
+    [Id] bigint IDENTITY(1,1) NOT NULL,
+    [EntityName] nvarchar(64) NULL,
+    [RecordId] nvarchar(64) NULL,
+    [SinkDeleteTime] datetime NULL,
+    [VersionNumber] bigint NULL,
+    PRIMARY KEY CLUSTERED ([Id])
+)
+GO

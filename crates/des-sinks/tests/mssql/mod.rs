@@ -1,0 +1,6 @@
+mod contract;
+mod fixture;
+mod golden;
+mod parse;
+mod statements;
+mod target;
