@@ -10,7 +10,9 @@ use std::time::{Duration, Instant};
 use dataverse::{CachedToken, ClientConfig, ClientCredentials, DataverseClient};
 use dataverse_emulator::{Emulator, EmulatorConfig};
 use des_core::ports::{Source, SystemClock, WorkQueue};
-use des_core::profile::{DestinationType, Profile, ProfileEntity, ProfileState, RetryPolicy};
+use des_core::profile::{
+    DestinationType, Profile, ProfileEntity, ProfileRelationship, ProfileState, RetryPolicy,
+};
 use des_core::schema::{Naming, TableDef, plan_entity_table};
 use des_core::{EntityMetadata, Secret};
 use des_engine::{
@@ -31,6 +33,8 @@ use crate::faulty_sink::FaultySink;
 pub struct Options {
     pub records: usize,
     pub entities: Vec<String>,
+    /// Exported M:N relationships, by schema name.
+    pub relationships: Vec<String>,
     pub page_size: u32,
     pub retry: RetryPolicy,
     /// Duplicate and reorder deliveries, seeded.
@@ -43,6 +47,7 @@ impl Default for Options {
         Self {
             records: 40,
             entities: vec!["account".into(), "contact".into()],
+            relationships: vec![],
             page_size: 10,
             retry: RetryPolicy {
                 max_retry_count: 2,
@@ -147,7 +152,33 @@ impl Harness {
             let rows = by_id(&metadata, self.emulator.control().rows(entity));
             compare(&self.target_db(), &table, &metadata, &rows)?;
         }
+        for relationship in &self.options.relationships {
+            self.relationship_diff(relationship).await?;
+        }
         Ok(())
+    }
+
+    /// `Ok` when the M:N table of `relationship` equals the source's intersect rows.
+    pub async fn relationship_diff(&self, relationship: &str) -> Result<(), String> {
+        let all = self
+            .client
+            .relationships()
+            .await
+            .map_err(|e| e.to_string())?;
+        let rel = all
+            .iter()
+            .find(|r| r.schema_name == relationship)
+            .ok_or_else(|| format!("no relationship {relationship}"))?;
+        let intersect = &rel.intersect_entity_name;
+        let metadata = self
+            .client
+            .entity_metadata(intersect)
+            .await
+            .map_err(|e| e.to_string())?;
+        let naming = Naming::from_profile(&self.profile);
+        let table = des_core::schema::plan_relationship_table(&naming, rel, &metadata);
+        let rows = by_id(&metadata, self.emulator.control().rows(intersect));
+        compare(&self.target_db(), &table, &metadata, &rows)
     }
 
     /// Waits until the queue is drained and every table equals the source.
@@ -261,7 +292,13 @@ fn profile(options: &Options) -> Profile {
         organization_id: Uuid::new_v4(),
         organization_url: "http://emulator".into(),
         entities: options.entities.iter().map(entity).collect(),
-        relationships: vec![],
+        relationships: options
+            .relationships
+            .iter()
+            .map(|name| ProfileRelationship {
+                schema_name: name.clone(),
+            })
+            .collect(),
         destination_type: DestinationType::Sqlite,
         destination_key_vault_uri: "local:target".into(),
         destination_prefix: "crm".into(),

@@ -104,3 +104,39 @@ async fn resync_entity_rejects_entities_outside_the_profile() {
         "{error:?}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_new_source_column_is_added_to_the_table_and_filled_by_a_resync() {
+    let mut options = Options {
+        records: 8,
+        entities: vec!["account".into()],
+        ..Options::default()
+    };
+    options.runtime.metadata_refresh = std::time::Duration::from_millis(200);
+    let harness = Harness::start(options).await;
+    harness.activate(Mode::All).await;
+    let runtime = harness.run();
+    harness.converged(CONVERGE).await.expect("initial sync");
+    assert_eq!(cursor(&harness, "account").await.last_resync_seq, 0);
+
+    let control = harness.emulator.control();
+    control
+        .add_attribute("account", "new_tally", "Integer", None)
+        .unwrap();
+    let mut fields = serde_json::Map::new();
+    fields.insert("new_tally".into(), serde_json::json!(7));
+    control
+        .update("account", ids(&harness, "account")[1], fields)
+        .unwrap();
+    harness
+        .converged(CONVERGE)
+        .await
+        .expect("the new column converges");
+    let scored = "SELECT count(*) FROM \"crm_account\" WHERE \"new_tally\" = 7";
+    assert_eq!(count(&harness, scored), 1);
+    assert!(
+        cursor(&harness, "account").await.last_resync_seq > 0,
+        "a resync filled it"
+    );
+    runtime.shutdown().await;
+}

@@ -98,3 +98,39 @@ async fn a_restart_resumes_from_the_checkpoint_without_rereading() {
     );
     runtime.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_m_to_n_relationship_is_its_own_stream_and_table() {
+    let options = Options {
+        records: 10,
+        entities: vec!["new_project".into()],
+        relationships: vec!["new_project_contact".into()],
+        ..Options::default()
+    };
+    let harness = Harness::start(options).await;
+    harness.activate(Mode::All).await;
+    let runtime = harness.run();
+    harness
+        .converged(CONVERGE)
+        .await
+        .expect("entity and M:N table converge");
+    assert_eq!(
+        cursor(&harness, "new_project_contact").await.phase,
+        SyncPhase::Delta
+    );
+    let control = harness.emulator.control();
+    let (project, contact) = (ids(&harness, "new_project")[0], ids(&harness, "contact")[5]);
+    control
+        .associate("new_project_contact", project, contact)
+        .unwrap();
+    harness
+        .converged(CONVERGE)
+        .await
+        .expect("a new association follows");
+    let status = des_engine::admin::status(&harness.ports, harness.profile.id)
+        .await
+        .unwrap();
+    let names: Vec<&str> = status.iter().map(|s| s.entity_type.as_str()).collect();
+    assert_eq!(names, ["new_project", "new_project_contact"]);
+    runtime.shutdown().await;
+}
