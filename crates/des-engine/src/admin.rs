@@ -255,3 +255,88 @@ async fn update_cursor(
     }
     Err(StoreError::Conflict(format!("cursor {profile_id}/{entity}")).into())
 }
+
+#[cfg(test)]
+mod tests {
+    use des_core::StreamId;
+
+    use super::*;
+
+    fn cursor(phase: SyncPhase) -> EntityCursor {
+        let stream = StreamId {
+            profile_id: Uuid::nil(),
+            entity: "account".into(),
+        };
+        EntityCursor {
+            phase,
+            ..EntityCursor::new(stream)
+        }
+    }
+
+    #[test]
+    fn status_follows_the_phase_and_the_counters() {
+        let stats = EntityStats {
+            total: 10,
+            success: 8,
+            failure: 1,
+            ..Default::default()
+        };
+        let s = entity_status(Uuid::nil(), "account", &stats, None);
+        assert_eq!(
+            (
+                s.entity_metadata_state.as_str(),
+                s.initial_sync_state.as_str()
+            ),
+            ("NotCreated", "NotStarted")
+        );
+        assert_eq!(s.last_export_status, "NotStarted");
+        let s = entity_status(
+            Uuid::nil(),
+            "account",
+            &stats,
+            Some(&cursor(SyncPhase::InitialSync)),
+        );
+        assert_eq!(
+            (
+                s.entity_metadata_state.as_str(),
+                s.initial_sync_state.as_str()
+            ),
+            ("Created", "InProgress")
+        );
+        assert_eq!(
+            (
+                s.total_notifications,
+                s.success_notifications,
+                s.failure_notifications
+            ),
+            (10, 8, 1)
+        );
+        let s = entity_status(
+            Uuid::nil(),
+            "account",
+            &stats,
+            Some(&cursor(SyncPhase::Delta)),
+        );
+        assert_eq!(s.initial_sync_state, "Completed");
+    }
+
+    #[test]
+    fn failures_during_the_initial_sync_and_a_stopped_stream_show_through() {
+        let stats = EntityStats {
+            initial_sync_state: Some("CompletedWithFailures".into()),
+            metadata_state: Some("Failed".into()),
+            ..Default::default()
+        };
+        let stopped = cursor(SyncPhase::Delta).stop();
+        let s = entity_status(Uuid::nil(), "account", &stats, Some(&stopped));
+        assert_eq!(s.initial_sync_state, "CompletedWithFailures");
+        assert_eq!(s.entity_metadata_state, "Failed");
+    }
+
+    #[test]
+    fn modes_map_to_profile_states() {
+        assert_eq!(Mode::All.state(), ProfileState::Active);
+        assert_eq!(Mode::MetadataOnly.state(), ProfileState::MetadataOnly);
+        assert_eq!(Mode::DataOnly.state(), ProfileState::DataOnly);
+    }
+}

@@ -14,6 +14,7 @@
 
 mod outbox;
 mod schema;
+mod sending;
 
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};

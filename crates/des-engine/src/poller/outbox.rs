@@ -20,12 +20,10 @@
 use des_core::ports::{NextLink, PageRequest, SourceError, Versioned};
 use des_core::sync::{EntityCursor, StatsDelta, SyncPhase};
 use des_core::{Batch, BatchKind};
-use std::time::Duration;
 
 use super::{Poller, StepOutcome, StreamCtx};
 use crate::error::EngineError;
-use crate::message::{BatchEnvelope, WorkMessage, batch_key, plan_key};
-use crate::plan::stream_table;
+use crate::message::{BatchEnvelope, batch_key, plan_key};
 
 /// What a step ships: stored envelopes and the cursor that follows them.
 struct Shipment {
@@ -257,48 +255,6 @@ impl Poller {
         BatchEnvelope::decode(&stored).map_err(|e| EngineError::corrupt(&key, e))
     }
 
-    async fn send(&self, envelope: &BatchEnvelope) -> Result<(), EngineError> {
-        let batch = &envelope.batch;
-        let message = WorkMessage::Batch {
-            stream: batch.stream.clone(),
-            seq: batch.seq,
-            key: batch_key(&batch.stream, batch.seq),
-            plan_key: envelope.plan_key.clone(),
-        };
-        self.ports
-            .queue
-            .send(&message.encode(), Duration::ZERO)
-            .await?;
-        if let Some(wake) = &self.wake {
-            wake.notify_waiters();
-        }
-        tracing::debug!(stream = %batch.stream, seq = batch.seq, changes = batch.changes.len(), "Enqueued batch.");
-        Ok(())
-    }
-
-    /// Re-sends the stream's last two batches once per process if their payloads still
-    /// exist: repairs a crash between checkpoint and send.
-    pub(super) async fn ensure_sent(
-        &self,
-        ctx: &StreamCtx<'_>,
-        cursor: &EntityCursor,
-    ) -> Result<(), EngineError> {
-        if self.memory().sent_checked.contains(ctx.stream()) {
-            return Ok(());
-        }
-        let last = cursor.next_seq.saturating_sub(1);
-        for seq in last.saturating_sub(1).max(1)..=last {
-            let key = batch_key(ctx.stream(), seq);
-            if let Some(bytes) = self.ports.payloads.get(&key).await? {
-                let envelope =
-                    BatchEnvelope::decode(&bytes).map_err(|e| EngineError::corrupt(&key, e))?;
-                self.send(&envelope).await?;
-            }
-        }
-        self.memory().sent_checked.insert(ctx.stream().clone());
-        Ok(())
-    }
-
     async fn restart_expired(
         &self,
         ctx: &StreamCtx<'_>,
@@ -314,31 +270,5 @@ impl Poller {
             },
             false => StepOutcome::Conflict,
         })
-    }
-
-    /// True when the stream already has `max_unapplied_batches` batches waiting.
-    async fn backlogged(
-        &self,
-        ctx: &StreamCtx<'_>,
-        cursor: &EntityCursor,
-    ) -> Result<bool, EngineError> {
-        let sent = cursor.next_seq.saturating_sub(1);
-        if sent < self.options.max_unapplied_batches {
-            return Ok(false);
-        }
-        let plan = self.current_plan(ctx, cursor).await?;
-        let table = stream_table(&plan, &ctx.stream().entity)?;
-        let applied = ctx.sink.watermark(table).await?;
-        Ok(sent.saturating_sub(applied) >= self.options.max_unapplied_batches)
-    }
-
-    async fn current_plan(
-        &self,
-        ctx: &StreamCtx<'_>,
-        cursor: &EntityCursor,
-    ) -> Result<std::sync::Arc<des_core::schema::SchemaPlan>, EngineError> {
-        let fp = cursor.metadata_fingerprint.as_deref().unwrap_or_default();
-        let key = plan_key(ctx.stream(), fp);
-        self.plans.get(self.ports.payloads.as_ref(), &key).await
     }
 }

@@ -1,0 +1,82 @@
+//! Sending batch messages, repairing unsent ones after a crash, and back-pressure.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use des_core::schema::SchemaPlan;
+use des_core::sync::EntityCursor;
+
+use super::{Poller, StreamCtx};
+use crate::error::EngineError;
+use crate::message::{BatchEnvelope, WorkMessage, batch_key, plan_key};
+use crate::plan::stream_table;
+
+impl Poller {
+    pub(super) async fn send(&self, envelope: &BatchEnvelope) -> Result<(), EngineError> {
+        let batch = &envelope.batch;
+        let message = WorkMessage::Batch {
+            stream: batch.stream.clone(),
+            seq: batch.seq,
+            key: batch_key(&batch.stream, batch.seq),
+            plan_key: envelope.plan_key.clone(),
+        };
+        self.ports
+            .queue
+            .send(&message.encode(), Duration::ZERO)
+            .await?;
+        if let Some(wake) = &self.wake {
+            wake.notify_waiters();
+        }
+        tracing::debug!(stream = %batch.stream, seq = batch.seq, changes = batch.changes.len(), "Enqueued batch.");
+        Ok(())
+    }
+
+    /// Re-sends the stream's last two batches once per process if their payloads still
+    /// exist: repairs a crash between checkpoint and send.
+    pub(super) async fn ensure_sent(
+        &self,
+        ctx: &StreamCtx<'_>,
+        cursor: &EntityCursor,
+    ) -> Result<(), EngineError> {
+        if self.memory().sent_checked.contains(ctx.stream()) {
+            return Ok(());
+        }
+        let last = cursor.next_seq.saturating_sub(1);
+        for seq in last.saturating_sub(1).max(1)..=last {
+            let key = batch_key(ctx.stream(), seq);
+            if let Some(bytes) = self.ports.payloads.get(&key).await? {
+                let envelope =
+                    BatchEnvelope::decode(&bytes).map_err(|e| EngineError::corrupt(&key, e))?;
+                self.send(&envelope).await?;
+            }
+        }
+        self.memory().sent_checked.insert(ctx.stream().clone());
+        Ok(())
+    }
+
+    /// True when the stream already has `max_unapplied_batches` batches waiting.
+    pub(super) async fn backlogged(
+        &self,
+        ctx: &StreamCtx<'_>,
+        cursor: &EntityCursor,
+    ) -> Result<bool, EngineError> {
+        let sent = cursor.next_seq.saturating_sub(1);
+        if sent < self.options.max_unapplied_batches {
+            return Ok(false);
+        }
+        let plan = self.current_plan(ctx, cursor).await?;
+        let table = stream_table(&plan, &ctx.stream().entity)?;
+        let applied = ctx.sink.watermark(table).await?;
+        Ok(sent.saturating_sub(applied) >= self.options.max_unapplied_batches)
+    }
+
+    async fn current_plan(
+        &self,
+        ctx: &StreamCtx<'_>,
+        cursor: &EntityCursor,
+    ) -> Result<Arc<SchemaPlan>, EngineError> {
+        let fp = cursor.metadata_fingerprint.as_deref().unwrap_or_default();
+        let key = plan_key(ctx.stream(), fp);
+        self.plans.get(self.ports.payloads.as_ref(), &key).await
+    }
+}
