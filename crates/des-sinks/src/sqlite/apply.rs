@@ -3,11 +3,15 @@
 use des_core::ports::{BatchOutcome, RecordFailure, RetryOutcome, SinkError};
 use des_core::schema::{SchemaPlan, TableDef};
 use des_core::{BatchKind, ChangeType};
-use rusqlite::types::Value as SqlValue;
-use rusqlite::{Connection, OptionalExtension, Transaction, TransactionBehavior, params};
+use rusqlite::{
+    CachedStatement, Connection, OptionalExtension, Transaction, TransactionBehavior, params,
+};
+use std::sync::mpsc::Receiver;
+
 use uuid::Uuid;
 
 use super::client::db_error;
+use super::encoding::Param;
 use super::rows::Encoded;
 use super::sql::{self, StateTables};
 
@@ -35,7 +39,12 @@ pub struct TableWriter {
 }
 
 impl TableWriter {
-    pub fn new(plan: &SchemaPlan, table: &TableDef, entity: &str, columns: &[&str]) -> Self {
+    pub fn new(
+        plan: &SchemaPlan,
+        table: &TableDef,
+        entity: &str,
+        columns: &[(&str, usize)],
+    ) -> Self {
         let state = StateTables::for_prefix(&plan.prefix);
         let log = plan.delete_log.as_ref();
         Self {
@@ -53,10 +62,11 @@ impl TableWriter {
         }
     }
 
-    fn upsert(&self, tx: &Transaction<'_>, params: &[SqlValue]) -> Sql<()> {
-        let mut stmt = tx.prepare_cached(&self.upsert)?;
+    /// Binds the write time as `?1` and the row's own values from `?2` on.
+    fn upsert(stmt: &mut CachedStatement<'_>, now: &str, params: &[Param]) -> Sql<()> {
+        stmt.raw_bind_parameter(1, now)?;
         for (i, p) in params.iter().enumerate() {
-            stmt.raw_bind_parameter(i + 1, p)?;
+            stmt.raw_bind_parameter(i + 2, p)?;
         }
         stmt.raw_execute().map(drop)
     }
@@ -134,17 +144,32 @@ fn immediate(conn: &mut Connection) -> Result<Transaction<'_>, SinkError> {
         .map_err(db_error)
 }
 
+/// A part of a batch's changes, encoded while earlier parts are written.
+pub enum Chunk {
+    Changes(Vec<Encoded>),
+    /// Every change was sent; without it the batch was abandoned and is rolled back.
+    End,
+}
+
 /// One batch of one table's ordered stream.
 pub struct BatchJob {
     pub writer: TableWriter,
     pub seq: u64,
     pub kind: BatchKind,
-    pub changes: Vec<Encoded>,
+    pub chunks: Receiver<Chunk>,
     pub now: String,
+}
+
+/// The per-row statements of a batch, prepared once.
+struct Statements<'t> {
+    upsert: CachedStatement<'t>,
+    lift: Option<CachedStatement<'t>>,
+    seen: Option<(i64, CachedStatement<'t>)>,
 }
 
 impl BatchJob {
     /// Checks the watermark, writes the changes and moves the watermark, in one transaction.
+    /// A duplicate or early batch returns at once; its sender sees the channel closed.
     pub fn run(self, conn: &mut Connection) -> Result<BatchOutcome, SinkError> {
         let tx = immediate(conn)?;
         let watermark = self.writer.watermark(&tx).map_err(db_error)?;
@@ -154,7 +179,7 @@ impl BatchJob {
         if self.seq > watermark + 1 {
             return Ok(BatchOutcome::OutOfOrder { watermark });
         }
-        let outcome = self.write(&tx).map_err(db_error)?;
+        let outcome = self.write(&tx)?;
         let set = self.writer.state.set_watermark();
         tx.execute(&set, params![self.writer.key, seq_param(self.seq)])
             .map_err(db_error)?;
@@ -162,39 +187,73 @@ impl BatchJob {
         Ok(outcome)
     }
 
-    fn write(&self, tx: &Transaction<'_>) -> Sql<BatchOutcome> {
+    fn statements<'t>(&self, tx: &'t Transaction<'_>) -> Sql<Statements<'t>> {
         let w = &self.writer;
-        let key_seq = (w.key.as_str(), seq_param(self.seq));
         // Lifting tombstones costs a statement per row; skip it when the table has none.
         let any_tombstone: bool = tx.query_row(&w.state.any_tombstone(), [&w.key], |r| r.get(0))?;
-        let (mut applied, mut failures) = (0, Vec::new());
-        for change in &self.changes {
-            if let BatchKind::Resync { first_seq } = self.kind {
-                let id = change.id().hyphenated().to_string();
-                tx.prepare_cached(&w.seen)?
-                    .execute(params![w.key, seq_param(first_seq), id])?;
+        let seen = match self.kind {
+            BatchKind::Resync { first_seq } => {
+                Some((seq_param(first_seq), tx.prepare_cached(&w.seen)?))
             }
-            match change {
-                Encoded::Upsert { id, params } => {
-                    w.upsert(tx, params)?;
-                    if any_tombstone {
-                        let id = id.hyphenated().to_string();
-                        tx.prepare_cached(&w.lift)?
-                            .execute(params![key_seq.0, id, key_seq.1])?;
+            _ => None,
+        };
+        Ok(Statements {
+            upsert: tx.prepare_cached(&w.upsert)?,
+            lift: any_tombstone
+                .then(|| tx.prepare_cached(&w.lift))
+                .transpose()?,
+            seen,
+        })
+    }
+
+    fn write(&self, tx: &Transaction<'_>) -> Result<BatchOutcome, SinkError> {
+        let mut stmts = self.statements(tx).map_err(db_error)?;
+        let (mut applied, mut failures) = (0, Vec::new());
+        loop {
+            match self.chunks.recv() {
+                Ok(Chunk::Changes(changes)) => {
+                    for change in &changes {
+                        match self.change(tx, &mut stmts, change).map_err(db_error)? {
+                            Some(failure) => failures.push(failure),
+                            None => applied += 1,
+                        }
                     }
-                    applied += 1;
                 }
-                Encoded::Delete(id) => {
-                    w.delete(tx, *id, self.seq, &self.now)?;
-                    applied += 1;
-                }
-                Encoded::Rejected { id, reason } => failures.push(w.failure(tx, *id, reason)?),
+                Ok(Chunk::End) => break,
+                Err(_) => return Err(SinkError::Database("the batch was abandoned".into())),
             }
         }
         if let BatchKind::ResyncComplete { first_seq } = self.kind {
-            w.sweep(tx, first_seq, self.seq, &self.now)?;
+            self.writer
+                .sweep(tx, first_seq, self.seq, &self.now)
+                .map_err(db_error)?;
         }
         Ok(BatchOutcome::Applied { applied, failures })
+    }
+
+    /// Writes one change; a rejected one comes back as its failure.
+    fn change(
+        &self,
+        tx: &Transaction<'_>,
+        stmts: &mut Statements<'_>,
+        change: &Encoded,
+    ) -> Sql<Option<RecordFailure>> {
+        let w = &self.writer;
+        let id = change.id().hyphenated().to_string();
+        if let Some((first_seq, seen)) = &mut stmts.seen {
+            seen.execute(params![w.key, *first_seq, id])?;
+        }
+        match change {
+            Encoded::Upsert { params, .. } => {
+                TableWriter::upsert(&mut stmts.upsert, &self.now, params)?;
+                if let Some(lift) = &mut stmts.lift {
+                    lift.execute(params![w.key, id, seq_param(self.seq)])?;
+                }
+            }
+            Encoded::Delete(id) => w.delete(tx, *id, self.seq, &self.now)?,
+            Encoded::Rejected { id, reason } => return w.failure(tx, *id, reason).map(Some),
+        }
+        Ok(None)
     }
 }
 
@@ -241,7 +300,7 @@ impl RetryJob {
                 return Ok(RetryOutcome::Failed(w.failure(tx, id, reason)?));
             }
             Encoded::Upsert { params, .. } => {
-                w.upsert(tx, params)?;
+                TableWriter::upsert(&mut tx.prepare_cached(&w.upsert)?, &self.now, params)?;
                 tx.execute(
                     &w.lift,
                     params![w.key, id_text, seq_param(self.origin_seq) + 1],

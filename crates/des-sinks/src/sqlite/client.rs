@@ -4,6 +4,7 @@ use std::sync::{Arc, Mutex};
 
 use des_core::ports::SinkError;
 use rusqlite::{Connection, ErrorCode};
+use tokio::task::JoinHandle;
 
 use super::config::SqliteConfig;
 
@@ -40,15 +41,32 @@ impl Client {
         T: Send + 'static,
         F: FnOnce(&mut Connection) -> Result<T, SinkError> + Send + 'static,
     {
+        self.spawn(work).wait().await
+    }
+
+    /// Starts `work` on a blocking thread now, so the caller can feed it while it runs.
+    pub fn spawn<T, F>(&self, work: F) -> Pending<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut Connection) -> Result<T, SinkError> + Send + 'static,
+    {
         let conn = Arc::clone(&self.conn);
-        let task = tokio::task::spawn_blocking(move || {
+        Pending(tokio::task::spawn_blocking(move || {
             // A panic while holding the lock leaves no half transaction behind (SQLite rolls
             // back on the next BEGIN), so a poisoned lock is still safe to use.
             let mut guard = conn.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
             work(&mut guard)
-        });
-        task.await
-            .map_err(|e| SinkError::Database(format!("SQLite worker stopped: {e}")))?
+        }))
+    }
+}
+
+/// Work running on the blocking pool.
+pub struct Pending<T>(JoinHandle<Result<T, SinkError>>);
+
+impl<T> Pending<T> {
+    pub async fn wait(self) -> Result<T, SinkError> {
+        let stopped = |e| SinkError::Database(format!("SQLite worker stopped: {e}"));
+        self.0.await.map_err(stopped)?
     }
 }
 

@@ -7,6 +7,7 @@
 mod apply;
 mod client;
 mod config;
+mod decimal;
 mod encoding;
 mod permissions;
 mod rows;

@@ -3,10 +3,9 @@
 use des_core::ports::SinkError;
 use des_core::schema::{ColumnDef, ColumnSource, TableDef};
 use des_core::{Change, Value};
-use rusqlite::types::Value as SqlValue;
 use uuid::Uuid;
 
-use super::encoding::{encode, lookup_target};
+use super::encoding::{Param, encode, lookup_target};
 
 const VERSION: &str = "versionnumber";
 
@@ -53,21 +52,30 @@ impl<'a> Layout<'a> {
         Ok(Self { columns })
     }
 
-    pub fn names(&self) -> Vec<&str> {
-        self.columns.iter().map(|(c, _)| c.name.as_str()).collect()
-    }
-
-    /// The parameters of one upsert, or the reason the record cannot be written.
-    pub fn encode(
-        &self,
-        id: Uuid,
-        version: i64,
-        values: &[Value],
-        now: &str,
-    ) -> Result<Vec<SqlValue>, String> {
+    /// Each written column with its placeholder number: `?1` is the write time shared by the
+    /// sink columns, the row's own values follow from `?2` in [`Layout::encode`] order.
+    pub fn placeholders(&self) -> Vec<(&str, usize)> {
+        let mut next = 1;
+        let mut number = |slot: &Slot| match slot {
+            Slot::Now => 1,
+            _ => {
+                next += 1;
+                next
+            }
+        };
         self.columns
             .iter()
-            .map(|(col, slot)| encode_slot(col, *slot, id, version, values, now))
+            .map(|(c, slot)| (c.name.as_str(), number(slot)))
+            .collect()
+    }
+
+    /// The parameters of one upsert from `?2` on, or the reason the record cannot be written.
+    pub fn encode(&self, id: Uuid, version: i64, values: &[Value]) -> Result<Vec<Param>, String> {
+        let own = self
+            .columns
+            .iter()
+            .filter(|(_, slot)| !matches!(slot, Slot::Now));
+        own.map(|(col, slot)| encode_slot(col, *slot, id, version, values))
             .collect()
     }
 }
@@ -78,13 +86,12 @@ fn encode_slot(
     id: Uuid,
     version: i64,
     values: &[Value],
-    now: &str,
-) -> Result<SqlValue, String> {
+) -> Result<Param, String> {
     let cell = |i: usize| values.get(i).unwrap_or(&Value::Null);
     match slot {
-        Slot::Id => Ok(SqlValue::Text(id.hyphenated().to_string())),
-        Slot::Now => Ok(SqlValue::Text(now.to_owned())),
-        Slot::Version => Ok(SqlValue::Integer(version)),
+        Slot::Id => Ok(Param::guid(id)),
+        Slot::Now => Ok(Param::Value(rusqlite::types::Value::Null)),
+        Slot::Version => Ok(Param::Value(rusqlite::types::Value::Integer(version))),
         Slot::Cell(i) => encode(cell(i), col),
         Slot::LookupTarget(i) => lookup_target(cell(i), col),
     }
@@ -95,7 +102,7 @@ fn encode_slot(
 pub enum Encoded {
     Upsert {
         id: Uuid,
-        params: Vec<SqlValue>,
+        params: Vec<Param>,
     },
     Delete(Uuid),
     /// An upsert that cannot be written; the rest of the batch goes on.
@@ -106,10 +113,10 @@ pub enum Encoded {
 }
 
 impl Encoded {
-    pub fn new(layout: &Layout<'_>, change: &Change, now: &str) -> Self {
+    pub fn new(layout: &Layout<'_>, change: &Change) -> Self {
         match change {
             Change::Delete(id) => Self::Delete(*id),
-            Change::Upsert(row) => match layout.encode(row.id, row.version, &row.values, now) {
+            Change::Upsert(row) => match layout.encode(row.id, row.version, &row.values) {
                 Ok(params) => Self::Upsert { id: row.id, params },
                 Err(reason) => Self::Rejected { id: row.id, reason },
             },

@@ -1,12 +1,14 @@
 //! The SQLite [`Sink`].
 
+use std::sync::mpsc;
+
 use async_trait::async_trait;
 use des_core::ports::{BatchOutcome, PermissionCheck, RetryOutcome, Sink, SinkError};
 use des_core::schema::{SchemaPlan, TableDef, TableKind};
 use des_core::{Batch, Change, RetryChange};
 use time::OffsetDateTime;
 
-use super::apply::{BatchJob, RetryJob, TableWriter};
+use super::apply::{BatchJob, Chunk, RetryJob, TableWriter};
 use super::client::{Client, db_error};
 use super::config::SqliteConfig;
 use super::encoding::iso_datetime;
@@ -51,23 +53,39 @@ fn now() -> String {
     iso_datetime(OffsetDateTime::now_utc())
 }
 
-/// Encodes on the calling task: the owned parameters are all the blocking thread needs, so
-/// the batch itself is never copied.
-fn batch_job(plan: &SchemaPlan, table: &TableDef, batch: &Batch) -> Result<BatchJob, SinkError> {
+/// Rows per encoded chunk: small enough that encoding never holds an async worker for long,
+/// large enough that the channel costs nothing next to the rows.
+const CHUNK_ROWS: usize = 500;
+
+/// Applies a batch while encoding it: the blocking thread opens the transaction and writes
+/// each chunk as soon as this task has encoded it, so the two overlap and the batch itself
+/// is never copied.
+async fn apply_batch(
+    client: &Client,
+    plan: &SchemaPlan,
+    table: &TableDef,
+    batch: &Batch,
+) -> Result<BatchOutcome, SinkError> {
     let layout = Layout::new(table, &batch.columns)?;
-    let now = now();
-    let changes = batch
-        .changes
-        .iter()
-        .map(|c| Encoded::new(&layout, c, &now))
-        .collect();
-    Ok(BatchJob {
-        writer: TableWriter::new(plan, table, entity_of(table)?, &layout.names()),
+    let (sender, chunks) = mpsc::channel();
+    let job = BatchJob {
+        writer: TableWriter::new(plan, table, entity_of(table)?, &layout.placeholders()),
         seq: batch.seq,
         kind: batch.kind,
-        changes,
-        now,
-    })
+        chunks,
+        now: now(),
+    };
+    let pending = client.spawn(move |conn| job.run(conn));
+    for part in batch.changes.chunks(CHUNK_ROWS) {
+        let encoded = part.iter().map(|c| Encoded::new(&layout, c)).collect();
+        if sender.send(Chunk::Changes(encoded)).is_err() {
+            break; // A duplicate or early batch: the writer has already answered.
+        }
+        tokio::task::yield_now().await;
+    }
+    // Fails only when the writer has already answered; its answer says why.
+    let _ = sender.send(Chunk::End);
+    pending.wait().await
 }
 
 fn retry_job(
@@ -82,10 +100,10 @@ fn retry_job(
         Change::Delete(_) => None,
     };
     Ok(RetryJob {
-        writer: TableWriter::new(plan, table, entity_of(table)?, &layout.names()),
+        writer: TableWriter::new(plan, table, entity_of(table)?, &layout.placeholders()),
         origin_seq: retry.origin_seq,
         version,
-        change: Encoded::new(&layout, &retry.change, &now),
+        change: Encoded::new(&layout, &retry.change),
         now,
     })
 }
@@ -105,8 +123,7 @@ impl Sink for SqliteSink {
         table: &TableDef,
         batch: &Batch,
     ) -> Result<BatchOutcome, SinkError> {
-        let job = batch_job(plan, table, batch)?;
-        self.client.run(move |conn| job.run(conn)).await
+        apply_batch(&self.client, plan, table, batch).await
     }
 
     async fn apply_retry(
@@ -127,7 +144,7 @@ impl Sink for SqliteSink {
             metadata: Vec::new(),
             delete_log: None,
         };
-        let writer = TableWriter::new(&plan, table, entity_of(table)?, &["Id"]);
+        let writer = TableWriter::new(&plan, table, entity_of(table)?, &[("Id", 2)]);
         self.client
             .run(move |conn| writer.watermark(conn).map_err(db_error))
             .await

@@ -138,19 +138,21 @@ impl StateTables {
 }
 
 /// Insert-or-update guarded by version: an existing row is replaced only by an equal or newer
-/// `versionnumber`, and keeps its `SinkCreatedOn`.
-pub fn upsert(table: &TableDef, columns: &[&str]) -> String {
+/// `versionnumber`, and keeps its `SinkCreatedOn`. `columns` pairs each name with its
+/// placeholder number.
+pub fn upsert(table: &TableDef, columns: &[(&str, usize)]) -> String {
     let name = quote(&table.name);
     let updates: Vec<String> = columns
         .iter()
-        .filter(|c| !matches!(**c, "Id" | "SinkCreatedOn"))
-        .map(|c| format!("{0} = excluded.{0}", quote(c)))
+        .filter(|(c, _)| !matches!(*c, "Id" | "SinkCreatedOn"))
+        .map(|(c, _)| format!("{0} = excluded.{0}", quote(c)))
         .collect();
+    let values: Vec<String> = columns.iter().map(|(_, n)| format!("?{n}")).collect();
     format!(
         "INSERT INTO {name} ({}) VALUES ({}) ON CONFLICT (\"Id\") DO UPDATE SET {} \
          WHERE {name}.\"versionnumber\" IS NULL OR excluded.\"versionnumber\" >= {name}.\"versionnumber\"",
-        quoted_list(columns.iter().copied()),
-        placeholders(columns.len()),
+        quoted_list(columns.iter().map(|(c, _)| *c)),
+        values.join(", "),
         updates.join(", ")
     )
 }
