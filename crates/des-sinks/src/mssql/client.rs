@@ -215,9 +215,12 @@ pub(super) async fn end<T>(
             Ok(value)
         }
         Err(e) => {
-            // The server may already have ended it; a failed rollback leaves the connection
-            // unreleased, so the pool drops it.
-            conn.rollback_transaction().await.map_err(db_error)?;
+            // The server may already have ended it (a deadlock victim's transaction is rolled
+            // back for it); the original error is the one to report either way, and the
+            // caller does not release the connection, so the pool drops it.
+            if let Err(rollback) = conn.rollback_transaction().await {
+                tracing::debug!(error = %rollback, "rollback after a failed statement failed");
+            }
             Err(e)
         }
     }

@@ -217,8 +217,12 @@ pub fn create_schema(schema: &str) -> String {
 }
 
 /// Serialises schema changes of one target schema (`@P1` the resource) until commit.
+/// `sp_getapplock` reports a refused lock (a deadlock victim) by its return code, not by an
+/// error, so the code is checked and turned into one.
 pub fn schema_lock() -> &'static str {
-    "EXEC sp_getapplock @Resource = @P1, @LockMode = 'Exclusive', @LockOwner = 'Transaction'"
+    "DECLARE @Granted int; \
+     EXEC @Granted = sp_getapplock @Resource = @P1, @LockMode = 'Exclusive', @LockOwner = 'Transaction'; \
+     IF @Granted < 0 THROW 51000, N'The DES schema lock was not granted.', 1;"
 }
 
 /// Name, type, byte length, precision, scale and nullability of a table's columns (`@P1` the

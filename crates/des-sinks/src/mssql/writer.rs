@@ -88,11 +88,18 @@ impl<'a> Writer<'a> {
     /// The applied `seq`; 0 before the first batch or before the schema exists.
     pub(super) async fn watermark(&self, conn: &mut Connection) -> Result<u64, SinkError> {
         let sql = self.state.select_watermark();
-        match conn.query(sql.as_str(), &[&self.key]).await {
+        // The error can come with the request or with the first row, depending on when the
+        // server reports it.
+        let row = async {
+            conn.query(sql.as_str(), &[&self.key])
+                .await?
+                .into_row()
+                .await
+        };
+        match row.await {
             Err(e) if e.code() == Some(INVALID_OBJECT) => Ok(0),
             Err(e) => Err(db_error(e)),
-            Ok(stream) => {
-                let row = stream.into_row().await.map_err(db_error)?;
+            Ok(row) => {
                 let seq = row.and_then(|r| r.get::<i64, _>(0)).unwrap_or(0);
                 Ok(u64::try_from(seq).unwrap_or(0))
             }

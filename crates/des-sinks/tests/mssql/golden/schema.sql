@@ -1,5 +1,5 @@
 -- schema lock
-EXEC sp_getapplock @Resource = @P1, @LockMode = 'Exclusive', @LockOwner = 'Transaction'
+DECLARE @Granted int; EXEC @Granted = sp_getapplock @Resource = @P1, @LockMode = 'Exclusive', @LockOwner = 'Transaction'; IF @Granted < 0 THROW 51000, N'The DES schema lock was not granted.', 1;
 GO
 -- schema id
 SELECT SCHEMA_ID(@P1)
