@@ -129,3 +129,53 @@ fn plain_literal(text: &str, precision: u8, scale: u8) -> Option<String> {
     }
     Some(out)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn d(text: &str, scale: u8) -> Result<String, DecimalError> {
+        decimal_literal(text, 38, scale)
+    }
+
+    #[test]
+    fn plain_literals_get_exactly_scale_digits() {
+        assert_eq!(d("20000.0000", 4).unwrap(), "20000.0000");
+        assert_eq!(d("1234.5", 2).unwrap(), "1234.50");
+        assert_eq!(d("-0012", 2).unwrap(), "-12.00");
+        assert_eq!(d("-0.00", 2).unwrap(), "0.00");
+        assert_eq!(d("7", 0).unwrap(), "7");
+    }
+
+    #[test]
+    fn extra_digits_round_half_away_from_zero() {
+        assert_eq!(d("20000.0050", 2).unwrap(), "20000.01");
+        assert_eq!(d("-1.005", 2).unwrap(), "-1.01");
+        assert_eq!(d("9.999", 2).unwrap(), "10.00");
+        assert_eq!(d("0.004", 2).unwrap(), "0.00");
+        assert_eq!(d(".5", 0).unwrap(), "1");
+    }
+
+    #[test]
+    fn exponents_are_expanded() {
+        assert_eq!(d("1.5E3", 2).unwrap(), "1500.00");
+        assert_eq!(d("+25e-4", 5).unwrap(), "0.00250");
+        assert_eq!(d("1e-40", 2).unwrap(), "0.00");
+    }
+
+    #[test]
+    fn too_many_integer_digits_overflow() {
+        assert_eq!(d(&"9".repeat(36), 2).unwrap().len(), 39);
+        assert_eq!(d(&"9".repeat(37), 2), Err(DecimalError::Overflow));
+        assert_eq!(d("1e40", 2), Err(DecimalError::Overflow));
+        assert_eq!(d("99.995", 2).unwrap(), "100.00");
+        assert_eq!(decimal_literal("99.995", 4, 2), Err(DecimalError::Overflow));
+    }
+
+    #[test]
+    fn malformed_literals_are_refused() {
+        for bad in ["", "-", "1.2.3", "abc", "1e", "0x10", "NaN"] {
+            assert_eq!(d(bad, 2), Err(DecimalError::Malformed), "{bad}");
+        }
+    }
+}

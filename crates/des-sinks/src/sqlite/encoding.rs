@@ -191,3 +191,123 @@ fn decimal_value(
         )),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use des_core::schema::ColumnSource;
+    use time::macros::{date, datetime};
+
+    use super::*;
+
+    fn col(name: &str, ty: SqlType) -> ColumnDef {
+        ColumnDef {
+            name: name.into(),
+            ty,
+            nullable: true,
+            source: ColumnSource::Attribute(name.into()),
+        }
+    }
+
+    fn text(s: &str) -> Param {
+        Param::Value(SqlValue::Text(s.into()))
+    }
+
+    #[test]
+    fn strings_are_measured_in_utf16_units_like_nvarchar() {
+        let name = col("name", SqlType::Text { max_len: Some(4) });
+        assert_eq!(encode(&Value::Text("äöüß".into()), &name), Ok(text("äöüß")));
+        let too_long = encode(&Value::Text("😀😀😀".into()), &name).unwrap_err();
+        assert_eq!(
+            too_long,
+            "String length in source longer than destination schema for [name, 4]"
+        );
+        let unbounded = col("description", SqlType::Text { max_len: None });
+        assert!(encode(&Value::Text("x".repeat(10_000)), &unbounded).is_ok());
+    }
+
+    #[test]
+    fn reasons_name_the_column_but_never_the_value() {
+        let money = col(
+            "revenue",
+            SqlType::Decimal {
+                precision: 38,
+                scale: 2,
+            },
+        );
+        let reason = encode(&Value::Decimal("123456789e40".into()), &money).unwrap_err();
+        assert_eq!(
+            reason,
+            "Arithmetic overflow error converting numeric to data type numeric for [revenue, 38, 2]"
+        );
+        let count = col("numberofemployees", SqlType::Int);
+        let reason = encode(&Value::Int(i64::from(i32::MAX) + 1), &count).unwrap_err();
+        assert!(reason.ends_with("[numberofemployees]") && !reason.contains("2147483648"));
+        let id = col("accountid", SqlType::Guid);
+        let reason = encode(&Value::Text("secret-ish".into()), &id).unwrap_err();
+        assert_eq!(
+            reason,
+            "Source type does not match destination schema for [accountid, uniqueidentifier]"
+        );
+    }
+
+    #[test]
+    fn lookups_write_the_id_and_the_target_table() {
+        let id = Uuid::from_u128(0xABC);
+        let lookup = Value::Lookup {
+            id,
+            target: Some("contact".into()),
+        };
+        let column = col("primarycontactid", SqlType::Guid);
+        assert_eq!(encode(&lookup, &column), Ok(Param::guid(id)));
+        let entity_type = col(
+            "primarycontactid_entitytype",
+            SqlType::Text { max_len: Some(128) },
+        );
+        assert_eq!(lookup_target(&lookup, &entity_type), Ok(text("contact")));
+        let untargeted = Value::Lookup { id, target: None };
+        assert_eq!(
+            lookup_target(&untargeted, &entity_type),
+            Ok(Param::Value(SqlValue::Null))
+        );
+        assert_eq!(
+            ToSql::to_sql(&Param::guid(id)).unwrap(),
+            ToSqlOutput::Borrowed(ValueRef::Text(b"00000000-0000-0000-0000-000000000abc"))
+        );
+    }
+
+    #[test]
+    fn times_are_iso_8601_utc() {
+        assert_eq!(
+            iso_datetime(datetime!(2024-01-02 03:04:05 +02:00)),
+            "2024-01-02T01:04:05Z"
+        );
+        assert_eq!(
+            iso_datetime(datetime!(2024-01-02 03:04:05.25 UTC)),
+            "2024-01-02T03:04:05.25Z"
+        );
+        let on = col("new_founded", SqlType::DateTime);
+        assert_eq!(
+            encode(&Value::Date(date!(1999 - 12 - 31)), &on),
+            Ok(text("1999-12-31T00:00:00Z"))
+        );
+    }
+
+    #[test]
+    fn booleans_and_numbers_fit_their_columns() {
+        let bit = col("donotemail", SqlType::Bit);
+        assert_eq!(
+            encode(&Value::Bool(true), &bit),
+            Ok(Param::Value(SqlValue::Integer(1)))
+        );
+        assert!(encode(&Value::Int(2), &bit).is_err());
+        let rate = col(
+            "exchangerate",
+            SqlType::Decimal {
+                precision: 38,
+                scale: 10,
+            },
+        );
+        assert_eq!(encode(&Value::Float(1.5), &rate), Ok(text("1.5000000000")));
+        assert!(encode(&Value::Float(f64::NAN), &rate).is_err());
+    }
+}

@@ -1,2 +1,4 @@
 mod contract;
+mod layout;
+mod permissions;
 mod target;

@@ -31,15 +31,19 @@ fn cell(value: ValueRef<'_>) -> Option<String> {
 }
 
 impl File {
+    /// The given columns of every row of a table, each cell as text.
     pub fn read(&self, table: &str, columns: &[&str]) -> Vec<Vec<Option<String>>> {
-        let conn = rusqlite::Connection::open(&self.path).expect("opens for reading");
         let quote = |s: &str| format!("\"{}\"", s.replace('"', "\"\""));
         let list: Vec<String> = columns.iter().map(|c| quote(c)).collect();
-        let sql = format!("SELECT {} FROM {}", list.join(", "), quote(table));
-        let mut stmt = conn.prepare(&sql).expect("table and columns exist");
-        let rows = stmt.query_map([], |r| {
-            (0..columns.len()).map(|i| r.get_ref(i).map(cell)).collect()
-        });
+        self.read_sql(&format!("SELECT {} FROM {}", list.join(", "), quote(table)))
+    }
+
+    /// Any query's rows, each cell as text.
+    pub fn read_sql(&self, sql: &str) -> Vec<Vec<Option<String>>> {
+        let conn = rusqlite::Connection::open(&self.path).expect("opens for reading");
+        let mut stmt = conn.prepare(sql).expect("query prepares");
+        let width = stmt.column_count();
+        let rows = stmt.query_map([], |r| (0..width).map(|i| r.get_ref(i).map(cell)).collect());
         rows.expect("query runs")
             .collect::<Result<_, _>>()
             .expect("rows read")
