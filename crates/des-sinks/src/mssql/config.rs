@@ -197,6 +197,13 @@ fn server(pairs: &Pairs) -> Result<(String, Option<u16>, Option<String>), Config
         None => (value.trim(), None),
     };
     let (host, instance) = match host.split_once('\\') {
+        // Finding a named instance's port needs the SQL Browser service, which this sink
+        // does not query; Azure SQL never uses one.
+        Some(_) if port.is_none() => {
+            return Err(ConfigError(
+                "a named instance needs its port (host\\instance,port)".into(),
+            ));
+        }
         Some((h, i)) => (h, Some(i.to_owned())),
         None => (host, None),
     };

@@ -27,6 +27,9 @@ pub(super) async fn bulk_load<'r>(
     table: &'static str,
     rows: Vec<Vec<Cell<'r>>>,
 ) -> Result<(), SinkError> {
+    if rows.is_empty() {
+        return Ok(());
+    }
     let mut request = conn.bulk_insert(table).await.map_err(db_error)?;
     for cells in rows {
         let mut row = TokenRow::with_capacity(cells.len());

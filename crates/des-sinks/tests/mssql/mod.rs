@@ -1,3 +1,4 @@
+mod connect;
 mod contract;
 mod fixture;
 mod golden;

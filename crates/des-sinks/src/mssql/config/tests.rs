@@ -62,6 +62,8 @@ fn timeouts_and_pool_are_configurable() {
     );
     assert!(MssqlConfig::parse("Server=localhost,notaport").is_err());
     assert!(MssqlConfig::parse("Database=x").is_err());
+    assert!(MssqlConfig::parse("Server=host\\SQLEXPRESS").is_err());
+    assert!(MssqlConfig::parse("Server=host\\SQLEXPRESS,49172").is_ok());
 }
 
 #[test]
