@@ -80,7 +80,8 @@ async fn entra_sign_in_asks_for_the_azure_sql_audience() {
         "{error:?}"
     );
     let source = Arc::new(Recording::default());
-    let with_source = config(port, managed).with_token_source(source.clone());
+    let with_source =
+        config(port, managed).with_token_source(Arc::clone(&source) as Arc<dyn AccessTokenSource>);
     connect_error(&with_source).await;
     assert_eq!(*source.0.lock().expect("lock"), [AZURE_SQL_SCOPE]);
 }
