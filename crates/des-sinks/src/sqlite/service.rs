@@ -8,13 +8,14 @@ use des_core::schema::{SchemaPlan, TableDef, TableKind};
 use des_core::{Batch, Change, RetryChange};
 use time::OffsetDateTime;
 
-use super::apply::{BatchJob, Chunk, RetryJob, TableWriter};
+use super::apply::{BatchJob, Chunk, RetryJob};
 use super::client::{Client, db_error};
 use super::config::SqliteConfig;
 use super::encoding::iso_datetime;
 use super::permissions;
 use super::rows::{Encoded, Layout};
 use super::schema;
+use super::writer::TableWriter;
 
 /// A SQLite file as a DES target.
 #[derive(Clone)]
