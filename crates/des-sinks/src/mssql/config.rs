@@ -223,6 +223,8 @@ fn encryption(pairs: &Pairs) -> Result<EncryptionLevel, ConfigError> {
         "true" | "yes" | "mandatory" => Ok(EncryptionLevel::Required),
         "false" | "no" | "optional" => Ok(EncryptionLevel::Off),
         "strict" => Ok(EncryptionLevel::Strict),
+        // No TLS at all, not even for the login (tiberius's spelling): loopback tests only.
+        "danger_plaintext" => Ok(EncryptionLevel::NotSupported),
         _ => Err(ConfigError(
             "Encrypt must be True, False, Mandatory, Optional or Strict".into(),
         )),

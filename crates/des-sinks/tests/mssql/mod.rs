@@ -3,5 +3,6 @@ mod contract;
 mod fixture;
 mod golden;
 mod parse;
+mod redirect;
 mod statements;
 mod target;
