@@ -109,14 +109,16 @@ impl StateTables {
     }
 
     /// Tombstones ids at `@P2`, keeping the highest `seq` so a retried older delete never
-    /// lowers one.
+    /// lowers one. No `HOLDLOCK`: the rows are keyed by table, whose writers the watermark
+    /// lock already serialises, and range locks here would only let batches of different
+    /// tables deadlock on the shared table.
     pub fn put_tombstones(&self, from: Tombstoned) -> String {
         let source = match from {
             Tombstoned::Deleted => format!("SELECT [Id] FROM {KEYS} WHERE [Kind] = {KEY_DELETE}"),
             Tombstoned::Gone => format!("SELECT DISTINCT [Id] FROM {GONE}"),
         };
         format!(
-            "MERGE {} WITH (HOLDLOCK) AS t USING ({source}) AS s ON t.[Table] = @P1 AND t.[Id] = s.[Id] \
+            "MERGE {} AS t USING ({source}) AS s ON t.[Table] = @P1 AND t.[Id] = s.[Id] \
              WHEN MATCHED AND t.[Seq] < @P2 THEN UPDATE SET [Seq] = @P2 \
              WHEN NOT MATCHED BY TARGET THEN INSERT ([Table], [Id], [Seq]) VALUES (@P1, s.[Id], @P2);",
             self.tombstone

@@ -33,16 +33,6 @@ const UNPARSEABLE: &[Unparseable] = &[
         why: HOLDLOCK_MERGE,
         cut: Some(" WITH (HOLDLOCK)"),
     },
-    Unparseable {
-        kind: "tombstones put deleted",
-        why: HOLDLOCK_MERGE,
-        cut: Some(" WITH (HOLDLOCK)"),
-    },
-    Unparseable {
-        kind: "tombstones put gone",
-        why: HOLDLOCK_MERGE,
-        cut: Some(" WITH (HOLDLOCK)"),
-    },
 ];
 
 fn parses(text: &str) -> Result<(), String> {

@@ -41,7 +41,7 @@ GO
 DELETE FROM #DesGone
 GO
 -- tombstones put deleted
-MERGE [dbo].[crm_DesTombstone] WITH (HOLDLOCK) AS t USING (SELECT [Id] FROM #DesKeys WHERE [Kind] = 1) AS s ON t.[Table] = @P1 AND t.[Id] = s.[Id] WHEN MATCHED AND t.[Seq] < @P2 THEN UPDATE SET [Seq] = @P2 WHEN NOT MATCHED BY TARGET THEN INSERT ([Table], [Id], [Seq]) VALUES (@P1, s.[Id], @P2);
+MERGE [dbo].[crm_DesTombstone] AS t USING (SELECT [Id] FROM #DesKeys WHERE [Kind] = 1) AS s ON t.[Table] = @P1 AND t.[Id] = s.[Id] WHEN MATCHED AND t.[Seq] < @P2 THEN UPDATE SET [Seq] = @P2 WHEN NOT MATCHED BY TARGET THEN INSERT ([Table], [Id], [Seq]) VALUES (@P1, s.[Id], @P2);
 GO
 -- resync seen
 INSERT INTO [dbo].[crm_DesResyncSeen] ([Table], [FirstSeq], [Id]) SELECT @P1, @P2, k.[Id] FROM #DesKeys AS k WHERE NOT EXISTS (SELECT 1 FROM [dbo].[crm_DesResyncSeen] AS s WHERE s.[Table] = @P1 AND s.[FirstSeq] = @P2 AND s.[Id] = k.[Id])
@@ -50,7 +50,7 @@ GO
 DELETE FROM [dbo].[crm_account] OUTPUT deleted.[Id], deleted.[versionnumber] INTO #DesGone ([Id], [VersionNumber]) WHERE [Id] NOT IN (SELECT [Id] FROM [dbo].[crm_DesResyncSeen] WHERE [Table] = @P1 AND [FirstSeq] = @P2)
 GO
 -- tombstones put gone
-MERGE [dbo].[crm_DesTombstone] WITH (HOLDLOCK) AS t USING (SELECT DISTINCT [Id] FROM #DesGone) AS s ON t.[Table] = @P1 AND t.[Id] = s.[Id] WHEN MATCHED AND t.[Seq] < @P2 THEN UPDATE SET [Seq] = @P2 WHEN NOT MATCHED BY TARGET THEN INSERT ([Table], [Id], [Seq]) VALUES (@P1, s.[Id], @P2);
+MERGE [dbo].[crm_DesTombstone] AS t USING (SELECT DISTINCT [Id] FROM #DesGone) AS s ON t.[Table] = @P1 AND t.[Id] = s.[Id] WHEN MATCHED AND t.[Seq] < @P2 THEN UPDATE SET [Seq] = @P2 WHEN NOT MATCHED BY TARGET THEN INSERT ([Table], [Id], [Seq]) VALUES (@P1, s.[Id], @P2);
 GO
 -- resync forget
 DELETE FROM [dbo].[crm_DesResyncSeen] WHERE [Table] = @P1
