@@ -42,37 +42,49 @@ async fn write_batch(
     batch: &Batch,
     prepared: Prepared<'_>,
 ) -> Result<Finish<BatchOutcome>, SinkError> {
-    let (seq, now) = (seq_param(batch.seq), now());
-    {
-        let watermark = writer.lock_watermark(conn).await?;
-        if seq <= watermark {
-            return Ok(Finish::Rollback(BatchOutcome::Duplicate));
-        }
-        if seq > watermark + 1 {
-            let watermark = u64::try_from(watermark).unwrap_or(0);
-            return Ok(Finish::Rollback(BatchOutcome::OutOfOrder { watermark }));
-        }
-        writer.stage_keys(conn, &prepared.keys).await?;
-        let failures = writer.failures(conn, &prepared.rejected).await?;
-        let deletes = prepared.has_deletes();
-        writer
-            .upsert(conn, layout, prepared.upserts, seq, now)
-            .await?;
-        if deletes {
-            writer.delete(conn, seq, now).await?;
-        }
-        match batch.kind {
-            BatchKind::Resync { first_seq } => writer.mark_seen(conn, first_seq).await?,
-            BatchKind::ResyncComplete { first_seq } => {
-                writer.mark_seen(conn, first_seq).await?;
-                writer.sweep(conn, seq_param(first_seq), seq, now).await?;
-            }
-            BatchKind::Initial | BatchKind::Delta => {}
-        }
-        writer.set_watermark(conn, seq).await?;
-        let applied = prepared.changes - failures.len();
-        Ok(Finish::Commit(BatchOutcome::Applied { applied, failures }))
+    let seq = seq_param(batch.seq);
+    let watermark = writer.lock_watermark(conn).await?;
+    if seq <= watermark {
+        return Ok(Finish::Rollback(BatchOutcome::Duplicate));
     }
+    if seq > watermark + 1 {
+        let watermark = u64::try_from(watermark).unwrap_or(0);
+        return Ok(Finish::Rollback(BatchOutcome::OutOfOrder { watermark }));
+    }
+    let outcome = write_changes(conn, writer, layout, batch.kind, seq, prepared).await?;
+    writer.set_watermark(conn, seq).await?;
+    Ok(Finish::Commit(outcome))
+}
+
+/// The batch's upserts, deletes and resync bookkeeping, each one set-based statement.
+async fn write_changes(
+    conn: &mut Connection,
+    writer: &Writer<'_>,
+    layout: &Layout<'_>,
+    kind: BatchKind,
+    seq: i64,
+    prepared: Prepared<'_>,
+) -> Result<BatchOutcome, SinkError> {
+    let now = now();
+    writer.stage_keys(conn, &prepared.keys).await?;
+    let failures = writer.failures(conn, &prepared.rejected).await?;
+    let deletes = prepared.has_deletes();
+    writer
+        .upsert(conn, layout, prepared.upserts, seq, now)
+        .await?;
+    if deletes {
+        writer.delete(conn, seq, now).await?;
+    }
+    match kind {
+        BatchKind::Resync { first_seq } => writer.mark_seen(conn, first_seq).await?,
+        BatchKind::ResyncComplete { first_seq } => {
+            writer.mark_seen(conn, first_seq).await?;
+            writer.sweep(conn, seq_param(first_seq), seq, now).await?;
+        }
+        BatchKind::Initial | BatchKind::Delta => {}
+    }
+    let applied = prepared.changes - failures.len();
+    Ok(BatchOutcome::Applied { applied, failures })
 }
 
 /// One retried change, applied out of band. A tombstone from the change's own batch or a
@@ -95,49 +107,43 @@ async fn write_retry(
     layout: &Layout<'_>,
     retry: &RetryChange,
 ) -> Result<Finish<RetryOutcome>, SinkError> {
-    let (origin, now) = (seq_param(retry.origin_seq), now());
-    let id = retry.change.id();
-    {
-        writer.lock_watermark(conn).await?;
-        if writer
-            .tombstone(conn, id)
-            .await?
-            .is_some_and(|t| t >= origin)
-        {
-            return Ok(Finish::Rollback(RetryOutcome::Superseded));
-        }
-        let row = match &retry.change {
-            Change::Delete(id) => {
-                writer.stage_keys(conn, &[(*id, sql::KEY_DELETE)]).await?;
-                writer.delete(conn, origin, now).await?;
-                return Ok(Finish::Commit(RetryOutcome::Applied));
-            }
-            Change::Upsert(row) => row,
-        };
-        let current = writer.version_of(conn, id).await?;
-        if matches!(current, Some(Some(have)) if have >= row.version) {
-            return Ok(Finish::Rollback(RetryOutcome::Superseded));
-        }
-        match layout.encode(row.id, row.version, &row.values) {
-            Ok(cells) => {
-                writer
-                    .upsert(conn, layout, vec![cells], origin + 1, now)
-                    .await?;
-                Ok(Finish::Commit(RetryOutcome::Applied))
-            }
-            Err(reason) => {
-                let change_type = if current.is_some() {
-                    ChangeType::Update
-                } else {
-                    ChangeType::New
-                };
-                let failure = RecordFailure {
-                    id,
-                    change_type,
-                    reason,
-                };
-                Ok(Finish::Rollback(RetryOutcome::Failed(failure)))
-            }
-        }
+    let (origin, id) = (seq_param(retry.origin_seq), retry.change.id());
+    writer.lock_watermark(conn).await?;
+    let tombstone = writer.tombstone(conn, id).await?;
+    if tombstone.is_some_and(|t| t >= origin) {
+        return Ok(Finish::Rollback(RetryOutcome::Superseded));
     }
+    let row = match &retry.change {
+        Change::Delete(id) => {
+            writer.stage_keys(conn, &[(*id, sql::KEY_DELETE)]).await?;
+            writer.delete(conn, origin, now()).await?;
+            return Ok(Finish::Commit(RetryOutcome::Applied));
+        }
+        Change::Upsert(row) => row,
+    };
+    let current = writer.version_of(conn, id).await?;
+    if matches!(current, Some(Some(have)) if have >= row.version) {
+        return Ok(Finish::Rollback(RetryOutcome::Superseded));
+    }
+    let cells = match layout.encode(row.id, row.version, &row.values) {
+        Ok(cells) => cells,
+        Err(reason) => {
+            let change_type = if current.is_some() {
+                ChangeType::Update
+            } else {
+                ChangeType::New
+            };
+            let failure = RecordFailure {
+                id,
+                change_type,
+                reason,
+            };
+            return Ok(Finish::Rollback(RetryOutcome::Failed(failure)));
+        }
+    };
+    // Any tombstone left is older than the change's batch, and this write supersedes it.
+    writer
+        .upsert(conn, layout, vec![cells], origin, now())
+        .await?;
+    Ok(Finish::Commit(RetryOutcome::Applied))
 }

@@ -150,10 +150,7 @@ async fn existing_table(
 async fn create_or_evolve(conn: &mut Connection, table: &TableDef) -> Result<(), SinkError> {
     let error = schema_error(&table.name);
     let Some(existing) = existing_table(conn, table).await? else {
-        return run(conn, &create_table(table), &[])
-            .await
-            .map(drop)
-            .map_err(error);
+        return run(conn, &create_table(table), &[]).await.map_err(error);
     };
     for change in diff(&existing, table) {
         run(conn, &alter(table, &change), &[])

@@ -47,7 +47,7 @@ pub(super) async fn recreate(
     ddl: &str,
 ) -> Result<(), SinkError> {
     run(conn, &sql::drop_temp(name), &[]).await?;
-    run(conn, ddl, &[]).await.map(drop)
+    run(conn, ddl, &[]).await
 }
 
 /// Names for writing one data table.
@@ -121,9 +121,7 @@ impl<'a> Writer<'a> {
         conn: &mut Connection,
         seq: i64,
     ) -> Result<(), SinkError> {
-        run(conn, &self.state.set_watermark(), &[&self.key, &seq])
-            .await
-            .map(drop)
+        run(conn, &self.state.set_watermark(), &[&self.key, &seq]).await
     }
 
     /// Loads every id of the batch into `#DesKeys` and readies `#DesGone`.
@@ -171,7 +169,7 @@ impl<'a> Writer<'a> {
         run(conn, &sql::delete_rows(&self.table), &[]).await?;
         self.log_gone(conn, now).await?;
         let tombstones = self.state.put_tombstones(Tombstoned::Deleted);
-        run(conn, &tombstones, &[&self.key, &seq]).await.map(drop)
+        run(conn, &tombstones, &[&self.key, &seq]).await
     }
 
     async fn log_gone(
@@ -182,7 +180,7 @@ impl<'a> Writer<'a> {
         if let Some(log) = &self.delete_log {
             run(conn, &sql::log_gone(log), &[&self.entity, &now]).await?;
         }
-        run(conn, &sql::clear_gone(), &[]).await.map(drop)
+        run(conn, &sql::clear_gone(), &[]).await
     }
 
     /// Deletes, logs and tombstones every row the resync did not carry, then forgets it.
@@ -198,9 +196,7 @@ impl<'a> Writer<'a> {
         let tombstones = self.state.put_tombstones(Tombstoned::Gone);
         run(conn, &tombstones, &[&self.key, &seq]).await?;
         self.log_gone(conn, now).await?;
-        run(conn, &self.state.clear_seen(), &[&self.key])
-            .await
-            .map(drop)
+        run(conn, &self.state.clear_seen(), &[&self.key]).await
     }
 
     pub(super) async fn mark_seen(
@@ -209,9 +205,7 @@ impl<'a> Writer<'a> {
         first_seq: u64,
     ) -> Result<(), SinkError> {
         let first = seq_param(first_seq);
-        run(conn, &self.state.mark_seen(), &[&self.key, &first])
-            .await
-            .map(drop)
+        run(conn, &self.state.mark_seen(), &[&self.key, &first]).await
     }
 
     /// `New` when the target has no row for the id yet, else `Update` (as DES reported).
