@@ -117,20 +117,29 @@ async fn each_bad_body_names_its_problem() {
 /// Create refuses entities the source does not export; validate reports them as a failed
 /// check instead, since reporting is its job.
 #[tokio::test]
-async fn unknown_and_untracked_entities_are_refused_on_create_and_reported_by_validate() {
+async fn entities_and_relationships_the_source_lacks_are_refused_on_create_and_reported_by_validate()
+ {
     let env = Env::start().await;
     let token = env.admin_token();
-    for (entity, expected) in [
+    let cases = [
         (
-            "nosuchentity",
+            "Entities",
+            json!([{"Type": "nosuchentity"}]),
             "Entities.Type: unknown entity 'nosuchentity'",
         ),
         (
-            "new_auditnote",
+            "Entities",
+            json!([{"Type": "new_auditnote"}]),
             "Entities.Type: entity 'new_auditnote' does not have change tracking enabled",
         ),
-    ] {
-        let body = with(&env, |b| b["Entities"] = json!([{"Type": entity}]));
+        (
+            "Relationships",
+            json!([{"SchemaName": "nope_association"}]),
+            "Relationships.SchemaName: unknown M:N relationship 'nope_association'",
+        ),
+    ];
+    for (field, value, expected) in cases {
+        let body = with(&env, |b| b[field] = value);
         let answer = env
             .call(
                 Method::POST,

@@ -7,6 +7,7 @@ mod checks;
 mod docs;
 mod end_to_end;
 mod failures;
+mod internal;
 mod keys;
 mod metadata;
 mod profiles;

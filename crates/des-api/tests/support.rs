@@ -78,6 +78,8 @@ pub struct Env {
     pub org: Organization,
     pub other_org: Organization,
     pub users: Users,
+    clients: Arc<OrgClients>,
+    secrets: Arc<LocalSecrets>,
 }
 
 fn client_for(emulator: &Emulator) -> Arc<DataverseClient> {
@@ -177,11 +179,7 @@ impl Env {
             .await
             .expect("org");
         let users = add_users(&emulator);
-        let authority = Url::parse(&emulator.issuer()).expect("issuer");
-        let authenticator =
-            Authenticator::new(AuthSettings::new(authority, AUDIENCE)).expect("auth");
-        let settings = ApiSettings::new(base_url, LinkKey::random());
-        let state = ApiState::new(ports.clone(), secrets, authenticator, clients, settings);
+        let state = api_state(&emulator, &ports, &clients, &secrets, base_url);
         let router = des_api::router(state.clone());
         Self {
             emulator,
@@ -193,7 +191,21 @@ impl Env {
             org,
             other_org,
             users,
+            clients,
+            secrets,
         }
+    }
+
+    /// The API over other engine ports (e.g. a failing double around the control store).
+    pub fn router_with(&self, ports: EnginePorts) -> Router {
+        let base = Url::parse("http://127.0.0.1:7071").expect("url");
+        des_api::router(api_state(
+            &self.emulator,
+            &ports,
+            &self.clients,
+            &self.secrets,
+            base,
+        ))
     }
 
     pub fn target_db(&self) -> std::path::PathBuf {
@@ -216,32 +228,7 @@ impl Env {
         token: Option<&str>,
         body: Option<String>,
     ) -> Answer {
-        let mut request = Request::builder().method(method).uri(uri);
-        if let Some(token) = token {
-            request = request.header("Authorization", format!("Bearer {token}"));
-        }
-        if body.is_some() {
-            request = request.header("Content-Type", "application/json");
-        }
-        let request = request
-            .body(body.map_or_else(Body::empty, Body::from))
-            .expect("request");
-        let response = self
-            .router
-            .clone()
-            .oneshot(request)
-            .await
-            .expect("infallible");
-        let status = response.status();
-        let headers = response.headers().clone();
-        let body = axum::body::to_bytes(response.into_body(), usize::MAX)
-            .await
-            .expect("body");
-        Answer {
-            status,
-            headers,
-            body: body.to_vec(),
-        }
+        call(&self.router, method, uri, token, body).await
     }
 
     /// A call as the admin.
@@ -311,6 +298,51 @@ impl Env {
             "exp": now + 600, "oid": oid, "sub": oid, "tid": self.emulator.tenant_id(), "ver": "2.0"
         })
     }
+}
+
+/// Calls `router` in process with an optional bearer token and body.
+pub async fn call(
+    router: &Router,
+    method: Method,
+    uri: &str,
+    token: Option<&str>,
+    body: Option<String>,
+) -> Answer {
+    let mut request = Request::builder().method(method).uri(uri);
+    if let Some(token) = token {
+        request = request.header("Authorization", format!("Bearer {token}"));
+    }
+    if body.is_some() {
+        request = request.header("Content-Type", "application/json");
+    }
+    let request = request
+        .body(body.map_or_else(Body::empty, Body::from))
+        .expect("request");
+    let response = router.clone().oneshot(request).await.expect("infallible");
+    let status = response.status();
+    let headers = response.headers().clone();
+    let body = axum::body::to_bytes(response.into_body(), usize::MAX)
+        .await
+        .expect("body");
+    Answer {
+        status,
+        headers,
+        body: body.to_vec(),
+    }
+}
+
+fn api_state(
+    emulator: &Emulator,
+    ports: &EnginePorts,
+    clients: &Arc<OrgClients>,
+    secrets: &Arc<LocalSecrets>,
+    base_url: Url,
+) -> ApiState {
+    let authority = Url::parse(&emulator.issuer()).expect("issuer");
+    let authenticator = Authenticator::new(AuthSettings::new(authority, AUDIENCE)).expect("auth");
+    let settings = ApiSettings::new(base_url, LinkKey::random());
+    let (clients, secrets) = (Arc::clone(clients), Arc::clone(secrets));
+    ApiState::new(ports.clone(), secrets, authenticator, clients, settings)
 }
 
 fn add_users(emulator: &Emulator) -> Users {
