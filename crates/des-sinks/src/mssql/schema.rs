@@ -93,10 +93,18 @@ fn all_tables(plan: &SchemaPlan) -> impl Iterator<Item = &TableDef> {
         .chain(plan.delete_log.as_ref())
 }
 
-/// The schema, every table of the plan and the sink's state tables, for an empty database.
+/// The schema, every table of the plan and the sink's state tables as a re-runnable script:
+/// each statement creates its object only when it is missing.
 pub fn render_ddl(plan: &SchemaPlan) -> Vec<String> {
-    let mut ddl = vec![sql::create_schema(&plan.schema)];
-    ddl.extend(all_tables(plan).map(create_table));
+    let create_schema = sql::nstring(&sql::create_schema(&plan.schema));
+    let mut ddl = vec![format!(
+        "IF SCHEMA_ID({}) IS NULL EXEC({create_schema})",
+        sql::nstring(&plan.schema)
+    )];
+    ddl.extend(all_tables(plan).map(|t| {
+        let name = sql::nstring(&table_name(t));
+        format!("IF OBJECT_ID({name}, N'U') IS NULL {}", create_table(t))
+    }));
     ddl.extend(StateTables::new(&plan.schema, &plan.prefix).ddl());
     ddl
 }

@@ -43,10 +43,9 @@ fn account_table(plan: &SchemaPlan) -> &TableDef {
 
 fn ddl(out: &mut Vec<Statement>, plan: &SchemaPlan) {
     for (i, text) in render_ddl(plan).into_iter().enumerate() {
-        let kind = match text.split_whitespace().nth(1) {
-            Some("SCHEMA") => "create schema".to_owned(),
-            _ if text.starts_with("IF OBJECT_ID") => format!("create state table {i}"),
-            _ => format!("create table {i}"),
+        let kind = match i {
+            0 => "create schema if missing".to_owned(),
+            _ => format!("create table if missing {i}"),
         };
         push(out, "ddl", &kind, text);
     }
@@ -55,6 +54,20 @@ fn ddl(out: &mut Vec<Statement>, plan: &SchemaPlan) {
 fn schema_apply(out: &mut Vec<Statement>, plan: &SchemaPlan) {
     push(out, "schema", "schema lock", sql::schema_lock());
     push(out, "schema", "schema id", sql::select_schema_id());
+    push(
+        out,
+        "schema",
+        "create schema",
+        sql::create_schema(&plan.schema),
+    );
+    for table in plan.tables.iter().chain(plan.delete_log.as_ref()) {
+        push(
+            out,
+            "schema",
+            &format!("create table {}", table.name),
+            create_table(table),
+        );
+    }
     push(out, "schema", "catalog columns", sql::select_columns());
     let later = plan_with(account(300, true));
     let (old, new) = (account_table(plan), account_table(&later));
@@ -92,12 +105,6 @@ fn schema_apply(out: &mut Vec<Statement>, plan: &SchemaPlan) {
         "schema",
         "metadata insert",
         sql::insert_metadata(&name, &names),
-    );
-    push(
-        out,
-        "schema",
-        "delete log table",
-        create_table(plan.delete_log.as_ref().expect("planned")),
     );
 }
 

@@ -1,8 +1,8 @@
--- create schema
-CREATE SCHEMA [dbo]
+-- create schema if missing
+IF SCHEMA_ID(N'dbo') IS NULL EXEC(N'CREATE SCHEMA [dbo]')
 GO
--- create table 1
-CREATE TABLE [dbo].[crm_account] (
+-- create table if missing 1
+IF OBJECT_ID(N'[dbo].[crm_account]', N'U') IS NULL CREATE TABLE [dbo].[crm_account] (
     [Id] uniqueidentifier NOT NULL,
     [SinkCreatedOn] datetime NULL,
     [SinkModifiedOn] datetime NULL,
@@ -28,8 +28,8 @@ CREATE TABLE [dbo].[crm_account] (
     CONSTRAINT [EPK[dbo]].[crm_account]]] PRIMARY KEY CLUSTERED ([Id])
 )
 GO
--- create table 2
-CREATE TABLE [dbo].[crm_systemuserroles] (
+-- create table if missing 2
+IF OBJECT_ID(N'[dbo].[crm_systemuserroles]', N'U') IS NULL CREATE TABLE [dbo].[crm_systemuserroles] (
     [Id] uniqueidentifier NOT NULL,
     [SinkCreatedOn] datetime NULL,
     [SinkModifiedOn] datetime NULL,
@@ -40,8 +40,8 @@ CREATE TABLE [dbo].[crm_systemuserroles] (
     CONSTRAINT [EPK[dbo]].[crm_systemuserroles]]] PRIMARY KEY CLUSTERED ([Id])
 )
 GO
--- create table 3
-CREATE TABLE [dbo].[crm_OptionSetMetadata] (
+-- create table if missing 3
+IF OBJECT_ID(N'[dbo].[crm_OptionSetMetadata]', N'U') IS NULL CREATE TABLE [dbo].[crm_OptionSetMetadata] (
     [EntityName] nvarchar(64) NULL,
     [OptionSetName] nvarchar(64) NULL,
     [Option] int NULL,
@@ -50,8 +50,8 @@ CREATE TABLE [dbo].[crm_OptionSetMetadata] (
     [LocalizedLabel] nvarchar(256) NULL
 )
 GO
--- create table 4
-CREATE TABLE [dbo].[crm_GlobalOptionSetMetadata] (
+-- create table if missing 4
+IF OBJECT_ID(N'[dbo].[crm_GlobalOptionSetMetadata]', N'U') IS NULL CREATE TABLE [dbo].[crm_GlobalOptionSetMetadata] (
     [OptionSetName] nvarchar(64) NULL,
     [Option] int NULL,
     [IsUserLocalizedLabel] bit NULL,
@@ -59,8 +59,8 @@ CREATE TABLE [dbo].[crm_GlobalOptionSetMetadata] (
     [LocalizedLabel] nvarchar(256) NULL
 )
 GO
--- create table 5
-CREATE TABLE [dbo].[crm_StateMetadata] (
+-- create table if missing 5
+IF OBJECT_ID(N'[dbo].[crm_StateMetadata]', N'U') IS NULL CREATE TABLE [dbo].[crm_StateMetadata] (
     [EntityName] nvarchar(64) NULL,
     [State] int NULL,
     [IsUserLocalizedLabel] bit NULL,
@@ -68,8 +68,8 @@ CREATE TABLE [dbo].[crm_StateMetadata] (
     [LocalizedLabel] nvarchar(256) NULL
 )
 GO
--- create table 6
-CREATE TABLE [dbo].[crm_StatusMetadata] (
+-- create table if missing 6
+IF OBJECT_ID(N'[dbo].[crm_StatusMetadata]', N'U') IS NULL CREATE TABLE [dbo].[crm_StatusMetadata] (
     [EntityName] nvarchar(64) NULL,
     [State] int NULL,
     [Status] int NULL,
@@ -78,16 +78,16 @@ CREATE TABLE [dbo].[crm_StatusMetadata] (
     [LocalizedLabel] nvarchar(256) NULL
 )
 GO
--- create table 7
-CREATE TABLE [dbo].[crm_TargetMetadata] (
+-- create table if missing 7
+IF OBJECT_ID(N'[dbo].[crm_TargetMetadata]', N'U') IS NULL CREATE TABLE [dbo].[crm_TargetMetadata] (
     [EntityName] nvarchar(64) NULL,
     [AttributeName] nvarchar(64) NULL,
     [ReferencedEntity] nvarchar(64) NULL,
     [ReferencedAttribute] nvarchar(64) NULL
 )
 GO
--- create table 8
-CREATE TABLE [dbo].[crm_AttributeMetadata] (
+-- create table if missing 8
+IF OBJECT_ID(N'[dbo].[crm_AttributeMetadata]', N'U') IS NULL CREATE TABLE [dbo].[crm_AttributeMetadata] (
     [Id] bigint NULL,
     [EntityName] nvarchar(64) NULL,
     [AttributeName] nvarchar(64) NULL,
@@ -100,8 +100,8 @@ CREATE TABLE [dbo].[crm_AttributeMetadata] (
     [MaxLength] int NULL
 )
 GO
--- create table 9
-CREATE TABLE [dbo].[crm_DeleteLog] (
+-- create table if missing 9
+IF OBJECT_ID(N'[dbo].[crm_DeleteLog]', N'U') IS NULL CREATE TABLE [dbo].[crm_DeleteLog] (
     [Id] bigint IDENTITY(1,1) NOT NULL,
     [EntityName] nvarchar(64) NULL,
     [RecordId] nvarchar(64) NULL,
@@ -110,12 +110,12 @@ CREATE TABLE [dbo].[crm_DeleteLog] (
     PRIMARY KEY CLUSTERED ([Id])
 )
 GO
--- create state table 10
+-- create table if missing 10
 IF OBJECT_ID(N'[dbo].[crm_DesWatermark]', N'U') IS NULL CREATE TABLE [dbo].[crm_DesWatermark] ([Table] nvarchar(128) NOT NULL PRIMARY KEY, [Seq] bigint NOT NULL)
 GO
--- create state table 11
+-- create table if missing 11
 IF OBJECT_ID(N'[dbo].[crm_DesTombstone]', N'U') IS NULL CREATE TABLE [dbo].[crm_DesTombstone] ([Table] nvarchar(128) NOT NULL, [Id] uniqueidentifier NOT NULL, [Seq] bigint NOT NULL, PRIMARY KEY ([Table], [Id]))
 GO
--- create state table 12
+-- create table if missing 12
 IF OBJECT_ID(N'[dbo].[crm_DesResyncSeen]', N'U') IS NULL CREATE TABLE [dbo].[crm_DesResyncSeen] ([Table] nvarchar(128) NOT NULL, [FirstSeq] bigint NOT NULL, [Id] uniqueidentifier NOT NULL, PRIMARY KEY ([Table], [FirstSeq], [Id]))
 GO
