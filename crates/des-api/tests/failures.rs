@@ -55,8 +55,8 @@ async fn the_link_downloads_the_lines_until_it_expires_and_refuses_tampering() {
         &time::format_description::well_known::Rfc3339,
     )
     .expect("time");
-    let hours = (expires - time::OffsetDateTime::now_utc()).whole_minutes();
-    assert!((23 * 60..=24 * 60).contains(&hours), "{hours} minutes");
+    let minutes = (expires - time::OffsetDateTime::now_utc()).whole_minutes();
+    assert!((23 * 60..=24 * 60).contains(&minutes), "{minutes} minutes");
 
     let answer = env.call(Method::GET, &local(&url), None, None).await;
     assert_eq!(answer.status, StatusCode::OK);
