@@ -11,7 +11,7 @@ pub mod sqlite;
 
 use des_core::schema::SchemaPlan;
 
-/// A SQL dialect the plan can be rendered in. PostgreSQL and T-SQL come later.
+/// A SQL dialect the plan can be rendered in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Dialect {
     Sqlite,
