@@ -6,3 +6,5 @@ mod parse;
 mod redirect;
 mod statements;
 mod target;
+mod tds;
+mod wire;
