@@ -238,5 +238,35 @@ fn answer(request: &Request, stage: &mut Vec<Vec<u8>>, watermark: i64) -> Vec<u8
     if text.starts_with("SELECT k.[Id]") {
         return result(&[guid()], &[]);
     }
+    if text.starts_with("SELECT p.[Permission]") {
+        return permissions(text);
+    }
     done()
+}
+
+/// Every permission the query lists, granted, in a schema that exists.
+fn permissions(text: &str) -> Vec<u8> {
+    let names = text
+        .split("(N'")
+        .skip(1)
+        .filter_map(|rest| rest.split_once('\''));
+    let rows: Vec<Vec<u8>> = names
+        .map(|(name, _)| {
+            let units: Vec<u16> = name.encode_utf16().collect();
+            let mut row = (u16::try_from(units.len() * 2).expect("short"))
+                .to_le_bytes()
+                .to_vec();
+            units
+                .iter()
+                .for_each(|u| row.extend_from_slice(&u.to_le_bytes()));
+            row.extend_from_slice(&[4, 1, 0, 0, 0, 4, 1, 0, 0, 0]);
+            row
+        })
+        .collect();
+    let columns = [
+        type_info("nvarchar(64)"),
+        type_info("int"),
+        type_info("int"),
+    ];
+    result(&columns, &rows)
 }

@@ -4,8 +4,8 @@
 //! rows encode against SQL Server's column metadata, and a duplicate writes nothing.
 
 use des_contract::sink::account_plan;
-use des_core::ports::{BatchOutcome, Sink};
-use des_core::{Batch, BatchKind, Change, ChangeType, Row, StreamId, Value};
+use des_core::ports::{BatchOutcome, RetryOutcome, Sink};
+use des_core::{Batch, BatchKind, Change, ChangeType, RetryChange, Row, StreamId, Value};
 use des_sinks::mssql::{MssqlConfig, MssqlSink};
 use time::OffsetDateTime;
 use uuid::Uuid;
@@ -147,4 +147,88 @@ async fn a_duplicate_batch_rolls_back_without_writing() {
     assert!(sent[1].contains("WITH (UPDLOCK, HOLDLOCK)"), "{}", sent[1]);
     assert_eq!(requests.last(), Some(&Request::Transaction), "rolled back");
     assert!(!requests.contains(&Request::BulkRows));
+}
+
+#[tokio::test]
+async fn schema_apply_is_one_transaction_creating_tables_and_loading_metadata() {
+    let stand_in = StandIn::start(0).await;
+    let sink = sink(&stand_in).await;
+    let plan = account_plan(160, 2, false);
+    let before = stand_in.requests().len();
+    sink.apply_schema(&plan).await.expect("applies");
+    let requests = stand_in.requests()[before..].to_vec();
+    assert_eq!(requests.first(), Some(&Request::Transaction));
+    assert_eq!(requests.last(), Some(&Request::Transaction));
+    let batches: Vec<&str> = requests
+        .iter()
+        .filter_map(|r| match r {
+            Request::Batch(t) => Some(t.as_str()),
+            _ => None,
+        })
+        .collect();
+    assert!(
+        batches.contains(&"CREATE SCHEMA [dbo]"),
+        "the stand-in has no schema"
+    );
+    let created = batches
+        .iter()
+        .filter(|t| t.starts_with("CREATE TABLE [dbo]."))
+        .count();
+    let planned = plan.tables.len() + plan.metadata.len() + 1;
+    assert_eq!(created, planned, "every planned table, DeleteLog included");
+    let filled = plan.metadata.iter().filter(|m| !m.rows.is_empty()).count();
+    let bulk = requests.iter().filter(|r| **r == Request::BulkRows).count();
+    assert_eq!(bulk, filled, "one bulk load per metadata table with rows");
+}
+
+#[tokio::test]
+async fn permissions_are_reported_one_by_one() {
+    let stand_in = StandIn::start(0).await;
+    let sink = sink(&stand_in).await;
+    let checks = sink
+        .check_permissions(&account_plan(160, 2, false))
+        .await
+        .expect("checks");
+    let names: Vec<&str> = checks.iter().map(|c| c.permission.as_str()).collect();
+    assert_eq!(names.len(), 13, "{names:?}");
+    assert_eq!(names[0], "CREATE TABLE");
+    assert!(names.contains(&"ALTER ANY USER"));
+    assert!(names.contains(&"REFERENCES ON SCHEMA"));
+    assert!(checks.iter().all(|c| c.granted && c.detail.is_none()));
+}
+
+#[tokio::test]
+async fn a_retry_checks_tombstone_and_version_then_writes_in_one_transaction() {
+    let stand_in = StandIn::start(0).await;
+    let sink = sink(&stand_in).await;
+    let plan = account_plan(160, 2, false);
+    let table = plan.table_for("account").expect("planned");
+    let b = batch(4, vec![upsert(1, "a")]);
+    let retry = RetryChange {
+        stream: b.stream.clone(),
+        origin_seq: 4,
+        kind: BatchKind::Delta,
+        columns: b.columns.clone(),
+        change: b.changes[0].clone(),
+        attempts: 1,
+        read_at: b.read_at,
+    };
+    let before = stand_in.requests().len();
+    let outcome = sink
+        .apply_retry(&plan, table, &retry)
+        .await
+        .expect("retries");
+    assert_eq!(outcome, RetryOutcome::Applied);
+    let requests = stand_in.requests()[before..].to_vec();
+    let sent = statements(&requests);
+    let position = |prefix: &str| sent.iter().position(|s| s.starts_with(prefix));
+    let tombstone = position("SELECT [Seq] FROM [dbo].[des_DesTombstone]").expect("tombstone read");
+    let version = position("SELECT [versionnumber]").expect("version read");
+    let merge = position("MERGE [dbo].[des_account]").expect("upsert");
+    assert!(tombstone < version && version < merge, "{sent:?}");
+    assert_eq!(
+        requests.iter().filter(|r| **r == Request::BulkRows).count(),
+        1
+    );
+    assert_eq!(requests.last(), Some(&Request::Transaction), "committed");
 }
