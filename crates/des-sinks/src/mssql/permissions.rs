@@ -38,10 +38,10 @@ pub fn permission_query() -> String {
         .map(|(permission, class)| {
             let check = match class {
                 Some(class) => format!(
-                    "COALESCE(HAS_PERMS_BY_NAME(@P1, N'{class}', N'{permission}'), \
-                     HAS_PERMS_BY_NAME(NULL, NULL, N'CREATE SCHEMA'))"
+                    "COALESCE(HAS_PERMS_BY_NAME(@P1, N'{class}', N'{permission}'), {})",
+                    on_database("CREATE SCHEMA")
                 ),
-                None => format!("HAS_PERMS_BY_NAME(NULL, NULL, N'{permission}')"),
+                None => on_database(permission),
             };
             let name = match class {
                 Some(class) => format!("{permission} ON {class}"),
@@ -54,6 +54,12 @@ pub fn permission_query() -> String {
         "SELECT p.[Permission], p.[Granted], SCHEMA_ID(@P1) AS [SchemaId] FROM (VALUES {}) AS p ([Permission], [Granted])",
         rows.join(", ")
     )
+}
+
+/// A database permission: the securable is the current database (with no securable at all,
+/// `HAS_PERMS_BY_NAME` would check a server permission).
+fn on_database(permission: &str) -> String {
+    format!("HAS_PERMS_BY_NAME(DB_NAME(), N'DATABASE', N'{permission}')")
 }
 
 pub(super) async fn check_all(
