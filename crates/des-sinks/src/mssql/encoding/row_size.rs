@@ -1,10 +1,11 @@
 //! SQL Server's in-row size of a record, checked against its 8,060-byte limit.
 //!
 //! A data row is a 4-byte header, the fixed-length columns (NULL or not), the column count
-//! and NULL bitmap, then per variable-length column a 2-byte offset and its bytes. A text
-//! value longer than a row-overflow pointer can be pushed off the page, leaving 24 bytes in
-//! the row, so this is a lower bound: a record it refuses is one SQL Server refuses too
-//! (error 511), and DES reported it the same way.
+//! and NULL bitmap, then the variable-length columns' count, a 2-byte offset each and their
+//! bytes. A text value longer than a row-overflow pointer can be pushed off the page, leaving
+//! 24 bytes in the row. Only the batch's own non-NULL text is counted (offsets of NULL columns
+//! and values already in the row are not), so this is a lower bound: a record it refuses is
+//! one SQL Server refuses too (error 511), and DES reported it the same way.
 
 use des_core::schema::{ColumnDef, SqlType};
 use tiberius::ColumnData;
@@ -26,14 +27,9 @@ impl RowSize {
     pub fn new(columns: &[ColumnDef]) -> Self {
         let bits = columns.iter().filter(|c| c.ty == SqlType::Bit).count();
         let fixed: usize = columns.iter().filter_map(|c| fixed_size(c.ty)).sum();
-        let variable = columns
-            .iter()
-            .filter(|c| fixed_size(c.ty).is_none())
-            .count();
         let null_bitmap = 2 + columns.len().div_ceil(8);
-        let offsets = if variable > 0 { 2 + 2 * variable } else { 0 };
         Self {
-            base: ROW_HEADER + fixed + bits.div_ceil(8) + null_bitmap + offsets,
+            base: ROW_HEADER + fixed + bits.div_ceil(8) + null_bitmap,
         }
     }
 
@@ -43,7 +39,12 @@ impl RowSize {
         &self,
         cells: impl IntoIterator<Item = &'c ColumnData<'c>>,
     ) -> Result<(), String> {
-        let size = self.base + cells.into_iter().map(in_row).sum::<usize>();
+        let (count, bytes) = cells
+            .into_iter()
+            .filter_map(in_row)
+            .fold((0, 0), |(n, sum), b| (n + 1, sum + b));
+        let offsets = if count == 0 { 0 } else { 2 + 2 * count };
+        let size = self.base + offsets + bytes;
         if size > MAX_ROW_SIZE {
             return Err(format!(
                 "Cannot create a row of size {size} which is greater than the allowable maximum row size of {MAX_ROW_SIZE}."
@@ -71,10 +72,10 @@ fn fixed_size(ty: SqlType) -> Option<usize> {
     }
 }
 
-/// What a variable-length value keeps in the row at least (UTF-16: two bytes a unit).
-fn in_row(cell: &ColumnData<'_>) -> usize {
+/// What a non-NULL text value keeps in the row at least (UTF-16: two bytes a unit).
+fn in_row(cell: &ColumnData<'_>) -> Option<usize> {
     match cell {
-        ColumnData::String(Some(s)) => (s.encode_utf16().count() * 2).min(OVERFLOW_POINTER),
-        _ => 0,
+        ColumnData::String(Some(s)) => Some((s.encode_utf16().count() * 2).min(OVERFLOW_POINTER)),
+        _ => None,
     }
 }
