@@ -185,7 +185,6 @@ fn type_info(sql_type: &str) -> Vec<u8> {
     };
     match sql_type {
         "uniqueidentifier" => vec![0x24, 16],
-        "tinyint" => vec![0x26, 1],
         "int" => vec![0x26, 4],
         "bigint" => vec![0x26, 8],
         "bit" => vec![0x68, 1],
@@ -222,7 +221,8 @@ fn answer(request: &Request, stage: &mut Vec<Vec<u8>>, watermark: i64) -> Vec<u8
     }
     let guid = || type_info("uniqueidentifier");
     if text.starts_with("SELECT TOP 0 * FROM #DesKeys") {
-        return result(&[guid(), type_info("tinyint")], &[]);
+        // `[Kind] tinyint NOT NULL`: SQL Server describes NOT NULL integers as fixed types.
+        return result(&[guid(), vec![0x30]], &[]);
     }
     if text.starts_with("SELECT TOP 0 * FROM #DesStage") {
         return result(stage, &[]);
