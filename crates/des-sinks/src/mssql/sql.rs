@@ -88,13 +88,20 @@ pub fn drop_temp(name: &str) -> String {
 }
 
 /// The stage of a batch (`keyed`: `[c0]` is the row id and the key) or of metadata rows.
+/// Text is staged as `nvarchar(max)` whatever its target length (lengths are checked while
+/// encoding): tiberius declares an `nvarchar(n)` bulk column as `nvarchar(<n in bytes>)`, and
+/// `nvarchar(max)` is the one text type it declares as the server describes it.
 pub fn create_stage(types: &[SqlType], keyed: bool) -> String {
     let mut cols: Vec<String> = types
         .iter()
         .enumerate()
         .map(|(i, ty)| {
             let null = if keyed && i == 0 { "NOT NULL" } else { "NULL" };
-            format!("{} {} {null}", stage_column(i), tsql_type(*ty))
+            let ty = match ty {
+                SqlType::Text { .. } => SqlType::Text { max_len: None },
+                other => *other,
+            };
+            format!("{} {} {null}", stage_column(i), tsql_type(ty))
         })
         .collect();
     if keyed {

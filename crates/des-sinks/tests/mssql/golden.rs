@@ -20,26 +20,32 @@ fn rendered() -> BTreeMap<&'static str, String> {
     files
 }
 
+/// Compares `text` with `golden/<name>.sql`, or rewrites the file under `UPDATE_GOLDEN`;
+/// `Err` names a stale file.
+pub fn check(name: &str, text: &str) -> Result<(), String> {
+    let path = golden_dir().join(format!("{name}.sql"));
+    if std::env::var_os("UPDATE_GOLDEN").is_some() {
+        std::fs::write(&path, text).expect("writes golden file");
+        return Ok(());
+    }
+    let expected = std::fs::read_to_string(&path).unwrap_or_default();
+    if expected == text {
+        Ok(())
+    } else {
+        Err(format!(
+            "{} differs (run with UPDATE_GOLDEN=1 and review):\n{text}",
+            path.display()
+        ))
+    }
+}
+
 #[test]
 fn every_statement_matches_its_golden_file() {
-    let update = std::env::var_os("UPDATE_GOLDEN").is_some();
-    let mut stale = Vec::new();
-    for (group, text) in rendered() {
-        let path = golden_dir().join(format!("{group}.sql"));
-        if update {
-            std::fs::write(&path, &text).expect("writes golden file");
-            continue;
-        }
-        let expected = std::fs::read_to_string(&path).unwrap_or_default();
-        if expected != text {
-            stale.push(format!("{} differs:\n{text}", path.display()));
-        }
-    }
-    assert!(
-        stale.is_empty(),
-        "{}\nrun with UPDATE_GOLDEN=1 and review",
-        stale.join("\n")
-    );
+    let stale: Vec<String> = rendered()
+        .into_iter()
+        .filter_map(|(group, text)| check(group, &text).err())
+        .collect();
+    assert!(stale.is_empty(), "{}", stale.join("\n"));
 }
 
 #[test]

@@ -152,18 +152,25 @@ fn done() -> Vec<u8> {
     token
 }
 
-/// A result set's answer: COLMETADATA for `columns`, the `rows`, then DONE.
+/// A result set's answer: COLMETADATA for `columns` (named `c0`, `c1`, ... unless `names`
+/// says otherwise), the `rows`, then DONE.
 fn result(columns: &[Vec<u8>], rows: &[Vec<u8>]) -> Vec<u8> {
+    let names: Vec<String> = (0..columns.len()).map(|i| format!("c{i}")).collect();
+    named(columns, &names, rows)
+}
+
+fn named(columns: &[Vec<u8>], names: &[String], rows: &[Vec<u8>]) -> Vec<u8> {
     let mut out = vec![0x81];
     out.extend_from_slice(&u16::try_from(columns.len()).expect("few").to_le_bytes());
-    for (i, type_info) in columns.iter().enumerate() {
+    for (type_info, name) in columns.iter().zip(names) {
         out.extend_from_slice(&0u32.to_le_bytes());
         // Nullable, updateable.
         out.extend_from_slice(&0x0005u16.to_le_bytes());
         out.extend_from_slice(type_info);
-        let name: Vec<u16> = format!("c{i}").encode_utf16().collect();
-        out.push(u8::try_from(name.len()).expect("short"));
-        name.iter()
+        let units: Vec<u16> = name.encode_utf16().collect();
+        out.push(u8::try_from(units.len()).expect("short"));
+        units
+            .iter()
             .for_each(|u| out.extend_from_slice(&u.to_le_bytes()));
     }
     for row in rows {
@@ -222,7 +229,8 @@ fn answer(request: &Request, stage: &mut Vec<Vec<u8>>, watermark: i64) -> Vec<u8
     let guid = || type_info("uniqueidentifier");
     if text.starts_with("SELECT TOP 0 * FROM #DesKeys") {
         // `[Kind] tinyint NOT NULL`: SQL Server describes NOT NULL integers as fixed types.
-        return result(&[guid(), vec![0x30]], &[]);
+        let names = ["Id".to_owned(), "Kind".to_owned()];
+        return named(&[guid(), vec![0x30]], &names, &[]);
     }
     if text.starts_with("SELECT TOP 0 * FROM #DesStage") {
         return result(stage, &[]);

@@ -82,6 +82,20 @@ fn statements(requests: &[Request]) -> Vec<&str> {
         .collect()
 }
 
+/// Every request as sent, the driver's own bulk statements included, one per block.
+fn transcript(requests: &[Request]) -> String {
+    let line = |r: &Request| match r {
+        Request::Batch(t) => format!("-- batch\n{t}"),
+        Request::Rpc(t) => format!("-- sp_executesql\n{t}"),
+        Request::Transaction => "-- transaction manager (begin, commit or rollback)".to_owned(),
+        Request::BulkRows => "-- bulk-load rows".to_owned(),
+    };
+    requests
+        .iter()
+        .map(|r| format!("{}\nGO\n", line(r)))
+        .collect()
+}
+
 #[tokio::test]
 async fn a_batch_is_one_transaction_of_fixed_size() {
     let stand_in = StandIn::start(0).await;
@@ -112,6 +126,7 @@ async fn a_batch_is_one_transaction_of_fixed_size() {
         .count();
     assert_eq!(by_batch, 3, "#DesKeys, #DesGone, #DesStage");
     let sent = statements(&small);
+    super::golden::check("wire_batch", &transcript(&small)).unwrap_or_else(|e| panic!("{e}"));
     assert!(
         sent.iter()
             .any(|s| s.starts_with("MERGE [dbo].[des_account]"))

@@ -23,7 +23,7 @@ GO
 DROP TABLE IF EXISTS #DesStage
 GO
 -- stage create
-CREATE TABLE #DesStage ([c0] uniqueidentifier NOT NULL, [c1] int NULL, [c2] bit NULL, [c3] uniqueidentifier NULL, [c4] nvarchar(128) NULL, [c5] decimal(38,2) NULL, [c6] nvarchar(160) NULL, [c7] nvarchar(max) NULL, [c8] bigint NULL, [c9] datetime NULL, PRIMARY KEY ([c0]))
+CREATE TABLE #DesStage ([c0] uniqueidentifier NOT NULL, [c1] int NULL, [c2] bit NULL, [c3] uniqueidentifier NULL, [c4] nvarchar(max) NULL, [c5] decimal(38,2) NULL, [c6] nvarchar(max) NULL, [c7] nvarchar(max) NULL, [c8] bigint NULL, [c9] datetime NULL, PRIMARY KEY ([c0]))
 GO
 -- upsert
 MERGE [dbo].[crm_account] WITH (HOLDLOCK) AS t USING #DesStage AS s ON t.[Id] = s.[c0] WHEN MATCHED AND (t.[versionnumber] IS NULL OR s.[c8] >= t.[versionnumber]) THEN UPDATE SET [SinkModifiedOn] = @P1, [statecode] = s.[c1], [donotemail] = s.[c2], [primarycontactid] = s.[c3], [primarycontactid_entitytype] = s.[c4], [revenue] = s.[c5], [name] = s.[c6], [description] = s.[c7], [versionnumber] = s.[c8], [createdon] = s.[c9] WHEN NOT MATCHED BY TARGET THEN INSERT ([Id], [statecode], [donotemail], [primarycontactid], [primarycontactid_entitytype], [revenue], [name], [description], [versionnumber], [createdon], [SinkCreatedOn], [SinkModifiedOn]) VALUES (s.[c0], s.[c1], s.[c2], s.[c3], s.[c4], s.[c5], s.[c6], s.[c7], s.[c8], s.[c9], @P1, @P1);

@@ -69,7 +69,7 @@ GO
 DELETE FROM [dbo].[crm_OptionSetMetadata] WHERE [EntityName] IN (@P1, @P2)
 GO
 -- metadata stage
-CREATE TABLE #DesStage ([c0] nvarchar(64) NULL, [c1] nvarchar(64) NULL, [c2] int NULL, [c3] bit NULL, [c4] int NULL, [c5] nvarchar(256) NULL)
+CREATE TABLE #DesStage ([c0] nvarchar(max) NULL, [c1] nvarchar(max) NULL, [c2] int NULL, [c3] bit NULL, [c4] int NULL, [c5] nvarchar(max) NULL)
 GO
 -- metadata insert
 INSERT INTO [dbo].[crm_OptionSetMetadata] ([EntityName], [OptionSetName], [Option], [IsUserLocalizedLabel], [LocalizedLabelLanguageCode], [LocalizedLabel]) SELECT [c0], [c1], [c2], [c3], [c4], [c5] FROM #DesStage
