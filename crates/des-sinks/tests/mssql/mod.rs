@@ -8,3 +8,4 @@ mod statements;
 mod target;
 mod tds;
 mod wire;
+mod wire_schema;

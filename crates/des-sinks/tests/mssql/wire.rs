@@ -20,7 +20,7 @@ const COLUMNS: [&str; 5] = [
     "versionnumber",
 ];
 
-fn upsert(n: u128, name: &str) -> Change {
+pub(super) fn upsert(n: u128, name: &str) -> Change {
     let version = i64::try_from(n).expect("small");
     Change::Upsert(Row {
         id: Uuid::from_u128(n),
@@ -38,7 +38,7 @@ fn upsert(n: u128, name: &str) -> Change {
     })
 }
 
-fn batch(seq: u64, changes: Vec<Change>) -> Batch {
+pub(super) fn batch(seq: u64, changes: Vec<Change>) -> Batch {
     Batch {
         stream: StreamId {
             profile_id: Uuid::nil(),
@@ -52,7 +52,7 @@ fn batch(seq: u64, changes: Vec<Change>) -> Batch {
     }
 }
 
-async fn sink(stand_in: &StandIn) -> MssqlSink {
+pub(super) async fn sink(stand_in: &StandIn) -> MssqlSink {
     let text = format!(
         "Server=tcp:127.0.0.1,{};Database=des;User ID=des;Password=x;Encrypt=DANGER_PLAINTEXT",
         stand_in.port
@@ -72,7 +72,7 @@ async fn apply(stand_in: &StandIn, sink: &MssqlSink, b: &Batch) -> (BatchOutcome
     (outcome, stand_in.requests()[before..].to_vec())
 }
 
-fn statements(requests: &[Request]) -> Vec<&str> {
+pub(super) fn statements(requests: &[Request]) -> Vec<&str> {
     requests
         .iter()
         .filter_map(|r| match r {
@@ -162,54 +162,6 @@ async fn a_duplicate_batch_rolls_back_without_writing() {
     assert!(sent[1].contains("WITH (UPDLOCK, HOLDLOCK)"), "{}", sent[1]);
     assert_eq!(requests.last(), Some(&Request::Transaction), "rolled back");
     assert!(!requests.contains(&Request::BulkRows));
-}
-
-#[tokio::test]
-async fn schema_apply_is_one_transaction_creating_tables_and_loading_metadata() {
-    let stand_in = StandIn::start(0).await;
-    let sink = sink(&stand_in).await;
-    let plan = account_plan(160, 2, false);
-    let before = stand_in.requests().len();
-    sink.apply_schema(&plan).await.expect("applies");
-    let requests = stand_in.requests()[before..].to_vec();
-    assert_eq!(requests.first(), Some(&Request::Transaction));
-    assert_eq!(requests.last(), Some(&Request::Transaction));
-    let batches: Vec<&str> = requests
-        .iter()
-        .filter_map(|r| match r {
-            Request::Batch(t) => Some(t.as_str()),
-            _ => None,
-        })
-        .collect();
-    assert!(
-        batches.contains(&"CREATE SCHEMA [dbo]"),
-        "the stand-in has no schema"
-    );
-    let created = batches
-        .iter()
-        .filter(|t| t.starts_with("CREATE TABLE [dbo]."))
-        .count();
-    let planned = plan.tables.len() + plan.metadata.len() + 1;
-    assert_eq!(created, planned, "every planned table, DeleteLog included");
-    let filled = plan.metadata.iter().filter(|m| !m.rows.is_empty()).count();
-    let bulk = requests.iter().filter(|r| **r == Request::BulkRows).count();
-    assert_eq!(bulk, filled, "one bulk load per metadata table with rows");
-}
-
-#[tokio::test]
-async fn permissions_are_reported_one_by_one() {
-    let stand_in = StandIn::start(0).await;
-    let sink = sink(&stand_in).await;
-    let checks = sink
-        .check_permissions(&account_plan(160, 2, false))
-        .await
-        .expect("checks");
-    let names: Vec<&str> = checks.iter().map(|c| c.permission.as_str()).collect();
-    assert_eq!(names.len(), 13, "{names:?}");
-    assert_eq!(names[0], "CREATE TABLE");
-    assert!(names.contains(&"ALTER ANY USER"));
-    assert!(names.contains(&"REFERENCES ON SCHEMA"));
-    assert!(checks.iter().all(|c| c.granted && c.detail.is_none()));
 }
 
 #[tokio::test]
