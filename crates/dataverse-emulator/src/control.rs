@@ -266,7 +266,7 @@ pub fn ensure_application_user(sh: &Shared) -> Result<(), EmulatorError> {
         "systemuserid": sh.app_user.to_string(),
         "fullname": "# DES emulator application",
         "domainname": format!("{}@emulator.example", sh.client_id),
-        "applicationid": sh.client_id,
+        "applicationid": sh.client_id.parse::<Uuid>().ok().map(|u| u.to_string()),
         "azureactivedirectoryobjectid": sh.app_user_object_id().to_string(),
         "accessmode": 4,
         "isdisabled": false,

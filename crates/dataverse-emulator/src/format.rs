@@ -7,17 +7,24 @@ use std::fmt::Write;
 
 /// Writes `2023-04-07T21:59:01Z`, or `2023-04-07` for DateOnly columns.
 pub fn timestamp(buf: &mut String, secs: i64, date_only: bool) {
+    use crate::render::digits;
     let t =
         time::OffsetDateTime::from_unix_timestamp(secs).unwrap_or(time::OffsetDateTime::UNIX_EPOCH);
-    let _ = write!(
-        buf,
-        "{:04}-{:02}-{:02}",
-        t.year(),
-        u8::from(t.month()),
-        t.day()
-    );
+    let (year, month, day) = t.to_calendar_date();
+    digits(buf, year.max(0) as u64, 4);
+    buf.push('-');
+    digits(buf, u64::from(u8::from(month)), 2);
+    buf.push('-');
+    digits(buf, u64::from(day), 2);
     if !date_only {
-        let _ = write!(buf, "T{:02}:{:02}:{:02}Z", t.hour(), t.minute(), t.second());
+        let (h, m, s) = t.to_hms();
+        buf.push('T');
+        digits(buf, u64::from(h), 2);
+        buf.push(':');
+        digits(buf, u64::from(m), 2);
+        buf.push(':');
+        digits(buf, u64::from(s), 2);
+        buf.push('Z');
     }
 }
 

@@ -223,7 +223,7 @@ fn first_last(ctx: &RowCtx<'_>) -> (&'static str, &'static str) {
 }
 
 fn text(s: String) -> Cell {
-    Cell::Text(s.into_boxed_str())
+    Cell::Text(s)
 }
 
 fn cell(ctx: &mut RowCtx<'_>, def: &EntityDef, attr: &AttrDef) -> Cell {
@@ -250,7 +250,9 @@ fn gen_value(ctx: &mut RowCtx<'_>, def: &EntityDef, attr: &AttrDef, g: &Gen) -> 
         }
         Gen::Email => {
             let (f, l) = first_last(ctx);
-            text(format!("{}.{}{}@example.com", f.to_lowercase(), l.to_lowercase(), ctx.index))
+            let mut s = format!("{f}.{l}{}@example.com", ctx.index);
+            s.make_ascii_lowercase();
+            text(s)
         }
         Gen::Company => text(format!(
             "{} {} {}",
@@ -301,17 +303,29 @@ fn gen_value(ctx: &mut RowCtx<'_>, def: &EntityDef, attr: &AttrDef, g: &Gen) -> 
     }
 }
 
+/// Upper-cases the first letter (the word lists are ASCII).
 fn capitalise(w: &str) -> String {
-    let mut c = w.chars();
-    c.next()
-        .map(|f| f.to_uppercase().chain(c).collect())
-        .unwrap_or_default()
+    let mut s = w.to_owned();
+    if let Some(first) = s.get_mut(..1) {
+        first.make_ascii_uppercase();
+    }
+    s
 }
 
 fn sentence(ctx: &mut RowCtx<'_>) -> Cell {
     let n = ctx.rng.usize(6..16);
-    let words: Vec<&str> = (0..n).map(|_| pick(WORDS, ctx.rng.u64(..))).collect();
-    text(format!("{}.", capitalise(&words.join(" "))))
+    let mut s = String::with_capacity(n * 10);
+    for i in 0..n {
+        if i > 0 {
+            s.push(' ');
+        }
+        s.push_str(pick(WORDS, ctx.rng.u64(..)));
+    }
+    s.push('.');
+    if let Some(first) = s.get_mut(..1) {
+        first.make_ascii_uppercase();
+    }
+    text(s)
 }
 
 fn date(ctx: &mut RowCtx<'_>, attr: &AttrDef) -> Cell {

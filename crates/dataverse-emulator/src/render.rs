@@ -75,7 +75,9 @@ impl RowWriter<'_> {
             string(buf, c);
             buf.push(',');
         }
-        let _ = write!(buf, "\"@odata.etag\":\"W/\\\"{}\\\"\"", row.version);
+        buf.push_str("\"@odata.etag\":\"W/\\\"");
+        digits(buf, row.version, 0);
+        buf.push_str("\\\"\"");
         for &i in self.cols {
             let a = &self.def.attributes[i];
             let cell = if a.logical_name == "versionnumber" {
@@ -98,7 +100,8 @@ impl RowWriter<'_> {
     }
 
     fn annotations(&self, buf: &mut String, a: &AttrDef, cell: &Cell) {
-        if *cell == Cell::Null {
+        let any = self.ann.formatted || self.ann.navigation || self.ann.logical;
+        if !any || *cell == Cell::Null {
             return;
         }
         let wire = a.wire_name();
@@ -147,7 +150,10 @@ pub fn value(buf: &mut String, a: &AttrDef, cell: &Cell) {
         Cell::Null => buf.push_str("null"),
         Cell::Bool(b) => buf.push_str(if *b { "true" } else { "false" }),
         Cell::Int(n) => {
-            let _ = write!(buf, "{n}");
+            if *n < 0 {
+                buf.push('-');
+            }
+            digits(buf, n.unsigned_abs(), 0);
         }
         Cell::Dec(v) => decimal(buf, *v, a.precision.unwrap_or(2)),
         Cell::Float(f) if f.is_finite() => {
@@ -156,7 +162,12 @@ pub fn value(buf: &mut String, a: &AttrDef, cell: &Cell) {
         Cell::Float(_) => buf.push_str("null"),
         Cell::Text(s) => string(buf, s),
         Cell::Guid(g) | Cell::Ref(g, _) => {
-            let _ = write!(buf, "\"{g}\"");
+            buf.push('"');
+            buf.push_str(
+                g.hyphenated()
+                    .encode_lower(&mut uuid::Uuid::encode_buffer()),
+            );
+            buf.push('"');
         }
         Cell::Time(t) => {
             buf.push('"');
@@ -174,10 +185,27 @@ pub fn decimal(buf: &mut String, v: i64, precision: i32) {
     }
     let abs = v.unsigned_abs();
     let scale = 10u64.pow(p);
-    let _ = write!(buf, "{}", abs / scale);
+    digits(buf, abs / scale, 0);
     if p > 0 {
-        let _ = write!(buf, ".{:0width$}", abs % scale, width = p as usize);
+        buf.push('.');
+        digits(buf, abs % scale, p as usize);
     }
+}
+
+/// Writes `n` in decimal, zero-padded to at least `width` digits (no `fmt` machinery).
+pub fn digits(buf: &mut String, mut n: u64, width: usize) {
+    let mut tmp = [b'0'; 20];
+    let mut i = tmp.len();
+    loop {
+        i -= 1;
+        tmp[i] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    let start = i.min(tmp.len().saturating_sub(width));
+    buf.push_str(std::str::from_utf8(&tmp[start..]).unwrap_or("0"));
 }
 
 /// A JSON string literal.

@@ -40,11 +40,13 @@ async fn state_survives_restart() {
                 .expect("map"),
         )
         .expect("create");
-    let gone = c.rows("account")[0]["accountid"]
-        .as_str()
-        .expect("id")
-        .parse()
-        .expect("uuid");
+    // Rows come in id order and the new row's id is random: pick one that is not it.
+    let gone: uuid::Uuid = c
+        .rows("account")
+        .iter()
+        .filter_map(|r| r["accountid"].as_str()?.parse().ok())
+        .find(|id| *id != created)
+        .expect("another account");
     c.delete("account", gone).expect("delete");
     c.add_attribute("account", "new_persisted", "Integer", None)
         .expect("schema");
@@ -74,7 +76,7 @@ async fn state_survives_restart() {
     let value = delta["value"].as_array().expect("value");
     assert!(
         value.iter().any(|v| v["accountid"] == created.to_string()),
-        "old delta token still works"
+        "old delta token still works: {delta}"
     );
     assert!(
         value

@@ -69,7 +69,7 @@ fn literal(s: &str) -> Option<Literal> {
 fn equal(cell: &Cell, lit: &Literal) -> bool {
     match (cell, lit) {
         (Cell::Null, Literal::Null) => true,
-        (Cell::Text(a), Literal::Text(b)) => a.as_ref() == b,
+        (Cell::Text(a), Literal::Text(b)) => a == b,
         (Cell::Guid(a) | Cell::Ref(a, _), Literal::Guid(b)) => a == b,
         (Cell::Int(a), Literal::Number(b)) => (*a as f64) == *b,
         (Cell::Float(a), Literal::Number(b)) => a == b,

@@ -6,7 +6,7 @@ mod scan;
 mod write;
 
 pub use delta::DeltaEntry;
-pub use scan::Scan;
+pub use scan::{RowSource, Scan};
 pub use write::SchemaOp;
 
 use crate::generate::{gen_id, gen_index, generate, row_ctx};
@@ -23,7 +23,8 @@ pub enum Cell {
     Int(i64),
     Dec(i64),
     Float(f64),
-    Text(Box<str>),
+    // A `String`, not `Box<str>`: shrinking every generated string would cost a realloc.
+    Text(String),
     Guid(Uuid),
     /// A lookup: the id and the index of the target in the column's `targets`.
     Ref(Uuid, u8),
@@ -159,7 +160,16 @@ impl Store {
     }
 
     /// Rows in id order, starting after `after`.
-    pub fn scan(&self, e: usize, after: Option<Uuid>) -> Scan<'_> {
+    pub fn scan(
+        &self,
+        e: usize,
+        after: Option<Uuid>,
+    ) -> impl Iterator<Item = (Uuid, Cow<'_, Row>)> {
+        Scan::new(self, e, after).map(move |(id, src)| (id, self.materialize(e, src)))
+    }
+
+    /// Like [`Store::scan`], without generating rows yet.
+    pub fn scan_sources(&self, e: usize, after: Option<Uuid>) -> Scan<'_> {
         Scan::new(self, e, after)
     }
 

@@ -3,6 +3,23 @@
 use super::{Row, Slot, Store};
 use crate::generate::gen_id;
 use std::borrow::Cow;
+
+/// Where a row comes from: generated on demand, or stored after a write.
+#[derive(Debug, Clone, Copy)]
+pub enum RowSource<'a> {
+    Generated(usize),
+    Stored(&'a Row),
+}
+
+impl Store {
+    /// The row behind a source (generating it when needed).
+    pub fn materialize<'a>(&'a self, e: usize, src: RowSource<'a>) -> Cow<'a, Row> {
+        match src {
+            RowSource::Generated(i) => Cow::Owned(self.generated_row(e, i)),
+            RowSource::Stored(r) => Cow::Borrowed(r),
+        }
+    }
+}
 use std::collections::btree_map;
 use std::iter::Peekable;
 use std::ops::Bound;
@@ -44,12 +61,12 @@ impl<'a> Scan<'a> {
             .then(|| gen_id(self.store.seed, self.entity, self.next_gen));
     }
 
-    fn take_generated(&mut self) -> (Uuid, Cow<'a, Row>) {
+    fn take_generated(&mut self) -> (Uuid, RowSource<'a>) {
         let id = self.gen_peek.unwrap_or_default();
-        let row = self.store.generated_row(self.entity, self.next_gen);
+        let src = RowSource::Generated(self.next_gen);
         self.next_gen += 1;
         self.refill();
-        (id, Cow::Owned(row))
+        (id, src)
     }
 }
 
@@ -63,7 +80,7 @@ fn partition(n: usize, mut below: impl FnMut(usize) -> bool) -> usize {
 }
 
 impl<'a> Iterator for Scan<'a> {
-    type Item = (Uuid, Cow<'a, Row>);
+    type Item = (Uuid, RowSource<'a>);
 
     fn next(&mut self) -> Option<Self::Item> {
         loop {
@@ -80,7 +97,7 @@ impl<'a> Iterator for Scan<'a> {
                     }
                     let (id, slot) = self.slots.next()?;
                     if let Slot::Live(row) = slot {
-                        return Some((*id, Cow::Borrowed(row)));
+                        return Some((*id, RowSource::Stored(row)));
                     }
                 }
             }
