@@ -60,42 +60,85 @@ pub async fn measure(
     duration: Duration,
 ) -> anyhow::Result<Latency> {
     let wanted = ((rate * duration.as_secs_f64()).ceil() as usize).max(1);
-    let ids = sample_ids(probe, wanted)?;
-    let conn = open_read_only(probe.db)?;
+    let mut markers = Markers::new(control, probe, sample_ids(probe, wanted)?)?;
     memory::reset_peak();
     let started = Instant::now();
-    let mut in_flight: Vec<InFlight> = Vec::new();
-    let mut samples: Vec<f64> = Vec::new();
-    let mut written = 0usize;
-    while started.elapsed() < duration
-        || (!in_flight.is_empty() && started.elapsed() < duration + GRACE)
-    {
-        let due = ((started.elapsed().as_secs_f64() * rate) as usize + 1).min(ids.len());
-        while written < due && started.elapsed() < duration {
-            in_flight.push(write_marker(control, probe, &ids[written], written)?);
-            written += 1;
-        }
-        in_flight.retain(|f| match visible(&conn, probe, f) {
-            Ok(true) => {
-                samples.push(f.written.elapsed().as_secs_f64() * 1000.0);
-                false
-            }
-            _ => true,
-        });
+    while started.elapsed() < duration {
+        markers.write_due((started.elapsed().as_secs_f64() * rate) as usize + 1)?;
+        markers.collect_visible();
         tokio::time::sleep(CHECK_EVERY).await;
     }
-    samples.sort_by(f64::total_cmp);
-    Ok(Latency {
-        changes_per_sec: rate,
-        duration_seconds: duration.as_secs_f64(),
-        samples: samples.len() as u64,
-        missed: in_flight.len() as u64,
-        p50_ms: quantile(&samples, 0.5),
-        p99_ms: quantile(&samples, 0.99),
-        max_ms: samples.last().copied().unwrap_or_default(),
-        poll_interval_ms: 0,
-        peak_rss_bytes: memory::peak_rss_bytes(),
-    })
+    let deadline = Instant::now() + GRACE;
+    while !markers.in_flight.is_empty() && Instant::now() < deadline {
+        markers.collect_visible();
+        tokio::time::sleep(CHECK_EVERY).await;
+    }
+    Ok(markers.into_latency(rate, duration))
+}
+
+/// Marked updates written so far, those not seen yet, and the latencies of those seen.
+struct Markers<'a> {
+    control: &'a Control,
+    probe: &'a Probe<'a>,
+    conn: Connection,
+    ids: Vec<String>,
+    written: usize,
+    in_flight: Vec<InFlight>,
+    samples_ms: Vec<f64>,
+}
+
+impl<'a> Markers<'a> {
+    fn new(control: &'a Control, probe: &'a Probe<'a>, ids: Vec<String>) -> anyhow::Result<Self> {
+        let conn = open_read_only(probe.db)?;
+        let (in_flight, samples_ms) = (Vec::new(), Vec::new());
+        Ok(Self {
+            control,
+            probe,
+            conn,
+            ids,
+            written: 0,
+            in_flight,
+            samples_ms,
+        })
+    }
+
+    /// Writes markers until `due` are written (or the sampled rows run out).
+    fn write_due(&mut self, due: usize) -> anyhow::Result<()> {
+        while self.written < due.min(self.ids.len()) {
+            let id = &self.ids[self.written];
+            self.in_flight
+                .push(write_marker(self.control, self.probe, id, self.written)?);
+            self.written += 1;
+        }
+        Ok(())
+    }
+
+    fn collect_visible(&mut self) {
+        let (conn, probe, samples) = (&self.conn, self.probe, &mut self.samples_ms);
+        self.in_flight.retain(|f| {
+            let seen = visible(conn, probe, f).unwrap_or(false);
+            if seen {
+                samples.push(f.written.elapsed().as_secs_f64() * 1000.0);
+            }
+            !seen
+        });
+    }
+
+    fn into_latency(mut self, rate: f64, duration: Duration) -> Latency {
+        self.samples_ms.sort_by(f64::total_cmp);
+        let samples = &self.samples_ms;
+        Latency {
+            changes_per_sec: rate,
+            duration_seconds: duration.as_secs_f64(),
+            samples: samples.len() as u64,
+            missed: self.in_flight.len() as u64,
+            p50_ms: quantile(samples, 0.5),
+            p99_ms: quantile(samples, 0.99),
+            max_ms: samples.last().copied().unwrap_or_default(),
+            poll_interval_ms: 0,
+            peak_rss_bytes: memory::peak_rss_bytes(),
+        }
+    }
 }
 
 fn write_marker(

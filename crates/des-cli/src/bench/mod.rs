@@ -87,7 +87,8 @@ async fn measure(args: &BenchArgs, env: &Environment, dir: &Path) -> anyhow::Res
         entity: args.entity.clone(),
         ..Default::default()
     };
-    let progress = |phase: &str| tracing::info!(phase, "Bench phase starting.");
+    // Phases of a large run take minutes; say where it is, on stderr so --json stays clean.
+    let progress = |phase: &str| eprintln!("des bench: {phase}...");
     progress("source read");
     report.source_read = throughput::source_read(env.client.as_ref(), meta).await?;
     report.records = report.source_read.records;
@@ -99,7 +100,7 @@ async fn measure(args: &BenchArgs, env: &Environment, dir: &Path) -> anyhow::Res
     progress("end to end");
     end_to_end(args, env, &catalog, &dir.join("e2e"), &mut report).await?;
     report.finish_ratio();
-    report.peak_rss_bytes = memory::peak_rss_bytes();
+    report.finish_peak(memory::peak_rss_bytes());
     Ok(report)
 }
 

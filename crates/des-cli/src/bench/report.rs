@@ -65,6 +65,19 @@ impl Report {
         self.end_to_end_ratio = self.end_to_end.records_per_sec / slower.max(1e-9);
     }
 
+    /// The run's peak: the largest phase peak (each phase resets the counter where the
+    /// platform allows), or `last` when that is larger.
+    pub fn finish_peak(&mut self, last: Option<u64>) {
+        let phases = [
+            self.source_read.peak_rss_bytes,
+            self.sink_write.peak_rss_bytes,
+            self.end_to_end.peak_rss_bytes,
+            self.delta_latency.peak_rss_bytes,
+            last,
+        ];
+        self.peak_rss_bytes = phases.into_iter().flatten().max();
+    }
+
     pub fn to_table(&self) -> String {
         let mut out = format!("des bench: {} records of {}\n\n", self.records, self.entity);
         out += &format!(
