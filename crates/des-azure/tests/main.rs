@@ -1,0 +1,1 @@
+//! des-azure against Azurite: the port contract suites and Azure-only behaviour.
