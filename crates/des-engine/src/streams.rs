@@ -21,6 +21,14 @@ pub async fn profile_streams(
     profile: &Profile,
     source: &dyn Source,
 ) -> Result<Vec<StreamSpec>, EngineError> {
+    if profile.relationships.is_empty() {
+        return Ok(streams_with(profile, &[]));
+    }
+    Ok(streams_with(profile, &source.relationships().await?))
+}
+
+/// The profile's streams given the source's M:N relationships.
+pub fn streams_with(profile: &Profile, all: &[ManyToManyRelationship]) -> Vec<StreamSpec> {
     let stream = |entity: &str| StreamId {
         profile_id: profile.id,
         entity: entity.to_owned(),
@@ -32,10 +40,6 @@ pub async fn profile_streams(
             relationship: None,
         })
         .collect();
-    if profile.relationships.is_empty() {
-        return Ok(specs);
-    }
-    let all = source.relationships().await?;
     for wanted in &profile.relationships {
         let Some(rel) = all.iter().find(|r| r.schema_name == wanted.schema_name) else {
             tracing::warn!(relationship = %wanted.schema_name, "Relationship not found in source.");
@@ -47,5 +51,5 @@ pub async fn profile_streams(
             relationship: Some(rel.clone()),
         });
     }
-    Ok(specs)
+    specs
 }

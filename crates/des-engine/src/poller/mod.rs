@@ -20,15 +20,15 @@ use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use des_core::StreamId;
 use des_core::ports::{Precondition, Sink, Source, StoreError, Versioned};
 use des_core::profile::Profile;
 use des_core::sync::{EntityCursor, StatsDelta, SyncPhase};
+use des_core::{ManyToManyRelationship, StreamId};
 
 use crate::error::EngineError;
 use crate::plan::PlanCache;
 use crate::ports::EnginePorts;
-use crate::streams::{StreamSpec, profile_streams};
+use crate::streams::{StreamSpec, streams_with};
 
 /// Poller settings.
 #[derive(Debug, Clone)]
@@ -82,6 +82,8 @@ struct Memory {
     refreshed: HashMap<StreamId, Instant>,
     /// Streams whose last batches this process has made sure were sent.
     sent_checked: HashSet<StreamId>,
+    /// M:N relationships per organization, with when they were read.
+    relationships: HashMap<uuid::Uuid, (Instant, Arc<Vec<ManyToManyRelationship>>)>,
 }
 
 /// What a step works with for one stream.
@@ -124,10 +126,26 @@ impl Poller {
         self
     }
 
-    /// The streams of a profile (entities, then M:N relationships).
+    /// The streams of a profile (entities, then M:N relationships). The source's
+    /// relationship list is re-read at most every `metadata_refresh`.
     pub async fn streams(&self, profile: &Profile) -> Result<Vec<StreamSpec>, EngineError> {
-        let source = self.ports.sources.source(profile.organization_id).await?;
-        profile_streams(profile, source.as_ref()).await
+        if profile.relationships.is_empty() {
+            return Ok(streams_with(profile, &[]));
+        }
+        let org = profile.organization_id;
+        let cached = self.memory().relationships.get(&org).cloned();
+        let fresh = cached.filter(|(at, _)| at.elapsed() < self.options.metadata_refresh);
+        let all = match fresh {
+            Some((_, all)) => all,
+            None => {
+                let source = self.ports.sources.source(org).await?;
+                let all = Arc::new(source.relationships().await?);
+                let entry = (Instant::now(), Arc::clone(&all));
+                self.memory().relationships.insert(org, entry);
+                all
+            }
+        };
+        Ok(streams_with(profile, &all))
     }
 
     /// Runs steps back to back while they report more work, at most `budget` of them.

@@ -134,3 +134,41 @@ async fn an_m_to_n_relationship_is_its_own_stream_and_table() {
     assert_eq!(names, ["new_project", "new_project_contact"]);
     runtime.shutdown().await;
 }
+
+/// Throughput figure, not a check: `cargo test -p des-engine --release -- --ignored throughput
+/// --nocapture`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+#[ignore = "a measurement; run on demand"]
+async fn throughput_of_an_initial_sync() {
+    let rows: usize = std::env::var("DES_ROWS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(20_000);
+    let options = Options {
+        records: rows,
+        page_size: 5000,
+        entities: vec!["account".into()],
+        ..Options::default()
+    };
+    let harness = Harness::start(options).await;
+    let started = std::time::Instant::now();
+    harness.activate(Mode::All).await;
+    let runtime = harness.run();
+    let done = crate::harness::wait_until(std::time::Duration::from_secs(600), || async {
+        let stats = harness
+            .ports
+            .control
+            .stats(harness.profile.id, "account")
+            .await
+            .unwrap();
+        stats.success == rows as u64
+    })
+    .await;
+    let elapsed = started.elapsed();
+    assert!(done, "initial sync did not finish");
+    eprintln!(
+        "initial sync: {rows} rows in {elapsed:?} ({:.0} rows/s)",
+        rows as f64 / elapsed.as_secs_f64()
+    );
+    runtime.shutdown().await;
+}
