@@ -25,9 +25,9 @@ impl Client {
             .map_err(unavailable)?;
         conn.set_prepared_statement_cache_capacity(config.statement_cache);
         let pragmas = format!(
-            "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; \
+            "PRAGMA page_size = {}; PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; \
              PRAGMA temp_store = MEMORY; PRAGMA cache_size = -{};",
-            config.cache_kib
+            config.page_size, config.cache_kib
         );
         conn.execute_batch(&pragmas).map_err(unavailable)?;
         Ok(Self {
