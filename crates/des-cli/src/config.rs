@@ -5,6 +5,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, bail};
 use des_core::Secret;
+use des_core::profile::Profile;
 use serde::Deserialize;
 
 use crate::target::Target;
@@ -141,12 +142,13 @@ pub struct Layout {
 }
 
 impl Layout {
-    /// True when any layout flag or key differs from the defaults.
-    pub fn is_customised(&self) -> bool {
-        !self.entities.is_empty()
-            || !self.prefix.is_empty()
-            || self.schema != "dbo"
-            || self.delete_log
+    /// True when `profile` was not made with this layout (entities only when some are named).
+    pub fn differs_from(&self, profile: &Profile) -> bool {
+        let entities: Vec<&str> = profile.entity_names().collect();
+        (!self.entities.is_empty() && self.entities != entities)
+            || self.prefix != profile.destination_prefix
+            || self.schema != profile.destination_schema_name
+            || self.delete_log != profile.write_delete_log
     }
 
     pub fn resolve(args: &LayoutArgs, file: &ConfigFile) -> Self {
@@ -232,5 +234,31 @@ mod tests {
         };
         let err = SourceSettings::resolve(&args, &ConfigFile::default(), 1).unwrap_err();
         assert!(err.to_string().contains("--tenant"), "{err}");
+    }
+
+    #[test]
+    fn a_layout_differs_from_a_profile_only_where_it_says_something_else() {
+        let file: ConfigFile =
+            serde_json::from_str(r#"{"entity":["account"],"prefix":"crm"}"#).unwrap();
+        let args = LayoutArgs {
+            entities: vec![],
+            prefix: None,
+            schema: None,
+            delete_log: false,
+        };
+        let layout = Layout::resolve(&args, &file);
+        let mut profile: Profile = serde_json::from_value(serde_json::json!({
+            "Id": "00000000-0000-0000-0000-000000000000", "Name": "des run", "Version": "1.0",
+            "State": "Active", "OrganizationId": "00000000-0000-0000-0000-000000000000",
+            "OrganizationUrl": "http://x", "Entities": [{"Type": "account"}],
+            "DestinationType": "sqlite", "DestinationKeyVaultUri": "local:target",
+            "DestinationPrefix": "crm", "DestinationSchemaName": "dbo",
+            "RetryPolicy": {"MaxRetryCount": 1, "IntervalInSeconds": 1}, "WriteDeleteLog": false,
+            "CreatedOn": "2026-01-01T00:00:00Z", "ModifiedOn": "2026-01-01T00:00:00Z"
+        }))
+        .unwrap();
+        assert!(!layout.differs_from(&profile));
+        profile.destination_prefix = "other".into();
+        assert!(layout.differs_from(&profile));
     }
 }

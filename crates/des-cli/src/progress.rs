@@ -12,8 +12,8 @@ use crate::status::{Rate, Snapshot};
 /// The display, chosen once from whether stdout is a terminal.
 pub struct Display {
     started: OffsetDateTime,
-    /// Set at the first refresh that knows the streams: the rows applied before this run and
-    /// when this run's counting began.
+    /// The rows applied before this run and when this run's counting began: zero and now
+    /// for a new export; for a resumed one, set at the first refresh that knows the streams.
     baseline: Option<(u64, Instant)>,
     rate: Rate,
     initial_done: bool,
@@ -33,7 +33,7 @@ enum View {
 }
 
 impl Display {
-    pub fn new(tty: bool, plain_every: Duration) -> Self {
+    pub fn new(tty: bool, plain_every: Duration, resumed: bool) -> Self {
         let view = if tty {
             let multi = MultiProgress::with_draw_target(ProgressDrawTarget::stdout());
             let status = multi.add(ProgressBar::new_spinner());
@@ -51,7 +51,7 @@ impl Display {
         let started = OffsetDateTime::now_utc();
         Self {
             started,
-            baseline: None,
+            baseline: (!resumed).then(|| (0, Instant::now())),
             rate: Rate::default(),
             initial_done: false,
             view,
@@ -78,12 +78,12 @@ impl Display {
         let baseline = *self
             .baseline
             .get_or_insert((snap.applied(), Instant::now()));
-        let status = self.status_line(snap);
         if !self.initial_done && snap.initial_sync_done() {
             self.initial_done = true;
             self.finish_bars();
             self.println(&done_line(snap, baseline));
         }
+        let status = self.status_line(snap);
         match &mut self.view {
             View::Bars {
                 multi,
@@ -150,6 +150,7 @@ fn done_line(snap: &Snapshot, (before, since): (u64, Instant)) -> String {
     let total = snap.applied();
     let rows = total - before.min(total);
     if rows == 0 && before > 0 {
+        // Everything was applied before this run started.
         return format!("initial sync complete (resumed): {total} rows exported so far");
     }
     let secs = since.elapsed().as_secs_f64();

@@ -119,10 +119,10 @@ async fn replicate(
         None => (new_profile(plan, env, stores).await?, false),
     };
     let profile = replication::create_and_activate(&ports, profile, resumed).await?;
-    if resumed && plan.layout.is_customised() {
+    if resumed && plan.layout.differs_from(&profile) {
         let dir = plan.data_dir.display();
         println!(
-            "note: resuming the stored profile; layout flags apply to a new data folder, not {dir}"
+            "note: resuming the stored profile; a different layout needs a new data folder, not {dir}"
         );
     }
     let verb = if resumed { "resuming" } else { "starting" };
@@ -154,7 +154,8 @@ async fn replicate(
         _ => HashMap::new(),
     };
     let every = Duration::from_secs_f64(args.status_every.max(0.1));
-    watch_until_stopped(&handle, stores, &totals, every, stop).await;
+    let display = Display::new(std::io::stdout().is_terminal(), every, resumed);
+    watch_until_stopped(&handle, stores, &totals, display, stop).await;
     if let Some(generator) = generator {
         println!("generated {} changes", generator.await.unwrap_or_default());
     }
@@ -207,10 +208,9 @@ async fn watch_until_stopped(
     handle: &RuntimeHandle,
     stores: &LocalStores,
     totals: &HashMap<String, u64>,
-    plain_every: Duration,
+    mut display: Display,
     mut stop: watch::Receiver<bool>,
 ) {
-    let mut display = Display::new(std::io::stdout().is_terminal(), plain_every);
     let mut tick = tokio::time::interval(Duration::from_millis(500));
     while !*stop.borrow() {
         tokio::select! {
