@@ -23,6 +23,7 @@ pub struct FaultySink {
     failing: Mutex<HashSet<Uuid>>,
     batch_faults: AtomicU32,
     refused_seqs: Mutex<HashSet<u64>>,
+    retries: Mutex<std::collections::HashMap<Uuid, u32>>,
 }
 
 impl FaultySink {
@@ -32,6 +33,7 @@ impl FaultySink {
             failing: Mutex::default(),
             batch_faults: AtomicU32::new(0),
             refused_seqs: Mutex::default(),
+            retries: Mutex::default(),
         }
     }
 
@@ -48,6 +50,12 @@ impl FaultySink {
     /// The next `n` batch applications fail as if the target were down.
     pub fn fail_next_batches(&self, n: u32) {
         self.batch_faults.store(n, Ordering::SeqCst);
+    }
+
+    /// How many retries of this record reached the sink.
+    pub fn retries_of(&self, id: Uuid) -> u32 {
+        let retries = self.retries.lock().unwrap_or_else(|p| p.into_inner());
+        retries.get(&id).copied().unwrap_or(0)
     }
 
     /// Non-empty batches with this `seq` always fail as a database error (a batch the target
@@ -133,6 +141,12 @@ impl Sink for FaultySink {
         retry: &RetryChange,
     ) -> Result<RetryOutcome, SinkError> {
         let mut retry = retry.clone();
+        *self
+            .retries
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .entry(retry.change.id())
+            .or_default() += 1;
         if let Change::Upsert(row) = &mut retry.change {
             self.spoil(table, &retry.columns, row);
         }

@@ -81,6 +81,7 @@ async fn a_failing_record_is_logged_once_after_its_retries_then_applied_when_it_
     let ids = crate::scenario::ids(&harness, "account", id_attr);
     let victim = ids[3];
     harness.sink.fail_records([victim]);
+    let activated = std::time::Instant::now();
     harness.activate(Mode::All).await;
     let runtime = harness.run();
 
@@ -89,6 +90,11 @@ async fn a_failing_record_is_logged_once_after_its_retries_then_applied_when_it_
     })
     .await;
     assert!(logged, "no failure line was written");
+    let interval = Duration::from_secs(u64::from(harness.options.retry.interval_in_seconds));
+    assert!(
+        activated.elapsed() >= 2 * interval,
+        "each retry waited the profile's interval"
+    );
     let rest_applied = wait_until(Duration::from_secs(10), || async {
         let status = des_engine::admin::status(&harness.ports, harness.profile.id)
             .await
@@ -106,6 +112,11 @@ async fn a_failing_record_is_logged_once_after_its_retries_then_applied_when_it_
     )));
     assert!(lines[0].contains("ChangeType: New, FailureReason: String length in source longer"));
     assert!(is_seed_format(&lines[0]));
+    assert_eq!(
+        harness.sink.retries_of(victim),
+        2,
+        "MaxRetryCount retries, then logged"
+    );
     let status = des_engine::admin::status(&harness.ports, harness.profile.id)
         .await
         .unwrap();
