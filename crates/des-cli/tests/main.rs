@@ -210,3 +210,36 @@ fn a_config_file_with_unknown_keys_is_refused() {
     assert!(!ok);
     assert!(err.contains("des.json") && err.contains("colour"), "{err}");
 }
+
+#[test]
+fn the_printed_curl_example_creates_a_record_that_lands_in_the_target() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("des-data/export.db");
+    let mut des = Des::spawn(
+        dir.path(),
+        &["run", "--records", "5", "--poll-interval", "0.2"],
+    );
+    des.wait_for(is_sync_done, SYNC_TIMEOUT);
+    let start = des
+        .seen
+        .iter()
+        .position(|l| l == "Try it:")
+        .expect("a curl example");
+    let script = des.seen[start + 1..start + 3].join("\n");
+    let out = std::process::Command::new("sh")
+        .arg("-c")
+        .arg(&script)
+        .output()
+        .expect("sh runs");
+    assert!(
+        out.status.success(),
+        "the example failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    poll_until(
+        "the curl-created account in the target",
+        Duration::from_secs(60),
+        || target::rows_named(&db, "account", "Hello from curl").filter(|n| *n == 1),
+    );
+    assert!(des.interrupt().success());
+}
