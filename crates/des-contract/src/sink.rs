@@ -306,46 +306,39 @@ pub async fn evolution_adds_and_widens<S: Sink, I: Inspect>(sink: S, inspect: I)
     assert_eq!(score, [[Some("7".to_owned())]]);
 }
 
+async fn sink_times<I: Inspect>(inspect: &I) -> Vec<Option<String>> {
+    let rows = inspect
+        .rows("des_account", &["Id", "SinkCreatedOn", "SinkModifiedOn"])
+        .await;
+    let first = rows
+        .into_iter()
+        .find(|r| parse_id(&r[0]) == id(1))
+        .expect("row 1");
+    first[1..].to_vec()
+}
+
 pub async fn ordered_batches_apply<S: Sink, I: Inspect>(sink: S, inspect: I) {
     let plan = setup(&sink).await;
-    assert_eq!(
-        apply(
-            &sink,
-            &plan,
-            batch(1, BatchKind::Initial, vec![upsert(1, 1, "a")])
-        )
-        .await,
-        applied(1)
+    let one = |seq, kind, change| batch(seq, kind, vec![change]);
+    let first = one(1, BatchKind::Initial, upsert(1, 1, "a"));
+    assert_eq!(apply(&sink, &plan, first).await, applied(1));
+    let created = sink_times(&inspect).await;
+    assert!(
+        created.iter().all(Option::is_some),
+        "sink times are set: {created:?}"
     );
-    assert_eq!(
-        apply(
-            &sink,
-            &plan,
-            batch(2, BatchKind::Initial, vec![upsert(2, 2, "b")])
-        )
-        .await,
-        applied(1)
-    );
-    assert_eq!(
-        apply(
-            &sink,
-            &plan,
-            batch(3, BatchKind::Delta, vec![upsert(1, 3, "a2")])
-        )
-        .await,
-        applied(1)
-    );
+    let second = one(2, BatchKind::Initial, upsert(2, 2, "b"));
+    assert_eq!(apply(&sink, &plan, second).await, applied(1));
+    let third = one(3, BatchKind::Delta, upsert(1, 3, "a2"));
+    assert_eq!(apply(&sink, &plan, third).await, applied(1));
     assert_eq!(sink.watermark(table(&plan)).await.expect("watermark"), 3);
-    assert_eq!(
-        accounts(&inspect).await,
-        [account(1, "a2", 3), account(2, "b", 2)]
-    );
-    let lookup = inspect
-        .rows(
-            "des_account",
-            &["primarycontactid", "primarycontactid_entitytype"],
-        )
-        .await;
+    let expected = [account(1, "a2", 3), account(2, "b", 2)];
+    assert_eq!(accounts(&inspect).await, expected);
+    let updated = sink_times(&inspect).await;
+    assert_eq!(updated[0], created[0], "an update keeps SinkCreatedOn");
+    assert!(updated[1].is_some(), "an update sets SinkModifiedOn");
+    let lookup_columns = ["primarycontactid", "primarycontactid_entitytype"];
+    let lookup = inspect.rows("des_account", &lookup_columns).await;
     assert_eq!(parse_id(&lookup[0][0]), contact());
     assert_eq!(lookup[0][1].as_deref(), Some("contact"));
 }
