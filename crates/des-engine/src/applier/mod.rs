@@ -2,7 +2,7 @@
 //!
 //! - A batch is applied with [`Sink::apply_batch`], which keeps the stream's order in the
 //!   target database: a duplicate is skipped, an early arrival is released for a short while
-//!   (`OutOfOrder`). Record failures inside an applied batch become retry messages (the
+//!   (`OutOfOrder`, re-sent with a short delay). Record failures inside an applied batch become retry messages (the
 //!   profile's `RetryPolicy`), or failure lines when retries are off.
 //! - A retry is applied with [`Sink::apply_retry`], guarded by versions and tombstones so it
 //!   can never overwrite a newer row or resurrect a delete; after `MaxRetryCount` failed
@@ -69,7 +69,7 @@ pub enum ApplyOutcome {
     },
     /// Already applied; the message was deleted.
     Duplicate,
-    /// An earlier batch is missing; the message was released for a short while.
+    /// An earlier batch is missing; the message was re-sent with a short delay.
     Deferred,
     /// A retried change was written (or a newer version already was).
     RetryApplied,
@@ -180,14 +180,21 @@ impl Applier {
                 self.finish(delivery, Some(key)).await?;
                 Ok(ApplyOutcome::Duplicate)
             }
-            BatchOutcome::OutOfOrder { .. } => {
-                self.ports
-                    .queue
-                    .release(delivery, self.options.out_of_order_delay)
-                    .await?;
-                Ok(ApplyOutcome::Deferred)
-            }
+            BatchOutcome::OutOfOrder { .. } => self.defer(delivery).await,
         }
+    }
+
+    /// An early batch waits: it is sent again with a short delay and the delivery deleted,
+    /// rather than released, so its dequeue count keeps counting failures only (a long wait
+    /// must not look like a poison message). A crash in between leaves a duplicate, which the
+    /// sink skips.
+    async fn defer(&self, delivery: &Delivery) -> Result<ApplyOutcome, EngineError> {
+        let queue = &self.ports.queue;
+        queue
+            .send(&delivery.body, self.options.out_of_order_delay)
+            .await?;
+        queue.delete(delivery).await?;
+        Ok(ApplyOutcome::Deferred)
     }
 
     /// No payload: fine when the batch was applied already (a duplicate delivery after the
