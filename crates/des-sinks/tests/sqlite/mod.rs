@@ -1,3 +1,4 @@
+mod cancel;
 mod contract;
 mod layout;
 mod permissions;
