@@ -5,7 +5,7 @@ use anyhow::{Context, bail};
 use dataverse_emulator::{Emulator, EmulatorConfig};
 use std::collections::HashMap;
 use std::time::Instant;
-use tokio::io::{AsyncReadExt, AsyncWriteExt, BufReader};
+use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
 use tokio::net::TcpStream;
 
 struct Conn {
@@ -46,10 +46,14 @@ impl Conn {
                     .map(|v| v.trim().parse::<usize>())
             })
             .context("no content-length")??;
-        let mut out = Vec::with_capacity(length);
-        (&mut self.stream)
-            .take(length as u64)
-            .read_to_end(&mut out)
+        // Take what the buffer already holds, then read the rest straight from the socket.
+        let mut out = vec![0; length];
+        let buffered = self.stream.buffer().len().min(length);
+        out[..buffered].copy_from_slice(&self.stream.buffer()[..buffered]);
+        self.stream.consume(buffered);
+        self.stream
+            .get_mut()
+            .read_exact(&mut out[buffered..])
             .await?;
         Ok((status, out))
     }

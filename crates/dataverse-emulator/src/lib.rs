@@ -6,6 +6,19 @@
 //! change tracking, writes, `$batch` and faults a replicator meets against a real organisation.
 //! Generated rows are computed on demand from the seed, so a million-row table costs no memory
 //! until rows are written.
+//!
+//! Choices where Dataverse's behaviour is undocumented (see `dataverse-protocol.md` §8):
+//! - An expired or unknown `$deltatoken` answers **HTTP 400** with code `0x80044352`
+//!   (ExpiredVersionStamp) and the message users reported.
+//! - A paged tracked read fixes its delta token at the first page and carries it in the
+//!   `$skiptoken` cookie (`istracking="True"`, extra `versionstamp` attribute), so changes
+//!   made while paging come back in the first delta.
+//! - "No changes" is `value: []` plus a new delta link.
+//! - 401 bodies use the auth-ticket codes `0x8004a101` (missing), `0x8004a102` (expired) and
+//!   `0x8004a103` (invalid), with a `WWW-Authenticate: Bearer authorization_uri=...` header.
+//! - `$filter` on data supports `property eq literal [and ...]`; `$orderby` and `$expand` are
+//!   only checked (refused with change tracking), not applied. Change sets in `$batch` run in
+//!   order but not atomically.
 
 mod auth;
 mod control;
