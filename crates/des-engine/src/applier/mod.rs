@@ -177,6 +177,9 @@ impl Applier {
                 })
             }
             BatchOutcome::Duplicate => {
+                if delivery.dequeue_count > 1 {
+                    self.recover_failures(&target, &envelope, plan_key).await?;
+                }
                 self.finish(delivery, Some(key)).await?;
                 Ok(ApplyOutcome::Duplicate)
             }

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use des_core::ports::{Delivery, RecordFailure, RetryOutcome};
 use des_core::sync::StatsDelta;
-use des_core::{BatchKind, FailureLine, RetryChange};
+use des_core::{BatchKind, Change, FailureLine, RetryChange};
 
 use super::{Applier, ApplyOutcome, Target};
 use crate::error::EngineError;
@@ -39,6 +39,41 @@ impl Applier {
             };
             self.retry_or_fail(target, retry, plan_key, &failure)
                 .await?;
+        }
+        Ok(())
+    }
+
+    /// A redelivered batch the sink already holds, with its payload still here: the previous
+    /// holder committed and stopped before it settled the batch's record failures. Each
+    /// upsert is offered again as a retry; the sink's version and tombstone guards skip what
+    /// was written, and what fails again starts its retries now, so no failure is lost.
+    pub(super) async fn recover_failures(
+        &self,
+        target: &Target,
+        envelope: &BatchEnvelope,
+        plan_key: &str,
+    ) -> Result<(), EngineError> {
+        let batch = &envelope.batch;
+        let table = target.table(&batch.stream.entity)?;
+        for change in batch
+            .changes
+            .iter()
+            .filter(|c| matches!(c, Change::Upsert(_)))
+        {
+            let retry = RetryChange {
+                stream: batch.stream.clone(),
+                origin_seq: batch.seq,
+                kind: batch.kind,
+                columns: batch.columns.clone(),
+                change: change.clone(),
+                attempts: 1,
+                read_at: batch.read_at,
+            };
+            let outcome = target.sink.apply_retry(&target.plan, table, &retry).await?;
+            if let RetryOutcome::Failed(failure) = outcome {
+                self.retry_or_fail(target, retry, plan_key, &failure)
+                    .await?;
+            }
         }
         Ok(())
     }

@@ -1,5 +1,6 @@
 mod lifecycle;
 mod resync;
+mod steps;
 mod sync;
 
 use std::time::Duration;
