@@ -27,6 +27,34 @@
 //! plan stay valid. Metadata is re-read at most every `metadata_refresh` per stream; a new
 //! column evolves the table and resyncs the stream so the column gets values.
 //!
+//! # Failures
+//!
+//! Per record (the seed's rules): a change the sink rejects is retried after the profile's
+//! `IntervalInSeconds`, up to `MaxRetryCount` times, then written as one failure line and
+//! counted; the rest of its batch is applied, and the record comes back when it changes in
+//! the source. Retries are guarded by the sink (versions, tombstones) and dropped when the
+//! stream resynced after they were read, so they can never undo a newer change or a delete.
+//! Per batch: faults release the message with back-off; after `max_dequeue_count`
+//! deliveries the batch is poisoned, skipped with an empty batch at its `seq` and healed by
+//! a resync of the stream (see [`applier`]). Per entity: a failed schema application is one
+//! `RecordId: N/A` line with `ChangeType: Trigger Initial Export`, retried every round.
+//!
+//! # Entry points
+//!
+//! The local [`runtime`] runs both loops in one process. A Functions timer poller calls
+//! [`Poller::streams`](poller::Poller::streams) and
+//! [`Poller::poll_stream`](poller::Poller::poll_stream) for each active profile; a queue
+//! triggered applier calls [`Applier::apply_one`](applier::Applier::apply_one) and on `Err`
+//! lets the host retry (its `maxDequeueCount` and poison queue play the role of
+//! [`Applier::settle_error`](applier::Applier::settle_error)).
+//!
+//! # Known limits
+//!
+//! - Counters are best effort across crashes (a page re-sent after a crash is not counted
+//!   twice, but a crash between send and count leaves it uncounted).
+//! - A batch whose rows the target refuses every time is poisoned, resynced, and poisoned
+//!   again: the stream keeps converging everything else, and the failure log says why.
+//!
 //! Logs carry stream ids, seqs and counts, never record values or secrets.
 
 pub mod admin;

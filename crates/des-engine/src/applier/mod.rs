@@ -11,7 +11,7 @@
 //!   after that, since retries carry their change themselves.
 //! - Batch-level faults (the target is down) return an error; [`Applier::settle_error`]
 //!   releases the message with back-off, and after `max_dequeue_count` deliveries poisons it
-//!   (see [`poison`]).
+//!   (see the `poison` module).
 //!
 //! Calls for one stream are serialised in-process by a per-stream lock; calls for different
 //! streams run in parallel.

@@ -7,7 +7,7 @@
 //!    directly to the sink (so tables exist before batch 1 is sent; schema changes are only
 //!    additive, so batches still queued stay valid), then move to `InitialSync`;
 //! 3. reading phases: re-read metadata when `metadata_refresh` has passed and, on a new
-//!    column, evolve the table and resync the stream; then read one page (see [`outbox`]).
+//!    column, evolve the table and resync the stream; then read one page (see the `outbox` module).
 //!
 //! Every step checkpoints the cursor with `Precondition::Match(etag)`, so two pollers of the
 //! same stream never both advance it: the loser gets `Conflict` and stops for this round.
