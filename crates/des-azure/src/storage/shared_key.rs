@@ -70,6 +70,19 @@ impl AccountKey {
         &self.account
     }
 
+    /// The `Authorization` value Shared Key gives a request made of these parts; `headers`
+    /// must hold its `x-ms-date` and `x-ms-version`. For callers outside the SDK pipeline.
+    pub fn authorization(
+        &self,
+        method: &str,
+        url: &Url,
+        headers: &[(String, String)],
+        content_length: u64,
+    ) -> String {
+        let text = string_to_sign(&self.account, method, url, headers, content_length);
+        format!("SharedKey {}:{}", self.account, self.sign(&text))
+    }
+
     /// Base64 of HMAC-SHA256(key, `text`): the signature of Shared Key and of SAS tokens.
     pub(crate) fn sign(&self, text: &str) -> String {
         let mut mac = Hmac::<Sha256>::new_from_slice(&self.key).expect("HMAC takes any key");
@@ -106,15 +119,9 @@ impl Policy for SharedKeyPolicy {
             .map(|(name, value)| (name.as_str().to_owned(), value.as_str().to_owned()))
             .collect();
         let method = request.method();
-        let text = string_to_sign(
-            &self.key.account,
-            method.as_ref(),
-            request.url(),
-            &headers,
-            length,
-        );
-        let signature = self.key.sign(&text);
-        let authorization = format!("SharedKey {}:{signature}", self.key.account);
+        let authorization =
+            self.key
+                .authorization(method.as_ref(), request.url(), &headers, length);
         request.insert_header("authorization", authorization);
         next[0].send(ctx, request, &next[1..]).await
     }
