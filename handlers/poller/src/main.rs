@@ -1,0 +1,7 @@
+//! `des-poller`: the `poller` function app's custom handler (shipped as `handler`).
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    des_handlers::apps::run_poller().await?;
+    Ok(())
+}

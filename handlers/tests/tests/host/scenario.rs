@@ -1,0 +1,203 @@
+//! The whole deployment under the played host: profiles made through the API handler, data
+//! read by the poller handler, applied by the applier handler, changes followed, a record
+//! failure logged, a batch failure poisoned and replayed.
+
+use std::time::{Duration, Instant};
+
+use des_azure::names::{APPLY_FUNCTION, POISON_QUEUE, POLL_FUNCTION, WORK_QUEUE};
+use des_core::ports::WorkQueue;
+use reqwest::Method;
+use serde_json::json;
+use uuid::Uuid;
+
+use crate::api::ApiClient;
+use crate::deployment::{Deployment, has_account_named, rows};
+use crate::functions_host::FunctionsHost;
+use crate::processes::{API, APPLIER, Handler, POLLER, run_applier_command};
+
+/// Ticks the timer and delivers the queue until `check` holds (or the time is up).
+async fn until(
+    host: &FunctionsHost,
+    timeout: Duration,
+    mut check: impl AsyncFnMut() -> bool,
+) -> bool {
+    let deadline = Instant::now() + timeout;
+    while Instant::now() < deadline {
+        let logs = host.tick().await;
+        assert!(
+            logs.iter().all(|l| !l.contains("NNNNNNNN")),
+            "a record value in Logs: {logs:?}"
+        );
+        host.deliver_all().await;
+        if check().await {
+            return true;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    check().await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn the_three_apps_replicate_follow_changes_and_poison_under_a_played_host() {
+    let Some(connection) = crate::azurite() else {
+        return;
+    };
+    let deployment = Deployment::start(connection).await;
+    let (target, second) = (deployment.target("target"), deployment.target("second"));
+    let good = deployment.settings(&second);
+    // Only the applier cannot reach the second profile's target.
+    let broken = deployment.settings(&deployment.unreachable_target());
+    let api = Handler::start(API, &good).await;
+    let poller = Handler::start(POLLER, &good).await;
+    let applier = Handler::start(APPLIER, &broken).await;
+    for handler in [&api, &poller, &applier] {
+        eprintln!(
+            "{}: ready {} ms after spawn",
+            handler.name,
+            handler.readiness.as_millis()
+        );
+    }
+    let victim = deployment.make_one_account_fail();
+    let control = deployment.emulator.control();
+    let (accounts, contacts) = (control.rows("account").len(), control.rows("contact").len());
+
+    let client = ApiClient::new(api.url(""), deployment.token());
+    let org_id = deployment.org.organization_id;
+    let accept = format!("/crm/exporter/metadata/acceptprivacyterms?organizationId={org_id}");
+    assert_eq!(client.send(Method::POST, &accept, None).await.0, 200);
+    let sales = deployment.profile("Sales", &["account", "contact"], "target");
+    let sales: Uuid = client
+        .create_active_profile(&sales)
+        .await
+        .parse()
+        .expect("id");
+    let orders = deployment.profile("Orders", &["contact"], "second");
+    let orders: Uuid = client
+        .create_active_profile(&orders)
+        .await
+        .parse()
+        .expect("id");
+
+    let mut host = FunctionsHost::new(
+        poller.url(&format!("/{POLL_FUNCTION}")),
+        applier.url(&format!("/{APPLY_FUNCTION}")),
+        deployment.queue(WORK_QUEUE).await,
+        deployment.queue(POISON_QUEUE).await,
+        3,
+    );
+    let replicated = until(&host, Duration::from_secs(90), async || {
+        rows(&target, "crm_account") == accounts - 1
+            && rows(&target, "crm_contact") == contacts
+            && !deployment.failure_lines(sales).await.is_empty()
+            && !deployment.failure_lines(orders).await.is_empty()
+    })
+    .await;
+    assert!(
+        replicated,
+        "accounts {}/{}, contacts {}/{}",
+        rows(&target, "crm_account"),
+        accounts - 1,
+        rows(&target, "crm_contact"),
+        contacts
+    );
+
+    // The record failure: one line naming the record, in the seed's words.
+    let lines = deployment.failure_lines(sales).await;
+    assert_eq!(lines.len(), 1, "{lines:#?}");
+    assert!(
+        lines[0].starts_with(&format!("Entity: account, RecordId: {victim}, ")),
+        "{lines:?}"
+    );
+    assert!(
+        lines[0].contains("String length in source longer than destination schema for [name, 160]")
+    );
+    // ... readable through the API's failure link (a SAS URL on Azurite).
+    let (status, info) = client
+        .send(
+            Method::GET,
+            &format!("/crm/exporter/profiles/{sales}/failures"),
+            None,
+        )
+        .await;
+    assert_eq!(status, 200, "{info}");
+    let link = info["Url"].as_str().expect("Url");
+    let text = reqwest::get(link)
+        .await
+        .expect("link")
+        .text()
+        .await
+        .expect("text");
+    assert!(text.contains(&victim.to_string()), "{text}");
+
+    // The batch failure: poisoned after 3 tries, with an entity-level line.
+    assert!(
+        host.poison.approximate_len().await.expect("len") >= 1,
+        "nothing poisoned"
+    );
+    let lines = deployment.failure_lines(orders).await;
+    assert!(
+        lines[0].starts_with("Entity: contact, RecordId: N/A, "),
+        "{lines:?}"
+    );
+    assert!(
+        lines[0].contains("failed 3 times and was moved to des-apply-poison"),
+        "{lines:?}"
+    );
+    assert_eq!(rows(&second, "crm_contact"), 0);
+
+    // Changes are followed: an update, a create and a delete.
+    let some_account = control.rows("account")[0]["accountid"]
+        .as_str()
+        .expect("id")
+        .parse()
+        .expect("uuid");
+    let renamed = json!({"name": "Renamed by the played host"});
+    control
+        .update(
+            "account",
+            some_account,
+            renamed.as_object().cloned().expect("map"),
+        )
+        .expect("update");
+    let created = json!({"name": "Created by the played host"});
+    control
+        .create("account", created.as_object().cloned().expect("map"))
+        .expect("create");
+    let gone = control.rows("contact")[0]["contactid"]
+        .as_str()
+        .expect("id")
+        .parse()
+        .expect("uuid");
+    control.delete("contact", gone).expect("delete");
+    let followed = until(&host, Duration::from_secs(60), async || {
+        rows(&target, "crm_account") == accounts
+            && rows(&target, "crm_contact") == contacts - 1
+            && has_account_named(&target, "Renamed by the played host")
+            && has_account_named(&target, "Created by the played host")
+    })
+    .await;
+    assert!(
+        followed,
+        "changes not followed: {} accounts, {} contacts",
+        rows(&target, "crm_account"),
+        rows(&target, "crm_contact")
+    );
+
+    // The operator fixes the applier's target and replays the poison queue.
+    drop(applier);
+    let applier = Handler::start(APPLIER, &good).await;
+    host.apply_url = applier.url(&format!("/{APPLY_FUNCTION}"));
+    let said = run_applier_command(&["replay-poison"], &good);
+    assert!(said.contains("moved"), "{said}");
+    assert_eq!(host.poison.approximate_len().await.expect("len"), 0);
+    let replayed = until(&host, Duration::from_secs(60), async || {
+        rows(&second, "crm_contact") == contacts - 1
+    })
+    .await;
+    assert!(
+        replayed,
+        "{} of {} contacts after the replay",
+        rows(&second, "crm_contact"),
+        contacts - 1
+    );
+}
