@@ -2,11 +2,13 @@
 //!
 //! Errors name the column and the expected kind, never the value (it may be personal data).
 
+use std::borrow::Cow;
+
 use des_core::{AttributeKind, Value};
 use serde_json::value::RawValue;
 use time::format_description::well_known::Rfc3339;
 use time::macros::format_description;
-use time::{Date, OffsetDateTime};
+use time::{Date, Month, OffsetDateTime};
 use uuid::Uuid;
 
 use crate::plan::PlannedColumn;
@@ -31,64 +33,110 @@ pub(crate) fn to_value(
 fn convert(text: &str, column: &PlannedColumn, target: Option<&RawValue>) -> Option<Value> {
     use AttributeKind as K;
     match column.kind {
-        K::Boolean => serde_json::from_str(text).ok().map(Value::Bool),
+        K::Boolean => boolean(text).map(Value::Bool),
         K::Integer | K::BigInt | K::Picklist | K::State | K::Status => {
             integer(text).map(Value::Int)
         }
         K::Decimal | K::Money => decimal(text).map(Value::Decimal),
         K::Double => float(text).map(Value::Float),
-        K::DateTime => date_time(&string(text)?, column.date_only),
+        K::DateTime => date_time(&unquoted(text)?, column.date_only),
         K::Uniqueidentifier => guid(text).map(Value::Guid),
         K::Lookup | K::Customer | K::Owner => lookup(text, column, target),
         _ => Some(Value::Text(string(text).unwrap_or_else(|| text.to_owned()))),
     }
 }
 
-fn string(text: &str) -> Option<String> {
-    serde_json::from_str(text).ok()
+/// The content of a JSON string literal that holds no escapes, borrowed from the body; `None`
+/// for other literals. (The page reader already refused raw control characters.)
+pub(crate) fn plain_str(text: &str) -> Option<&str> {
+    let inner = text.strip_prefix('"')?.strip_suffix('"')?;
+    (!inner.contains('\\')).then_some(inner)
 }
 
-/// An Int64 may come quoted (IEEE754Compatible); accept both forms.
+/// A string literal's content; only escaped strings go through the JSON decoder.
+fn unquoted(text: &str) -> Option<Cow<'_, str>> {
+    match plain_str(text) {
+        Some(plain) => Some(Cow::Borrowed(plain)),
+        None => serde_json::from_str::<String>(text).ok().map(Cow::Owned),
+    }
+}
+
+pub(crate) fn string(text: &str) -> Option<String> {
+    unquoted(text).map(Cow::into_owned)
+}
+
+fn boolean(text: &str) -> Option<bool> {
+    match text {
+        "true" => Some(true),
+        "false" => Some(false),
+        _ => serde_json::from_str(text).ok(),
+    }
+}
+
+/// An Int64 may come quoted (IEEE754Compatible); accept both forms. A bare JSON integer is
+/// exactly what `str::parse` accepts (JSON has no leading `+`), so it skips the decoder.
 fn integer(text: &str) -> Option<i64> {
-    serde_json::from_str(text)
+    text.parse()
         .ok()
-        .or_else(|| string(text)?.parse().ok())
+        .or_else(|| serde_json::from_str(text).ok())
+        .or_else(|| unquoted(text)?.parse().ok())
 }
 
 /// Keeps the literal exactly as sent (`20000.0000` stays `20000.0000`).
 fn decimal(text: &str) -> Option<String> {
     let literal = if text.starts_with('"') {
-        string(text)?
+        unquoted(text)?
     } else {
-        text.to_owned()
+        Cow::Borrowed(text)
     };
-    let digits = literal.strip_prefix('-').unwrap_or(&literal);
-    let valid = digits.starts_with(|c: char| c.is_ascii_digit())
+    let digits = literal.strip_prefix('-').unwrap_or(&literal).as_bytes();
+    let valid = digits.first().is_some_and(u8::is_ascii_digit)
         && digits
-            .chars()
-            .all(|c| c.is_ascii_digit() || matches!(c, '.' | 'e' | 'E' | '+' | '-'));
-    valid.then_some(literal)
+            .iter()
+            .all(|c| c.is_ascii_digit() || matches!(c, b'.' | b'e' | b'E' | b'+' | b'-'));
+    valid.then(|| literal.into_owned())
 }
 
 /// Doubles may come as `"INF"`, `"-INF"` or `"NaN"` strings.
 fn float(text: &str) -> Option<f64> {
     serde_json::from_str(text)
         .ok()
-        .or_else(|| string(text)?.parse().ok())
+        .or_else(|| unquoted(text)?.parse().ok())
 }
 
 fn date_time(text: &str, date_only: bool) -> Option<Value> {
     if date_only || text.len() == 10 {
+        let day = text.get(..10)?;
         let format = format_description!("[year]-[month]-[day]");
-        return Date::parse(text.get(..10)?, format).ok().map(Value::Date);
+        let date = calendar_date(day).or_else(|| Date::parse(day, format).ok());
+        return date.map(Value::Date);
     }
     OffsetDateTime::parse(text, &Rfc3339)
         .ok()
         .map(Value::DateTime)
 }
 
+/// `2023-04-07`, the one form Dataverse sends, read without the general format parser. Any
+/// other text gets `None` and goes to the general parser, which decides.
+fn calendar_date(text: &str) -> Option<Date> {
+    let [y0, y1, y2, y3, b'-', m0, m1, b'-', d0, d1] = *text.as_bytes() else {
+        return None;
+    };
+    let year = digits(&[y0, y1, y2, y3])?;
+    let month = Month::try_from(u8::try_from(digits(&[m0, m1])?).ok()?).ok()?;
+    let day = u8::try_from(digits(&[d0, d1])?).ok()?;
+    Date::from_calendar_date(i32::try_from(year).ok()?, month, day).ok()
+}
+
+/// The value of a run of ASCII digits (at most four here, so no overflow).
+fn digits(bytes: &[u8]) -> Option<u32> {
+    bytes.iter().try_fold(0, |value, &b| {
+        b.is_ascii_digit().then(|| value * 10 + u32::from(b - b'0'))
+    })
+}
+
 fn guid(text: &str) -> Option<Uuid> {
-    Uuid::parse_str(&string(text)?).ok()
+    Uuid::parse_str(&unquoted(text)?).ok()
 }
 
 fn lookup(text: &str, column: &PlannedColumn, target: Option<&RawValue>) -> Option<Value> {

@@ -1,61 +1,23 @@
-//! One page of a change-tracked read, parsed row by row from raw JSON slices.
+//! One page of a change-tracked read, parsed in one pass: each row's properties are captured
+//! as raw JSON slices into fixed slots and converted through the plan.
 
-use std::borrow::{Borrow, Cow};
-use std::collections::HashMap;
 use std::fmt;
 
+use des_core::Change;
 use des_core::ports::{NextLink, Page, SourceError};
-use des_core::{Change, Row, Value};
-use serde::Deserialize;
-use serde::de::{Deserializer, Visitor};
-use serde_json::value::RawValue;
-use uuid::Uuid;
+use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 
-use crate::plan::{ColumnPlan, VERSION_NUMBER};
+use crate::plan::ColumnPlan;
+use row::RowReader;
 
-#[derive(Deserialize)]
-struct PageBody<'a> {
-    #[serde(borrow, default)]
-    value: Vec<&'a RawValue>,
-    #[serde(rename = "@odata.nextLink")]
-    next_link: Option<String>,
-    #[serde(rename = "@odata.deltaLink")]
-    delta_link: Option<String>,
-}
-
-/// A property name, borrowed from the body unless it held escapes.
-#[derive(PartialEq, Eq, Hash)]
-struct Key<'a>(Cow<'a, str>);
-
-impl Borrow<str> for Key<'_> {
-    fn borrow(&self) -> &str {
-        &self.0
-    }
-}
-
-impl<'de> Deserialize<'de> for Key<'de> {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        struct KeyVisitor;
-        impl<'de> Visitor<'de> for KeyVisitor {
-            type Value = Key<'de>;
-            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("a property name")
-            }
-            fn visit_borrowed_str<E>(self, v: &'de str) -> Result<Key<'de>, E> {
-                Ok(Key(Cow::Borrowed(v)))
-            }
-            fn visit_str<E>(self, v: &str) -> Result<Key<'de>, E> {
-                Ok(Key(Cow::Owned(v.to_owned())))
-            }
-        }
-        deserializer.deserialize_str(KeyVisitor)
-    }
-}
-
-type Fields<'a> = HashMap<Key<'a>, &'a RawValue>;
+mod keys;
+mod row;
 
 /// Parses a page of `plan`'s entity set. `followed` is the link that was requested, reused as
 /// the delta link when a "no changes" answer comes back empty.
+///
+/// One pass over the body: rows are converted while the `value` array is read, so no row is
+/// scanned twice and no per-row map is built.
 pub fn parse_page(
     body: &[u8],
     plan: &ColumnPlan,
@@ -68,97 +30,136 @@ pub fn parse_page(
             next: NextLink::Done(link.to_owned()),
         });
     }
-    let page: PageBody<'_> = serde_json::from_slice(body)
-        .map_err(|e| protocol(&format!("page is not OData JSON: {e}")))?;
-    let reader = RowReader::new(plan);
-    let changes = page
-        .value
-        .iter()
-        .map(|row| reader.change(row))
-        .collect::<Result<_, _>>()?;
+    let mut rejected = None;
+    let envelope = PageSeed {
+        reader: RowReader::new(plan),
+        rejected: &mut rejected,
+    };
+    // One UTF-8 check of the whole body up front spares the reader a check per string.
+    let text =
+        std::str::from_utf8(body).map_err(|e| protocol(&format!("page is not OData JSON: {e}")))?;
+    let parsed = envelope.deserialize(&mut serde_json::Deserializer::from_str(text));
+    let page = match (parsed, rejected) {
+        (_, Some(error)) => return Err(error),
+        (Err(e), None) => return Err(protocol(&format!("page is not OData JSON: {e}"))),
+        (Ok(page), None) => page,
+    };
     let next = match (page.next_link, page.delta_link, followed) {
         (Some(next), _, _) => NextLink::More(next),
         (None, Some(delta), _) => NextLink::Done(delta),
         (None, None, Some(link)) => NextLink::Done(link.to_owned()),
         (None, None, None) => return Err(protocol("page has neither nextLink nor deltaLink")),
     };
-    Ok(Page { changes, next })
+    Ok(Page {
+        changes: page.changes,
+        next,
+    })
 }
 
-/// Reads rows of one plan; the lookup annotation names are built once per page.
-struct RowReader<'p> {
-    plan: &'p ColumnPlan,
-    annotations: Vec<Option<String>>,
+/// The envelope's parts a reader needs.
+struct PageBody {
+    changes: Vec<Change>,
+    next_link: Option<String>,
+    delta_link: Option<String>,
 }
 
-impl<'p> RowReader<'p> {
-    fn new(plan: &'p ColumnPlan) -> Self {
-        let annotations = plan
-            .columns
-            .iter()
-            .map(|c| c.kind.is_lookup().then(|| c.target_annotation()))
-            .collect();
-        Self { plan, annotations }
+/// Reads the envelope object. A row that does not convert stops the parse; its error is left
+/// in `rejected` so it reaches the caller as it is, not wrapped in a JSON error.
+struct PageSeed<'r, 'p, 'de> {
+    reader: RowReader<'p, 'de>,
+    rejected: &'r mut Option<SourceError>,
+}
+
+impl<'de> DeserializeSeed<'de> for PageSeed<'_, '_, 'de> {
+    type Value = PageBody;
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<PageBody, D::Error> {
+        deserializer.deserialize_map(self)
+    }
+}
+
+impl<'de> Visitor<'de> for PageSeed<'_, '_, 'de> {
+    type Value = PageBody;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("an OData collection object")
     }
 
-    fn change(&self, row: &RawValue) -> Result<Change, SourceError> {
-        let fields: Fields<'_> = serde_json::from_str(row.get())
-            .map_err(|e| protocol(&format!("row is not an object: {e}")))?;
-        if is_deleted_entity(&fields) {
-            return Ok(Change::Delete(guid_field(&fields, "id")?));
+    fn visit_map<A: MapAccess<'de>>(mut self, mut map: A) -> Result<PageBody, A::Error> {
+        let mut changes = None;
+        let (mut next_link, mut delta_link) = (None, None);
+        while let Some(key) = map.next_key::<String>()? {
+            match key.as_str() {
+                "value" if changes.is_some() => return Err(de::Error::duplicate_field("value")),
+                "value" => changes = Some(map.next_value_seed(self.rows())?),
+                "@odata.nextLink" => next_link = once(&mut map, next_link, "@odata.nextLink")?,
+                "@odata.deltaLink" => delta_link = once(&mut map, delta_link, "@odata.deltaLink")?,
+                _ => drop(map.next_value::<IgnoredAny>()?),
+            }
         }
-        let id = guid_field(&fields, &self.plan.primary_id)?;
-        let version = row_version(&fields)?;
-        let values = self.values(&fields).map_err(|e| protocol(&e))?;
-        Ok(Change::Upsert(Row {
-            id,
-            version,
-            values,
-        }))
-    }
-
-    fn values(&self, fields: &Fields<'_>) -> Result<Vec<Value>, String> {
-        let columns = self.plan.columns.iter().zip(&self.annotations);
-        columns
-            .map(|(column, annotation)| {
-                let target = annotation.as_deref().and_then(|a| fields.get(a).copied());
-                let raw = fields.get(column.wire_name.as_str()).copied();
-                crate::cell::to_value(raw, column, target)
-            })
-            .collect()
+        Ok(PageBody {
+            changes: changes.unwrap_or_default(),
+            next_link: next_link.flatten(),
+            delta_link: delta_link.flatten(),
+        })
     }
 }
 
-fn is_deleted_entity(fields: &Fields<'_>) -> bool {
-    fields
-        .get("@odata.context")
-        .is_some_and(|c| c.get().contains("$deletedEntity"))
-}
-
-fn guid_field(fields: &Fields<'_>, name: &str) -> Result<Uuid, SourceError> {
-    let raw = fields
-        .get(name)
-        .ok_or_else(|| protocol(&format!("row without {name}")))?;
-    serde_json::from_str::<&str>(raw.get())
-        .ok()
-        .and_then(|s| Uuid::parse_str(s).ok())
-        .ok_or_else(|| protocol(&format!("{name} is not a GUID")))
-}
-
-/// `versionnumber`, or the number in the weak ETag (`W/"915244"`) when it was not sent.
-fn row_version(fields: &Fields<'_>) -> Result<i64, SourceError> {
-    if let Some(raw) = fields.get(VERSION_NUMBER).filter(|r| r.get() != "null") {
-        let text = raw.get().trim_matches('"');
-        return text
-            .parse()
-            .map_err(|_| protocol("versionnumber is not an integer"));
+impl<'p, 'de> PageSeed<'_, 'p, 'de> {
+    fn rows(&mut self) -> Rows<'_, 'p, 'de> {
+        Rows {
+            reader: &mut self.reader,
+            rejected: self.rejected,
+        }
     }
-    let etag = fields
-        .get("@odata.etag")
-        .and_then(|r| serde_json::from_str::<String>(r.get()).ok());
-    etag.as_deref()
-        .and_then(|e| e.trim_start_matches("W/").trim_matches('"').parse().ok())
-        .ok_or_else(|| protocol("row without versionnumber or numeric ETag"))
+}
+
+/// An optional string property, refused when it appears twice.
+fn once<'de, A: MapAccess<'de>>(
+    map: &mut A,
+    seen: Option<Option<String>>,
+    name: &'static str,
+) -> Result<Option<Option<String>>, A::Error> {
+    match seen {
+        Some(_) => Err(de::Error::duplicate_field(name)),
+        None => map.next_value().map(Some),
+    }
+}
+
+/// Reads the `value` array, converting each row as soon as it is captured.
+struct Rows<'r, 'p, 'de> {
+    reader: &'r mut RowReader<'p, 'de>,
+    rejected: &'r mut Option<SourceError>,
+}
+
+impl<'de> DeserializeSeed<'de> for Rows<'_, '_, 'de> {
+    type Value = Vec<Change>;
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Self::Value, D::Error> {
+        deserializer.deserialize_seq(self)
+    }
+}
+
+impl<'de> Visitor<'de> for Rows<'_, '_, 'de> {
+    type Value = Vec<Change>;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("an array of rows")
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Vec<Change>, A::Error> {
+        let mut changes = Vec::new();
+        while seq.next_element_seed(self.reader.capture())?.is_some() {
+            match self.reader.change() {
+                Ok(change) => changes.push(change),
+                Err(error) => {
+                    *self.rejected = Some(error);
+                    return Err(de::Error::custom("a row was rejected"));
+                }
+            }
+        }
+        Ok(changes)
+    }
 }
 
 fn protocol(message: &str) -> SourceError {

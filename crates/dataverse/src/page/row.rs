@@ -1,0 +1,187 @@
+//! One row of a page: its properties captured as raw JSON slices into fixed slots, then turned
+//! into a [`Change`] through the plan.
+
+use std::fmt;
+
+use des_core::ports::SourceError;
+use des_core::{Change, Row, Value};
+use serde::de::{DeserializeSeed, Deserializer, IgnoredAny, MapAccess, Visitor};
+use serde_json::value::RawValue;
+use uuid::Uuid;
+
+use super::keys::{Cursor, KeyTable};
+use super::protocol;
+use crate::plan::{ColumnPlan, VERSION_NUMBER};
+
+/// The slots of the properties read besides the planned columns.
+struct Special {
+    context: usize,
+    deleted_id: usize,
+    primary_id: usize,
+    version: usize,
+    etag: usize,
+}
+
+/// Reads the rows of one page of `plan`. The key table and slot layout are built once per
+/// page; each row fills `fields` in place, so a row costs no map and no allocation besides
+/// its own values.
+pub(super) struct RowReader<'p, 'de> {
+    plan: &'p ColumnPlan,
+    keys: KeyTable,
+    /// Per planned column: the slot of its value and, for lookups, of its target annotation.
+    columns: Vec<(usize, Option<usize>)>,
+    special: Special,
+    fields: Vec<Option<&'de RawValue>>,
+}
+
+impl<'p, 'de> RowReader<'p, 'de> {
+    pub(super) fn new(plan: &'p ColumnPlan) -> Self {
+        let mut keys = KeyTable::new();
+        let columns = plan
+            .columns
+            .iter()
+            .map(|c| {
+                let annotation = c.kind.is_lookup().then(|| c.target_annotation());
+                (
+                    keys.intern(&c.wire_name),
+                    annotation.map(|a| keys.intern(&a)),
+                )
+            })
+            .collect();
+        let special = Special {
+            context: keys.intern("@odata.context"),
+            deleted_id: keys.intern("id"),
+            primary_id: keys.intern(&plan.primary_id),
+            version: keys.intern(VERSION_NUMBER),
+            etag: keys.intern("@odata.etag"),
+        };
+        let fields = vec![None; keys.len()];
+        Self {
+            plan,
+            keys,
+            columns,
+            special,
+            fields,
+        }
+    }
+
+    /// Captures the next row's properties; its [`DeserializeSeed`] reads one JSON object.
+    pub(super) fn capture(&mut self) -> Capture<'_, 'p, 'de> {
+        Capture(self)
+    }
+
+    /// The captured row as a change. Checks run in the order a reader of the row would: a
+    /// deleted-entity marker first, then the key, the version and the columns.
+    pub(super) fn change(&self) -> Result<Change, SourceError> {
+        if self.is_deleted_entity() {
+            return Ok(Change::Delete(self.guid(self.special.deleted_id, "id")?));
+        }
+        let id = self.guid(self.special.primary_id, &self.plan.primary_id)?;
+        let version = self.version()?;
+        let values = self.values().map_err(|e| protocol(&e))?;
+        Ok(Change::Upsert(Row {
+            id,
+            version,
+            values,
+        }))
+    }
+
+    fn values(&self) -> Result<Vec<Value>, String> {
+        let mut values = Vec::with_capacity(self.columns.len());
+        for (column, &(value, annotation)) in self.plan.columns.iter().zip(&self.columns) {
+            let target = annotation.and_then(|a| self.fields[a]);
+            values.push(crate::cell::to_value(self.fields[value], column, target)?);
+        }
+        Ok(values)
+    }
+
+    fn is_deleted_entity(&self) -> bool {
+        self.fields[self.special.context].is_some_and(|c| c.get().contains("$deletedEntity"))
+    }
+
+    fn guid(&self, slot: usize, name: &str) -> Result<Uuid, SourceError> {
+        let raw = self.fields[slot].ok_or_else(|| protocol(&format!("row without {name}")))?;
+        // Only an unescaped string: keys were always read as borrowed text.
+        crate::cell::plain_str(raw.get())
+            .and_then(|s| Uuid::parse_str(s).ok())
+            .ok_or_else(|| protocol(&format!("{name} is not a GUID")))
+    }
+
+    /// `versionnumber`, or the number in the weak ETag (`W/"915244"`) when it was not sent.
+    fn version(&self) -> Result<i64, SourceError> {
+        let sent = self.fields[self.special.version].filter(|r| r.get() != "null");
+        if let Some(raw) = sent {
+            let text = raw.get().trim_matches('"');
+            return text
+                .parse()
+                .map_err(|_| protocol("versionnumber is not an integer"));
+        }
+        let etag = self.fields[self.special.etag].and_then(|r| crate::cell::string(r.get()));
+        etag.as_deref()
+            .and_then(|e| e.trim_start_matches("W/").trim_matches('"').parse().ok())
+            .ok_or_else(|| protocol("row without versionnumber or numeric ETag"))
+    }
+}
+
+/// Reads one row object into the reader's slots.
+pub(super) struct Capture<'r, 'p, 'de>(&'r mut RowReader<'p, 'de>);
+
+impl<'de> DeserializeSeed<'de> for Capture<'_, '_, 'de> {
+    type Value = ();
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<(), D::Error> {
+        deserializer.deserialize_map(self)
+    }
+}
+
+impl<'de> Visitor<'de> for Capture<'_, '_, 'de> {
+    type Value = ();
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a row object")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+        let reader = self.0;
+        reader.fields.fill(None);
+        let mut cursor = None;
+        while let Some((next, slot)) = map.next_key_seed(KeySlot {
+            keys: &mut reader.keys,
+            cursor,
+        })? {
+            // A repeated property overwrites the earlier one, as a map would.
+            match slot {
+                Some(slot) => reader.fields[slot] = Some(map.next_value()?),
+                None => drop(map.next_value::<IgnoredAny>()?),
+            }
+            cursor = next;
+        }
+        Ok(())
+    }
+}
+
+/// Resolves one property name to its slot without allocating, escaped or not.
+struct KeySlot<'k> {
+    keys: &'k mut KeyTable,
+    cursor: Cursor,
+}
+
+impl<'de> DeserializeSeed<'de> for KeySlot<'_> {
+    type Value = (Cursor, Option<usize>);
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Self::Value, D::Error> {
+        deserializer.deserialize_str(self)
+    }
+}
+
+impl Visitor<'_> for KeySlot<'_> {
+    type Value = (Cursor, Option<usize>);
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a property name")
+    }
+
+    fn visit_str<E>(self, key: &str) -> Result<Self::Value, E> {
+        Ok(self.keys.resolve(self.cursor, key))
+    }
+}
