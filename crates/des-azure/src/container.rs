@@ -8,7 +8,7 @@ use azure_storage_blob::models::{
 use des_core::ports::{self, Precondition};
 use futures::TryStreamExt;
 
-use crate::storage::{StorageAccount, describe, status};
+use crate::storage::{StorageAccount, answer, describe, status};
 
 /// A storage call failed for a reason other than a precondition; the text holds the status
 /// and error code only.
@@ -106,13 +106,7 @@ impl Container {
                     .ok_or_else(|| Unavailable(format!("{key} was written without an ETag")))?;
                 Ok(Some(ports::Etag(etag.to_string())))
             }
-            // 409 BlobAlreadyExists / 412 ConditionNotMet, and 404 for `Match` on a blob
-            // that is gone.
-            Err(e)
-                if matches!(status(&e), Some(409 | 412 | 404)) && *when != Precondition::None =>
-            {
-                Ok(None)
-            }
+            Err(e) if refused(&e, when) => Ok(None),
             Err(e) => Err(e.into()),
         }
     }
@@ -147,5 +141,17 @@ impl Container {
             names.extend(item.name);
         }
         Ok(names)
+    }
+}
+
+/// Whether the service refused a conditional write because its precondition failed:
+/// 409 `BlobAlreadyExists` or 412 `ConditionNotMet`, and for `Match` a 404 `BlobNotFound`
+/// (the blob is gone; a missing container stays an error).
+fn refused(error: &azure_core::Error, when: &Precondition) -> bool {
+    match (answer(error), when) {
+        (_, Precondition::None) => false,
+        (Some((409 | 412, _)), _) => true,
+        (Some((404, Some("BlobNotFound"))), Precondition::Match(_)) => true,
+        _ => false,
     }
 }

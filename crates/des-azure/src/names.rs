@@ -26,6 +26,8 @@ pub const APPLY_FUNCTION: &str = "apply";
 pub const STORAGE_SETTING: &str = "AzureWebJobsStorage";
 pub const BLOB_SERVICE_URI_SUFFIX: &str = "__blobServiceUri";
 pub const QUEUE_SERVICE_URI_SUFFIX: &str = "__queueServiceUri";
+/// `__accountName`: both service URIs of a public-cloud account, by its name.
+pub const ACCOUNT_NAME_SUFFIX: &str = "__accountName";
 pub const CREDENTIAL_SUFFIX: &str = "__credential";
 /// `__clientId`: a user-assigned identity for the storage connection.
 pub const CLIENT_ID_SUFFIX: &str = "__clientId";

@@ -1,7 +1,8 @@
 //! Where the storage account is and how to sign in to it, read from the Functions settings:
 //! a connection string in `AzureWebJobsStorage` (Azurite, or an account key), or the
-//! identity-based `AzureWebJobsStorage__blobServiceUri` / `__queueServiceUri` /
-//! `__credential=managedidentity` settings (Entra tokens, the Azure deployment).
+//! identity-based `AzureWebJobsStorage__blobServiceUri` / `__queueServiceUri` (or
+//! `__accountName`) / `__credential=managedidentity` settings (Entra tokens, the Azure
+//! deployment).
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -13,8 +14,8 @@ use super::ConfigError;
 use super::shared_key::AccountKey;
 use crate::credential;
 use crate::names::{
-    BLOB_SERVICE_URI_SUFFIX, CLIENT_ID_SUFFIX, CREDENTIAL_SUFFIX, MANAGED_IDENTITY,
-    QUEUE_SERVICE_URI_SUFFIX, STORAGE_SETTING,
+    ACCOUNT_NAME_SUFFIX, BLOB_SERVICE_URI_SUFFIX, CLIENT_ID_SUFFIX, CREDENTIAL_SUFFIX,
+    MANAGED_IDENTITY, QUEUE_SERVICE_URI_SUFFIX, STORAGE_SETTING,
 };
 
 /// The Azurite account and its published key (`UseDevelopmentStorage=true`).
@@ -98,8 +99,16 @@ impl StorageConfig {
                  {STORAGE_SETTING}{QUEUE_SERVICE_URI_SUFFIX}"
             ))
         };
-        let blob = named(BLOB_SERVICE_URI_SUFFIX).ok_or_else(missing)?;
-        let queue = named(QUEUE_SERVICE_URI_SUFFIX).ok_or_else(missing)?;
+        // `__accountName` stands for both URIs in the public cloud.
+        let account = named(ACCOUNT_NAME_SUFFIX);
+        let service = |suffix: &str, kind: &str| {
+            named(suffix).or_else(|| {
+                let account = account.as_ref()?;
+                Some(format!("https://{account}.{kind}.core.windows.net"))
+            })
+        };
+        let blob = service(BLOB_SERVICE_URI_SUFFIX, "blob").ok_or_else(missing)?;
+        let queue = service(QUEUE_SERVICE_URI_SUFFIX, "queue").ok_or_else(missing)?;
         let managed =
             named(CREDENTIAL_SUFFIX).is_some_and(|c| c.eq_ignore_ascii_case(MANAGED_IDENTITY));
         let credential = if managed {
@@ -239,6 +248,15 @@ mod tests {
             "https://acct.blob.core.windows.net/"
         );
         assert!(matches!(config.auth, StorageAuth::Token(_)));
+
+        let by_name = StorageConfig::from_settings(|n| {
+            (n == "AzureWebJobsStorage__accountName").then(|| "acct".to_owned())
+        })
+        .unwrap();
+        assert_eq!(
+            by_name.queue_endpoint.as_str(),
+            "https://acct.queue.core.windows.net/"
+        );
 
         let none = StorageConfig::from_settings(|_| None).unwrap_err();
         assert!(
