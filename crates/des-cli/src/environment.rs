@@ -106,7 +106,7 @@ async fn start_emulator(
     let client = client_for(org_url, credentials)?;
     Ok(Environment {
         client,
-        org_url: emulator.base_url().to_string(),
+        org_url: emulator.base_url(),
         tenant: emulator.tenant_id().to_string(),
         client_id: emulator.client_id().to_string(),
         emulator: Some(emulator),
@@ -134,10 +134,7 @@ pub fn emulator_banner(emulator: &Emulator) -> String {
     let api = emulator.api_url();
     let token_url = emulator.token_url();
     let (client_id, secret) = (emulator.client_id(), emulator.client_secret());
-    let scope = format!(
-        "{}/.default",
-        emulator.base_url().to_string().trim_end_matches('/')
-    );
+    let scope = format!("{}/.default", emulator.base_url().trim_end_matches('/'));
     format!(
         "Dataverse emulator listening on {base}\n\
          \x20 Web API:       {api}\n\
@@ -153,7 +150,7 @@ pub fn emulator_banner(emulator: &Emulator) -> String {
          -H 'Content-Type: application/json' -d '{{\"name\":\"Hello from curl\"}}'",
         base = emulator.base_url(),
         tenant = emulator.tenant_id(),
-        api_root = with_slash(&api.to_string()),
+        api_root = with_slash(&api),
     )
 }
 
