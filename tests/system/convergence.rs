@@ -18,7 +18,7 @@ use des_tests::harness::{Harness, Options};
 
 use crate::scenario::{SourceModel, random_change, touch};
 
-const SEEDS: u64 = 24;
+const SEEDS: u64 = 40;
 const ROUNDS: usize = 6;
 
 fn seeds() -> Vec<u64> {
@@ -31,18 +31,29 @@ fn seeds() -> Vec<u64> {
     }
 }
 
+/// Seeds run this many at a time, each with its own emulator and files.
+const PARALLEL: usize = 4;
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn converges_under_crashes_duplicates_reordering_and_faults() {
     des_tests::init_logging();
     let started = Instant::now();
-    for seed in seeds() {
-        if let Err(diff) = run(seed).await {
-            panic!("DIVERGED with seed {seed} (re-run with DES_SEEDS={seed}): {diff}");
+    let seeds = seeds();
+    for chunk in seeds.chunks(PARALLEL) {
+        let mut runs = tokio::task::JoinSet::new();
+        for &seed in chunk {
+            runs.spawn(async move { (seed, run(seed).await) });
+        }
+        while let Some(joined) = runs.join_next().await {
+            let (seed, result) = joined.expect("a seeded run panicked");
+            if let Err(diff) = result {
+                panic!("DIVERGED with seed {seed} (re-run with DES_SEEDS={seed}): {diff}");
+            }
         }
     }
     eprintln!(
         "convergence: {} seeds in {:?}",
-        seeds().len(),
+        seeds.len(),
         started.elapsed()
     );
 }
