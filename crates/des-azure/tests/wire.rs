@@ -7,7 +7,7 @@ use std::time::Duration;
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use des_azure::storage::AccountKey;
-use des_azure::{BlobControlStore, StorageAccount, StorageQueue};
+use des_azure::{BlobControlStore, MAX_MESSAGE_BYTES, StorageAccount, StorageQueue};
 use des_core::ports::{ControlStore, Precondition, StoreError, WorkQueue};
 use des_core::profile::{DestinationType, Profile, ProfileState, RetryPolicy};
 use reqwest::{Method, StatusCode};
@@ -40,6 +40,31 @@ async fn queue_messages_are_base64_text() {
     let xml = answer.text().await.expect("body");
     let expected = format!("<MessageText>{}</MessageText>", STANDARD.encode(body));
     assert!(xml.contains(&expected), "peeked {xml}");
+}
+
+/// The largest body the adapter accepts (48 KiB, 64 KiB once encoded) is one the service
+/// takes, and comes back whole.
+#[tokio::test]
+async fn the_largest_body_fits_the_service_limit() {
+    let Some(account) = azurite::account() else {
+        return;
+    };
+    let queue = StorageQueue::open(&account, &azurite::unique("limit"))
+        .await
+        .expect("queue");
+    let body: Vec<u8> = (0..MAX_MESSAGE_BYTES).map(|i| (i % 253) as u8).collect();
+    queue
+        .send(&body, Duration::ZERO)
+        .await
+        .expect("a 48 KiB body");
+    let got = queue
+        .receive(1, Duration::from_secs(30))
+        .await
+        .expect("receive");
+    assert!(
+        got.len() == 1 && got[0].body == body,
+        "the body came back changed"
+    );
 }
 
 /// Azurite checks the signature: des-azure's Shared Key with the right key reads, the same
