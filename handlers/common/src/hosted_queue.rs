@@ -97,3 +97,50 @@ impl WorkQueue for HostedQueue {
         self.inner.approximate_len().await
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use des_local::SqliteWorkQueue;
+
+    use super::*;
+
+    const HIDE: Duration = Duration::from_secs(30);
+
+    async fn queue(dir: &tempfile::TempDir) -> (Arc<dyn WorkQueue>, HostedQueue) {
+        let inner: Arc<dyn WorkQueue> = Arc::new(
+            SqliteWorkQueue::open(dir.path().join("q.db"), "work")
+                .await
+                .expect("queue"),
+        );
+        (Arc::clone(&inner), HostedQueue::new(inner))
+    }
+
+    #[tokio::test]
+    async fn held_deliveries_are_recorded_not_settled() {
+        let dir = tempfile::tempdir().expect("dir");
+        let (inner, hosted) = queue(&dir).await;
+        inner.send(b"one", Duration::ZERO).await.expect("send");
+        let delivery = inner.receive(1, HIDE).await.expect("receive").remove(0);
+        hosted.hold(&delivery);
+        hosted.delete(&delivery).await.expect("delete");
+        assert_eq!(hosted.settle(&delivery), Settlement::Deleted);
+        // The host deletes it, not the handler: it is still in the queue.
+        assert_eq!(inner.approximate_len().await.expect("len"), 1);
+        hosted.hold(&delivery);
+        hosted.release(&delivery, HIDE).await.expect("release");
+        assert_eq!(hosted.settle(&delivery), Settlement::Released(HIDE));
+        hosted.hold(&delivery);
+        assert_eq!(hosted.settle(&delivery), Settlement::Open);
+    }
+
+    #[tokio::test]
+    async fn sends_and_unheld_deliveries_reach_the_real_queue() {
+        let dir = tempfile::tempdir().expect("dir");
+        let (inner, hosted) = queue(&dir).await;
+        hosted.send(b"retry", Duration::ZERO).await.expect("send");
+        let delivery = hosted.receive(1, HIDE).await.expect("receive").remove(0);
+        assert_eq!(delivery.body, b"retry");
+        hosted.delete(&delivery).await.expect("delete");
+        assert_eq!(inner.approximate_len().await.expect("len"), 0);
+    }
+}
