@@ -30,7 +30,8 @@ pub struct SourceArgs {
     /// The app (client) id to sign in with; the secret comes from DES_CLIENT_SECRET.
     #[arg(long)]
     pub client_id: Option<String>,
-    /// Sample records per entity in the built-in emulator.
+    /// Sample records per entity in the built-in emulator (default 1000; a saved emulator
+    /// state keeps its own rows).
     #[arg(long)]
     pub records: Option<usize>,
 }
