@@ -16,18 +16,18 @@ pub const APPLIER: &str = "des-applier";
 fn bin_dir() -> &'static PathBuf {
     static DIR: OnceLock<PathBuf> = OnceLock::new();
     DIR.get_or_init(|| {
-        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-        let status = Command::new(cargo)
-            .args(["build", "--quiet", "-p", API, "-p", POLLER, "-p", APPLIER])
-            .status()
-            .expect("cargo runs");
-        assert!(status.success(), "building the handler binaries failed");
         // target/<profile>/deps/host-<hash> → target/<profile>
         let exe = std::env::current_exe().expect("test exe");
-        exe.parent()
-            .and_then(|d| d.parent())
-            .expect("target dir")
-            .to_path_buf()
+        let dir = exe.parent().and_then(|d| d.parent()).expect("target dir");
+        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+        let mut build = Command::new(cargo);
+        build.args(["build", "--quiet", "-p", API, "-p", POLLER, "-p", APPLIER]);
+        if dir.ends_with("release") {
+            build.arg("--release");
+        }
+        let status = build.status().expect("cargo runs");
+        assert!(status.success(), "building the handler binaries failed");
+        dir.to_path_buf()
     })
 }
 
