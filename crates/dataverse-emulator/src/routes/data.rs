@@ -6,26 +6,25 @@ use crate::error::EmulatorError;
 use crate::odata::{DeltaToken, PageCookie, Prefer, QueryOptions};
 use crate::render::{Annotations, RowWriter, columns, string};
 use crate::server::Shared;
-use crate::store::delta::DeltaPos;
-use crate::store::{DeltaEntry, RowSource, Store};
+use crate::store::{RowSource, Store};
 use std::fmt::Write;
 use uuid::Uuid;
 
 pub const MAX_PAGE: usize = 5000;
 
 /// Everything one collection read needs, worked out from the request.
-struct Read<'a> {
-    store: &'a Store,
-    e: usize,
-    q: &'a QueryOptions,
-    prefer: &'a Prefer,
-    api: &'a str,
-    cols: Vec<usize>,
-    page_size: usize,
+pub(super) struct Read<'a> {
+    pub(super) store: &'a Store,
+    pub(super) e: usize,
+    pub(super) q: &'a QueryOptions,
+    pub(super) prefer: &'a Prefer,
+    pub(super) api: &'a str,
+    pub(super) cols: Vec<usize>,
+    pub(super) page_size: usize,
 }
 
 impl<'a> Read<'a> {
-    fn new(
+    pub(super) fn new(
         sh: &'a Shared,
         store: &'a Store,
         e: usize,
@@ -46,11 +45,11 @@ impl<'a> Read<'a> {
         })
     }
 
-    fn set(&self) -> &str {
+    pub(super) fn set(&self) -> &str {
         &self.store.catalog.entities[self.e].entity_set
     }
 
-    fn context(&self, suffix: &str) -> String {
+    pub(super) fn context(&self, suffix: &str) -> String {
         match &self.q.select {
             Some(s) => format!(
                 "{}/$metadata#{}({}){suffix}",
@@ -62,7 +61,7 @@ impl<'a> Read<'a> {
         }
     }
 
-    fn writer(&self) -> RowWriter<'_> {
+    pub(super) fn writer(&self) -> RowWriter<'_> {
         let def = &self.store.catalog.entities[self.e];
         RowWriter {
             store: self.store,
@@ -72,7 +71,7 @@ impl<'a> Read<'a> {
         }
     }
 
-    fn next_link(&self, cookie: &PageCookie) -> String {
+    pub(super) fn next_link(&self, cookie: &PageCookie) -> String {
         let pk = &self.store.catalog.entities[self.e].primary_id;
         let sep = if self.q.raw_without_skiptoken.is_empty() {
             ""
@@ -88,7 +87,7 @@ impl<'a> Read<'a> {
         )
     }
 
-    fn delta_link(&self, token: &DeltaToken) -> String {
+    pub(super) fn delta_link(&self, token: &DeltaToken) -> String {
         match &self.q.select_raw {
             Some(s) => format!(
                 "{}/{}?$select={s}&$deltatoken={}",
@@ -105,7 +104,7 @@ impl<'a> Read<'a> {
         }
     }
 
-    fn applied(&self, tracking: bool) -> String {
+    pub(super) fn applied(&self, tracking: bool) -> String {
         let mut applied = Vec::new();
         if tracking {
             applied.push("odata.track-changes".to_owned());
@@ -129,7 +128,7 @@ pub fn collection(
     let store = sh.read();
     let r = Read::new(sh, &store, e, q, prefer)?;
     if let Some(token) = &q.deltatoken {
-        return delta(sh, &r, token);
+        return super::delta::delta(sh, &r, token);
     }
     let cookie = q.skiptoken.as_deref().map(PageCookie::decode).transpose()?;
     let tracking = prefer.track_changes || cookie.as_ref().is_some_and(|c| c.tracking);
@@ -229,87 +228,6 @@ fn check_trackable(r: &Read<'_>) -> Result<(), EmulatorError> {
         ));
     }
     Ok(())
-}
-
-/// Checks a delta token against expiry (explicit or by retention) and the current counter.
-pub fn valid_token(sh: &Shared, store: &Store, text: &str) -> Result<DeltaToken, EmulatorError> {
-    let token = DeltaToken::parse(text).ok_or_else(EmulatorError::expired_token)?;
-    let too_old = sh
-        .retention
-        .is_some_and(|r| crate::auth::now() - token.issued > r.as_secs() as i64);
-    if token.version < store.min_valid || token.version > store.counter || too_old {
-        return Err(EmulatorError::expired_token());
-    }
-    Ok(token)
-}
-
-fn delta(sh: &Shared, r: &Read<'_>, text: &str) -> Result<Reply, EmulatorError> {
-    let token = valid_token(sh, r.store, text)?;
-    let cookie =
-        r.q.skiptoken
-            .as_deref()
-            .map(PageCookie::decode)
-            .transpose()?;
-    let to = cookie
-        .as_ref()
-        .and_then(|c| c.delta_to)
-        .unwrap_or(r.store.counter);
-    let pos = match &cookie {
-        Some(c) => DeltaPos {
-            phase: c.delta_phase.unwrap_or(0),
-            after: c.delta_after.unwrap_or(token.version),
-        },
-        None => DeltaPos {
-            phase: 0,
-            after: token.version,
-        },
-    };
-    let (entries, next) = r.store.delta_page(r.e, token.version, to, pos, r.page_size);
-    let mut buf = String::with_capacity(entries.len() * 1024 + 512);
-    buf.push_str("{\"@odata.context\":");
-    string(&mut buf, &r.context("/$delta"));
-    if next.is_none() {
-        buf.push_str(",\"@odata.deltaLink\":");
-        string(
-            &mut buf,
-            &r.delta_link(&DeltaToken {
-                version: to,
-                issued: crate::auth::now(),
-            }),
-        );
-    }
-    buf.push_str(",\"value\":[");
-    let w = r.writer();
-    let deleted_ctx = format!("{}/$metadata#{}/$deletedEntity", r.api, r.set());
-    for (i, entry) in entries.iter().enumerate() {
-        if i > 0 {
-            buf.push(',');
-        }
-        match entry {
-            DeltaEntry::Upsert(row) => w.write(&mut buf, row, None),
-            DeltaEntry::Deleted(id) => {
-                buf.push_str("{\"@odata.context\":");
-                string(&mut buf, &deleted_ctx);
-                let _ = write!(buf, ",\"id\":\"{id}\",\"reason\":\"deleted\"}}");
-            }
-        }
-    }
-    buf.push(']');
-    if let Some(pos) = next {
-        let page = cookie.as_ref().map_or(1, |c| c.page) + 1;
-        let c = PageCookie {
-            page,
-            tracking: true,
-            delta_phase: Some(pos.phase),
-            delta_after: Some(pos.after),
-            delta_to: Some(to),
-            ..PageCookie::default()
-        };
-        buf.push_str(",\"@odata.nextLink\":");
-        string(&mut buf, &r.next_link(&c));
-    }
-    buf.push('}');
-    Ok(json_reply(200, buf, &r.applied(true)))
 }
 
 /// `GET <set>(<id>)`.

@@ -4,8 +4,11 @@
 mod batch;
 mod control;
 pub mod data;
+mod delta;
 mod filter;
 mod metadata;
+mod metadata_query;
+mod relationships;
 mod token;
 mod users;
 mod write;
