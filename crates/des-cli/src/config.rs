@@ -8,7 +8,7 @@ use des_core::Secret;
 use des_core::profile::Profile;
 use serde::Deserialize;
 
-use crate::target::Target;
+use crate::target::{TARGET_ENV, Target};
 
 /// The environment variable holding the Dataverse client secret; never a flag, so it does not
 /// show up in shell history or `ps`.
@@ -175,16 +175,23 @@ impl Layout {
     }
 }
 
-/// Resolves the target: flag, then file, then `sqlite:<data_dir>/export.db`.
+/// Resolves the target: flag, then `DES_TARGET`, then file, then
+/// `sqlite:<data_dir>/export.db`.
 pub fn resolve_target(
     flag: Option<&str>,
     file: &ConfigFile,
     data_dir: &Path,
 ) -> anyhow::Result<Target> {
-    match flag.map(str::to_owned).or_else(|| file.target.clone()) {
+    match target_spec(flag).or_else(|| file.target.clone()) {
         Some(spec) => spec.parse(),
         None => Ok(Target::Sqlite(data_dir.join("export.db"))),
     }
+}
+
+/// The target named by the flag or, without one, by `DES_TARGET`.
+pub fn target_spec(flag: Option<&str>) -> Option<String> {
+    let from_env = || std::env::var(TARGET_ENV).ok().filter(|v| !v.is_empty());
+    flag.map(str::to_owned).or_else(from_env)
 }
 
 #[cfg(test)]

@@ -7,12 +7,15 @@
 // A command-line tool talks to its user on stdout.
 #![allow(clippy::print_stdout)]
 
+mod api;
 mod bench;
 mod catalog;
 mod changes;
 mod config;
 mod environment;
+mod link_key;
 mod memory;
+mod organization;
 mod profile;
 mod progress;
 mod replication;

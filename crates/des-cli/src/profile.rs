@@ -45,7 +45,7 @@ pub fn build(
             })
             .collect(),
         destination_type: target.destination_type(),
-        destination_key_vault_uri: "local:target".to_owned(),
+        destination_key_vault_uri: crate::organization::TARGET_SECRET_REF.to_owned(),
         destination_prefix: layout.prefix.clone(),
         destination_schema_name: layout.schema.clone(),
         retry_policy: RetryPolicy::default(),

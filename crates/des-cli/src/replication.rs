@@ -11,6 +11,7 @@ use des_core::ports::{ControlStore, Sink, Source, SystemClock, WorkQueue};
 use des_core::profile::Profile;
 use des_engine::{
     EnginePorts, Mode, Runtime, RuntimeHandle, RuntimeOptions, SingleSink, SingleSource,
+    SinkResolver, SourceResolver,
 };
 use des_local::{FileFailureLog, SqliteControlStore, SqlitePayloadStore, SqliteWorkQueue};
 
@@ -46,16 +47,26 @@ impl LocalStores {
         })
     }
 
+    /// Ports with one source and one target for every profile (the bench).
     pub fn ports(&self, source: Arc<dyn Source>, sink: Arc<dyn Sink>) -> EnginePorts {
-        // One process, one source and one target: no per-profile resolution needed.
+        self.ports_with(Arc::new(SingleSource(source)), Arc::new(SingleSink(sink)))
+    }
+
+    /// Ports that resolve each profile's organization and target (`des run`, whose API may
+    /// add profiles).
+    pub fn ports_with(
+        &self,
+        sources: Arc<dyn SourceResolver>,
+        sinks: Arc<dyn SinkResolver>,
+    ) -> EnginePorts {
         EnginePorts {
             control: Arc::clone(&self.control) as Arc<dyn ControlStore>,
             queue: Arc::clone(&self.queue) as Arc<dyn WorkQueue>,
             payloads: Arc::clone(&self.payloads) as _,
             failures: Arc::clone(&self.failures) as _,
             clock: Arc::new(SystemClock),
-            sources: Arc::new(SingleSource(source)),
-            sinks: Arc::new(SingleSink(sink)),
+            sources,
+            sinks,
         }
     }
 

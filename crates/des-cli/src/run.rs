@@ -1,24 +1,25 @@
 //! `des run`: replicate until Ctrl-C or SIGTERM, resuming from checkpoints on the next run.
 //!
-//! Today this process runs the poller and the applier; the HTTP API will join them here, as
-//! one more task started beside [`replication::start`] and stopped with it.
+//! One process runs the poller, the applier and the DES API (`src/api.rs`) over the same
+//! control store and engine ports; the API stops first on the way out, then the engine.
 
 use std::collections::HashMap;
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::Duration;
 
-use anyhow::Context;
+use anyhow::{Context, bail};
 use dataverse_emulator::Emulator;
-use des_core::ports::{ControlStore, Organization};
+use des_api::OrgClients;
+use des_core::ports::Organization;
 use des_core::profile::Profile;
-use des_engine::RuntimeHandle;
+use des_engine::{CachedSinks, EnginePorts, RuntimeHandle};
 use tokio::sync::watch;
 
+use crate::api::{ApiArgs, ApiParts};
 use crate::catalog::Catalog;
-use crate::config::{
-    CLIENT_SECRET_ENV, ConfigFile, Layout, LayoutArgs, SourceArgs, SourceSettings, resolve_target,
-};
+use crate::config::{ConfigFile, Layout, LayoutArgs, SourceArgs, SourceSettings, resolve_target};
 use crate::environment::{EmulatorOptions, Environment, emulator_banner, emulator_port};
 use crate::profile::RUN_PROFILE_NAME;
 use crate::progress::Display;
@@ -31,9 +32,12 @@ pub struct RunArgs {
     source: SourceArgs,
     #[command(flatten)]
     layout: LayoutArgs,
-    /// Where rows go: sqlite:<path>. Default: sqlite:<data-dir>/export.db.
+    /// Where rows go: sqlite:<path>, postgres://... or mssql:<ADO.NET connection string>;
+    /// prefer DES_TARGET for one with a password. Default: sqlite:<data-dir>/export.db.
     #[arg(long)]
     target: Option<String>,
+    #[command(flatten)]
+    api: ApiArgs,
     /// Folder of the control store, work queue, failure log and emulator state.
     #[arg(long)]
     data_dir: Option<PathBuf>,
@@ -63,6 +67,7 @@ struct Plan {
 pub async fn run(args: RunArgs) -> anyhow::Result<()> {
     let stop = crate::shutdown::listen();
     let plan = resolve(&args)?;
+    plan.target.connect().await?;
     let stores = LocalStores::open(&plan.data_dir).await?;
     let state_file = Some(plan.data_dir.join("emulator.json"));
     let options = EmulatorOptions {
@@ -113,16 +118,31 @@ async fn replicate(
     stores: &LocalStores,
     stop: watch::Receiver<bool>,
 ) -> anyhow::Result<()> {
-    let ports = stores.ports(env.source(), plan.target.open()?);
-    let (profile, resumed) = match stores.find_profile(RUN_PROFILE_NAME).await? {
-        Some(profile) => (profile, true),
-        None => (new_profile(plan, env, stores).await?, false),
-    };
-    let profile = replication::create_and_activate(&ports, profile, resumed).await?;
-    if resumed && plan.layout.differs_from(&profile) {
-        let dir = plan.data_dir.display();
+    let org = crate::organization::register(stores, &plan.settings, env).await?;
+    let clients = Arc::new(
+        OrgClients::new().with_client(org.organization_id, Arc::clone(&env.client)),
+    );
+    let secrets = Arc::new(crate::organization::secrets(&plan.data_dir, &plan.target));
+    let factory = Box::new(crate::target::open_sink);
+    let sinks = Arc::new(CachedSinks::new(Arc::clone(&secrets) as _, factory));
+    let ports = stores.ports_with(Arc::clone(&clients) as _, sinks);
+    let (profile, resumed) = prepare_profile(plan, env, stores, &ports, &org).await?;
+    let api = crate::api::start(
+        &args.api,
+        ApiParts {
+            ports: ports.clone(),
+            secrets,
+            clients,
+            emulator: env.emulator.as_ref(),
+            org: &org,
+            data_dir: &plan.data_dir,
+        },
+    )
+    .await?;
+    if let Some(server) = &api {
         println!(
-            "note: resuming the stored profile; a different layout needs a new data folder, not {dir}"
+            "{}",
+            crate::api::banner(server, &args.api, env.emulator.as_ref(), &org)
         );
     }
     let verb = if resumed { "resuming" } else { "starting" };
@@ -159,41 +179,56 @@ async fn replicate(
     if let Some(generator) = generator {
         println!("generated {} changes", generator.await.unwrap_or_default());
     }
+    if let Some(server) = api {
+        server.shutdown().await;
+    }
     handle.shutdown().await;
     println!("stopped cleanly; run again to resume");
     Ok(())
 }
 
-/// Registers the organization (signing in with `WhoAmI` on the way) and builds the profile.
-async fn new_profile(
+/// The stored profile of `des run` (checked against this run's target), or a new one;
+/// stored and activated either way. True when it was stored already.
+async fn prepare_profile(
     plan: &Plan,
     env: &Environment,
     stores: &LocalStores,
+    ports: &EnginePorts,
+    org: &Organization,
+) -> anyhow::Result<(Profile, bool)> {
+    let (profile, resumed) = match stores.find_profile(RUN_PROFILE_NAME).await? {
+        Some(profile) => (profile, true),
+        None => (new_profile(plan, env, org).await?, false),
+    };
+    if resumed && profile.destination_type != plan.target.destination_type() {
+        bail!(
+            "the profile in {} exports to a {:?} target, not to {}; use another --data-dir",
+            plan.data_dir.display(),
+            profile.destination_type,
+            plan.target
+        );
+    }
+    let profile = replication::create_and_activate(ports, profile, resumed).await?;
+    if resumed && plan.layout.differs_from(&profile) {
+        let dir = plan.data_dir.display();
+        println!(
+            "note: resuming the stored profile; a different layout needs a new data folder, not {dir}"
+        );
+    }
+    Ok((profile, resumed))
+}
+
+/// Builds the profile of every exported entity for the registered organization.
+async fn new_profile(
+    plan: &Plan,
+    env: &Environment,
+    org: &Organization,
 ) -> anyhow::Result<Profile> {
-    let who = env
-        .client
-        .who_am_i()
-        .await
-        .context("cannot sign in to Dataverse")?;
-    let client_secret_ref = match plan.settings {
-        SourceSettings::Emulator { .. } => String::new(),
-        SourceSettings::Dataverse { .. } => format!("env:{CLIENT_SECRET_ENV}"),
-    };
-    let org = Organization {
-        organization_id: who.organization_id,
-        organization_name: env.org_url.clone(),
-        organization_url: env.org_url.clone(),
-        tenant_id: env.tenant.clone(),
-        client_id: env.client_id.clone(),
-        client_secret_ref,
-        privacy_terms_accepted: true,
-    };
-    stores.control.put_organization(&org).await?;
     let catalog = Catalog::load(env.client.as_ref(), &plan.layout.entities).await?;
     let (layout, target) = (&plan.layout, &plan.target);
     let profile = crate::profile::build(
         RUN_PROFILE_NAME,
-        who.organization_id,
+        org.organization_id,
         &env.org_url,
         layout,
         &catalog,

@@ -23,6 +23,8 @@ pub struct SchemaArgs {
 enum DialectArg {
     Sqlite,
     Postgres,
+    /// SQL Server and Azure SQL, DES's own target.
+    Tsql,
 }
 
 impl DialectArg {
@@ -30,6 +32,7 @@ impl DialectArg {
         match self {
             Self::Sqlite => Dialect::Sqlite,
             Self::Postgres => Dialect::PostgreSql,
+            Self::Tsql => Dialect::TSql,
         }
     }
 }

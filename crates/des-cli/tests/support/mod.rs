@@ -23,6 +23,7 @@ impl Des {
             std::fs::File::create(dir.join(format!("des-{}.log", std::process::id()))).unwrap();
         let mut child = Command::new(env!("CARGO_BIN_EXE_des"))
             .args(args)
+            .args(any_api_port(args))
             .current_dir(dir)
             .env("RUST_LOG", "info")
             .env_remove("DES_CLIENT_SECRET")
@@ -115,6 +116,16 @@ impl Drop for Des {
             let _ = self.child.kill();
             let _ = self.child.wait();
         }
+    }
+}
+
+/// Tests run side by side, so a `des run` that names no API port takes any free one.
+fn any_api_port(args: &[&str]) -> &'static [&'static str] {
+    let names_port = args.iter().any(|a| a.starts_with("--api-port") || *a == "--no-api");
+    if args.first() == Some(&"run") && !names_port {
+        &["--api-port", "0"]
+    } else {
+        &[]
     }
 }
 
