@@ -2,7 +2,7 @@
 //!
 //! - A batch is applied with [`Sink::apply_batch`], which keeps the stream's order in the
 //!   target database: a duplicate is skipped, an early arrival is released for a short while
-//!   (`OutOfOrder`, re-sent with a short delay). Record failures inside an applied batch become retry messages (the
+//!   (`OutOfOrder`, released for a short while). Record failures inside an applied batch become retry messages (the
 //!   profile's `RetryPolicy`), or failure lines when retries are off.
 //! - A retry is applied with [`Sink::apply_retry`], guarded by versions and tombstones so it
 //!   can never overwrite a newer row or resurrect a delete; after `MaxRetryCount` failed
@@ -42,7 +42,8 @@ pub struct ApplierOptions {
     /// First back-off after a batch-level fault; doubles per delivery up to `max_backoff`.
     pub error_backoff: Duration,
     pub max_backoff: Duration,
-    /// Deliveries after which a failing message is poisoned.
+    /// Failed deliveries (batch-level errors, counted by this applier; deferrals of early
+    /// batches do not count) after which a message is poisoned.
     pub max_dequeue_count: u32,
 }
 
@@ -69,7 +70,7 @@ pub enum ApplyOutcome {
     },
     /// Already applied; the message was deleted.
     Duplicate,
-    /// An earlier batch is missing; the message was re-sent with a short delay.
+    /// An earlier batch is missing; the message was released for a short while.
     Deferred,
     /// A retried change was written (or a newer version already was).
     RetryApplied,
@@ -87,6 +88,8 @@ pub struct Applier {
     options: ApplierOptions,
     plans: PlanCache,
     locks: Mutex<HashMap<StreamId, Arc<tokio::sync::Mutex<()>>>>,
+    /// Failed deliveries per message id; in memory, so a restart starts counting again.
+    errors: Mutex<HashMap<String, u32>>,
 }
 
 /// What a message needs resolved before it can be applied.
@@ -109,6 +112,7 @@ impl Applier {
             options,
             plans: PlanCache::default(),
             locks: Mutex::default(),
+            errors: Mutex::default(),
         }
     }
 
@@ -122,7 +126,7 @@ impl Applier {
         };
         let lock = self.stream_lock(message.stream());
         let _serial = lock.lock().await;
-        match message {
+        let outcome = match message {
             WorkMessage::Batch {
                 stream,
                 seq,
@@ -135,7 +139,11 @@ impl Applier {
             WorkMessage::Retry { retry, plan_key } => {
                 self.apply_retry(delivery, retry, &plan_key).await
             }
+        };
+        if matches!(outcome, Ok(ref o) if *o != ApplyOutcome::Deferred) {
+            self.clear_errors(&delivery.id);
         }
+        outcome
     }
 
     async fn apply_batch(
@@ -177,9 +185,10 @@ impl Applier {
                 })
             }
             BatchOutcome::Duplicate => {
-                if delivery.dequeue_count > 1 {
-                    self.recover_failures(&target, &envelope, plan_key).await?;
-                }
+                // The payload is deleted when a batch is settled, and in-process copies wait
+                // for the stream lock: a payload still here means its holder stopped between
+                // commit and settle (a crash).
+                self.recover_failures(&target, &envelope, plan_key).await?;
                 self.finish(delivery, Some(key)).await?;
                 Ok(ApplyOutcome::Duplicate)
             }
@@ -187,16 +196,12 @@ impl Applier {
         }
     }
 
-    /// An early batch waits: it is sent again with a short delay and the delivery deleted,
-    /// rather than released, so its dequeue count keeps counting failures only (a long wait
-    /// must not look like a poison message). A crash in between leaves a duplicate, which the
-    /// sink skips.
+    /// An early batch waits: released for a short while. (Re-sending a copy instead would
+    /// multiply messages wherever the queue duplicates sends; failed deliveries are counted
+    /// apart, see `settle_error`, so a long wait never looks like a poison message.)
     async fn defer(&self, delivery: &Delivery) -> Result<ApplyOutcome, EngineError> {
-        let queue = &self.ports.queue;
-        queue
-            .send(&delivery.body, self.options.out_of_order_delay)
-            .await?;
-        queue.delete(delivery).await?;
+        let delay = self.options.out_of_order_delay;
+        self.ports.queue.release(delivery, delay).await?;
         Ok(ApplyOutcome::Deferred)
     }
 

@@ -1,8 +1,8 @@
 //! What happens to a message that keeps failing.
 //!
 //! A batch-level fault (target unreachable, a database error) releases the message with
-//! exponential back-off; the queue counts deliveries. After `max_dequeue_count` deliveries
-//! the message is poisoned: its body is kept under `poison/<profile>/<entity>/<message id>`
+//! exponential back-off; the applier counts failed deliveries per message (deferrals of
+//! early batches do not count). After `max_dequeue_count` failures the message is poisoned: its body is kept under `poison/<profile>/<entity>/<message id>`
 //! in the payload store and one entity-level failure line (`RecordId: N/A`) is written.
 //!
 //! A poisoned *batch* would stall its stream forever (later batches wait for its `seq`), so
@@ -26,8 +26,8 @@ impl Applier {
         delivery: &Delivery,
         error: &EngineError,
     ) -> Result<(), EngineError> {
-        let count = delivery.dequeue_count;
-        tracing::warn!(message = %delivery.id, dequeue = count, %error, "Apply failed.");
+        let count = self.count_error(&delivery.id);
+        tracing::warn!(message = %delivery.id, failures = count, %error, "Apply failed.");
         if count < self.options.max_dequeue_count {
             let factor = 2u32.saturating_pow(count.saturating_sub(1).min(16));
             let delay = self
@@ -63,6 +63,26 @@ impl Applier {
                 .drop_undecodable(delivery, &e.to_string())
                 .await
                 .map(|_| ()),
+        }
+    }
+
+    /// Counts one more failed delivery of the message; forgets it once poisoned.
+    fn count_error(&self, message_id: &str) -> u32 {
+        let mut errors = self.errors.lock().unwrap_or_else(|p| p.into_inner());
+        let count = errors.entry(message_id.to_owned()).or_default();
+        *count += 1;
+        let now = *count;
+        if now >= self.options.max_dequeue_count {
+            errors.remove(message_id);
+        }
+        now
+    }
+
+    /// Forgets the failures of a message that went through.
+    pub(super) fn clear_errors(&self, message_id: &str) {
+        let mut errors = self.errors.lock().unwrap_or_else(|p| p.into_inner());
+        if !errors.is_empty() {
+            errors.remove(message_id);
         }
     }
 

@@ -46,7 +46,9 @@ impl Applier {
     /// A redelivered batch the sink already holds, with its payload still here: the previous
     /// holder committed and stopped before it settled the batch's record failures. Each
     /// upsert is offered again as a retry; the sink's version and tombstone guards skip what
-    /// was written, and what fails again starts its retries now, so no failure is lost.
+    /// was written, and what fails again starts its retries now, so no failure is lost. (In
+    /// the rare race where the holder is alive in another process, a failing record gets a
+    /// second retry chain: a duplicate failure line, never a lost one.)
     pub(super) async fn recover_failures(
         &self,
         target: &Target,
