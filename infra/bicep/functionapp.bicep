@@ -1,0 +1,189 @@
+// One DES function app on its own Flex Consumption plan (Flex allows one app per plan), with a
+// system-assigned identity, identity-based host storage and the storage roles it needs.
+
+@description('App name: <prefix>-api, <prefix>-poller or <prefix>-applier.')
+param name string
+param location string
+param tags object
+@description('Flex Consumption plan SKU.')
+param planSku string
+@minValue(1)
+@maxValue(1000)
+param maximumInstanceCount int
+@allowed([512, 2048, 4096])
+param instanceMemoryMB int
+param storageAccountName string
+@description('The deployment container (Flex reads the package from it with the app identity).')
+param deploymentContainerName string
+@description('Blob containers the app reads and writes (DES data and the Functions host).')
+param blobContainerNames array
+@description('Queues the app may create, send to and read (see infra/README.md, roles).')
+param queueNames array
+@description('Give the app Storage Blob Delegator on the account (user-delegation SAS).')
+param blobDelegator bool = false
+param appInsightsName string
+@description('The app settings, as the handlers read them.')
+param appSettings object
+
+var roles = {
+  blobDataContributor: 'ba92f5b4-2d11-453d-a403-e96b0029c9fe'
+  blobDelegator: 'db58b8e5-c6ad-4a2a-8342-4190687cbf4a'
+  queueDataContributor: '974c5e8b-45b9-4653-ba55-5f855dd0fb88'
+  monitoringMetricsPublisher: '3913510d-42f4-4e42-8a64-420c390055eb'
+}
+
+resource storage 'Microsoft.Storage/storageAccounts@2023-05-01' existing = {
+  name: storageAccountName
+}
+
+resource blobService 'Microsoft.Storage/storageAccounts/blobServices@2023-05-01' existing = {
+  parent: storage
+  name: 'default'
+}
+
+resource queueService 'Microsoft.Storage/storageAccounts/queueServices@2023-05-01' existing = {
+  parent: storage
+  name: 'default'
+}
+
+resource containers 'Microsoft.Storage/storageAccounts/blobServices/containers@2023-05-01' existing = [
+  for container in concat([deploymentContainerName], blobContainerNames): {
+    parent: blobService
+    name: container
+  }
+]
+
+resource queues 'Microsoft.Storage/storageAccounts/queueServices/queues@2023-05-01' existing = [
+  for queue in queueNames: {
+    parent: queueService
+    name: queue
+  }
+]
+
+resource appInsights 'Microsoft.Insights/components@2020-02-02' existing = {
+  name: appInsightsName
+}
+
+resource plan 'Microsoft.Web/serverfarms@2024-04-01' = {
+  name: '${name}-plan'
+  location: location
+  tags: tags
+  kind: 'functionapp'
+  sku: {
+    name: planSku
+    tier: 'FlexConsumption'
+  }
+  properties: {
+    reserved: true
+  }
+}
+
+resource app 'Microsoft.Web/sites@2024-04-01' = {
+  name: name
+  location: location
+  tags: tags
+  kind: 'functionapp,linux'
+  identity: {
+    type: 'SystemAssigned'
+  }
+  properties: {
+    serverFarmId: plan.id
+    httpsOnly: true
+    clientCertEnabled: false
+    functionAppConfig: {
+      deployment: {
+        storage: {
+          type: 'blobContainer'
+          value: '${storage.properties.primaryEndpoints.blob}${deploymentContainerName}'
+          authentication: {
+            type: 'SystemAssignedIdentity'
+          }
+        }
+      }
+      scaleAndConcurrency: {
+        maximumInstanceCount: maximumInstanceCount
+        instanceMemoryMB: instanceMemoryMB
+      }
+      // Custom handlers: the host starts `handler` from host.json (FUNCTIONS_WORKER_RUNTIME
+      // is not an app setting on Flex; the runtime comes from here).
+      runtime: {
+        name: 'custom'
+        version: '1.0'
+      }
+    }
+    siteConfig: {
+      minTlsVersion: '1.2'
+      scmMinTlsVersion: '1.2'
+      ftpsState: 'Disabled'
+      http20Enabled: true
+      appSettings: [for setting in items(appSettings): { name: setting.key, value: setting.value }]
+    }
+  }
+}
+
+// No publishing credentials: deploy with Entra (az functionapp deploy), never FTP or basic auth.
+resource ftp 'Microsoft.Web/sites/basicPublishingCredentialsPolicies@2024-04-01' = {
+  parent: app
+  name: 'ftp'
+  properties: {
+    allow: false
+  }
+}
+
+resource scm 'Microsoft.Web/sites/basicPublishingCredentialsPolicies@2024-04-01' = {
+  parent: app
+  name: 'scm'
+  properties: {
+    allow: false
+  }
+}
+
+resource containerRoles 'Microsoft.Authorization/roleAssignments@2022-04-01' = [
+  for (container, i) in concat([deploymentContainerName], blobContainerNames): {
+    scope: containers[i]
+    name: guid(containers[i].id, app.id, roles.blobDataContributor)
+    properties: {
+      principalId: app.identity.principalId
+      principalType: 'ServicePrincipal'
+      roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roles.blobDataContributor)
+    }
+  }
+]
+
+resource queueRoles 'Microsoft.Authorization/roleAssignments@2022-04-01' = [
+  for (queue, i) in queueNames: {
+    scope: queues[i]
+    name: guid(queues[i].id, app.id, roles.queueDataContributor)
+    properties: {
+      principalId: app.identity.principalId
+      principalType: 'ServicePrincipal'
+      roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roles.queueDataContributor)
+    }
+  }
+]
+
+// The user-delegation key is issued per account, so this role cannot be narrower.
+resource delegatorRole 'Microsoft.Authorization/roleAssignments@2022-04-01' = if (blobDelegator) {
+  scope: storage
+  name: guid(storage.id, app.id, roles.blobDelegator)
+  properties: {
+    principalId: app.identity.principalId
+    principalType: 'ServicePrincipal'
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roles.blobDelegator)
+  }
+}
+
+// Telemetry with Entra auth (APPLICATIONINSIGHTS_AUTHENTICATION_STRING): local auth is off.
+resource telemetryRole 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
+  scope: appInsights
+  name: guid(appInsights.id, app.id, roles.monitoringMetricsPublisher)
+  properties: {
+    principalId: app.identity.principalId
+    principalType: 'ServicePrincipal'
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roles.monitoringMetricsPublisher)
+  }
+}
+
+output name string = app.name
+output principalId string = app.identity.principalId
+output defaultHostName string = app.properties.defaultHostName
