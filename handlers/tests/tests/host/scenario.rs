@@ -85,6 +85,14 @@ async fn the_three_apps_replicate_follow_changes_and_poison_under_a_played_host(
         deployment.queue(POISON_QUEUE).await,
         3,
     );
+    let logs = host.tick().await;
+    for entity in ["account", "contact"] {
+        let line = format!("Stream {sales}/{entity}: ");
+        assert!(
+            logs.iter().any(|l| l.starts_with(&line)),
+            "{line} missing from {logs:?}"
+        );
+    }
     let replicated = until(&host, Duration::from_secs(90), async || {
         rows(&target, "crm_account") == accounts - 1
             && rows(&target, "crm_contact") == contacts
@@ -146,11 +154,13 @@ async fn the_three_apps_replicate_follow_changes_and_poison_under_a_played_host(
     assert_eq!(rows(&second, "crm_contact"), 0);
 
     // Changes are followed: an update, a create and a delete.
-    let some_account = control.rows("account")[0]["accountid"]
-        .as_str()
-        .expect("id")
-        .parse()
-        .expect("uuid");
+    // Any account but the victim: a short name would let the victim in.
+    let some_account: Uuid = control
+        .rows("account")
+        .iter()
+        .filter_map(|row| row["accountid"].as_str()?.parse().ok())
+        .find(|id| *id != victim)
+        .expect("another account");
     let renamed = json!({"name": "Renamed by the played host"});
     control
         .update(
