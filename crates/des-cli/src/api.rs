@@ -146,7 +146,8 @@ pub fn banner(
         id = org.organization_id,
     );
     if org.privacy_terms_accepted && emulator.is_some() {
-        out += "\n  (accepted for this local sample organization, so its profiles work as they are)";
+        out +=
+            "\n  (accepted for this local sample organization, so its profiles work as they are)";
     }
     let Some(emulator) = emulator else {
         return out;

@@ -17,7 +17,10 @@ pub fn load_or_create(data_dir: &Path) -> anyhow::Result<Vec<u8>> {
         Ok(bytes) => {
             check_private(&path)?;
             if bytes.len() < KEY_BYTES {
-                bail!("{} is too short; delete it to make a new key", path.display());
+                bail!(
+                    "{} is too short; delete it to make a new key",
+                    path.display()
+                );
             }
             Ok(bytes)
         }

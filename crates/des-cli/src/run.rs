@@ -119,9 +119,8 @@ async fn replicate(
     stop: watch::Receiver<bool>,
 ) -> anyhow::Result<()> {
     let org = crate::organization::register(stores, &plan.settings, env).await?;
-    let clients = Arc::new(
-        OrgClients::new().with_client(org.organization_id, Arc::clone(&env.client)),
-    );
+    let clients =
+        Arc::new(OrgClients::new().with_client(org.organization_id, Arc::clone(&env.client)));
     let secrets = Arc::new(crate::organization::secrets(&plan.data_dir, &plan.target));
     let factory = Box::new(crate::target::open_sink);
     let sinks = Arc::new(CachedSinks::new(Arc::clone(&secrets) as _, factory));

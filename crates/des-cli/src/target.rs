@@ -142,7 +142,8 @@ impl Target {
 
 /// The engine's sink factory: a destination type and its resolved secret make a sink.
 pub fn open_sink(kind: DestinationType, secret: &Secret) -> Result<Arc<dyn Sink>, EngineError> {
-    let invalid = |e: &dyn std::fmt::Display| EngineError::Sink(SinkError::Unavailable(e.to_string()));
+    let invalid =
+        |e: &dyn std::fmt::Display| EngineError::Sink(SinkError::Unavailable(e.to_string()));
     match kind {
         DestinationType::Sqlite => {
             let path = PathBuf::from(secret.expose());
@@ -174,7 +175,9 @@ mod tests {
             Target::Sqlite("./x/e.db".into())
         );
         assert!("sqlite:".parse::<Target>().is_err());
-        let pg = "postgres://des:pw@db.example:5432/t".parse::<Target>().unwrap();
+        let pg = "postgres://des:pw@db.example:5432/t"
+            .parse::<Target>()
+            .unwrap();
         assert_eq!(pg.destination_type(), DestinationType::PostgreSql);
         let ms = "mssql:Server=tcp:sql.example,1433;Database=t;User ID=u;Password=pw"
             .parse::<Target>()
@@ -184,8 +187,14 @@ mod tests {
             ms.secret().expose(),
             "Server=tcp:sql.example,1433;Database=t;User ID=u;Password=pw"
         );
-        let err = "oracle://u:pw@h/db".parse::<Target>().unwrap_err().to_string();
-        assert!(err.contains("not supported") && !err.contains("pw"), "{err}");
+        let err = "oracle://u:pw@h/db"
+            .parse::<Target>()
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("not supported") && !err.contains("pw"),
+            "{err}"
+        );
         assert!("e.db".parse::<Target>().is_err());
     }
 

@@ -1,14 +1,13 @@
 //! Delta latency: marked updates written into the emulator at a steady rate, each timed from
-//! just before the write until the target's SQLite file shows the marker.
+//! just before the write until the target shows the marker.
 
-use std::path::Path;
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
 use dataverse_emulator::Control;
-use rusqlite::{Connection, OpenFlags, OptionalExtension};
 use uuid::Uuid;
 
+use super::place::Reader;
 use super::report::{Latency, quantile};
 use crate::memory;
 
@@ -19,7 +18,7 @@ const GRACE: Duration = Duration::from_secs(10);
 
 /// Where to look for markers: a table, its primary key and the marked text column.
 pub struct Probe<'a> {
-    pub db: &'a Path,
+    pub reader: &'a Reader,
     pub table: &'a str,
     pub marked_column: &'a str,
     pub entity: &'a str,
@@ -33,24 +32,6 @@ struct InFlight {
     written: Instant,
 }
 
-/// Reads up to `n` ids from the target, as the target stores them.
-pub fn sample_ids(probe: &Probe<'_>, n: usize) -> anyhow::Result<Vec<String>> {
-    let conn = open_read_only(probe.db)?;
-    let sql = format!("SELECT \"Id\" FROM {} LIMIT {n}", probe.table);
-    let mut stmt = conn.prepare(&sql)?;
-    let ids = stmt
-        .query_map([], |row| row.get::<_, String>(0))?
-        .collect::<Result<_, _>>()?;
-    Ok(ids)
-}
-
-/// Rows in `table` (quoted).
-pub fn row_count(db: &Path, table: &str) -> anyhow::Result<u64> {
-    let conn = open_read_only(db)?;
-    let n: i64 = conn.query_row(&format!("SELECT COUNT(*) FROM {table}"), [], |r| r.get(0))?;
-    Ok(n as u64)
-}
-
 /// Writes `rate` marked updates a second for `duration`, each to a different row, and
 /// measures when each becomes visible in the target.
 pub async fn measure(
@@ -60,17 +41,18 @@ pub async fn measure(
     duration: Duration,
 ) -> anyhow::Result<Latency> {
     let wanted = ((rate * duration.as_secs_f64()).ceil() as usize).max(1);
-    let mut markers = Markers::new(control, probe, sample_ids(probe, wanted)?)?;
+    let ids = probe.reader.sample_ids(probe.table, wanted).await?;
+    let mut markers = Markers::new(control, probe, ids);
     memory::reset_peak();
     let started = Instant::now();
     while started.elapsed() < duration {
         markers.write_due((started.elapsed().as_secs_f64() * rate) as usize + 1)?;
-        markers.collect_visible();
+        markers.collect_visible().await;
         tokio::time::sleep(CHECK_EVERY).await;
     }
     let deadline = Instant::now() + GRACE;
     while !markers.in_flight.is_empty() && Instant::now() < deadline {
-        markers.collect_visible();
+        markers.collect_visible().await;
         tokio::time::sleep(CHECK_EVERY).await;
     }
     Ok(markers.into_latency(rate, duration))
@@ -80,7 +62,6 @@ pub async fn measure(
 struct Markers<'a> {
     control: &'a Control,
     probe: &'a Probe<'a>,
-    conn: Connection,
     ids: Vec<String>,
     written: usize,
     in_flight: Vec<InFlight>,
@@ -88,18 +69,16 @@ struct Markers<'a> {
 }
 
 impl<'a> Markers<'a> {
-    fn new(control: &'a Control, probe: &'a Probe<'a>, ids: Vec<String>) -> anyhow::Result<Self> {
-        let conn = open_read_only(probe.db)?;
+    fn new(control: &'a Control, probe: &'a Probe<'a>, ids: Vec<String>) -> Self {
         let (in_flight, samples_ms) = (Vec::new(), Vec::new());
-        Ok(Self {
+        Self {
             control,
             probe,
-            conn,
             ids,
             written: 0,
             in_flight,
             samples_ms,
-        })
+        }
     }
 
     /// Writes markers until `due` are written (or the sampled rows run out).
@@ -113,15 +92,17 @@ impl<'a> Markers<'a> {
         Ok(())
     }
 
-    fn collect_visible(&mut self) {
-        let (conn, probe, samples) = (&self.conn, self.probe, &mut self.samples_ms);
-        self.in_flight.retain(|f| {
-            let seen = visible(conn, probe, f).unwrap_or(false);
-            if seen {
-                samples.push(f.written.elapsed().as_secs_f64() * 1000.0);
+    async fn collect_visible(&mut self) {
+        let mut waiting = Vec::with_capacity(self.in_flight.len());
+        for f in std::mem::take(&mut self.in_flight) {
+            if visible(self.probe, &f).await {
+                let ms = f.written.elapsed().as_secs_f64() * 1000.0;
+                self.samples_ms.push(ms);
+            } else {
+                waiting.push(f);
             }
-            !seen
-        });
+        }
+        self.in_flight = waiting;
     }
 
     fn into_latency(mut self, rate: f64, duration: Duration) -> Latency {
@@ -164,22 +145,10 @@ fn write_marker(
     })
 }
 
-fn visible(conn: &Connection, probe: &Probe<'_>, f: &InFlight) -> rusqlite::Result<bool> {
-    let sql = format!(
-        "SELECT {} FROM {} WHERE \"Id\" = ?1",
-        probe.marked_column, probe.table
-    );
-    let value: Option<Option<String>> = conn
-        .prepare_cached(&sql)?
-        .query_row([&f.id], |r| r.get(0))
-        .optional()?;
-    Ok(value.flatten().as_deref() == Some(f.marker.as_str()))
-}
-
-fn open_read_only(db: &Path) -> anyhow::Result<Connection> {
-    let flags = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX;
-    let conn = Connection::open_with_flags(db, flags)
-        .with_context(|| format!("cannot open {}", db.display()))?;
-    conn.busy_timeout(Duration::from_secs(5))?;
-    Ok(conn)
+async fn visible(probe: &Probe<'_>, f: &InFlight) -> bool {
+    let text = probe
+        .reader
+        .text(probe.table, probe.marked_column, &f.id)
+        .await;
+    text.ok().flatten().as_deref() == Some(f.marker.as_str())
 }

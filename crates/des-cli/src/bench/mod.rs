@@ -1,7 +1,9 @@
 //! `des bench`: one run on emulator data measures the source alone, the sink alone, the
-//! engine end to end, delta latency under a steady change stream, and peak memory.
+//! engine end to end, delta latency under a steady change stream, and peak memory, against
+//! fresh SQLite files (default) or fresh schemas on a PostgreSQL server (`--target`).
 
 mod latency;
+mod place;
 mod report;
 mod throughput;
 
@@ -13,15 +15,15 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, bail};
 use des_core::ports::Sink;
 use des_core::schema::SchemaPlan;
-use des_sinks::sqlite::{SqliteConfig, SqliteSink};
 use uuid::Uuid;
 
 use crate::catalog::Catalog;
-use crate::config::{Layout, SourceSettings};
+use crate::config::{Layout, SourceSettings, target_spec};
 use crate::environment::{EmulatorOptions, Environment};
 use crate::memory;
 use crate::replication::{self, LocalStores};
 use crate::target::Target;
+use place::{Phase, Place, Reader, quote};
 use report::{Rate, Report};
 
 /// Rows of every entity but the measured one.
@@ -46,6 +48,10 @@ pub struct BenchArgs {
     /// Print one JSON object instead of a table.
     #[arg(long)]
     json: bool,
+    /// A PostgreSQL server to measure (postgres://...; or DES_TARGET): each phase writes to
+    /// a fresh schema, dropped at the end. Default: SQLite files in a temp folder.
+    #[arg(long)]
+    target: Option<String>,
 }
 
 pub async fn bench(args: BenchArgs) -> anyhow::Result<()> {
@@ -53,6 +59,10 @@ pub async fn bench(args: BenchArgs) -> anyhow::Result<()> {
         bail!("--changes-per-sec and --delta-seconds must be positive");
     }
     let dir = tempfile::tempdir().context("cannot create a temporary folder")?;
+    let target = target_spec(args.target.as_deref())
+        .map(|spec| spec.parse::<Target>())
+        .transpose()?;
+    let place = Place::new(target, dir.path())?;
     // Only the measured entity is large; the others keep a token size.
     let settings = SourceSettings::Emulator {
         records: OTHER_ENTITY_RECORDS,
@@ -65,7 +75,7 @@ pub async fn bench(args: BenchArgs) -> anyhow::Result<()> {
         records_per_entity,
     };
     let env = Environment::connect(&settings, options).await?;
-    let result = measure(&args, &env, dir.path()).await;
+    let result = measure(&args, &env, &place, dir.path()).await;
     env.shutdown().await;
     let report = result?;
     if args.json {
@@ -76,7 +86,12 @@ pub async fn bench(args: BenchArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
-async fn measure(args: &BenchArgs, env: &Environment, dir: &Path) -> anyhow::Result<Report> {
+async fn measure(
+    args: &BenchArgs,
+    env: &Environment,
+    place: &Place,
+    dir: &Path,
+) -> anyhow::Result<Report> {
     let catalog = Catalog::load(env.client.as_ref(), std::slice::from_ref(&args.entity)).await?;
     let catalog = Catalog {
         relationships: Vec::new(),
@@ -85,6 +100,7 @@ async fn measure(args: &BenchArgs, env: &Environment, dir: &Path) -> anyhow::Res
     let meta = &catalog.entities[0];
     let mut report = Report {
         entity: args.entity.clone(),
+        target: place.label().to_owned(),
         ..Default::default()
     };
     // Phases of a large run take minutes; say where it is, on stderr so --json stays clean.
@@ -93,30 +109,45 @@ async fn measure(args: &BenchArgs, env: &Environment, dir: &Path) -> anyhow::Res
     report.source_read = throughput::source_read(env.client.as_ref(), meta).await?;
     report.records = report.source_read.records;
     progress("sink write");
-    let sink_db = dir.join("sink-only.db");
-    let plan = plan_for(env, &catalog, &Target::Sqlite(sink_db.clone()))?;
-    let sink = SqliteSink::open(&SqliteConfig::new(&sink_db))?;
-    report.sink_write = throughput::sink_write(env.client.as_ref(), &sink, &plan, meta).await?;
-    progress("end to end");
-    end_to_end(args, env, &catalog, &dir.join("e2e"), &mut report).await?;
+    let (sink_phase, e2e_phase) = (place.phase("sink"), place.phase("e2e"));
+    let plan = plan_for(env, &catalog, &sink_phase);
+    let result = async {
+        let sink = sink_phase.target.open()?;
+        report.sink_write =
+            throughput::sink_write(env.client.as_ref(), sink.as_ref(), &plan, meta).await?;
+        progress("end to end");
+        end_to_end(
+            args,
+            env,
+            &catalog,
+            place,
+            &e2e_phase,
+            &dir.join("e2e"),
+            &mut report,
+        )
+        .await
+    }
+    .await;
+    place.clean_up(&[&sink_phase, &e2e_phase]).await;
+    result?;
     report.finish_ratio();
     report.finish_peak(memory::peak_rss_bytes());
     Ok(report)
 }
 
-fn plan_for(env: &Environment, catalog: &Catalog, target: &Target) -> anyhow::Result<SchemaPlan> {
-    Ok(catalog.plan(&bench_profile(env, catalog, target)))
+fn plan_for(env: &Environment, catalog: &Catalog, phase: &Phase) -> SchemaPlan {
+    catalog.plan(&bench_profile(env, catalog, phase))
 }
 
 fn bench_profile(
     env: &Environment,
     catalog: &Catalog,
-    target: &Target,
+    phase: &Phase,
 ) -> des_core::profile::Profile {
     let layout = Layout {
         entities: catalog.entity_names(),
         prefix: String::new(),
-        schema: "dbo".into(),
+        schema: phase.schema.clone(),
         delete_log: false,
     };
     crate::profile::build(
@@ -125,7 +156,7 @@ fn bench_profile(
         &env.org_url,
         &layout,
         catalog,
-        target,
+        &phase.target,
     )
 }
 
@@ -134,15 +165,16 @@ async fn end_to_end(
     args: &BenchArgs,
     env: &Environment,
     catalog: &Catalog,
+    place: &Place,
+    phase: &Phase,
     dir: &Path,
     report: &mut Report,
 ) -> anyhow::Result<()> {
-    let db = dir.join("target.db");
-    let target = Target::Sqlite(db.clone());
     let stores = LocalStores::open(dir).await?;
-    let sink: Arc<dyn Sink> = target.open()?;
+    let sink: Arc<dyn Sink> = phase.target.open()?;
     let ports = stores.ports(env.source(), sink);
-    let profile = bench_profile(env, catalog, &target);
+    let profile = bench_profile(env, catalog, phase);
+    let table = place.table_sql(&catalog.plan(&profile), &catalog.entities[0].logical_name)?;
     memory::reset_peak();
     let started = Instant::now();
     replication::create_and_activate(&ports, profile, false).await?;
@@ -150,16 +182,18 @@ async fn end_to_end(
     let applied = wait_for_initial_sync(&handle, &stores).await?;
     let seconds = started.elapsed().as_secs_f64();
     report.end_to_end = Rate::new(applied, seconds, memory::peak_rss_bytes());
-    let table = entity_table_sql(env, catalog, &db)?;
-    let in_target = latency::row_count(&db, &table)?;
-    if in_target != report.records {
-        handle.shutdown().await;
-        bail!(
-            "the initial sync left {in_target} rows in the target; the source has {}",
-            report.records
-        );
+    let result = async {
+        let reader = place.reader(phase).await?;
+        let in_target = reader.count(&table).await?;
+        if in_target != report.records {
+            bail!(
+                "the initial sync left {in_target} rows in the target; the source has {}",
+                report.records
+            );
+        }
+        delta_latency(args, env, catalog, &reader, &table).await
     }
-    let result = delta_latency(args, env, catalog, &db, &table).await;
+    .await;
     handle.shutdown().await;
     report.delta_latency = result?;
     report.delta_latency.poll_interval_ms = POLL_INTERVAL.as_millis() as u64;
@@ -183,7 +217,7 @@ async fn delta_latency(
     args: &BenchArgs,
     env: &Environment,
     catalog: &Catalog,
-    db: &Path,
+    reader: &Reader,
     table: &str,
 ) -> anyhow::Result<report::Latency> {
     let Some(emulator) = &env.emulator else {
@@ -198,7 +232,7 @@ async fn delta_latency(
     };
     let column_sql = quote(marked);
     let probe = latency::Probe {
-        db,
+        reader,
         table,
         marked_column: &column_sql,
         entity: &meta.logical_name,
@@ -206,16 +240,4 @@ async fn delta_latency(
     };
     let duration = Duration::from_secs_f64(args.delta_seconds);
     latency::measure(&emulator.control(), &probe, args.changes_per_sec, duration).await
-}
-
-/// The measured entity's table, quoted; SQLite targets have no schema part.
-fn entity_table_sql(env: &Environment, catalog: &Catalog, db: &Path) -> anyhow::Result<String> {
-    let plan = plan_for(env, catalog, &Target::Sqlite(db.to_owned()))?;
-    let entity = &catalog.entities[0].logical_name;
-    let table = plan.table_for(entity).context("no table planned")?;
-    Ok(quote(&table.name))
-}
-
-fn quote(identifier: &str) -> String {
-    format!("\"{}\"", identifier.replace('"', "\"\""))
 }

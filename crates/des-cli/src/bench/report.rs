@@ -45,6 +45,8 @@ pub struct Latency {
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct Report {
     pub entity: String,
+    /// The measured target kind: `sqlite` or `postgresql`.
+    pub target: String,
     pub records: u64,
     pub source_read: Rate,
     pub sink_write: Rate,
@@ -79,14 +81,17 @@ impl Report {
     }
 
     pub fn to_table(&self) -> String {
-        let mut out = format!("des bench: {} records of {}\n\n", self.records, self.entity);
+        let mut out = format!(
+            "des bench: {} records of {} into {}\n\n",
+            self.records, self.entity, self.target
+        );
         out += &format!(
             "{:<28} {:>12} {:>10} {:>14} {:>12}\n",
             "phase", "records", "seconds", "records/s", "peak RSS"
         );
         for (name, rate) in [
             ("source read (Web API)", &self.source_read),
-            ("sink write (SQLite)", &self.sink_write),
+            (&*format!("sink write ({})", self.target), &self.sink_write),
             ("end-to-end initial sync", &self.end_to_end),
         ] {
             out += &format!(

@@ -121,7 +121,9 @@ impl Drop for Des {
 
 /// Tests run side by side, so a `des run` that names no API port takes any free one.
 fn any_api_port(args: &[&str]) -> &'static [&'static str] {
-    let names_port = args.iter().any(|a| a.starts_with("--api-port") || *a == "--no-api");
+    let names_port = args
+        .iter()
+        .any(|a| a.starts_with("--api-port") || *a == "--no-api");
     if args.first() == Some(&"run") && !names_port {
         &["--api-port", "0"]
     } else {
