@@ -38,6 +38,18 @@ impl Applier {
             self.ports.queue.release(delivery, delay).await?;
             return Ok(());
         }
+        self.poison(delivery, error).await
+    }
+
+    /// Poisons a delivery now, whatever its count: the Functions applier calls this on the
+    /// host's last try (the host's `DequeueCount` is the count there). Like the poison
+    /// branch of [`Applier::settle_error`], it deletes the message when the stream could
+    /// be moved past it, and releases it when not (the target is down).
+    pub async fn poison(
+        &self,
+        delivery: &Delivery,
+        error: &EngineError,
+    ) -> Result<(), EngineError> {
         match WorkMessage::decode(&delivery.body) {
             Ok(WorkMessage::Batch {
                 stream,
