@@ -117,7 +117,7 @@ impl ApplyFunction {
     async fn last_try_failed(&self, delivery: &Delivery, error: &EngineError) -> Invocation {
         let n = delivery.dequeue_count;
         let mut logs = vec![format!("Last try ({n}) failed: {error}")];
-        let settled = self.applier.settle_error(delivery, error).await;
+        let settled = self.applier.poison(delivery, error).await;
         let settlement = self.queue.settle(delivery);
         match (settled, settlement) {
             (Ok(()), Settlement::Deleted) => {
