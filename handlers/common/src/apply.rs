@@ -7,6 +7,11 @@
 //! | deferred (an earlier batch is missing) | 200, after re-sending a copy with the delay | deletes this copy |
 //! | error (target unreachable, storage down) | 500 | shows it again; after the last try moves it to `des-apply-poison` |
 //!
+//! A deferral cannot be a 500: the host would count it as a failed try and poison a batch
+//! that only waits for an earlier one. So the copy carries the delay (the engine's local
+//! mode releases instead); a queue that duplicates an early batch makes one extra copy per
+//! duplicate, and every copy ends as a duplicate once the batch is applied.
+//!
 //! Per-record failures never fail the message: the engine re-enqueues them with the
 //! profile's interval, then writes their failure line. On the last try
 //! (`DequeueCount >= DES_MAX_DEQUEUE_COUNT`) the engine's poison handling runs first (keep a
