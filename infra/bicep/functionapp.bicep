@@ -65,6 +65,7 @@ resource appInsights 'Microsoft.Insights/components@2020-02-02' existing = {
 }
 
 resource plan 'Microsoft.Web/serverfarms@2024-04-01' = {
+  // checkov:skip=CKV_AZURE_225: Flex Consumption zone redundancy is an opt-in with its own regional limits; not the default here
   name: '${name}-plan'
   location: location
   tags: tags
@@ -79,6 +80,10 @@ resource plan 'Microsoft.Web/serverfarms@2024-04-01' = {
 }
 
 resource app 'Microsoft.Web/sites@2024-04-01' = {
+  // checkov:skip=CKV_AZURE_222: the API is called by clients on the internet; all three apps are deployed over the public SCM endpoint (no VNet in this template)
+  // checkov:skip=CKV_AZURE_17: the API authenticates callers with Entra bearer tokens; poller and applier have no HTTP functions
+  // checkov:skip=CKV_AZURE_212: Flex Consumption scales from zero; always-ready instances are a cost choice, not a default
+  // checkov:skip=CKV_AZURE_213: every API route needs a bearer token (no anonymous health route); poller and applier serve no HTTP
   name: name
   location: location
   tags: tags

@@ -109,6 +109,10 @@ resource appInsights 'Microsoft.Insights/components@2020-02-02' = {
 }
 
 resource storage 'Microsoft.Storage/storageAccounts@2023-05-01' = {
+  // checkov:skip=CKV_AZURE_59: public network access is the publicNetworkAccess parameter; Flex apps without VNet integration reach storage over its public endpoint
+  // checkov:skip=CKV_AZURE_35: default action follows the publicNetworkAccess parameter (Deny when Disabled); identity-only access, no shared key
+  // checkov:skip=CKV_AZURE_206: replication is the storageSku parameter, default Standard_ZRS
+  // checkov:skip=CKV_AZURE_43: the name is computed (prefix + uniqueString, lower case, at most 24 characters), which checkov cannot evaluate
   name: storageName
   location: location
   tags: tags
@@ -171,20 +175,36 @@ resource queues 'Microsoft.Storage/storageAccounts/queueServices/queues@2023-05-
   }
 ]
 
-resource storageDiagnostics 'Microsoft.Insights/diagnosticSettings@2021-05-01-preview' = {
+// Resource logs of both services (reads, writes, deletes) go to Log Analytics.
+var storageLogs = [
+  { category: 'StorageRead', enabled: true }
+  { category: 'StorageWrite', enabled: true }
+  { category: 'StorageDelete', enabled: true }
+]
+
+resource blobDiagnostics 'Microsoft.Insights/diagnosticSettings@2021-05-01-preview' = {
+  scope: blobService
+  name: 'blob-logs'
+  properties: {
+    workspaceId: logs.id
+    logs: storageLogs
+  }
+}
+
+resource queueDiagnostics 'Microsoft.Insights/diagnosticSettings@2021-05-01-preview' = {
   scope: queueService
   name: 'queue-logs'
   properties: {
     workspaceId: logs.id
-    logs: [
-      { category: 'StorageRead', enabled: true }
-      { category: 'StorageWrite', enabled: true }
-      { category: 'StorageDelete', enabled: true }
-    ]
+    logs: storageLogs
   }
 }
 
 resource vault 'Microsoft.KeyVault/vaults@2023-07-01' = {
+  // checkov:skip=CKV_AZURE_109: network ACL default action follows the publicNetworkAccess parameter (Deny when Disabled)
+  // checkov:skip=CKV_AZURE_189: public network access is the publicNetworkAccess parameter; Flex apps without VNet integration reach the vault publicly
+  // checkov:skip=CKV_AZURE_110: purge protection is the keyVaultPurgeProtection parameter, default true
+  // checkov:skip=CKV_AZURE_42: soft delete is always on; purge protection is the keyVaultPurgeProtection parameter, default true
   name: vaultName
   location: location
   tags: tags

@@ -55,6 +55,8 @@ locals {
 
 # Flex Consumption allows one app per plan.
 resource "azurerm_service_plan" "app" {
+  # checkov:skip=CKV_AZURE_225: Flex Consumption zone redundancy is an opt-in with its own regional limits; not the default here
+  # checkov:skip=CKV_AZURE_212: Flex Consumption scales from zero; always-ready instances are a cost choice, not a default
   for_each            = local.apps
   name                = "${each.value}-plan"
   resource_group_name = data.azurerm_resource_group.des.name

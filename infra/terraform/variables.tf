@@ -111,6 +111,10 @@ variable "sql_admin_login" {
   description = "Entra ID admin of the SQL server: a user or group display name."
   type        = string
   default     = ""
+  validation {
+    condition     = !var.deploy_sql || var.sql_admin_login != ""
+    error_message = "deploy_sql needs an Entra ID admin (sql_admin_login and sql_admin_object_id)."
+  }
 }
 
 variable "sql_admin_object_id" {
