@@ -1,5 +1,7 @@
 //! The `des` binary, run as a real process against the built-in emulator.
 
+mod api;
+mod postgres;
 mod support;
 
 use std::time::Duration;
@@ -13,7 +15,7 @@ fn is_sync_done(line: &str) -> bool {
 }
 
 /// Signs in to the emulator with what `des run` printed.
-fn sign_in(des: &mut Des) -> WebApi {
+pub fn sign_in(des: &mut Des) -> WebApi {
     let base = des.banner_value("Dataverse emulator listening on");
     let api = des.banner_value("Web API:");
     let token_url = des.banner_value("token URL:");
@@ -138,6 +140,52 @@ fn schema_prints_create_table_for_account_with_des_columns() {
     );
 }
 
+/// The CREATE TABLE of account that `des schema --dialect <dialect>` prints.
+fn account_ddl(dialect: &str) -> String {
+    let dir = tempfile::tempdir().unwrap();
+    let args = ["schema", "--entity", "account", "--dialect", dialect];
+    let (ok, out, err) = run_to_end(dir.path(), &args);
+    assert!(ok, "des schema --dialect {dialect} failed: {err}");
+    out.split(";\n")
+        .find(|s| {
+            s.contains("CREATE TABLE") && (s.contains("\"account\" (") || s.contains("[account] ("))
+        })
+        .unwrap_or_else(|| panic!("no CREATE TABLE for account in:\n{out}"))
+        .to_owned()
+}
+
+#[test]
+fn schema_prints_tsql_with_des_types() {
+    let create = account_ddl("tsql");
+    for wanted in [
+        "[Id] uniqueidentifier",
+        "[SinkCreatedOn] datetime",
+        "[SinkModifiedOn] datetime",
+        "[versionnumber] bigint",
+        "[name] nvarchar(160)",
+        "decimal(38,2)",
+        "CONSTRAINT [EPK[dbo]].[account]]] PRIMARY KEY CLUSTERED ([Id])",
+    ] {
+        assert!(create.contains(wanted), "{wanted} missing from:\n{create}");
+    }
+}
+
+#[test]
+fn schema_prints_postgres_with_des_types() {
+    let create = account_ddl("postgres");
+    for wanted in [
+        "\"Id\" uuid",
+        "\"SinkCreatedOn\" timestamptz",
+        "\"SinkModifiedOn\" timestamptz",
+        "\"versionnumber\" bigint",
+        "\"name\" varchar(160)",
+        "numeric(38,2)",
+        "CONSTRAINT \"EPK[dbo].[account]\" PRIMARY KEY (\"Id\")",
+    ] {
+        assert!(create.contains(wanted), "{wanted} missing from:\n{create}");
+    }
+}
+
 #[test]
 fn bench_reports_every_figure_as_json() {
     let dir = tempfile::tempdir().unwrap();
@@ -154,6 +202,12 @@ fn bench_reports_every_figure_as_json() {
     let (ok, out, err) = run_to_end(dir.path(), &args);
     assert!(ok, "des bench failed: {err}");
     let report: serde_json::Value = serde_json::from_str(out.trim()).expect("one JSON object");
+    assert_eq!(report["target"], "sqlite");
+    assert_every_figure(&report, 2000.0);
+}
+
+/// Every rate covers `records`, every figure is there and positive.
+pub fn assert_every_figure(report: &serde_json::Value, records: f64) {
     let number = |path: &str| -> f64 {
         report
             .pointer(path)
@@ -163,7 +217,7 @@ fn bench_reports_every_figure_as_json() {
     for rate in ["/source_read", "/sink_write", "/end_to_end"] {
         assert_eq!(
             number(&format!("{rate}/records")),
-            2000.0,
+            records,
             "{rate} covers every record"
         );
         assert!(number(&format!("{rate}/records_per_sec")) > 0.0);

@@ -1,5 +1,6 @@
 //! Runs the built `des` binary as a real process and reads what it prints.
 
+pub mod postgres;
 pub mod target;
 pub mod web_api;
 
@@ -19,6 +20,11 @@ pub struct Des {
 impl Des {
     /// Starts `des <args>` in `dir`, logs to a file there (stderr is not read by the tests).
     pub fn spawn(dir: &Path, args: &[&str]) -> Self {
+        Self::spawn_with_env(dir, args, &[])
+    }
+
+    /// [`Des::spawn`] with extra environment variables.
+    pub fn spawn_with_env(dir: &Path, args: &[&str], vars: &[(&str, &str)]) -> Self {
         let log =
             std::fs::File::create(dir.join(format!("des-{}.log", std::process::id()))).unwrap();
         let mut child = Command::new(env!("CARGO_BIN_EXE_des"))
@@ -27,6 +33,8 @@ impl Des {
             .current_dir(dir)
             .env("RUST_LOG", "info")
             .env_remove("DES_CLIENT_SECRET")
+            .env_remove("DES_TARGET")
+            .envs(vars.iter().copied())
             .stdout(Stdio::piped())
             .stderr(log)
             .spawn()
@@ -137,6 +145,7 @@ pub fn run_to_end(dir: &Path, args: &[&str]) -> (bool, String, String) {
         .args(args)
         .current_dir(dir)
         .env_remove("DES_CLIENT_SECRET")
+        .env_remove("DES_TARGET")
         .output()
         .expect("des runs");
     let text = |b: Vec<u8>| String::from_utf8_lossy(&b).into_owned();

@@ -1,0 +1,117 @@
+//! The DES API served inside `des run`, called the way its start-up banner shows.
+
+use serde_json::Value;
+
+use crate::support::Des;
+use crate::{SYNC_TIMEOUT, is_sync_done};
+
+/// The quoted ('...') parts of a printed shell line, in order.
+fn quoted(line: &str) -> Vec<String> {
+    line.split('\'')
+        .skip(1)
+        .step_by(2)
+        .map(str::to_owned)
+        .collect()
+}
+
+/// The two curl lines under "Call the API:".
+fn printed_calls(des: &mut Des) -> (String, String) {
+    des.wait_for(|l| l == "Call the API:", SYNC_TIMEOUT);
+    let start = des.seen.iter().position(|l| l == "Call the API:").unwrap();
+    des.wait_for(
+        |l| l.trim_start().starts_with("curl -s 'http"),
+        SYNC_TIMEOUT,
+    );
+    (des.seen[start + 1].clone(), des.seen[start + 2].clone())
+}
+
+#[test]
+fn the_api_answers_inside_run_with_the_printed_token_curl() {
+    let dir = tempfile::tempdir().unwrap();
+    let args = [
+        "run",
+        "--records",
+        "7",
+        "--entity",
+        "account",
+        "--poll-interval",
+        "0.2",
+    ];
+    let mut des = Des::spawn(dir.path(), &args);
+    let (token_line, profiles_line) = printed_calls(&mut des);
+    assert!(
+        des.seen
+            .iter()
+            .any(|l| l.contains("privacy terms accepted")),
+        "the sample organization's terms are accepted, and it says so"
+    );
+    des.wait_for(is_sync_done, SYNC_TIMEOUT);
+
+    // The token call: POST '<emulator>/_emulator/users/<oid>/token' ... -d '<body>'.
+    let token_parts = quoted(&token_line);
+    let (token_url, body) = (&token_parts[0], &token_parts[2]);
+    assert!(token_url.contains("/_emulator/users/"), "{token_line}");
+    let profiles_url = &quoted(&profiles_line)[0];
+    assert!(
+        profiles_url.contains("/crm/exporter/profiles?status=true"),
+        "{profiles_line}"
+    );
+
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let http = reqwest::Client::new();
+    let (profiles, refused) = runtime.block_on(async {
+        let token: Value = http
+            .post(token_url)
+            .header("Content-Type", "application/json")
+            .body(body.clone())
+            .send()
+            .await
+            .expect("token call")
+            .json()
+            .await
+            .expect("token JSON");
+        let token = token["access_token"].as_str().expect("an access token");
+        let answer = http
+            .get(profiles_url)
+            .bearer_auth(token)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(answer.status().as_u16(), 200);
+        let profiles: Value = answer.json().await.unwrap();
+        let refused = http.get(profiles_url).send().await.unwrap();
+        let status = refused.status().as_u16();
+        (profiles, (status, refused.json::<Value>().await.unwrap()))
+    });
+
+    let profile = &profiles.as_array().expect("a list")[0];
+    assert_eq!(profile["Name"], "des run", "{profiles}");
+    assert_eq!(profiles.as_array().unwrap().len(), 1, "{profiles}");
+    let status = &profile["Entities"][0]["Status"];
+    assert_eq!(status["Type"], "account", "{profile}");
+    assert_eq!(status["SuccessNotifications"], 7, "{profile}");
+    assert_eq!(status["InitialSyncState"], "Completed", "{profile}");
+    assert!(
+        profile
+            .get("DestinationKeyVaultUri")
+            .is_none_or(|v| v == "local:target"),
+        "the profile names the target by reference: {profile}"
+    );
+
+    let (code, error) = refused;
+    assert_eq!(code, 401, "no token: {error}");
+    assert!(error["CorrelationId"].is_string(), "{error}");
+    assert!(error["Details"].is_string(), "{error}");
+    assert!(error["Message"].is_string(), "{error}");
+
+    assert!(des.interrupt().success(), "API and engine stop cleanly");
+    assert!(des.seen.iter().any(|l| l.starts_with("stopped cleanly")));
+    let key = dir.path().join("des-data/api-link.key");
+    assert!(
+        key.exists(),
+        "the failure-link key is kept in the data folder"
+    );
+}
