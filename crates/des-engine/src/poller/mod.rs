@@ -16,7 +16,7 @@ mod outbox;
 mod schema;
 mod sending;
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -80,8 +80,8 @@ pub struct PollReport {
 #[derive(Default)]
 struct Memory {
     refreshed: HashMap<StreamId, Instant>,
-    /// Streams whose last batches this process has made sure were sent.
-    sent_checked: HashSet<StreamId>,
+    /// Per stream, the `next_seq` below which this process has made sure batches were sent.
+    sent_checked: HashMap<StreamId, u64>,
     /// M:N relationships per organization, with when they were read.
     relationships: HashMap<uuid::Uuid, (Instant, Arc<Vec<ManyToManyRelationship>>)>,
 }

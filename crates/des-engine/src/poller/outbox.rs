@@ -74,7 +74,10 @@ impl Poller {
         for envelope in &shipment.envelopes {
             self.send(envelope).await?;
         }
-        self.memory().sent_checked.insert(ctx.stream().clone());
+        let sent_below = shipment.next.next_seq;
+        self.memory()
+            .sent_checked
+            .insert(ctx.stream().clone(), sent_below);
         let changes: u64 = shipment
             .envelopes
             .iter()

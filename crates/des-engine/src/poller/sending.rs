@@ -31,14 +31,17 @@ impl Poller {
         Ok(())
     }
 
-    /// Re-sends the stream's last two batches once per process if their payloads still
-    /// exist: repairs a crash between checkpoint and send.
+    /// Re-sends the stream's last two batches if their payloads still exist, whenever the
+    /// cursor is not where this process's own last send left it: repairs a crash between
+    /// checkpoint and send, in this process (a restart) or another one (a checkpoint that
+    /// landed after its writer was aborted, or a second poller that died).
     pub(super) async fn ensure_sent(
         &self,
         ctx: &StreamCtx<'_>,
         cursor: &EntityCursor,
     ) -> Result<(), EngineError> {
-        if self.memory().sent_checked.contains(ctx.stream()) {
+        let known = self.memory().sent_checked.get(ctx.stream()).copied();
+        if known == Some(cursor.next_seq) {
             return Ok(());
         }
         let last = cursor.next_seq.saturating_sub(1);
@@ -50,7 +53,8 @@ impl Poller {
                 self.send(&envelope).await?;
             }
         }
-        self.memory().sent_checked.insert(ctx.stream().clone());
+        let stream = ctx.stream().clone();
+        self.memory().sent_checked.insert(stream, cursor.next_seq);
         Ok(())
     }
 
