@@ -38,6 +38,9 @@ pub struct ApiArgs {
     api_audience: String,
 }
 
+/// How long requests in flight may take to finish once the API stops.
+const DRAIN: std::time::Duration = std::time::Duration::from_secs(10);
+
 /// What the API is built from.
 pub struct ApiParts<'a> {
     pub ports: EnginePorts,
@@ -56,13 +59,17 @@ pub struct ApiServer {
 }
 
 impl ApiServer {
-    /// Stops accepting, lets requests in flight finish, and waits.
-    pub async fn shutdown(self) {
+    /// Stops accepting and lets requests in flight finish, for at most [`DRAIN`].
+    pub async fn shutdown(mut self) {
         let _ = self.stop.send(());
-        match self.task.await {
-            Ok(Ok(())) => {}
-            Ok(Err(error)) => tracing::warn!(%error, "The API server stopped with an error."),
-            Err(error) => tracing::warn!(%error, "The API server task failed."),
+        match tokio::time::timeout(DRAIN, &mut self.task).await {
+            Ok(Ok(Ok(()))) => {}
+            Ok(Ok(Err(error))) => tracing::warn!(%error, "The API server stopped with an error."),
+            Ok(Err(error)) => tracing::warn!(%error, "The API server task failed."),
+            Err(_) => {
+                tracing::warn!("API requests still running after the drain time; cut off.");
+                self.task.abort();
+            }
         }
     }
 }
