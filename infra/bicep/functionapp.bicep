@@ -22,6 +22,8 @@ param queueNames array
 @description('Give the app Storage Blob Delegator on the account (user-delegation SAS).')
 param blobDelegator bool = false
 param appInsightsName string
+@description('The vault whose secrets the app reads (Key Vault Secrets User).')
+param keyVaultName string
 @description('The app settings, as the handlers read them.')
 param appSettings object
 
@@ -30,6 +32,7 @@ var roles = {
   blobDelegator: 'db58b8e5-c6ad-4a2a-8342-4190687cbf4a'
   queueDataContributor: '974c5e8b-45b9-4653-ba55-5f855dd0fb88'
   monitoringMetricsPublisher: '3913510d-42f4-4e42-8a64-420c390055eb'
+  keyVaultSecretsUser: '4633458b-17de-408a-b874-0445c86b69e6'
 }
 
 resource storage 'Microsoft.Storage/storageAccounts@2023-05-01' existing = {
@@ -62,6 +65,10 @@ resource queues 'Microsoft.Storage/storageAccounts/queueServices/queues@2023-05-
 
 resource appInsights 'Microsoft.Insights/components@2020-02-02' existing = {
   name: appInsightsName
+}
+
+resource vault 'Microsoft.KeyVault/vaults@2023-07-01' existing = {
+  name: keyVaultName
 }
 
 resource plan 'Microsoft.Web/serverfarms@2024-04-01' = {
@@ -186,6 +193,17 @@ resource telemetryRole 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
     principalId: app.identity.principalId
     principalType: 'ServicePrincipal'
     roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roles.monitoringMetricsPublisher)
+  }
+}
+
+// Secrets are named per profile and organization at run time, so the vault is the scope.
+resource secretsRole 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
+  scope: vault
+  name: guid(vault.id, app.id, roles.keyVaultSecretsUser)
+  properties: {
+    principalId: app.identity.principalId
+    principalType: 'ServicePrincipal'
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roles.keyVaultSecretsUser)
   }
 }
 

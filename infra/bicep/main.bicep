@@ -255,7 +255,9 @@ var applierSettings = union(commonSettings, {
 })
 
 // Every app opens (and creates if missing) all DES containers and the work queue when it
-// wires, so each needs create rights there; see infra/README.md "Roles".
+// wires, so each needs create rights there; see infra/README.md "Roles". All three read
+// secrets: the API tests target connection strings, the poller applies schemas, the applier
+// writes, and all sign in to Dataverse with organizations' app secrets.
 module api 'functionapp.bicep' = {
   name: 'des-api'
   params: {
@@ -271,6 +273,7 @@ module api 'functionapp.bicep' = {
     queueNames: [workQueue]
     blobDelegator: true
     appInsightsName: appInsights.name
+    keyVaultName: vault.name
     appSettings: apiSettings
   }
   dependsOn: [containers, queues]
@@ -290,6 +293,7 @@ module poller 'functionapp.bicep' = {
     blobContainerNames: concat(desContainers, hostContainers)
     queueNames: [workQueue]
     appInsightsName: appInsights.name
+    keyVaultName: vault.name
     appSettings: pollerSettings
   }
   dependsOn: [containers, queues]
@@ -309,26 +313,11 @@ module applier 'functionapp.bicep' = {
     blobContainerNames: concat(desContainers, hostContainers)
     queueNames: [workQueue, poisonQueue]
     appInsightsName: appInsights.name
+    keyVaultName: vault.name
     appSettings: applierSettings
   }
   dependsOn: [containers, queues]
 }
-
-var keyVaultSecretsUser = '4633458b-17de-408a-b874-0445c86b69e6'
-
-// All three read target connection strings (the API tests them, the poller applies schemas,
-// the applier writes) and organizations' app secrets.
-resource secretReaders 'Microsoft.Authorization/roleAssignments@2022-04-01' = [
-  for principalId in [api.outputs.principalId, poller.outputs.principalId, applier.outputs.principalId]: {
-    scope: vault
-    name: guid(vault.id, principalId, keyVaultSecretsUser)
-    properties: {
-      principalId: principalId
-      principalType: 'ServicePrincipal'
-      roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', keyVaultSecretsUser)
-    }
-  }
-]
 
 module sql 'sql.bicep' = if (deploySql) {
   name: 'des-sql'
