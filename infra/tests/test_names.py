@@ -85,16 +85,21 @@ def keys(body, separator):
     return set(re.findall(pattern, body, flags=re.M))
 
 
+def loose(opener):
+    """`opener` as a pattern in which any run of spaces matches any (fmt may realign)."""
+    return r"\s+".join(re.escape(part) for part in opener.split())
+
+
 def string_list(text, opener):
     """The quoted strings of the list literal that follows `opener`."""
-    match = re.search(re.escape(opener) + r"\s*\[([^\]]*)\]", text)
+    match = re.search(loose(opener) + r"\s*\[([^\]]*)\]", text)
     if not match:
         raise AssertionError(f"{opener!r} list not found in the IaC")
     return re.findall(r"['\"]([^'\"]+)['\"]", match.group(1))
 
 
 def scalar(text, opener):
-    match = re.search(re.escape(opener) + r"\s*['\"]([^'\"]*)['\"]", text)
+    match = re.search(loose(opener) + r"\s*['\"]([^'\"]*)['\"]", text)
     if not match:
         raise AssertionError(f"{opener!r} not found in the IaC")
     return match.group(1)
@@ -123,7 +128,7 @@ class Iac:
             text = "\n".join(read(p) for p in sorted(TERRAFORM.glob("*.tf")))
             sep = "="
             self.containers = string_list(text, "des_containers =")
-            self.queues = [scalar(text, "work_queue     ="), scalar(text, "poison_queue   =")]
+            self.queues = [scalar(text, "work_queue ="), scalar(text, "poison_queue =")]
             apps = block(text, "apps = {")
             self.suffixes = dict(re.findall(r'(\w+)\s*= "\$\{var\.prefix\}(-\w+)"', apps))
             self.settings = {
@@ -132,8 +137,11 @@ class Iac:
                 "poller": keys(block(text, "poller_settings = merge(local.common_settings,"), sep),
                 "applier": keys(block(text, "applier_settings = merge(local.common_settings,"), sep),
             }
-            self.poll_default = scalar(block(text, 'variable "poll_schedule"'), "default     =")
-            self.runtime = scalar(text, "runtime_name           =")
+            self.poll_default = scalar(block(text, 'variable "poll_schedule"'), "default =")
+            self.runtime = scalar(text, "runtime_name =")
+            # The provider writes this app setting from site_config (it refuses it in app_settings).
+            if re.search(r"^\s*application_insights_connection_string\s*=", text, flags=re.M):
+                self.settings["common"].add("APPLICATIONINSIGHTS_CONNECTION_STRING")
         self.flavour = flavour
         self.text = text
 
@@ -236,6 +244,12 @@ class NamesAgree(unittest.TestCase):
                     missing = (needed | identity | {r["KEYVAULT_URL_SETTING"]}) - settings
                     self.assertFalse(missing, f"{iac.flavour} {app} lacks {missing}")
                     self.assertNotIn(storage, settings, "use the identity-based storage settings")
+
+    def test_bicep_and_terraform_set_the_same_settings(self):
+        bicep, terraform = self.iacs
+        for app in ("api", "poller", "applier"):
+            with self.subTest(app=app):
+                self.assertEqual(bicep.app_settings(app), terraform.app_settings(app))
 
     def test_iac_poll_schedule_default_matches(self):
         for iac in self.iacs:
