@@ -196,10 +196,29 @@ impl Harness {
             };
             match diff {
                 Ok(()) => return Ok(()),
-                Err(e) if Instant::now() >= deadline => return Err(e),
+                Err(e) if Instant::now() >= deadline => {
+                    return Err(format!("{e}; {}", self.cursor_summary().await));
+                }
                 Err(_) => tokio::time::sleep(Duration::from_millis(100)).await,
             }
         }
+    }
+
+    /// `entity: phase next_seq=…` per exported entity, for divergence reports.
+    pub async fn cursor_summary(&self) -> String {
+        let mut parts = Vec::new();
+        for entity in &self.options.entities {
+            let cursor = self.ports.control.cursor(self.profile.id, entity).await;
+            let text = match cursor {
+                Ok(Some(c)) => format!(
+                    "{entity}: {:?} next_seq={}",
+                    c.value.phase, c.value.next_seq
+                ),
+                other => format!("{entity}: {other:?}"),
+            };
+            parts.push(text);
+        }
+        parts.join(", ")
     }
 
     pub async fn failure_lines(&self) -> Vec<String> {
