@@ -81,7 +81,8 @@ var deploymentContainers = {
 
 var unique = uniqueString(resourceGroup().id, prefix)
 var storageName = take('${toLower(replace(prefix, '-', ''))}${unique}', 24)
-var vaultName = take('${prefix}-kv-${unique}', 24)
+// 7 + 4 + 13 = 24 characters at most, never ending in or doubling a hyphen.
+var vaultName = '${take(replace(prefix, '-', ''), 7)}-kv-${unique}'
 var apiBaseUrl = empty(publicBaseUrl) ? 'https://${apps.api}.azurewebsites.net' : publicBaseUrl
 
 resource logs 'Microsoft.OperationalInsights/workspaces@2023-09-01' = {

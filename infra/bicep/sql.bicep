@@ -15,7 +15,7 @@ param publicNetworkAccess string
 resource server 'Microsoft.Sql/servers@2023-08-01-preview' = {
   // checkov:skip=CKV_AZURE_113: public network access is the publicNetworkAccess parameter; Flex apps without VNet integration reach SQL publicly
   // checkov:skip=CKV_AZURE_25: threat detection is Defender for SQL, a subscription-level choice
-  name: take('${prefix}-sql-${unique}', 63)
+  name: toLower(take('${prefix}-sql-${unique}', 63))
   location: location
   tags: tags
   identity: {

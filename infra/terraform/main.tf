@@ -57,7 +57,8 @@ resource "azurerm_key_vault" "des" {
   # checkov:skip=CKV_AZURE_109: network ACL default action follows public_network_access_enabled (Deny when false)
   # checkov:skip=CKV_AZURE_189: public network access is the public_network_access_enabled variable; Flex apps without VNet integration reach the vault publicly
   # checkov:skip=CKV2_AZURE_32: no private endpoints in this configuration (needs VNet integration of the Flex apps); see infra/README.md
-  name                          = substr("${var.prefix}-kv-${local.unique}", 0, 24)
+  # 7 + 4 + 13 = 24 characters at most, never ending in or doubling a hyphen.
+  name                          = "${substr(replace(var.prefix, "-", ""), 0, 7)}-kv-${local.unique}"
   resource_group_name           = data.azurerm_resource_group.des.name
   location                      = local.location
   tenant_id                     = data.azurerm_client_config.current.tenant_id
