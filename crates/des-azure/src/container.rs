@@ -41,11 +41,14 @@ pub(crate) struct Container {
 }
 
 impl Container {
-    /// The container `name` of `account`, created if missing.
+    /// The container `name` of `account`, created if missing and allowed.
     pub(crate) async fn open(account: &StorageAccount, name: &str) -> Result<Self, Unavailable> {
         match account.container(name)?.create(None).await {
             Ok(_) => {}
-            Err(e) if status(&e) == Some(409) => {} // ContainerAlreadyExists
+            // 409 ContainerAlreadyExists. 403: an identity with data-plane roles only (the
+            // least-privilege deployment in infra/ creates the containers itself) may not create
+            // one; a container that is really missing then fails the first read or write.
+            Err(e) if matches!(status(&e), Some(409 | 403)) => {}
             Err(e) => return Err(e.into()),
         }
         Ok(Self {

@@ -47,15 +47,17 @@ impl std::fmt::Debug for StorageQueue {
 
 impl StorageQueue {
     /// The queue `name` of `account` (normally [`crate::names::WORK_QUEUE`]), created if
-    /// missing.
+    /// missing and allowed.
     pub async fn open(account: &StorageAccount, name: &str) -> Result<Self, QueueError> {
         let client = account
             .queue(name)
             .map_err(|e| QueueError::Unavailable(e.to_string()))?;
         match client.create(None).await {
             Ok(_) => {}
-            // QueueAlreadyExists: only when its metadata differs, which is fine here.
-            Err(e) if status(&e) == Some(409) => {}
+            // 409 QueueAlreadyExists (only when its metadata differs, which is fine here).
+            // 403: Queue Data Message Sender/Processor roles cannot create queues; the
+            // deployment in infra/ creates this one, and a missing queue fails the first send.
+            Err(e) if matches!(status(&e), Some(409 | 403)) => {}
             Err(e) => return Err(unavailable(&e)),
         }
         Ok(Self {
