@@ -41,7 +41,9 @@ impl FailureLine {
     /// FailureReason: <text>`, with the time as `M/d/yyyy h:mm:ss AM` (UTC) and the reason on
     /// one line.
     pub fn format(&self) -> String {
-        let id = self.record_id.map_or_else(|| "N/A".to_owned(), |id| id.to_string());
+        let id = self
+            .record_id
+            .map_or_else(|| "N/A".to_owned(), |id| id.to_string());
         let time = self.notification_time.map(format_time).unwrap_or_default();
         let reason = self.reason.replace(['\r', '\n'], " ");
         format!(
@@ -63,7 +65,12 @@ fn format_time(t: OffsetDateTime) -> String {
     let rest = t
         .format(format_description!("[minute]:[second]"))
         .unwrap_or_default();
-    format!("{}/{}/{} {hour}:{rest} {meridiem}", u8::from(t.month()), t.day(), t.year())
+    format!(
+        "{}/{}/{} {hour}:{rest} {meridiem}",
+        u8::from(t.month()),
+        t.day(),
+        t.year()
+    )
 }
 
 #[cfg(test)]
@@ -114,8 +121,20 @@ mod tests {
             change_type: ChangeType::Delete,
             reason: "multi\nline".into(),
         };
-        assert!(at(datetime!(2024-01-02 00:05:09 UTC)).format().contains("1/2/2024 12:05:09 AM"));
-        assert!(at(datetime!(2024-01-02 12:00:00 UTC)).format().contains("12:00:00 PM"));
-        assert!(at(datetime!(2024-01-02 12:00:00 UTC)).format().ends_with("multi line"));
+        assert!(
+            at(datetime!(2024-01-02 00:05:09 UTC))
+                .format()
+                .contains("1/2/2024 12:05:09 AM")
+        );
+        assert!(
+            at(datetime!(2024-01-02 12:00:00 UTC))
+                .format()
+                .contains("12:00:00 PM")
+        );
+        assert!(
+            at(datetime!(2024-01-02 12:00:00 UTC))
+                .format()
+                .ends_with("multi line")
+        );
     }
 }

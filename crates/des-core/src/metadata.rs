@@ -34,7 +34,9 @@ pub struct EntityMetadata {
 impl EntityMetadata {
     /// The attribute with this logical name, if the entity has it.
     pub fn attribute(&self, logical_name: &str) -> Option<&AttributeMetadata> {
-        self.attributes.iter().find(|a| a.logical_name == logical_name)
+        self.attributes
+            .iter()
+            .find(|a| a.logical_name == logical_name)
     }
 
     /// Attributes the Web API can return in `$select`, in column-number order.

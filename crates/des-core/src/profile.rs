@@ -50,7 +50,11 @@ fn default_backoff() -> String {
 
 impl Default for RetryPolicy {
     fn default() -> Self {
-        Self { max_retry_count: 12, interval_in_seconds: 5, backoff: default_backoff() }
+        Self {
+            max_retry_count: 12,
+            interval_in_seconds: 5,
+            backoff: default_backoff(),
+        }
     }
 }
 
@@ -128,7 +132,10 @@ pub struct ProfileError {
 }
 
 fn problem(field: &'static str, problem: impl Into<String>) -> ProfileError {
-    ProfileError { field, problem: problem.into() }
+    ProfileError {
+        field,
+        problem: problem.into(),
+    }
 }
 
 impl Profile {
@@ -142,7 +149,12 @@ impl Profile {
             return Err(problem("Name", "must be at most 100 characters"));
         }
         validate_identifier("DestinationPrefix", &self.destination_prefix, 0, 14)?;
-        validate_identifier("DestinationSchemaName", &self.destination_schema_name, 1, 64)?;
+        validate_identifier(
+            "DestinationSchemaName",
+            &self.destination_schema_name,
+            1,
+            64,
+        )?;
         if self.destination_key_vault_uri.trim().is_empty() {
             return Err(problem("DestinationKeyVaultUri", "is required"));
         }
@@ -154,7 +166,10 @@ impl Profile {
         let policy = &self.retry_policy;
         if policy.max_retry_count > 20 {
             let got = policy.max_retry_count;
-            return Err(problem("RetryPolicy.MaxRetryCount", format!("must be 0 to 20, got {got}")));
+            return Err(problem(
+                "RetryPolicy.MaxRetryCount",
+                format!("must be 0 to 20, got {got}"),
+            ));
         }
         if policy.interval_in_seconds > 3600 {
             let got = policy.interval_in_seconds;
@@ -172,10 +187,16 @@ impl Profile {
         for entity in &self.entities {
             let name = entity.entity_type.as_str();
             if !is_logical_name(name) {
-                return Err(problem("Entities.Type", format!("'{name}' is not a logical name")));
+                return Err(problem(
+                    "Entities.Type",
+                    format!("'{name}' is not a logical name"),
+                ));
             }
             if !seen.insert(name) {
-                return Err(problem("Entities.Type", format!("'{name}' is listed twice")));
+                return Err(problem(
+                    "Entities.Type",
+                    format!("'{name}' is listed twice"),
+                ));
             }
         }
         Ok(())
@@ -197,10 +218,16 @@ fn validate_identifier(
         return Err(problem(field, "is required"));
     }
     if value.len() > max {
-        return Err(problem(field, format!("must be under {} characters", max + 1)));
+        return Err(problem(
+            field,
+            format!("must be under {} characters", max + 1),
+        ));
     }
     if !value.chars().all(|c| c.is_ascii_alphanumeric()) {
-        return Err(problem(field, format!("must be alphanumeric, got '{value}'")));
+        return Err(problem(
+            field,
+            format!("must be alphanumeric, got '{value}'"),
+        ));
     }
     Ok(())
 }
@@ -209,7 +236,9 @@ fn validate_identifier(
 pub fn is_logical_name(name: &str) -> bool {
     !name.is_empty()
         && name.len() <= 128
-        && name.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+        && name
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
 }
 
 #[cfg(test)]
@@ -257,12 +286,30 @@ mod tests {
     fn each_rule_names_its_field() {
         let cases: Vec<(Box<dyn Fn(&mut Profile)>, &str)> = vec![
             (Box::new(|p| p.name = " ".into()), "Name"),
-            (Box::new(|p| p.destination_prefix = "fifteen_chars__".into()), "DestinationPrefix"),
-            (Box::new(|p| p.destination_prefix = "a-b".into()), "DestinationPrefix"),
-            (Box::new(|p| p.destination_schema_name = String::new()), "DestinationSchemaName"),
-            (Box::new(|p| p.retry_policy.max_retry_count = 21), "RetryPolicy.MaxRetryCount"),
-            (Box::new(|p| p.retry_policy.interval_in_seconds = 3601), "RetryPolicy.IntervalInSeconds"),
-            (Box::new(|p| p.entities[0].entity_type = "Account".into()), "Entities.Type"),
+            (
+                Box::new(|p| p.destination_prefix = "fifteen_chars__".into()),
+                "DestinationPrefix",
+            ),
+            (
+                Box::new(|p| p.destination_prefix = "a-b".into()),
+                "DestinationPrefix",
+            ),
+            (
+                Box::new(|p| p.destination_schema_name = String::new()),
+                "DestinationSchemaName",
+            ),
+            (
+                Box::new(|p| p.retry_policy.max_retry_count = 21),
+                "RetryPolicy.MaxRetryCount",
+            ),
+            (
+                Box::new(|p| p.retry_policy.interval_in_seconds = 3601),
+                "RetryPolicy.IntervalInSeconds",
+            ),
+            (
+                Box::new(|p| p.entities[0].entity_type = "Account".into()),
+                "Entities.Type",
+            ),
             (Box::new(|p| p.entities.clear()), "Entities"),
         ];
         for (break_it, field) in cases {

@@ -73,8 +73,11 @@ pub trait ControlStore: Send + Sync {
         profile_id: Uuid,
         entity: &str,
     ) -> Result<Option<Versioned<EntityCursor>>, StoreError>;
-    async fn put_cursor(&self, cursor: &EntityCursor, when: Precondition)
-    -> Result<Etag, StoreError>;
+    async fn put_cursor(
+        &self,
+        cursor: &EntityCursor,
+        when: Precondition,
+    ) -> Result<Etag, StoreError>;
 
     async fn stats(&self, profile_id: Uuid, entity: &str) -> Result<EntityStats, StoreError>;
     async fn update_stats(

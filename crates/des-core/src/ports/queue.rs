@@ -31,8 +31,7 @@ pub enum QueueError {
 #[async_trait]
 pub trait WorkQueue: Send + Sync {
     async fn send(&self, body: &[u8], delay: Duration) -> Result<(), QueueError>;
-    async fn receive(&self, max: usize, visibility: Duration)
-    -> Result<Vec<Delivery>, QueueError>;
+    async fn receive(&self, max: usize, visibility: Duration) -> Result<Vec<Delivery>, QueueError>;
     async fn delete(&self, delivery: &Delivery) -> Result<(), QueueError>;
     /// Makes a received message visible again after `delay` (a NACK with back-off).
     async fn release(&self, delivery: &Delivery, delay: Duration) -> Result<(), QueueError>;

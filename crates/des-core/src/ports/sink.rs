@@ -19,7 +19,10 @@ pub struct RecordFailure {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum BatchOutcome {
     /// Applied in one transaction with the watermark moved to `batch.seq`.
-    Applied { applied: usize, failures: Vec<RecordFailure> },
+    Applied {
+        applied: usize,
+        failures: Vec<RecordFailure>,
+    },
     /// `batch.seq` is at or below the watermark: a duplicate delivery, nothing written.
     Duplicate,
     /// An earlier batch has not been applied yet; nothing written. Try again later.
@@ -91,5 +94,6 @@ pub trait Sink: Send + Sync {
     /// The last applied `seq` of the table (0 when none).
     async fn watermark(&self, table: &TableDef) -> Result<u64, SinkError>;
     /// Checks the DES permission set on the target.
-    async fn check_permissions(&self, plan: &SchemaPlan) -> Result<Vec<PermissionCheck>, SinkError>;
+    async fn check_permissions(&self, plan: &SchemaPlan)
+    -> Result<Vec<PermissionCheck>, SinkError>;
 }

@@ -7,7 +7,10 @@ use crate::record::Change;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum PageRequest {
     /// `GET <entity_set>?$select=...` with `Prefer: odata.track-changes`.
-    Start { entity_set: String, select: Vec<String> },
+    Start {
+        entity_set: String,
+        select: Vec<String>,
+    },
     /// A `nextLink` or `deltaLink` exactly as the service returned it.
     Follow { link: String },
 }
@@ -39,7 +42,11 @@ pub enum SourceError {
     Auth(String),
     /// The service answered with a non-retryable error.
     #[error("Dataverse error {status} (code {code:?}): {message}")]
-    Service { status: u16, code: String, message: String },
+    Service {
+        status: u16,
+        code: String,
+        message: String,
+    },
     /// Retries were exhausted on a transient fault.
     #[error("Dataverse unavailable after retries: {0}")]
     Unavailable(String),
