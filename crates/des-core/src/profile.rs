@@ -282,35 +282,35 @@ mod tests {
         assert_eq!(serde_json::from_value::<Profile>(json).unwrap(), p);
     }
 
+    /// Breaks one rule of a valid profile.
+    type Breaker = fn(&mut Profile);
+
     #[test]
     fn each_rule_names_its_field() {
-        let cases: Vec<(Box<dyn Fn(&mut Profile)>, &str)> = vec![
-            (Box::new(|p| p.name = " ".into()), "Name"),
+        let cases: Vec<(Breaker, &str)> = vec![
+            (|p| p.name = " ".into(), "Name"),
             (
-                Box::new(|p| p.destination_prefix = "fifteen_chars__".into()),
+                |p| p.destination_prefix = "fifteen_chars__".into(),
                 "DestinationPrefix",
             ),
+            (|p| p.destination_prefix = "a-b".into(), "DestinationPrefix"),
             (
-                Box::new(|p| p.destination_prefix = "a-b".into()),
-                "DestinationPrefix",
-            ),
-            (
-                Box::new(|p| p.destination_schema_name = String::new()),
+                |p| p.destination_schema_name = String::new(),
                 "DestinationSchemaName",
             ),
             (
-                Box::new(|p| p.retry_policy.max_retry_count = 21),
+                |p| p.retry_policy.max_retry_count = 21,
                 "RetryPolicy.MaxRetryCount",
             ),
             (
-                Box::new(|p| p.retry_policy.interval_in_seconds = 3601),
+                |p| p.retry_policy.interval_in_seconds = 3601,
                 "RetryPolicy.IntervalInSeconds",
             ),
             (
-                Box::new(|p| p.entities[0].entity_type = "Account".into()),
+                |p| p.entities[0].entity_type = "Account".into(),
                 "Entities.Type",
             ),
-            (Box::new(|p| p.entities.clear()), "Entities"),
+            (|p| p.entities.clear(), "Entities"),
         ];
         for (break_it, field) in cases {
             let mut p = profile();
