@@ -9,6 +9,7 @@ use rusqlite::{
 };
 
 use super::client::db_error;
+use super::encoding::Param;
 use super::rows::Encoded;
 use super::writer::{Sql, TableWriter, seq_param};
 
@@ -112,7 +113,7 @@ impl BatchJob {
         change: &Encoded,
     ) -> Sql<Option<RecordFailure>> {
         let w = &self.writer;
-        let id = change.id().hyphenated().to_string();
+        let id = Param::guid(change.id());
         if let Some((first_seq, seen)) = &mut stmts.seen {
             seen.execute(params![w.key, *first_seq, id])?;
         }
