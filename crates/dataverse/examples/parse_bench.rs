@@ -1,7 +1,10 @@
 //! Times `parse_page` on a real page body: an in-process emulator serves one page of `account`
-//! rows (every readable column), then the body is parsed N times in a loop.
+//! rows (every readable column), then the body is parsed N times in a loop. With a third
+//! argument it also times a full read of that many rows through the client (HTTP included;
+//! the emulator renders pages on the same cores).
 //!
-//! `cargo run --release -p dataverse --example parse_bench -- [rows_per_page] [iterations]`
+//! `cargo run --release -p dataverse --example parse_bench -- [rows_per_page] [iterations]
+//! [full_read_rows]`
 #![allow(clippy::print_stdout)]
 
 use std::sync::Arc;
@@ -10,7 +13,7 @@ use std::time::Instant;
 use dataverse::{CachedToken, ClientConfig, ClientCredentials, ColumnPlan, DataverseClient};
 use dataverse::{TokenProvider, parse_page};
 use dataverse_emulator::{Emulator, EmulatorConfig};
-use des_core::ports::Source;
+use des_core::ports::{NextLink, PageRequest, Source};
 use des_core::{EntityMetadata, Secret};
 use url::Url;
 
@@ -21,21 +24,54 @@ async fn main() -> Result<(), Error> {
     let mut args = std::env::args().skip(1).map(|a| a.parse::<usize>());
     let page_size = args.next().transpose()?.unwrap_or(5000);
     let iterations = args.next().transpose()?.unwrap_or(10);
+    let read_rows = args.next().transpose()?.unwrap_or(0);
     let emulator = Emulator::start(EmulatorConfig {
         records: page_size,
+        records_per_entity: [("account".to_owned(), page_size.max(read_rows))].into(),
         ..EmulatorConfig::default()
     })
     .await?;
-    let (plan, body) = capture_page(&emulator, page_size).await?;
+    let (client, tokens) = connect(&emulator, page_size)?;
+    let entity = client.entity_metadata("account").await?;
+    let plan = ColumnPlan::new(&entity, &readable(&entity))?;
+    let body = first_page(&emulator, &plan, &tokens, page_size).await?;
+    time_parses(&plan, &body, iterations)?;
+    if read_rows > 0 {
+        time_read(&client, &plan).await?;
+    }
     emulator.shutdown().await;
-    time_parses(&plan, &body, iterations)
+    Ok(())
 }
 
-/// The account plan over every readable column, and the body of the first page.
-async fn capture_page(
-    emulator: &Emulator,
-    page_size: usize,
-) -> Result<(ColumnPlan, Vec<u8>), Error> {
+/// Reads the whole `account` table page by page as a replicator would.
+async fn time_read(client: &DataverseClient, plan: &ColumnPlan) -> Result<(), Error> {
+    let select: Vec<String> = plan
+        .columns
+        .iter()
+        .map(|c| c.logical_name.clone())
+        .collect();
+    let entity_set = plan.entity_set.clone();
+    let mut request = PageRequest::Start { entity_set, select };
+    let (start, mut rows) = (Instant::now(), 0);
+    loop {
+        let page = client.read_page(&request, &[]).await?;
+        rows += page.changes.len();
+        match page.next {
+            NextLink::More(link) => request = PageRequest::Follow { link },
+            NextLink::Done(_) => break,
+        }
+    }
+    let secs = start.elapsed().as_secs_f64();
+    println!(
+        "full read: {rows} rows in {secs:.2} s, {:.0} rows/s",
+        rows as f64 / secs
+    );
+    Ok(())
+}
+
+type Tokens = Arc<CachedToken<ClientCredentials>>;
+
+fn connect(emulator: &Emulator, page_size: usize) -> Result<(DataverseClient, Tokens), Error> {
     let token_url = Url::parse(&emulator.token_url())?;
     let org = Url::parse(&emulator.base_url())?;
     let secret = Secret::new(emulator.client_secret());
@@ -46,9 +82,19 @@ async fn capture_page(
         secret,
         &scope,
     )));
-    let client = DataverseClient::new(ClientConfig::new(org), Arc::clone(&tokens) as _)?;
-    let entity = client.entity_metadata("account").await?;
-    let plan = ColumnPlan::new(&entity, &readable(&entity))?;
+    let mut config = ClientConfig::new(org);
+    config.page_size = u32::try_from(page_size)?;
+    let client = DataverseClient::new(config, Arc::clone(&tokens) as _)?;
+    Ok((client, tokens))
+}
+
+/// The body of the first page of `plan`'s read.
+async fn first_page(
+    emulator: &Emulator,
+    plan: &ColumnPlan,
+    tokens: &Tokens,
+    page_size: usize,
+) -> Result<Vec<u8>, Error> {
     let url = format!(
         "{}/accounts?$select={}",
         emulator.api_url(),
@@ -68,7 +114,7 @@ async fn capture_page(
         .error_for_status()?
         .bytes()
         .await?;
-    Ok((plan, body.to_vec()))
+    Ok(body.to_vec())
 }
 
 /// Readable columns that are not companions of another (the `...name` of a lookup, say).

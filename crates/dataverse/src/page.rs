@@ -165,3 +165,80 @@ impl<'de> Visitor<'de> for Rows<'_, '_, 'de> {
 fn protocol(message: &str) -> SourceError {
     SourceError::Protocol(message.to_owned())
 }
+
+#[cfg(test)]
+mod tests {
+    use des_core::{AttributeKind, Value};
+    use uuid::Uuid;
+
+    use super::*;
+    use crate::plan::PlannedColumn;
+
+    fn plan() -> ColumnPlan {
+        let column = |name: &str, wire: &str, kind| PlannedColumn {
+            logical_name: name.into(),
+            wire_name: wire.into(),
+            kind,
+            date_only: false,
+            sole_target: None,
+        };
+        let columns = vec![
+            column("name", "name", AttributeKind::String),
+            column("ownerid", "_ownerid_value", AttributeKind::Owner),
+        ];
+        ColumnPlan::from_columns("accounts", "accountid", columns)
+    }
+
+    const A: &str = "3e4259cc-0879-410d-8dae-81f2889b4259";
+    const B: &str = "1f0a1dad-6295-49a9-a413-d1ef0e820a0b";
+
+    fn values(change: &Change) -> &[Value] {
+        match change {
+            Change::Upsert(row) => &row.values,
+            Change::Delete(_) => panic!("expected an upsert"),
+        }
+    }
+
+    #[test]
+    fn rows_may_reorder_drop_annotations_and_escape_keys() {
+        let owner = "_ownerid_value@Microsoft.Dynamics.CRM.lookuplogicalname";
+        let body = format!(
+            r#"{{"value":[
+            {{"name":"x","{owner}":"team","_ownerid_value":"{B}","versionnumber":1,"accountid":"{A}"}},
+            {{"versionnumber":2,"accountid":"{A}","extra":[1,{{"a":2}}],"_ownerid_value":null,"\u006eame":"y\"z"}},
+            {{"name":null,"{owner}":"systemuser","_ownerid_value":"{B}","versionnumber":3,"accountid":"{A}"}},
+            {{"@odata.context":"x/$metadata#accounts/$deletedEntity","id":"{B}","reason":"deleted"}}
+            ],"@odata.deltaLink":"d"}}"#
+        );
+        let page = parse_page(body.as_bytes(), &plan(), None).expect("page");
+        let owner = |target: &str| Value::Lookup {
+            id: Uuid::parse_str(B).expect("uuid"),
+            target: Some(target.into()),
+        };
+        assert_eq!(
+            values(&page.changes[0]),
+            [Value::Text("x".into()), owner("team")]
+        );
+        assert_eq!(
+            values(&page.changes[1]),
+            [Value::Text("y\"z".into()), Value::Null]
+        );
+        assert_eq!(values(&page.changes[2]), [Value::Null, owner("systemuser")]);
+        let deleted = Uuid::parse_str(B).expect("uuid");
+        assert_eq!(page.changes[3], Change::Delete(deleted));
+        assert_eq!(page.next, NextLink::Done("d".into()));
+    }
+
+    #[test]
+    fn a_bad_row_is_reported_as_itself() {
+        let body = format!(r#"{{"value":[{{"accountid":"{A}","versionnumber":"v"}}]}}"#);
+        let error = parse_page(body.as_bytes(), &plan(), None).expect_err("bad version");
+        let rejected = "versionnumber is not an integer";
+        assert!(
+            matches!(error, SourceError::Protocol(ref m) if m == rejected),
+            "{error}"
+        );
+        let error = parse_page(b"{\"value\":[1]}", &plan(), None).expect_err("not a row");
+        assert!(matches!(error, SourceError::Protocol(m) if m.starts_with("page is not OData")));
+    }
+}
