@@ -100,6 +100,57 @@ async fn control_endpoint_drives_faults_and_changes() {
     assert_eq!(r.status(), 204);
 }
 
+#[tokio::test]
+async fn control_endpoint_changes_the_schema() {
+    let env = env().await;
+    let base = env.emu.base_url();
+    let post = |path: &str, body: serde_json::Value| {
+        env.http
+            .post(format!("{base}/_emulator/{path}"))
+            .json(&body)
+            .send()
+    };
+    let added = post(
+        "attributes",
+        json!({"entity": "account", "logical_name": "new_tier", "kind": "String", "max_length": 20}),
+    )
+    .await
+    .expect("send");
+    assert_eq!(added.status(), 204);
+    let meta = env
+        .get("EntityDefinitions(LogicalName='account')/Attributes(LogicalName='new_tier')/Microsoft.Dynamics.CRM.StringAttributeMetadata")
+        .await;
+    assert_eq!(
+        (
+            meta.body["AttributeType"].as_str(),
+            meta.body["MaxLength"].as_i64()
+        ),
+        (Some("String"), Some(20))
+    );
+    let widened = post(
+        "attributes/max-length",
+        json!({"entity": "account", "attribute": "new_tier", "max_length": 50}),
+    )
+    .await
+    .expect("send");
+    assert_eq!(widened.status(), 204);
+    let meta = env
+        .get("EntityDefinitions(LogicalName='account')/Attributes(LogicalName='new_tier')/Microsoft.Dynamics.CRM.StringAttributeMetadata")
+        .await;
+    assert_eq!(meta.body["MaxLength"], 50);
+    let unknown = post(
+        "attributes",
+        json!({"entity": "nosuchentity", "logical_name": "x", "kind": "String"}),
+    )
+    .await
+    .expect("send");
+    assert_eq!(
+        unknown.status().as_u16() / 100,
+        4,
+        "an unknown entity is refused"
+    );
+}
+
 fn max_version(env: &crate::support::Env) -> i64 {
     ["account", "contact", "lead", "opportunity", "new_project"]
         .iter()

@@ -19,6 +19,8 @@ pub fn router() -> Router<Arc<Shared>> {
         .route("/expire-tokens", post(expire_tokens))
         .route("/changes", post(changes))
         .route("/users/{oid}/token", post(user_token))
+        .route("/attributes", post(add_attribute))
+        .route("/attributes/max-length", post(set_max_length))
 }
 
 async fn faults(State(sh): State<Arc<Shared>>, Json(req): Json<FaultRequest>) -> StatusCode {
@@ -63,4 +65,37 @@ async fn user_token(
         .unwrap_or_else(|| sh.base_url.clone());
     let token = Control::new(sh).mint_user_token(oid, &audience);
     Json(json!({"token_type": "Bearer", "access_token": token})).into_response()
+}
+
+/// A schema change at run time, as a maker would make it in the portal.
+#[derive(Deserialize)]
+struct NewAttribute {
+    entity: String,
+    logical_name: String,
+    /// `AttributeType`, e.g. `String` or `Integer`.
+    kind: String,
+    max_length: Option<i32>,
+}
+
+async fn add_attribute(State(sh): State<Arc<Shared>>, Json(req): Json<NewAttribute>) -> Response {
+    let added =
+        Control::new(sh).add_attribute(&req.entity, &req.logical_name, &req.kind, req.max_length);
+    match added {
+        Ok(()) => StatusCode::NO_CONTENT.into_response(),
+        Err(e) => e.into_response(),
+    }
+}
+
+#[derive(Deserialize)]
+struct MaxLength {
+    entity: String,
+    attribute: String,
+    max_length: i32,
+}
+
+async fn set_max_length(State(sh): State<Arc<Shared>>, Json(req): Json<MaxLength>) -> Response {
+    match Control::new(sh).set_max_length(&req.entity, &req.attribute, req.max_length) {
+        Ok(()) => StatusCode::NO_CONTENT.into_response(),
+        Err(e) => e.into_response(),
+    }
 }
