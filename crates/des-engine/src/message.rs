@@ -54,13 +54,38 @@ pub struct BatchEnvelope {
     pub plan_key: String,
 }
 
+/// First byte of an envelope in the binary (postcard) form. JSON envelopes, written before it,
+/// start with `{`, so both stay readable; any other first byte is refused.
+const ENVELOPE_V1: u8 = 1;
+
+/// Why stored envelope bytes cannot be read.
+#[derive(Debug, thiserror::Error)]
+pub enum EnvelopeError {
+    #[error("binary envelope: {0}")]
+    Binary(#[from] postcard::Error),
+    #[error("JSON envelope: {0}")]
+    Json(#[from] serde_json::Error),
+    #[error("unknown envelope format (first byte {0:#04x})")]
+    UnknownFormat(u8),
+    #[error("empty envelope")]
+    Empty,
+}
+
 impl BatchEnvelope {
+    /// A version byte, then postcard: a fraction of the size and the work of JSON for a page
+    /// of thousands of rows (the payload is ours; queue messages stay JSON).
     pub fn encode(&self) -> Vec<u8> {
-        serde_json::to_vec(self).unwrap_or_default()
+        // Serialising these plain data types into a Vec cannot fail.
+        postcard::to_extend(self, vec![ENVELOPE_V1]).unwrap_or_default()
     }
 
-    pub fn decode(bytes: &[u8]) -> Result<Self, serde_json::Error> {
-        serde_json::from_slice(bytes)
+    pub fn decode(bytes: &[u8]) -> Result<Self, EnvelopeError> {
+        match bytes.first() {
+            Some(&ENVELOPE_V1) => Ok(postcard::from_bytes(&bytes[1..])?),
+            Some(b'{') => Ok(serde_json::from_slice(bytes)?),
+            Some(&other) => Err(EnvelopeError::UnknownFormat(other)),
+            None => Err(EnvelopeError::Empty),
+        }
     }
 }
 
@@ -171,6 +196,9 @@ mod tests {
             plan_key: "p".into(),
         };
         assert_eq!(BatchEnvelope::decode(&env.encode()).unwrap(), env);
+        // Envelopes stored as JSON by earlier versions stay readable.
+        let json = serde_json::to_vec(&env).unwrap();
+        assert_eq!(BatchEnvelope::decode(&json).unwrap(), env);
         let retry = WorkMessage::Retry {
             retry: RetryChange {
                 stream: stream(),
@@ -189,5 +217,11 @@ mod tests {
     #[test]
     fn garbage_does_not_decode() {
         assert!(WorkMessage::decode(b"{\"Nope\":1}").is_err());
+        assert!(matches!(
+            BatchEnvelope::decode(&[9, 1, 2]),
+            Err(EnvelopeError::UnknownFormat(9))
+        ));
+        assert!(BatchEnvelope::decode(&[]).is_err());
+        assert!(BatchEnvelope::decode(&[ENVELOPE_V1, 0xff]).is_err());
     }
 }

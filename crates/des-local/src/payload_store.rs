@@ -37,8 +37,11 @@ impl PayloadStore for SqlitePayloadStore {
             .db
             .call(move |conn| {
                 let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-                tx.execute(insert, (&key, &bytes))?;
-                let stored = tx.query_row(select, [&key], |row| row.get(0))?;
+                // A fresh insert stored exactly `bytes`: hand them back without re-reading.
+                let stored = match tx.prepare_cached(insert)?.execute((&key, &bytes))? {
+                    0 => tx.query_row(select, [&key], |row| row.get(0))?,
+                    _ => bytes,
+                };
                 tx.commit()?;
                 Ok(stored)
             })
