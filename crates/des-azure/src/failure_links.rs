@@ -8,10 +8,13 @@
 //! read-only service SAS of that one blob. Old copies are the IaC's lifecycle rule's to
 //! delete (after the link lifetime).
 //!
-//! Signing needs the account key (Azurite, key-based accounts). On Entra-only accounts the
-//! seam is a user-delegation SAS (`BlobServiceClient::get_user_delegation_key`, signed with
-//! `azure_storage_sas`); it cannot be tested against Azurite, so it is not implemented and
-//! such accounts answer `Unavailable` naming it.
+//! Key-based accounts (Azurite, connection strings) sign a service SAS with the account key.
+//! Entra-only accounts (Shared Key disabled, as the IaC deploys) sign a user-delegation SAS
+//! with a cached user delegation key (`storage::DelegationKeys`); getting one needs the
+//! Storage Blob Delegator role. That path is verified piecewise (string-to-sign against an
+//! independent HMAC, the key request against a loopback stand-in, the cache with an
+//! injected fetcher); that Azure accepts the resulting link is known only from the
+//! documentation, since Azurite serves no delegation keys to tokens over http.
 
 use std::time::Duration;
 
@@ -23,7 +26,7 @@ use url::Url;
 use uuid::Uuid;
 
 use crate::failure_log::{AppendBlobFailureLog, TEXT};
-use crate::storage::read_blob_url;
+use crate::storage::{AccountKey, UserDelegationKey, delegated_read_blob_url, read_blob_url};
 
 /// DES's link lifetime.
 pub const LINK_LIFETIME: Duration = Duration::from_secs(24 * 60 * 60);
@@ -42,14 +45,8 @@ impl AppendBlobFailureLog {
         profile_id: Uuid,
         expires: OffsetDateTime,
     ) -> Result<Url, FailureLogError> {
-        let account = self.container.account();
-        let Some(key) = account.account_key() else {
-            return Err(FailureLogError::Unavailable(
-                "failure links on an Entra-only account need a user-delegation SAS, \
-                 which is not implemented"
-                    .to_owned(),
-            ));
-        };
+        // The key first: without one, no copy is left behind.
+        let signer = self.signer(expires).await?;
         let mut text = self.read_all(profile_id).await?.join("\n");
         if !text.is_empty() {
             text.push('\n');
@@ -60,10 +57,43 @@ impl AppendBlobFailureLog {
             .write(&name, text.into_bytes(), TEXT, &Precondition::MustNotExist)
             .await?
             .ok_or_else(|| FailureLogError::Unavailable(format!("{name} already exists")))?;
+        let account = container.account();
         let url = account.blob_url(container.name(), &name);
         tracing::debug!(%profile_id, "Made a failure-log link.");
-        Ok(read_blob_url(key, &url, container.name(), &name, expires))
+        Ok(match signer {
+            Signer::Account(key) => read_blob_url(key, &url, container.name(), &name, expires),
+            Signer::Delegation(key) => delegated_read_blob_url(
+                &key,
+                account.name(),
+                &url,
+                container.name(),
+                &name,
+                expires,
+            ),
+        })
     }
+
+    /// The account key, else a user delegation key valid until `expires`.
+    async fn signer(&self, expires: OffsetDateTime) -> Result<Signer<'_>, FailureLogError> {
+        let account = self.container.account();
+        if let Some(key) = account.account_key() {
+            return Ok(Signer::Account(key));
+        }
+        let keys = account.delegation_keys().ok_or_else(|| {
+            FailureLogError::Unavailable("no account key and no Entra credential".to_owned())
+        })?;
+        let key = keys
+            .key_for(self.clock.now(), expires)
+            .await
+            .map_err(|e| FailureLogError::Unavailable(e.to_string()))?;
+        Ok(Signer::Delegation(key))
+    }
+}
+
+/// What signs a link.
+enum Signer<'a> {
+    Account(&'a AccountKey),
+    Delegation(UserDelegationKey),
 }
 
 #[async_trait]

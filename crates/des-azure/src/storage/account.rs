@@ -4,6 +4,7 @@
 use std::net::IpAddr;
 use std::sync::Arc;
 
+use azure_core::http::HttpClient;
 use azure_core::http::policies::Policy;
 use azure_core::http::policies::auth::BearerTokenAuthorizationPolicy;
 use azure_core::http::{ClientOptions, HttpClientOptions, Transport, new_http_client};
@@ -15,6 +16,8 @@ use url::Url;
 
 use super::ConfigError;
 use super::config::{StorageAuth, StorageConfig};
+use super::delegation_key::{KeyFetcher, RestKeyFetcher};
+use super::delegation_keys::DelegationKeys;
 use super::shared_key::{AccountKey, SharedKeyPolicy};
 
 /// The newest storage service version Azurite 3.35 accepts; the 1.x crates send a newer one,
@@ -22,7 +25,7 @@ use super::shared_key::{AccountKey, SharedKeyPolicy};
 pub const AZURITE_SERVICE_VERSION: &str = "2025-11-05";
 
 /// The token audience of Azure Storage.
-const STORAGE_SCOPE: &str = "https://storage.azure.com/.default";
+pub(crate) const STORAGE_SCOPE: &str = "https://storage.azure.com/.default";
 
 /// One storage account's Blob and Queue services.
 #[derive(Clone)]
@@ -33,6 +36,10 @@ pub struct StorageAccount {
     /// The service version to send, when not the crates' default.
     version: Option<String>,
     key: Option<AccountKey>,
+    /// The account name SAS resources are signed with.
+    name: String,
+    /// User delegation keys, when requests carry Entra tokens (shared by clones).
+    delegation: Option<Arc<DelegationKeys>>,
 }
 
 impl std::fmt::Debug for StorageAccount {
@@ -46,9 +53,11 @@ impl std::fmt::Debug for StorageAccount {
 
 impl StorageAccount {
     pub fn new(config: StorageConfig) -> Result<Self, ConfigError> {
-        let transport = Transport::new(new_http_client(Some(HttpClientOptions {
+        let http = new_http_client(Some(HttpClientOptions {
             automatic_decompression: false,
-        })));
+        }));
+        let transport = Transport::new(Arc::clone(&http));
+        let mut delegation = None;
         let (policy, key): (Arc<dyn Policy>, _) = match config.auth {
             StorageAuth::SharedKey(key) => (SharedKeyPolicy::new(key.clone()), Some(key)),
             StorageAuth::Token(credential) => {
@@ -59,6 +68,7 @@ impl StorageAccount {
                         )));
                     }
                 }
+                delegation = Some(delegation_keys(&config.blob_endpoint, &credential, http)?);
                 let policy = BearerTokenAuthorizationPolicy::new(credential, [STORAGE_SCOPE]);
                 (Arc::new(policy), None)
             }
@@ -69,12 +79,18 @@ impl StorageAccount {
             ..Default::default()
         };
         let version = is_loopback(&config.blob_endpoint).then(|| AZURITE_SERVICE_VERSION.into());
+        let name = match &key {
+            Some(key) => key.account().to_owned(),
+            None => account_name(&config.blob_endpoint)?,
+        };
         Ok(Self {
             blob_endpoint: config.blob_endpoint,
             queue_endpoint: config.queue_endpoint,
             options,
             version,
             key,
+            name,
+            delegation,
         })
     }
 
@@ -90,6 +106,23 @@ impl StorageAccount {
     /// The account key, when requests are signed with one (it can sign SAS links).
     pub fn account_key(&self) -> Option<&AccountKey> {
         self.key.as_ref()
+    }
+
+    /// The storage account's name.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// The user delegation keys that sign SAS links when requests carry Entra tokens (no
+    /// account key).
+    pub fn delegation_keys(&self) -> Option<&DelegationKeys> {
+        self.delegation.as_deref()
+    }
+
+    /// The same account with delegation keys from `fetcher` (a stand-in in tests).
+    pub fn with_key_fetcher(mut self, fetcher: Arc<dyn KeyFetcher>) -> Self {
+        self.delegation = Some(Arc::new(DelegationKeys::new(fetcher)));
+        self
     }
 
     /// `<blob endpoint>/<container>/<name>`, with the `/` of `name` kept as separators.
@@ -137,6 +170,29 @@ impl StorageAccount {
     }
 }
 
+fn delegation_keys(
+    blob_endpoint: &Url,
+    credential: &Arc<dyn azure_core::credentials::TokenCredential>,
+    http: Arc<dyn HttpClient>,
+) -> Result<Arc<DelegationKeys>, ConfigError> {
+    let fetcher = RestKeyFetcher::new(blob_endpoint, Arc::clone(credential), http)
+        .map_err(|e| ConfigError::new(e.to_string()))?;
+    Ok(Arc::new(DelegationKeys::new(Arc::new(fetcher))))
+}
+
+/// The account in a blob endpoint: the first path segment of a loopback (path-style) one,
+/// else the first label of the host (`<account>.blob.core.windows.net`).
+fn account_name(endpoint: &Url) -> Result<String, ConfigError> {
+    let name = if is_loopback(endpoint) {
+        endpoint.path_segments().and_then(|mut s| s.next())
+    } else {
+        endpoint.host_str().and_then(|h| h.split('.').next())
+    };
+    name.filter(|n| !n.is_empty())
+        .map(str::to_owned)
+        .ok_or_else(|| ConfigError::new(format!("{endpoint}: no account name in it")))
+}
+
 fn join<'a>(base: &Url, segments: impl IntoIterator<Item = &'a str>) -> Url {
     let mut url = base.clone();
     if let Ok(mut path) = url.path_segments_mut() {
@@ -146,7 +202,7 @@ fn join<'a>(base: &Url, segments: impl IntoIterator<Item = &'a str>) -> Url {
 }
 
 /// Azurite runs on the loopback interface; Azure never does.
-fn is_loopback(url: &Url) -> bool {
+pub(crate) fn is_loopback(url: &Url) -> bool {
     match url.host() {
         Some(url::Host::Ipv4(ip)) => IpAddr::V4(ip).is_loopback(),
         Some(url::Host::Ipv6(ip)) => IpAddr::V6(ip).is_loopback(),
@@ -169,6 +225,17 @@ mod tests {
             "http://127.0.0.1:10000/devstoreaccount1/des-control/cursors/p%201/account.json"
         );
         assert_eq!(account.version.as_deref(), Some(AZURITE_SERVICE_VERSION));
+    }
+
+    #[test]
+    fn account_names_come_from_the_endpoint() {
+        let name = |url: &str| account_name(&Url::parse(url).expect("url")).ok();
+        assert_eq!(
+            name("https://acct.blob.core.windows.net/").as_deref(),
+            Some("acct")
+        );
+        assert_eq!(name("http://127.0.0.1:10000/dev1").as_deref(), Some("dev1"));
+        assert_eq!(name("http://localhost:10000/"), None);
     }
 
     #[test]

@@ -3,6 +3,8 @@
 
 mod account;
 mod config;
+mod delegation_key;
+mod delegation_keys;
 mod sas;
 mod shared_key;
 
@@ -10,10 +12,18 @@ use azure_core::error::ErrorKind;
 
 pub use account::{AZURITE_SERVICE_VERSION, StorageAccount};
 pub use config::{DEV_ACCOUNT, DEV_KEY, StorageAuth, StorageConfig};
+pub use delegation_key::{
+    DelegationKeyError, KEY_REQUEST_VERSION, KeyFetcher, RestKeyFetcher, UserDelegationKey,
+    key_request_body,
+};
+pub use delegation_keys::{
+    DelegationKeys, EXPIRY_MARGIN, KEY_LIFETIME, MAX_KEY_LIFETIME, START_SKEW,
+};
 pub use sas::SAS_VERSION;
 pub use shared_key::AccountKey;
 
-pub(crate) use sas::read_blob_url;
+pub(crate) use account::{STORAGE_SCOPE, is_loopback};
+pub(crate) use sas::{delegated_read_blob_url, read_blob_url};
 
 /// The storage settings could not be read, or a client could not be made from them. The
 /// message names the problem, never a key.

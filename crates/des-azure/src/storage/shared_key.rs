@@ -85,10 +85,15 @@ impl AccountKey {
 
     /// Base64 of HMAC-SHA256(key, `text`): the signature of Shared Key and of SAS tokens.
     pub(crate) fn sign(&self, text: &str) -> String {
-        let mut mac = Hmac::<Sha256>::new_from_slice(&self.key).expect("HMAC takes any key");
-        mac.update(text.as_bytes());
-        STANDARD.encode(mac.finalize().into_bytes())
+        hmac_base64(&self.key, text)
     }
+}
+
+/// Base64 of HMAC-SHA256(`key`, `text`).
+pub(crate) fn hmac_base64(key: &[u8], text: &str) -> String {
+    let mut mac = Hmac::<Sha256>::new_from_slice(key).expect("HMAC takes any key");
+    mac.update(text.as_bytes());
+    STANDARD.encode(mac.finalize().into_bytes())
 }
 
 /// Signs every try of a request (the date changes per try) with the account key.
