@@ -1,7 +1,8 @@
 //! Compares a target table with the source rows, value by value, normalised per column type.
 //!
 //! Source rows are the emulator's full-`$select` Web API JSON; target rows are read straight
-//! from the SQLite file. System columns (`SinkCreatedOn`, `SinkModifiedOn`) are skipped, and
+//! from the SQLite file ([`sqlite_rows`]) or the PostgreSQL database (`crate::postgres`), each
+//! cell normalised per column type into a [`Cell`]. System columns (`SinkCreatedOn`, `SinkModifiedOn`) are skipped, and
 //! `<attr>_entitytype` is checked for presence only (the source rows carry no annotations).
 
 use std::collections::BTreeMap;
@@ -25,8 +26,11 @@ pub fn by_id(metadata: &EntityMetadata, rows: Vec<Map<String, Json>>) -> SourceR
         .collect()
 }
 
-/// Every row of the target table by `Id`, as column name → value.
-pub fn target_rows(db: &Path, table: &TableDef) -> Result<BTreeMap<String, Vec<Sql>>, String> {
+/// A target's rows by lower-case `Id`, as normalised cells in column order.
+pub type TargetRows = BTreeMap<String, Vec<Cell>>;
+
+/// Every row of the SQLite target table by `Id`, normalised per column type.
+pub fn sqlite_rows(db: &Path, table: &TableDef) -> Result<TargetRows, String> {
     let conn = rusqlite::Connection::open(db).map_err(|e| e.to_string())?;
     let cols: Vec<String> = table
         .columns
@@ -53,19 +57,34 @@ pub fn target_rows(db: &Path, table: &TableDef) -> Result<BTreeMap<String, Vec<S
         let Sql::Text(id) = &row[id_index] else {
             return Err("Id is not text".into());
         };
-        out.insert(id.to_lowercase(), row);
+        let cells = table
+            .columns
+            .iter()
+            .zip(&row)
+            .map(|(c, v)| from_sql(c.ty, v))
+            .collect();
+        out.insert(id.to_lowercase(), cells);
     }
     Ok(out)
 }
 
-/// `Ok` when the table holds exactly the source rows; otherwise the first difference.
+/// `Ok` when the SQLite table holds exactly the source rows; otherwise the first difference.
 pub fn compare(
     db: &Path,
     table: &TableDef,
     metadata: &EntityMetadata,
     source: &SourceRows,
 ) -> Result<(), String> {
-    let target = target_rows(db, table)?;
+    compare_rows(&sqlite_rows(db, table)?, table, metadata, source)
+}
+
+/// `Ok` when the target rows are exactly the source rows; otherwise the first difference.
+pub fn compare_rows(
+    target: &TargetRows,
+    table: &TableDef,
+    metadata: &EntityMetadata,
+    source: &SourceRows,
+) -> Result<(), String> {
     if let Some(id) = source.keys().find(|id| !target.contains_key(*id)) {
         return Err(format!(
             "{}: row {id} is missing from the target",
@@ -78,7 +97,7 @@ pub fn compare(
             table.name
         ));
     }
-    for (id, row) in &target {
+    for (id, row) in target {
         for (column, value) in table.columns.iter().zip(row) {
             check_cell(metadata, column, &source[id], value)
                 .map_err(|e| format!("{}: row {id}, column {}: {e}", table.name, column.name))?;
@@ -91,7 +110,7 @@ fn check_cell(
     metadata: &EntityMetadata,
     column: &ColumnDef,
     source: &Map<String, Json>,
-    target: &Sql,
+    target: &Cell,
 ) -> Result<(), String> {
     let wire = |attr: &str| {
         metadata
@@ -101,16 +120,16 @@ fn check_cell(
     match &column.source {
         ColumnSource::Attribute(attr) => {
             let json = source.get(&wire(attr)).unwrap_or(&Json::Null);
-            let (want, got) = (from_json(column.ty, json), from_sql(column.ty, target));
-            if same(column.ty, &want, &got) {
+            let want = from_json(column.ty, json);
+            if same(column.ty, &want, target) {
                 Ok(())
             } else {
-                Err(format!("source {want:?} != target {got:?}"))
+                Err(format!("source {want:?} != target {target:?}"))
             }
         }
         ColumnSource::LookupEntityType(attr) => {
             let json = source.get(&wire(attr)).unwrap_or(&Json::Null);
-            match (json.is_null(), matches!(target, Sql::Null)) {
+            match (json.is_null(), target.is_none()) {
                 (a, b) if a == b => Ok(()),
                 _ => Err(format!(
                     "entity type presence differs (source lookup null: {})",
@@ -123,7 +142,7 @@ fn check_cell(
 }
 
 /// A normalised cell: `None` for null.
-type Cell = Option<String>;
+pub type Cell = Option<String>;
 
 fn from_json(ty: SqlType, value: &Json) -> Cell {
     match value {
@@ -145,7 +164,9 @@ fn from_sql(ty: SqlType, value: &Sql) -> Cell {
     }
 }
 
-fn normal_text(ty: SqlType, text: &str) -> String {
+/// Text of a cell in the form both sides are compared in: ids lower-case, instants as
+/// milliseconds since the epoch, the rest as is.
+pub fn normal_text(ty: SqlType, text: &str) -> String {
     match ty {
         SqlType::Guid => text.to_lowercase(),
         SqlType::DateTime => instant(text).map_or_else(|| text.to_owned(), |t| t.to_string()),

@@ -1,6 +1,7 @@
 //! A whole local deployment in a temp dir: the emulator over real HTTP, the real
-//! `DataverseClient`, the real `SqliteSink` (behind [`FaultySink`]), the real des-local
-//! control store, queue (optionally behind [`ChaosQueue`]), payload store and failure log.
+//! `DataverseClient`, the real sink of the chosen [`crate::target::Target`] (`SqliteSink` or `PostgresSink`,
+//! behind [`FaultySink`]), the real des-local control store, queue (optionally behind
+//! [`ChaosQueue`]), payload store and failure log.
 
 use std::future::Future;
 use std::path::PathBuf;
@@ -10,70 +11,19 @@ use std::time::{Duration, Instant};
 use dataverse::{CachedToken, ClientConfig, ClientCredentials, DataverseClient};
 use dataverse_emulator::{Emulator, EmulatorConfig};
 use des_core::ports::{Source, SystemClock, WorkQueue};
-use des_core::profile::{
-    DestinationType, Profile, ProfileEntity, ProfileRelationship, ProfileState, RetryPolicy,
-};
+use des_core::profile::Profile;
 use des_core::schema::{Naming, TableDef, plan_entity_table};
 use des_core::{EntityMetadata, Secret};
-use des_engine::{
-    EnginePorts, Mode, Runtime, RuntimeHandle, RuntimeOptions, SingleSink, SingleSource,
-};
+use des_engine::{EnginePorts, Mode, Runtime, RuntimeHandle, SingleSink, SingleSource};
 use des_local::{FileFailureLog, SqliteControlStore, SqlitePayloadStore, SqliteWorkQueue};
-use des_sinks::sqlite::{SqliteConfig, SqliteSink};
-use time::OffsetDateTime;
 use url::Url;
-use uuid::Uuid;
 
-use crate::chaos_queue::{Chaos, ChaosQueue};
-use crate::compare::{by_id, compare};
+use crate::chaos_queue::ChaosQueue;
+use crate::compare::{by_id, compare_rows};
 use crate::faulty_sink::FaultySink;
-
-/// What to set up.
-#[derive(Debug, Clone)]
-pub struct Options {
-    pub records: usize,
-    pub entities: Vec<String>,
-    /// Exported M:N relationships, by schema name.
-    pub relationships: Vec<String>,
-    pub page_size: u32,
-    pub retry: RetryPolicy,
-    /// Duplicate and reorder deliveries, seeded.
-    pub chaos: Option<(Chaos, u64)>,
-    pub runtime: RuntimeOptions,
-}
-
-impl Default for Options {
-    fn default() -> Self {
-        Self {
-            records: 40,
-            entities: vec!["account".into(), "contact".into()],
-            relationships: vec![],
-            page_size: 10,
-            retry: RetryPolicy {
-                max_retry_count: 2,
-                interval_in_seconds: 1,
-                backoff: "Simple".into(),
-            },
-            chaos: None,
-            runtime: fast_runtime(),
-        }
-    }
-}
-
-/// Runtime settings for tests: short intervals, short visibility so crashes heal quickly.
-pub fn fast_runtime() -> RuntimeOptions {
-    let mut options = RuntimeOptions {
-        poll_interval: Duration::from_millis(100),
-        appliers: 3,
-        metadata_refresh: Duration::from_secs(60),
-        max_unapplied_batches: 4,
-        visibility: Duration::from_secs(2),
-        ..RuntimeOptions::default()
-    };
-    options.applier.error_backoff = Duration::from_millis(50);
-    options.applier.max_backoff = Duration::from_millis(500);
-    options
-}
+use crate::options::profile;
+pub use crate::options::{Options, fast_runtime};
+use crate::target::TargetDb;
 
 /// A running emulator plus the adapters of one local deployment.
 pub struct Harness {
@@ -81,6 +31,7 @@ pub struct Harness {
     pub dir: tempfile::TempDir,
     pub client: Arc<DataverseClient>,
     pub sink: Arc<FaultySink>,
+    pub target: TargetDb,
     pub queue: Arc<dyn WorkQueue>,
     pub ports: EnginePorts,
     pub profile: Profile,
@@ -98,7 +49,8 @@ impl Harness {
         let emulator = Emulator::start(config).await.expect("emulator starts");
         let client = Arc::new(client_for(&emulator, options.page_size));
         let dir = tempfile::tempdir().expect("temp dir");
-        let sink = Arc::new(FaultySink::new(open_sink(&dir.path().join("target.db"))));
+        let target = TargetDb::create(&options.target, dir.path()).await;
+        let sink = Arc::new(FaultySink::new(target.open_sink().await));
         let (ports, queue) = open_ports(dir.path(), &client, &sink, &options).await;
         let profile = des_engine::admin::create_profile(&ports, profile(&options))
             .await
@@ -108,6 +60,7 @@ impl Harness {
             dir,
             client,
             sink,
+            target,
             queue,
             ports,
             profile,
@@ -115,14 +68,16 @@ impl Harness {
         }
     }
 
+    /// The SQLite target file; panics on another target.
     pub fn target_db(&self) -> PathBuf {
-        self.dir.path().join("target.db")
+        let path = self.target.sqlite_path().expect("the target is SQLite");
+        path.to_path_buf()
     }
 
     /// Re-opens every adapter from its files, as a restarted process would. Records that
     /// were set to fail keep failing.
     pub async fn reopen(&mut self) {
-        let sink = Arc::new(FaultySink::new(open_sink(&self.target_db())));
+        let sink = Arc::new(FaultySink::new(self.target.open_sink().await));
         sink.fail_records(self.sink.heal());
         let (ports, queue) = open_ports(self.dir.path(), &self.client, &sink, &self.options).await;
         (self.sink, self.ports, self.queue) = (sink, ports, queue);
@@ -150,7 +105,7 @@ impl Harness {
         for entity in &self.options.entities {
             let (table, metadata) = self.table(entity).await;
             let rows = by_id(&metadata, self.emulator.control().rows(entity));
-            compare(&self.target_db(), &table, &metadata, &rows)?;
+            compare_rows(&self.target.rows(&table).await?, &table, &metadata, &rows)?;
         }
         for relationship in &self.options.relationships {
             self.relationship_diff(relationship).await?;
@@ -178,7 +133,7 @@ impl Harness {
         let naming = Naming::from_profile(&self.profile);
         let table = des_core::schema::plan_relationship_table(&naming, rel, &metadata);
         let rows = by_id(&metadata, self.emulator.control().rows(intersect));
-        compare(&self.target_db(), &table, &metadata, &rows)
+        compare_rows(&self.target.rows(&table).await?, &table, &metadata, &rows)
     }
 
     /// Waits until the queue is drained and every table equals the source.
@@ -228,6 +183,14 @@ impl Harness {
             .await
             .expect("failure log")
     }
+
+    /// Removes what outlives the temp dir: a PostgreSQL target's database. Call after the
+    /// runtime has stopped; a diverged run skips it so its database can be inspected.
+    pub async fn dispose(self) {
+        if let TargetDb::Postgres(db) = self.target {
+            db.drop_database().await;
+        }
+    }
 }
 
 /// Polls `check` every 50 ms until it holds; `false` at the timeout.
@@ -256,10 +219,6 @@ fn client_for(emulator: &Emulator, page_size: u32) -> DataverseClient {
     let secret = Secret::new(emulator.client_secret());
     let credentials = ClientCredentials::new(token_url, emulator.client_id(), secret, &scope);
     DataverseClient::new(config, Arc::new(CachedToken::new(credentials))).expect("client")
-}
-
-fn open_sink(path: &std::path::Path) -> Arc<SqliteSink> {
-    Arc::new(SqliteSink::open(&SqliteConfig::new(path)).expect("target opens"))
 }
 
 async fn open_ports(
@@ -295,36 +254,4 @@ async fn open_ports(
         )),
     };
     (ports, real)
-}
-
-fn profile(options: &Options) -> Profile {
-    let entity = |name: &String| ProfileEntity {
-        entity_type: name.clone(),
-        settings: Default::default(),
-        status: None,
-    };
-    Profile {
-        id: Uuid::new_v4(),
-        name: "Test".into(),
-        version: "1.0".into(),
-        state: ProfileState::Inactive,
-        organization_id: Uuid::new_v4(),
-        organization_url: "http://emulator".into(),
-        entities: options.entities.iter().map(entity).collect(),
-        relationships: options
-            .relationships
-            .iter()
-            .map(|name| ProfileRelationship {
-                schema_name: name.clone(),
-            })
-            .collect(),
-        destination_type: DestinationType::Sqlite,
-        destination_key_vault_uri: "local:target".into(),
-        destination_prefix: "crm".into(),
-        destination_schema_name: "dbo".into(),
-        retry_policy: options.retry.clone(),
-        write_delete_log: true,
-        created_on: OffsetDateTime::UNIX_EPOCH,
-        modified_on: OffsetDateTime::UNIX_EPOCH,
-    }
 }

@@ -1,11 +1,15 @@
-//! Helpers for system tests: a whole local deployment in a temp dir ([`harness`]), test
-//! doubles that wrap the real adapters to inject faults ([`faulty_sink`], [`chaos_queue`]),
-//! and an exact table-versus-source comparison ([`compare`]).
+//! Helpers for system tests: a whole local deployment in a temp dir ([`harness`]) exporting
+//! into SQLite or PostgreSQL ([`target`]), test doubles that wrap the real adapters to inject
+//! faults ([`faulty_sink`], [`chaos_queue`]), and an exact table-versus-source comparison
+//! ([`compare`]).
 
 pub mod chaos_queue;
 pub mod compare;
 pub mod faulty_sink;
 pub mod harness;
+pub mod options;
+pub mod postgres;
+pub mod target;
 
 /// Logs to stderr when `DES_LOG` is set (an `EnvFilter` directive such as `des_engine=debug`).
 pub fn init_logging() {

@@ -5,7 +5,8 @@
 //! sink faults; crashes at arbitrary points (the runtime's tasks are aborted mid-flight and a
 //! new runtime starts on the same files); duplicated and reordered deliveries (a
 //! `ChaosQueue` around the real SQLite queue); 429s and an expired change token from the
-//! emulator. Then the source goes quiet, failing records are healed and touched (the seed's
+//! emulator. The same seeded runs go against SQLite and against the real `PostgresSink` (a
+//! fresh database per seed on the server named by `DES_TEST_PG`). Then the source goes quiet, failing records are healed and touched (the seed's
 //! rule: a failed record is tried again only when it changes), and every exported table must
 //! equal the source exactly, value by value. A divergence fails loudly with the seed and the
 //! first differing row; `DES_SEEDS=7,12` re-runs chosen seeds.
@@ -15,19 +16,23 @@ use std::time::{Duration, Instant};
 use des_engine::Mode;
 use des_tests::chaos_queue::Chaos;
 use des_tests::harness::{Harness, Options};
+use des_tests::target::{Target, postgres_server};
 
 use crate::scenario::{SourceModel, random_change, touch};
 
 const SEEDS: u64 = 40;
+/// Fewer against PostgreSQL: each seed creates a database, and CI time stays modest.
+const PG_SEEDS: u64 = 12;
 const ROUNDS: usize = 6;
 
-fn seeds() -> Vec<u64> {
+/// `DES_SEEDS=7,12` when set (for either target), else `0..default`.
+fn seeds(default: u64) -> Vec<u64> {
     match std::env::var("DES_SEEDS") {
         Ok(list) => list
             .split(',')
             .filter_map(|s| s.trim().parse().ok())
             .collect(),
-        Err(_) => (0..SEEDS).collect(),
+        Err(_) => (0..default).collect(),
     }
 }
 
@@ -36,29 +41,41 @@ const PARALLEL: usize = 4;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn converges_under_crashes_duplicates_reordering_and_faults() {
+    run_seeds("SQLite", &seeds(SEEDS), Target::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn converges_on_postgresql_under_crashes_duplicates_reordering_and_faults() {
+    let Some(url) = postgres_server() else { return };
+    run_seeds("PostgreSQL", &seeds(PG_SEEDS), Target::Postgres(url)).await;
+}
+
+async fn run_seeds(label: &str, seeds: &[u64], target: Target) {
     des_tests::init_logging();
     let started = Instant::now();
-    let seeds = seeds();
     for chunk in seeds.chunks(PARALLEL) {
         let mut runs = tokio::task::JoinSet::new();
         for &seed in chunk {
-            runs.spawn(async move { (seed, run(seed).await) });
+            let target = target.clone();
+            runs.spawn(async move { (seed, run(seed, target).await) });
         }
         while let Some(joined) = runs.join_next().await {
             let (seed, result) = joined.expect("a seeded run panicked");
             if let Err(diff) = result {
-                panic!("DIVERGED with seed {seed} (re-run with DES_SEEDS={seed}): {diff}");
+                panic!(
+                    "DIVERGED on {label} with seed {seed} (re-run with DES_SEEDS={seed}): {diff}"
+                );
             }
         }
     }
     eprintln!(
-        "convergence: {} seeds in {:?}",
+        "convergence on {label}: {} seeds in {:?}",
         seeds.len(),
         started.elapsed()
     );
 }
 
-async fn run(seed: u64) -> Result<(), String> {
+async fn run(seed: u64, target: Target) -> Result<(), String> {
     let mut rng = fastrand::Rng::with_seed(seed);
     let chaos = Chaos {
         duplicate: 0.3,
@@ -68,6 +85,7 @@ async fn run(seed: u64) -> Result<(), String> {
         records: 12,
         page_size: 5,
         chaos: Some((chaos, seed)),
+        target,
         ..Options::default()
     };
     let mut harness = Harness::start(options).await;
@@ -99,7 +117,9 @@ async fn run(seed: u64) -> Result<(), String> {
     let result = harness.converged(Duration::from_secs(40)).await;
     runtime.shutdown().await;
     check_failure_lines(&harness).await?;
-    result
+    result?;
+    harness.dispose().await;
+    Ok(())
 }
 
 fn inject_faults(harness: &Harness, rng: &mut fastrand::Rng, expire: bool) {

@@ -1,0 +1,134 @@
+//! A fresh PostgreSQL database per harness, and a reader that returns its rows normalised
+//! the way [`crate::compare`] normalises SQLite cells.
+
+use std::collections::BTreeMap;
+use std::str::FromStr;
+use std::sync::Arc;
+
+use des_core::ports::Sink;
+use des_core::schema::{ColumnSource, SqlType, TableDef};
+use des_sinks::postgres::{PostgresConfig, PostgresSink};
+use tokio_postgres::{Client, Config, NoTls};
+use uuid::Uuid;
+
+use crate::compare::{Cell, TargetRows, normal_text};
+
+/// A database created for one run, with a reading connection of its own.
+pub struct PgDatabase {
+    pub name: String,
+    server: String,
+    config: PostgresConfig,
+    reader: Client,
+}
+
+async fn connect(config: &Config) -> Client {
+    let (client, connection) = config.connect(NoTls).await.expect("test server reachable");
+    tokio::spawn(connection);
+    client
+}
+
+fn quote(name: &str) -> String {
+    format!("\"{}\"", name.replace('"', "\"\""))
+}
+
+impl PgDatabase {
+    /// Creates `des_conv_<uuid>` on the server at `url`.
+    pub async fn create(url: &str) -> Self {
+        let server = Config::from_str(url).expect("DES_TEST_PG parses");
+        let name = format!("des_conv_{}", Uuid::new_v4().simple());
+        connect(&server)
+            .await
+            .batch_execute(&format!("CREATE DATABASE {}", quote(&name)))
+            .await
+            .expect("creates database");
+        let mut reader = server;
+        reader.dbname(&name);
+        let config = PostgresConfig::parse(url)
+            .expect("DES_TEST_PG parses")
+            .with_database(&name);
+        Self {
+            reader: connect(&reader).await,
+            name,
+            server: url.to_owned(),
+            config,
+        }
+    }
+
+    /// A new real sink on this database; it connects on first use, like a restarted process.
+    pub async fn open_sink(&self) -> Arc<dyn Sink> {
+        Arc::new(
+            PostgresSink::connect(&self.config)
+                .await
+                .expect("PostgreSQL target reachable"),
+        )
+    }
+
+    /// Every row of `table` by lower-case `Id`.
+    pub async fn rows(&self, table: &TableDef) -> Result<TargetRows, String> {
+        let list: Vec<String> = table
+            .columns
+            .iter()
+            .map(|c| select(c.ty, &c.name))
+            .collect();
+        let sql = format!(
+            "SELECT {} FROM {}.{}",
+            list.join(", "),
+            quote(&table.schema),
+            quote(&table.name)
+        );
+        let rows = self
+            .reader
+            .query(&sql, &[])
+            .await
+            .map_err(|e| e.to_string())?;
+        let id_index = table
+            .columns
+            .iter()
+            .position(|c| c.source == ColumnSource::Id)
+            .unwrap_or(0);
+        let mut out = BTreeMap::new();
+        for row in rows {
+            let cells: Vec<Cell> = table
+                .columns
+                .iter()
+                .enumerate()
+                .map(|(i, c)| cell(c.ty, row.get(i)))
+                .collect();
+            let id = cells[id_index].clone().ok_or("Id is null")?;
+            out.insert(id.to_lowercase(), cells);
+        }
+        Ok(out)
+    }
+
+    /// Drops the database (closing the sink's sessions), so a shared server does not fill up.
+    pub async fn drop_database(self) {
+        drop(self.reader);
+        let admin = connect(&Config::from_str(&self.server).expect("parses")).await;
+        let sql = format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", quote(&self.name));
+        if let Err(e) = admin.batch_execute(&sql).await {
+            tracing::warn!(database = %self.name, error = %e, "Could not drop test database.");
+        }
+    }
+}
+
+/// A column read as text; instants as RFC 3339 in UTC, whatever the session's `DateStyle`.
+fn select(ty: SqlType, name: &str) -> String {
+    match ty {
+        SqlType::DateTime => format!(
+            "to_char({} AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')",
+            quote(name)
+        ),
+        _ => format!("{}::text", quote(name)),
+    }
+}
+
+/// PostgreSQL's text of a value, normalised as the SQLite comparison normalises its cells:
+/// booleans as `1`/`0` (SQLite stores them as integers), the rest per column type.
+fn cell(ty: SqlType, text: Option<String>) -> Cell {
+    let text = text?;
+    Some(match (ty, text.as_str()) {
+        (SqlType::Bit, "true") => "1".to_owned(),
+        (SqlType::Bit, "false") => "0".to_owned(),
+        _ => normal_text(ty, &text),
+    })
+}

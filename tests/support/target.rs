@@ -1,0 +1,80 @@
+//! The database a harness exports into: a SQLite file in the run's temp dir, or a fresh
+//! PostgreSQL database on the server named by `DES_TEST_PG`. Either way the real sink writes
+//! it, and [`TargetDb::rows`] reads it back normalised for [`crate::compare`].
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use des_core::ports::Sink;
+use des_core::schema::TableDef;
+use des_sinks::sqlite::{SqliteConfig, SqliteSink};
+
+use crate::compare::{TargetRows, sqlite_rows};
+use crate::postgres::PgDatabase;
+
+/// Which kind of target a harness sets up.
+#[derive(Debug, Clone, Default)]
+pub enum Target {
+    #[default]
+    Sqlite,
+    /// A server connection string; each harness creates its own database on it.
+    Postgres(String),
+}
+
+const PG_ENV: &str = "DES_TEST_PG";
+
+/// The PostgreSQL server to test against. Unset is an error, so CI never skips silently;
+/// `DES_TEST_PG=skip` skips. The same rule as the des-sinks PostgreSQL tests.
+pub fn postgres_server() -> Option<String> {
+    match std::env::var(PG_ENV) {
+        Ok(value) if value == "skip" => None,
+        Ok(value) => Some(value),
+        Err(_) => panic!(
+            "{PG_ENV} is not set: the PostgreSQL convergence test needs a server. Start a \
+             private one with `export $(scripts/pg start /tmp/des-pg)` (stop it with \
+             `scripts/pg stop /tmp/des-pg`), or set {PG_ENV}=skip to skip it explicitly"
+        ),
+    }
+}
+
+/// One harness's target database.
+pub enum TargetDb {
+    Sqlite(PathBuf),
+    Postgres(Box<PgDatabase>),
+}
+
+impl TargetDb {
+    /// Creates the target: a file path in `dir`, or a new database on the server.
+    pub async fn create(target: &Target, dir: &Path) -> Self {
+        match target {
+            Target::Sqlite => Self::Sqlite(dir.join("target.db")),
+            Target::Postgres(url) => Self::Postgres(Box::new(PgDatabase::create(url).await)),
+        }
+    }
+
+    /// A new real sink on this target, as a (re)started process opens it.
+    pub async fn open_sink(&self) -> Arc<dyn Sink> {
+        match self {
+            Self::Sqlite(path) => {
+                Arc::new(SqliteSink::open(&SqliteConfig::new(path)).expect("SQLite target opens"))
+            }
+            Self::Postgres(db) => db.open_sink().await,
+        }
+    }
+
+    /// Every row of `table` by lower-case `Id`, each cell normalised per column type.
+    pub async fn rows(&self, table: &TableDef) -> Result<TargetRows, String> {
+        match self {
+            Self::Sqlite(path) => sqlite_rows(path, table),
+            Self::Postgres(db) => db.rows(table).await,
+        }
+    }
+
+    /// The SQLite file, for tests that open it themselves.
+    pub fn sqlite_path(&self) -> Option<&Path> {
+        match self {
+            Self::Sqlite(path) => Some(path),
+            Self::Postgres(_) => None,
+        }
+    }
+}
