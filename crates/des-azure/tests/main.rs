@@ -7,6 +7,7 @@ mod azurite;
 mod contracts;
 
 mod credential;
+mod delegation;
 mod failure_links;
 mod secrets;
 mod wire;

@@ -23,6 +23,9 @@ pub const EXPIRY_MARGIN: Duration = Duration::from_secs(5 * 60);
 /// New keys start this long before now.
 pub const START_SKEW: Duration = Duration::from_secs(5 * 60);
 
+/// A key request waits this long at most (other links wait on it).
+const FETCH_TIMEOUT: Duration = Duration::from_secs(30);
+
 /// The cache; clones of a `StorageAccount` share one.
 pub struct DelegationKeys {
     fetcher: Arc<dyn KeyFetcher>,
@@ -62,7 +65,10 @@ impl DelegationKeys {
             return Ok(key.clone());
         }
         let expiry = needed.max(now + KEY_LIFETIME).min(now + MAX_KEY_LIFETIME);
-        let key = self.fetcher.fetch(now - START_SKEW, expiry).await?;
+        let fetch = self.fetcher.fetch(now - START_SKEW, expiry);
+        let key = tokio::time::timeout(FETCH_TIMEOUT, fetch)
+            .await
+            .map_err(|_| DelegationKeyError("no answer in 30 s".to_owned()))??;
         if !serves(&key, now, needed) {
             return Err(DelegationKeyError(
                 "the service issued a key that ends before the link".to_owned(),
