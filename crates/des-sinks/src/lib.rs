@@ -5,6 +5,7 @@
 //! `encoding` (record values → SQL parameters, with DES's per-record checks), `apply` (the
 //! transactions) and `service` (the `Sink` impl).
 
+mod checks;
 pub mod mssql;
 pub mod postgres;
 pub mod sqlite;

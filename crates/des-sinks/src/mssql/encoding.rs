@@ -14,6 +14,8 @@ use tiberius::numeric::Numeric;
 use time::{Date, Month, OffsetDateTime, UtcOffset};
 use uuid::Uuid;
 
+use crate::checks::{self, mismatch, text};
+
 mod decimal;
 mod row_size;
 
@@ -38,22 +40,6 @@ pub fn null(ty: SqlType) -> Cell<'static> {
         SqlType::Decimal { .. } => ColumnData::Numeric(None),
         SqlType::Text { .. } => ColumnData::String(None),
     }
-}
-
-/// DES's name of a column type, as failure reasons print it.
-fn des_type_name(ty: SqlType) -> String {
-    match ty {
-        SqlType::Decimal { precision, scale } => format!("decimal({precision}, {scale})"),
-        other => super::sql::tsql_type(other),
-    }
-}
-
-fn mismatch(col: &ColumnDef) -> String {
-    format!(
-        "Source type does not match destination schema for [{}, {}]",
-        col.name,
-        des_type_name(col.ty)
-    )
 }
 
 /// Encodes one cell for its column, or gives the per-record failure reason.
@@ -119,14 +105,7 @@ fn datetime<'a>(t: OffsetDateTime, col: &ColumnDef) -> Result<Cell<'a>, String> 
 }
 
 fn int32<'a>(i: i64, col: &ColumnDef) -> Result<Cell<'a>, String> {
-    i32::try_from(i)
-        .map(|v| ColumnData::I32(Some(v)))
-        .map_err(|_| {
-            format!(
-                "Arithmetic overflow error converting expression to data type int for [{}]",
-                col.name
-            )
-        })
+    checks::int32(i, col).map(|v| ColumnData::I32(Some(v)))
 }
 
 fn text_cell<'a>(
@@ -134,33 +113,16 @@ fn text_cell<'a>(
     max_len: Option<u32>,
     col: &ColumnDef,
 ) -> Result<Cell<'a>, String> {
-    let text = match value {
-        Value::Text(s) | Value::Decimal(s) => Cow::Borrowed(s.as_str()),
-        Value::Int(i) => Cow::Owned(i.to_string()),
-        Value::Float(f) => Cow::Owned(f.to_string()),
-        Value::Bool(b) => Cow::Owned(b.to_string()),
-        Value::Guid(id) => Cow::Owned(id.hyphenated().to_string()),
-        _ => return Err(mismatch(col)),
-    };
+    let text = text::as_text(value).ok_or_else(|| mismatch(col))?;
     checked_text(text, max_len, col)
 }
 
-/// `nvarchar(n)` counts UTF-16 code units; a UTF-8 string never has more units than bytes,
-/// so most strings are settled without counting.
 fn checked_text<'a>(
     text: Cow<'a, str>,
     max_len: Option<u32>,
     col: &ColumnDef,
 ) -> Result<Cell<'a>, String> {
-    if let Some(max) = max_len {
-        let max = max as usize;
-        if text.len() > max && text.encode_utf16().count() > max {
-            return Err(format!(
-                "String length in source longer than destination schema for [{}, {max}]",
-                col.name
-            ));
-        }
-    }
+    text::check_length(&text, max_len, col)?;
     Ok(ColumnData::String(Some(text)))
 }
 
@@ -170,22 +132,10 @@ fn decimal_cell<'a>(
     scale: u8,
     col: &ColumnDef,
 ) -> Result<Cell<'a>, String> {
-    let literal = match value {
-        Value::Decimal(s) | Value::Text(s) => Cow::Borrowed(s.as_str()),
-        Value::Int(i) => Cow::Owned(i.to_string()),
-        Value::Float(f) if f.is_finite() => Cow::Owned(f.to_string()),
-        _ => return Err(mismatch(col)),
-    };
-    match decimal::scaled(&literal, precision, scale) {
-        Ok(units) => Ok(ColumnData::Numeric(Some(Numeric::new_with_scale(
-            units, scale,
-        )))),
-        Err(decimal::DecimalError::Malformed) => Err(mismatch(col)),
-        Err(decimal::DecimalError::Overflow) => Err(format!(
-            "Arithmetic overflow error converting numeric to data type numeric for [{}, {precision}, {scale}]",
-            col.name
-        )),
-    }
+    let literal = checks::decimal::as_literal(value).ok_or_else(|| mismatch(col))?;
+    decimal::scaled(&literal, precision, scale)
+        .map(|units| ColumnData::Numeric(Some(Numeric::new_with_scale(units, scale))))
+        .map_err(|e| checks::decimal::reason(e, col, precision, scale))
 }
 
 #[cfg(test)]

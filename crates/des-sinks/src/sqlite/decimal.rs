@@ -1,105 +1,15 @@
-//! Exact decimal literals for DES's `decimal(38, s)` columns, which SQLite stores as text.
+//! DES's `decimal(38, s)` columns, which SQLite stores as their exact text.
 
-#[derive(Debug, PartialEq, Eq)]
-pub enum DecimalError {
-    Malformed,
-    Overflow,
-}
+pub use crate::checks::decimal::DecimalError;
 
 /// The canonical `decimal(precision, scale)` text of a numeric literal: no leading zeros,
 /// exactly `scale` fraction digits, rounded half away from zero as SQL Server converts.
 /// Fails when the integer part needs more than `precision - scale` digits.
 pub fn decimal_literal(text: &str, precision: u8, scale: u8) -> Result<String, DecimalError> {
-    if let Some(fast) = plain_literal(text, precision, scale) {
-        return Ok(fast);
+    match plain_literal(text, precision, scale) {
+        Some(fast) => Ok(fast),
+        None => crate::checks::decimal::round(text, precision, scale).map(|d| d.text()),
     }
-    let (negative, unsigned) = match text.as_bytes().first() {
-        Some(b'-') => (true, &text[1..]),
-        Some(b'+') => (false, &text[1..]),
-        _ => (false, text),
-    };
-    let (mantissa, exponent) = match unsigned.split_once(['e', 'E']) {
-        Some((m, e)) => (m, e.parse::<i32>().map_err(|_| DecimalError::Malformed)?),
-        None => (unsigned, 0),
-    };
-    let (int_part, frac_part) = mantissa.split_once('.').unwrap_or((mantissa, ""));
-    let digits: Vec<u8> = int_part.bytes().chain(frac_part.bytes()).collect();
-    if digits.is_empty() || !digits.iter().all(u8::is_ascii_digit) {
-        return Err(DecimalError::Malformed);
-    }
-    let zeros = digits.iter().take_while(|d| **d == b'0').count();
-    let point = i64::try_from(int_part.len()).unwrap_or(i64::MAX) + i64::from(exponent);
-    let point = point - i64::try_from(zeros).unwrap_or(0);
-    if point > i64::from(precision.saturating_sub(scale)) {
-        return Err(DecimalError::Overflow);
-    }
-    let scaled = scale_digits(&digits[zeros..], point, usize::from(scale));
-    let int_len = scaled.len() - usize::from(scale);
-    let first = scaled[..int_len]
-        .iter()
-        .position(|d| *d != b'0')
-        .unwrap_or(int_len);
-    if int_len - first > usize::from(precision.saturating_sub(scale)) {
-        return Err(DecimalError::Overflow);
-    }
-    Ok(render(
-        negative,
-        &scaled[first..int_len],
-        &scaled[int_len..],
-    ))
-}
-
-/// `digits` (no leading zeros) with the decimal point `point` places from the left, times
-/// `10^scale` and rounded half up: at least `scale + 1` digits, the last `scale` the fraction.
-fn scale_digits(digits: &[u8], point: i64, scale: usize) -> Vec<u8> {
-    let digit = |i: i64| {
-        usize::try_from(i)
-            .ok()
-            .and_then(|k| digits.get(k))
-            .copied()
-            .unwrap_or(b'0')
-    };
-    let cut = point + i64::try_from(scale).unwrap_or(0);
-    let mut kept: Vec<u8> = (0..cut.max(0)).map(digit).collect();
-    if digit(cut) >= b'5' {
-        round_up(&mut kept);
-    }
-    if kept.len() <= scale {
-        let mut padded = vec![b'0'; scale + 1 - kept.len()];
-        padded.append(&mut kept);
-        kept = padded;
-    }
-    kept
-}
-
-fn round_up(digits: &mut Vec<u8>) {
-    for d in digits.iter_mut().rev() {
-        if *d == b'9' {
-            *d = b'0';
-        } else {
-            *d += 1;
-            return;
-        }
-    }
-    digits.insert(0, b'1');
-}
-
-fn render(negative: bool, int: &[u8], frac: &[u8]) -> String {
-    let zero = int.iter().chain(frac).all(|d| *d == b'0');
-    let mut s = String::with_capacity(int.len() + frac.len() + 3);
-    if negative && !zero {
-        s.push('-');
-    }
-    s.push_str(if int.is_empty() {
-        "0"
-    } else {
-        std::str::from_utf8(int).unwrap_or("0")
-    });
-    if !frac.is_empty() {
-        s.push('.');
-        s.push_str(std::str::from_utf8(frac).unwrap_or_default());
-    }
-    s
 }
 
 /// The common case without rounding, exponent or overflow, in one allocation: `-?\d+(\.\d*)?`

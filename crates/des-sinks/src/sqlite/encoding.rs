@@ -11,7 +11,8 @@ use rusqlite::types::{ToSqlOutput, Value as SqlValue, ValueRef};
 use time::{OffsetDateTime, UtcOffset};
 use uuid::Uuid;
 
-use super::decimal::{DecimalError, decimal_literal};
+use super::decimal::decimal_literal;
+use crate::checks::{self, decimal, mismatch, text};
 
 /// A bound value. GUIDs stay inline, so only text costs an allocation per cell.
 #[derive(Debug, Clone, PartialEq)]
@@ -68,28 +69,6 @@ pub fn plain(value: &Value) -> SqlValue {
     }
 }
 
-/// DES's (SQL Server's) name of a column type, as failure reasons print it.
-pub fn des_type_name(ty: SqlType) -> String {
-    match ty {
-        SqlType::Guid => "uniqueidentifier".into(),
-        SqlType::DateTime => "datetime".into(),
-        SqlType::Int => "int".into(),
-        SqlType::BigInt => "bigint".into(),
-        SqlType::Bit => "bit".into(),
-        SqlType::Decimal { precision, scale } => format!("decimal({precision}, {scale})"),
-        SqlType::Text { max_len: Some(n) } => format!("nvarchar({n})"),
-        SqlType::Text { max_len: None } => "nvarchar(max)".into(),
-    }
-}
-
-fn mismatch(col: &ColumnDef) -> String {
-    let ty = des_type_name(col.ty);
-    format!(
-        "Source type does not match destination schema for [{}, {ty}]",
-        col.name
-    )
-}
-
 fn integer(i: i64) -> Param {
     Param::Value(SqlValue::Integer(i))
 }
@@ -125,42 +104,17 @@ pub fn lookup_target(value: &Value, col: &ColumnDef) -> Result<Param, String> {
 }
 
 fn int32(i: i64, col: &ColumnDef) -> Result<Param, String> {
-    if i32::try_from(i).is_ok() {
-        Ok(integer(i))
-    } else {
-        let name = &col.name;
-        Err(format!(
-            "Arithmetic overflow error converting expression to data type int for [{name}]"
-        ))
-    }
+    checks::int32(i, col).map(|_| integer(i))
 }
 
 fn text_value(value: &Value, max_len: Option<u32>, col: &ColumnDef) -> Result<Param, String> {
-    let text = match value {
-        Value::Text(s) | Value::Decimal(s) => s.clone(),
-        Value::Int(i) => i.to_string(),
-        Value::Float(f) => f.to_string(),
-        Value::Bool(b) => b.to_string(),
-        Value::Guid(id) => id.hyphenated().to_string(),
-        _ => return Err(mismatch(col)),
-    };
-    checked_text(text, max_len, col)
+    let text = text::as_text(value).ok_or_else(|| mismatch(col))?;
+    checked_text(text.into_owned(), max_len, col)
 }
 
 fn checked_text(text: String, max_len: Option<u32>, col: &ColumnDef) -> Result<Param, String> {
-    match max_len {
-        Some(max) if longer_than(&text, max as usize) => Err(format!(
-            "String length in source longer than destination schema for [{}, {max}]",
-            col.name
-        )),
-        _ => Ok(Param::text(text)),
-    }
-}
-
-/// `nvarchar(n)` counts UTF-16 code units; a UTF-8 string never has more units than bytes,
-/// so most strings are settled without counting.
-fn longer_than(text: &str, max: usize) -> bool {
-    text.len() > max && text.encode_utf16().count() > max
+    text::check_length(&text, max_len, col)?;
+    Ok(Param::text(text))
 }
 
 fn decimal_value(
@@ -169,27 +123,10 @@ fn decimal_value(
     scale: u8,
     col: &ColumnDef,
 ) -> Result<Param, String> {
-    let owned;
-    let literal = match value {
-        Value::Decimal(s) | Value::Text(s) => s.as_str(),
-        Value::Int(i) => {
-            owned = i.to_string();
-            &owned
-        }
-        Value::Float(f) if f.is_finite() => {
-            owned = f.to_string();
-            &owned
-        }
-        _ => return Err(mismatch(col)),
-    };
-    match decimal_literal(literal, precision, scale) {
-        Ok(text) => Ok(Param::text(text)),
-        Err(DecimalError::Malformed) => Err(mismatch(col)),
-        Err(DecimalError::Overflow) => Err(format!(
-            "Arithmetic overflow error converting numeric to data type numeric for [{}, {precision}, {scale}]",
-            col.name
-        )),
-    }
+    let literal = decimal::as_literal(value).ok_or_else(|| mismatch(col))?;
+    decimal_literal(&literal, precision, scale)
+        .map(Param::text)
+        .map_err(|e| decimal::reason(e, col, precision, scale))
 }
 
 #[cfg(test)]
