@@ -6,6 +6,7 @@
 //! transactions) and `service` (the `Sink` impl).
 
 mod checks;
+mod columns;
 pub mod mssql;
 pub mod postgres;
 pub mod sqlite;

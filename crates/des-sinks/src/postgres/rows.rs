@@ -1,61 +1,28 @@
 //! A batch's changes as binary COPY rows for one table's stage.
 
-use std::collections::HashMap;
-
 use des_core::ports::SinkError;
-use des_core::schema::{ColumnDef, ColumnSource, SqlType, TableDef};
+use des_core::schema::{ColumnDef, SqlType, TableDef};
 use des_core::{Change, Value};
 use tokio_postgres::types::Type;
 use uuid::Uuid;
 
 use super::encoding::{Cell, encode, lookup_target, wire_type};
 use super::sql::quote;
-
-const VERSION: &str = "versionnumber";
-
-/// Where a staged column takes its value from.
-#[derive(Debug, Clone, Copy)]
-enum Slot {
-    Id,
-    Version,
-    Cell(usize),
-    LookupTarget(usize),
-}
+use crate::columns::{self, Field, Source};
 
 /// The columns one batch writes and where each value comes from. Columns the batch does not
 /// carry are left as they are (null on insert); the sink columns take the write time.
 pub(super) struct Layout<'a> {
-    staged: Vec<(&'a ColumnDef, Slot)>,
+    staged: Vec<(&'a ColumnDef, Source)>,
     stamped: Vec<&'a str>,
 }
 
 impl<'a> Layout<'a> {
     pub(super) fn new(table: &'a TableDef, batch_columns: &[String]) -> Result<Self, SinkError> {
-        let position = |name: &str| batch_columns.iter().position(|c| c == name);
-        let unknown = batch_columns
-            .iter()
-            .find(|c| c.as_str() != VERSION && table.column(c).is_none());
-        if let Some(unknown) = unknown {
-            return Err(SinkError::Schema {
-                table: table.name.clone(),
-                reason: format!("the batch carries column {unknown}, which the table lacks"),
-            });
-        }
-        let (mut staged, mut stamped) = (Vec::new(), Vec::new());
-        for col in &table.columns {
-            let slot = match &col.source {
-                ColumnSource::Id => Some(Slot::Id),
-                ColumnSource::SinkCreatedOn | ColumnSource::SinkModifiedOn => {
-                    stamped.push(col.name.as_str());
-                    None
-                }
-                ColumnSource::Attribute(a) if a == VERSION => Some(Slot::Version),
-                ColumnSource::Attribute(a) => position(a).map(Slot::Cell),
-                ColumnSource::LookupEntityType(l) => position(l).map(Slot::LookupTarget),
-                ColumnSource::Metadata => None,
-            };
-            staged.extend(slot.map(|s| (col, s)));
-        }
+        let (stamped, staged): (Vec<_>, Vec<_>) = columns::written(table, batch_columns)?
+            .into_iter()
+            .partition(|(_, source)| *source == Source::Stamp);
+        let stamped = stamped.iter().map(|(c, _)| c.name.as_str()).collect();
         Ok(Self { staged, stamped })
     }
 
@@ -102,22 +69,18 @@ impl<'a> Layout<'a> {
         version: i64,
         values: &'v [Value],
     ) -> Result<Vec<Cell<'v>>, String> {
-        const NULL: &Value = &Value::Null;
-        let cell = |i: usize| values.get(i).unwrap_or(NULL);
-        self.staged
-            .iter()
-            .map(|(col, slot)| match *slot {
-                Slot::Id => Ok(Cell::Uuid(id)),
-                Slot::Version => Ok(Cell::BigInt(version)),
-                Slot::Cell(i) => encode(cell(i), col),
-                Slot::LookupTarget(i) => lookup_target(cell(i), col),
+        columns::fields(&self.staged, id, version, values)
+            .map(|(col, field)| match field {
+                Field::Id(id) => Ok(Cell::Uuid(id)),
+                Field::Version(version) => Ok(Cell::BigInt(version)),
+                Field::Value(value) => encode(value, col),
+                Field::LookupTarget(value) => lookup_target(value, col),
             })
             .collect()
     }
 }
 
-/// A batch reduced to what it leaves behind: the last change of each id wins, as if the
-/// changes were applied one by one, so one set-based statement per kind is enough.
+/// A batch reduced to what it leaves behind ([`columns::last_per_id`]).
 #[derive(Default)]
 pub(super) struct Prepared<'v> {
     pub upserts: Vec<(Uuid, Vec<Cell<'v>>)>,
@@ -130,19 +93,11 @@ pub(super) struct Prepared<'v> {
 
 impl<'v> Prepared<'v> {
     pub(super) fn new(layout: &Layout<'_>, changes: &'v [Change]) -> Self {
-        let last: HashMap<Uuid, usize> = changes
-            .iter()
-            .enumerate()
-            .map(|(i, c)| (c.id(), i))
-            .collect();
         let mut prepared = Self {
             changes: changes.len(),
             ..Self::default()
         };
-        for (i, change) in changes.iter().enumerate() {
-            if last.get(&change.id()) != Some(&i) {
-                continue;
-            }
+        for change in columns::last_per_id(changes) {
             prepared.ids.push(change.id());
             match change {
                 Change::Delete(id) => prepared.deletes.push(*id),
