@@ -10,6 +10,7 @@ mod columns;
 pub mod mssql;
 pub mod postgres;
 pub mod sqlite;
+mod tables;
 
 use des_core::schema::SchemaPlan;
 

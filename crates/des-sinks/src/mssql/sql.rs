@@ -48,14 +48,9 @@ fn quoted_list<'a>(names: impl IntoIterator<Item = &'a str>) -> String {
 /// DES's SQL Server type of a column type.
 pub fn tsql_type(ty: SqlType) -> String {
     match ty {
-        SqlType::Guid => "uniqueidentifier".into(),
-        SqlType::DateTime => "datetime".into(),
-        SqlType::Int => "int".into(),
-        SqlType::BigInt => "bigint".into(),
-        SqlType::Bit => "bit".into(),
         SqlType::Decimal { precision, scale } => format!("decimal({precision},{scale})"),
-        SqlType::Text { max_len: Some(n) } => format!("nvarchar({n})"),
-        SqlType::Text { max_len: None } => "nvarchar(max)".into(),
+        // DES's failure reasons name types as T-SQL does.
+        other => crate::checks::des_type_name(other),
     }
 }
 

@@ -3,7 +3,7 @@
 
 use des_core::ChangeType;
 use des_core::ports::{RecordFailure, SinkError};
-use des_core::schema::{SchemaPlan, TableDef, TableKind};
+use des_core::schema::{SchemaPlan, TableDef};
 use time::OffsetDateTime;
 use tokio_postgres::binary_copy::BinaryCopyInWriter;
 use tokio_postgres::error::SqlState;
@@ -15,6 +15,7 @@ use super::client::db_error;
 use super::encoding::Cell;
 use super::rows::Layout;
 use super::sql::{self, StateTables};
+use crate::tables;
 
 type Params<'a> = [&'a (dyn ToSql + Sync)];
 
@@ -44,19 +45,12 @@ impl<'a> Writer<'a> {
 
     /// For reading the watermark: the state tables follow the table's schema and prefix.
     pub(super) fn without_plan(table: &'a TableDef) -> Result<Self, SinkError> {
-        let entity = match &table.kind {
-            TableKind::Entity(e) | TableKind::Relationship(e) => e.as_str(),
-            _ => return Err(SinkError::UnknownTable(table.name.clone())),
-        };
-        let prefix = table
-            .name
-            .strip_suffix(entity)
-            .map(|p| p.strip_suffix('_').unwrap_or(p));
+        let entity = tables::entity_of(table)?;
         Ok(Self {
             key: &table.name,
             entity,
             table: sql::table_name(table),
-            state: StateTables::new(&table.schema, prefix.unwrap_or_default()),
+            state: StateTables::new(&table.schema, tables::prefix_of(table)?),
             delete_log: None,
         })
     }

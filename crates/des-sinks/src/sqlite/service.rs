@@ -4,7 +4,7 @@ use std::sync::mpsc;
 
 use async_trait::async_trait;
 use des_core::ports::{BatchOutcome, PermissionCheck, RetryOutcome, Sink, SinkError};
-use des_core::schema::{SchemaPlan, TableDef, TableKind};
+use des_core::schema::{SchemaPlan, TableDef};
 use des_core::{Batch, Change, RetryChange};
 use time::OffsetDateTime;
 
@@ -16,6 +16,7 @@ use super::permissions;
 use super::rows::{Encoded, Layout};
 use super::schema;
 use super::writer::TableWriter;
+use crate::tables;
 
 /// A SQLite file as a DES target.
 #[derive(Clone)]
@@ -30,24 +31,6 @@ impl SqliteSink {
             client: Client::open(config)?,
         })
     }
-}
-
-/// The stream a data table holds: the entity (or intersect entity) logical name.
-fn entity_of(table: &TableDef) -> Result<&str, SinkError> {
-    match &table.kind {
-        TableKind::Entity(e) | TableKind::Relationship(e) => Ok(e),
-        _ => Err(SinkError::UnknownTable(table.name.clone())),
-    }
-}
-
-/// The profile prefix a data table was named with (`crm` for `crm_account`).
-fn prefix_of(table: &TableDef) -> Result<String, SinkError> {
-    let entity = entity_of(table)?;
-    let prefix = table
-        .name
-        .strip_suffix(entity)
-        .map(|p| p.strip_suffix('_').unwrap_or(p));
-    Ok(prefix.unwrap_or_default().to_owned())
 }
 
 fn now() -> String {
@@ -70,7 +53,12 @@ async fn apply_batch(
     let layout = Layout::new(table, &batch.columns)?;
     let (sender, chunks) = mpsc::channel();
     let job = BatchJob {
-        writer: TableWriter::new(plan, table, entity_of(table)?, &layout.placeholders()),
+        writer: TableWriter::new(
+            plan,
+            table,
+            tables::entity_of(table)?,
+            &layout.placeholders(),
+        ),
         seq: batch.seq,
         kind: batch.kind,
         chunks,
@@ -101,7 +89,12 @@ fn retry_job(
         Change::Delete(_) => None,
     };
     Ok(RetryJob {
-        writer: TableWriter::new(plan, table, entity_of(table)?, &layout.placeholders()),
+        writer: TableWriter::new(
+            plan,
+            table,
+            tables::entity_of(table)?,
+            &layout.placeholders(),
+        ),
         origin_seq: retry.origin_seq,
         version,
         change: Encoded::new(&layout, &retry.change),
@@ -140,12 +133,12 @@ impl Sink for SqliteSink {
     async fn watermark(&self, table: &TableDef) -> Result<u64, SinkError> {
         let plan = SchemaPlan {
             schema: table.schema.clone(),
-            prefix: prefix_of(table)?,
+            prefix: tables::prefix_of(table)?.to_owned(),
             tables: Vec::new(),
             metadata: Vec::new(),
             delete_log: None,
         };
-        let writer = TableWriter::new(&plan, table, entity_of(table)?, &[("Id", 2)]);
+        let writer = TableWriter::new(&plan, table, tables::entity_of(table)?, &[("Id", 2)]);
         self.client
             .run(move |conn| writer.watermark(conn).map_err(db_error))
             .await

@@ -1,0 +1,23 @@
+//! What a data table mirrors: its Dataverse table and the profile prefix it was named with.
+
+use des_core::ports::SinkError;
+use des_core::schema::{TableDef, TableKind};
+
+/// The stream a data table holds: the entity (or intersect entity) logical name.
+pub fn entity_of(table: &TableDef) -> Result<&str, SinkError> {
+    match &table.kind {
+        TableKind::Entity(e) | TableKind::Relationship(e) => Ok(e),
+        _ => Err(SinkError::UnknownTable(table.name.clone())),
+    }
+}
+
+/// The profile prefix a data table was named with (`crm` for `crm_account`); the state tables
+/// carry the same prefix.
+pub fn prefix_of(table: &TableDef) -> Result<&str, SinkError> {
+    let entity = entity_of(table)?;
+    let prefix = table
+        .name
+        .strip_suffix(entity)
+        .map(|p| p.strip_suffix('_').unwrap_or(p));
+    Ok(prefix.unwrap_or_default())
+}
