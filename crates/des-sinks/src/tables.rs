@@ -1,7 +1,8 @@
-//! What a data table mirrors: its Dataverse table and the profile prefix it was named with.
+//! The tables a plan creates, and what a data table mirrors: its Dataverse table and the
+//! profile prefix it was named with.
 
 use des_core::ports::SinkError;
-use des_core::schema::{TableDef, TableKind};
+use des_core::schema::{SchemaPlan, TableDef, TableKind};
 
 /// The stream a data table holds: the entity (or intersect entity) logical name.
 pub fn entity_of(table: &TableDef) -> Result<&str, SinkError> {
@@ -20,4 +21,13 @@ pub fn prefix_of(table: &TableDef) -> Result<&str, SinkError> {
         .strip_suffix(entity)
         .map(|p| p.strip_suffix('_').unwrap_or(p));
     Ok(prefix.unwrap_or_default())
+}
+
+/// Every table a plan creates: the data tables, the metadata tables, then the delete log.
+pub fn all(plan: &SchemaPlan) -> impl Iterator<Item = &TableDef> {
+    let metadata = plan.metadata.iter().map(|m| &m.table);
+    plan.tables
+        .iter()
+        .chain(metadata)
+        .chain(plan.delete_log.as_ref())
 }

@@ -20,6 +20,7 @@ use super::encoding::encode;
 use super::sql::{self, STAGE, primary_key_name, quote, table_name, tsql_type};
 use super::state::StateTables;
 use super::writer::{bulk_load, recreate};
+use crate::tables;
 
 /// SQL Server takes at most 2,100 parameters per request.
 const MAX_PARAMS: usize = 2000;
@@ -85,14 +86,6 @@ pub fn alter(table: &TableDef, change: &SchemaChange) -> String {
     }
 }
 
-fn all_tables(plan: &SchemaPlan) -> impl Iterator<Item = &TableDef> {
-    let metadata = plan.metadata.iter().map(|m| &m.table);
-    plan.tables
-        .iter()
-        .chain(metadata)
-        .chain(plan.delete_log.as_ref())
-}
-
 /// The schema, every table of the plan and the sink's state tables as a re-runnable script:
 /// each statement creates its object only when it is missing.
 pub fn render_ddl(plan: &SchemaPlan) -> Vec<String> {
@@ -101,7 +94,7 @@ pub fn render_ddl(plan: &SchemaPlan) -> Vec<String> {
         "IF SCHEMA_ID({}) IS NULL EXEC({create_schema})",
         sql::nstring(&plan.schema)
     )];
-    ddl.extend(all_tables(plan).map(|t| {
+    ddl.extend(tables::all(plan).map(|t| {
         let name = sql::nstring(&table_name(t));
         format!("IF OBJECT_ID({name}, N'U') IS NULL {}", create_table(t))
     }));
@@ -192,7 +185,7 @@ async fn write_schema(conn: &mut Connection, plan: &SchemaPlan) -> Result<Finish
     {
         run(conn, sql::schema_lock(), &[&resource.as_str()]).await?;
         ensure_schema(conn, &plan.schema).await?;
-        for table in all_tables(plan) {
+        for table in tables::all(plan) {
             create_or_evolve(conn, table).await?;
         }
         for ddl in StateTables::new(&plan.schema, &plan.prefix).ddl() {

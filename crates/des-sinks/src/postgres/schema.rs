@@ -18,6 +18,7 @@ use tokio_postgres::{Client, Transaction};
 use super::client::{db_error, schema_error};
 use super::metadata;
 use super::sql::{StateTables, pg_type, primary_key_name, quote, table_name};
+use crate::tables;
 
 fn column_ddl(col: &ColumnDef, identity: bool) -> String {
     let identity = if identity {
@@ -80,21 +81,13 @@ pub(super) fn state_ddl(state: &StateTables) -> Vec<String> {
     ]
 }
 
-fn all_tables(plan: &SchemaPlan) -> impl Iterator<Item = &TableDef> {
-    let metadata = plan.metadata.iter().map(|m| &m.table);
-    plan.tables
-        .iter()
-        .chain(metadata)
-        .chain(plan.delete_log.as_ref())
-}
-
 /// The schema, every `CREATE TABLE IF NOT EXISTS` of the plan, and the sink's state tables.
 pub fn render_ddl(plan: &SchemaPlan) -> Vec<String> {
     let mut ddl = vec![format!(
         "CREATE SCHEMA IF NOT EXISTS {}",
         quote(&plan.schema)
     )];
-    ddl.extend(all_tables(plan).map(create_table));
+    ddl.extend(tables::all(plan).map(create_table));
     ddl.extend(state_ddl(&StateTables::new(&plan.schema, &plan.prefix)));
     ddl
 }
@@ -218,7 +211,7 @@ pub(super) async fn apply(client: &mut Client, plan: &SchemaPlan) -> Result<(), 
         .await
         .map_err(db_error)?;
     ensure_schema(&tx, &plan.schema).await?;
-    for table in all_tables(plan) {
+    for table in tables::all(plan) {
         create_or_evolve(&tx, table).await?;
     }
     for ddl in state_ddl(&StateTables::new(&plan.schema, &plan.prefix)) {

@@ -20,6 +20,7 @@ use rusqlite::{Connection, Transaction, TransactionBehavior, params_from_iter};
 use super::client::db_error;
 use super::encoding::plain;
 use super::sql::{StateTables, delete_where_in, insert_row, quote};
+use crate::tables;
 
 pub fn sqlite_type(ty: SqlType) -> &'static str {
     match ty {
@@ -85,17 +86,9 @@ pub fn state_ddl(state: &StateTables) -> Vec<String> {
     ]
 }
 
-fn all_tables(plan: &SchemaPlan) -> impl Iterator<Item = &TableDef> {
-    let metadata = plan.metadata.iter().map(|m| &m.table);
-    plan.tables
-        .iter()
-        .chain(metadata)
-        .chain(plan.delete_log.as_ref())
-}
-
 /// Every `CREATE TABLE IF NOT EXISTS` of the plan, the sink's state tables last.
 pub fn render_ddl(plan: &SchemaPlan) -> Vec<String> {
-    let mut ddl: Vec<String> = all_tables(plan).map(create_table).collect();
+    let mut ddl: Vec<String> = tables::all(plan).map(create_table).collect();
     ddl.extend(state_ddl(&StateTables::for_prefix(&plan.prefix)));
     ddl
 }
@@ -161,7 +154,7 @@ pub fn apply(conn: &mut Connection, plan: &SchemaPlan) -> Result<(), SinkError> 
     let tx = conn
         .transaction_with_behavior(TransactionBehavior::Immediate)
         .map_err(db_error)?;
-    for table in all_tables(plan) {
+    for table in tables::all(plan) {
         create_or_evolve(&tx, table)?;
     }
     for ddl in state_ddl(&StateTables::for_prefix(&plan.prefix)) {
