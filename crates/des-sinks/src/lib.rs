@@ -7,6 +7,7 @@
 
 mod checks;
 mod columns;
+mod metadata;
 pub mod mssql;
 pub mod postgres;
 pub mod sqlite;

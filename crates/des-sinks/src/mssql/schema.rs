@@ -7,7 +7,6 @@
 //! strings and decimal scales (`ALTER TABLE ... ALTER COLUMN`); nothing is ever dropped or
 //! narrowed.
 
-use des_core::Value;
 use des_core::ports::SinkError;
 use des_core::schema::{
     ColumnDef, ColumnSource, MetadataTable, SchemaChange, SchemaPlan, SqlType, TableDef, TableKind,
@@ -20,6 +19,7 @@ use super::encoding::encode;
 use super::sql::{self, STAGE, primary_key_name, quote, table_name, tsql_type};
 use super::state::StateTables;
 use super::writer::{bulk_load, recreate};
+pub use crate::metadata::replaced_keys;
 use crate::tables;
 
 /// SQL Server takes at most 2,100 parameters per request.
@@ -238,35 +238,6 @@ async fn replace_metadata_rows(
     let names: Vec<&str> = table.columns.iter().map(|c| c.name.as_str()).collect();
     run(conn, &sql::insert_metadata(&name, &names), &[]).await?;
     Ok(())
-}
-
-/// The `replace_key` values whose rows are replaced: those of the planned rows, and every
-/// planned entity for tables keyed by `EntityName`.
-pub fn replaced_keys(plan: &SchemaPlan, meta: &MetadataTable) -> Vec<String> {
-    let key_index = meta
-        .table
-        .columns
-        .iter()
-        .position(|c| c.name == meta.replace_key);
-    let mut keys: Vec<String> = key_index
-        .map(|i| meta.rows.iter().filter_map(|r| text_of(&r[i])).collect())
-        .unwrap_or_default();
-    if meta.replace_key == "EntityName" {
-        keys.extend(plan.tables.iter().filter_map(|t| match &t.kind {
-            TableKind::Entity(e) | TableKind::Relationship(e) => Some(e.clone()),
-            _ => None,
-        }));
-    }
-    keys.sort();
-    keys.dedup();
-    keys
-}
-
-fn text_of(value: &Value) -> Option<String> {
-    match value {
-        Value::Text(s) => Some(s.clone()),
-        _ => None,
-    }
 }
 
 #[cfg(test)]

@@ -1,41 +1,25 @@
 //! The rows of DES's six metadata tables, replaced whenever a plan is applied.
 
-use des_core::Value;
 use des_core::ports::SinkError;
-use des_core::schema::{SchemaPlan, TableKind};
+use des_core::schema::SchemaPlan;
 use tokio_postgres::Transaction;
 
 use super::client::schema_error;
 use super::encoding::{encode, wire_type};
 use super::sql::{copy_in, quote, table_name};
 use super::writer::copy_rows;
+use crate::metadata::replaced_keys;
 
 /// Deletes the rows of every entity (or global option set) the plan covers, then copies in
 /// the planned rows: entities that lost all their options lose their old rows too.
 pub(super) async fn replace_rows(tx: &Transaction<'_>, plan: &SchemaPlan) -> Result<(), SinkError> {
-    let planned_entities = plan.tables.iter().filter_map(|t| match &t.kind {
-        TableKind::Entity(e) | TableKind::Relationship(e) => Some(e.clone()),
-        _ => None,
-    });
-    let planned_entities: Vec<String> = planned_entities.collect();
     for meta in &plan.metadata {
         let table = &meta.table;
         let error = |reason: String| SinkError::Schema {
             table: table.name.clone(),
             reason,
         };
-        let key_index = table
-            .columns
-            .iter()
-            .position(|c| c.name == meta.replace_key);
-        let mut keys: Vec<String> = key_index
-            .map(|i| meta.rows.iter().filter_map(|r| text_of(&r[i])).collect())
-            .unwrap_or_default();
-        if meta.replace_key == "EntityName" {
-            keys.extend(planned_entities.iter().cloned());
-        }
-        keys.sort();
-        keys.dedup();
+        let keys = replaced_keys(plan, meta);
         let delete = format!(
             "DELETE FROM {} WHERE {} = ANY($1)",
             table_name(table),
@@ -61,11 +45,4 @@ pub(super) async fn replace_rows(tx: &Transaction<'_>, plan: &SchemaPlan) -> Res
         copy_rows(tx, &copy, &types, rows.iter().map(Vec::as_slice)).await?;
     }
     Ok(())
-}
-
-fn text_of(value: &Value) -> Option<String> {
-    match value {
-        Value::Text(s) => Some(s.clone()),
-        _ => None,
-    }
 }

@@ -20,6 +20,7 @@ use rusqlite::{Connection, Transaction, TransactionBehavior, params_from_iter};
 use super::client::db_error;
 use super::encoding::plain;
 use super::sql::{StateTables, delete_where_in, insert_row, quote};
+use crate::metadata::replaced_keys;
 use crate::tables;
 
 pub fn sqlite_type(ty: SqlType) -> &'static str {
@@ -167,26 +168,9 @@ pub fn apply(conn: &mut Connection, plan: &SchemaPlan) -> Result<(), SinkError> 
 /// Deletes the rows of every entity (or global option set) the plan covers, then inserts
 /// the planned rows: entities that lost all their options lose their old rows too.
 fn replace_metadata_rows(tx: &Transaction<'_>, plan: &SchemaPlan) -> Result<(), SinkError> {
-    let planned_entities = plan.tables.iter().filter_map(|t| match &t.kind {
-        TableKind::Entity(e) | TableKind::Relationship(e) => Some(e.clone()),
-        _ => None,
-    });
-    let planned_entities: Vec<String> = planned_entities.collect();
     for meta in &plan.metadata {
         let error = schema_error(&meta.table);
-        let key_index = meta
-            .table
-            .columns
-            .iter()
-            .position(|c| c.name == meta.replace_key);
-        let mut keys: Vec<String> = key_index
-            .map(|i| meta.rows.iter().filter_map(|r| text_of(&r[i])).collect())
-            .unwrap_or_default();
-        if meta.replace_key == "EntityName" {
-            keys.extend(planned_entities.iter().cloned());
-        }
-        keys.sort();
-        keys.dedup();
+        let keys = replaced_keys(plan, meta);
         for chunk in keys.chunks(500) {
             let sql = delete_where_in(&meta.table, &meta.replace_key, chunk.len());
             tx.execute(&sql, params_from_iter(chunk)).map_err(&error)?;
@@ -199,11 +183,4 @@ fn replace_metadata_rows(tx: &Transaction<'_>, plan: &SchemaPlan) -> Result<(), 
         }
     }
     Ok(())
-}
-
-fn text_of(value: &des_core::Value) -> Option<String> {
-    match value {
-        des_core::Value::Text(s) => Some(s.clone()),
-        _ => None,
-    }
 }
