@@ -44,3 +44,27 @@ pub fn int_overflow(col: &ColumnDef) -> String {
 pub fn int32(i: i64, col: &ColumnDef) -> Result<i32, String> {
     i32::try_from(i).map_err(|_| int_overflow(col))
 }
+
+/// Columns for the encoders' unit tests.
+#[cfg(test)]
+pub mod fixtures {
+    use des_core::schema::{ColumnDef, ColumnSource, SqlType};
+
+    /// A nullable column filled from the attribute of the same name.
+    pub fn col(name: &str, ty: SqlType) -> ColumnDef {
+        ColumnDef {
+            name: name.into(),
+            ty,
+            nullable: true,
+            source: ColumnSource::Attribute(name.into()),
+        }
+    }
+
+    /// DES's `decimal(38, 2)`.
+    pub fn money() -> SqlType {
+        SqlType::Decimal {
+            precision: 38,
+            scale: 2,
+        }
+    }
+}

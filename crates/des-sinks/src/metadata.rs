@@ -1,7 +1,7 @@
 //! DES's metadata tables, whose rows are replaced whenever a plan is applied.
 
 use des_core::Value;
-use des_core::schema::{MetadataTable, SchemaPlan, TableKind};
+use des_core::schema::{ColumnDef, MetadataTable, SchemaPlan, TableKind};
 
 /// The `replace_key` values whose rows are replaced: those of the planned rows, and every
 /// planned entity for tables keyed by `EntityName` (entities that lost all their options lose
@@ -31,4 +31,21 @@ fn text_of(value: &Value) -> Option<String> {
         Value::Text(s) => Some(s.clone()),
         _ => None,
     }
+}
+
+/// The planned rows of a metadata table, each value encoded for its column by the sink's
+/// `encode`, or the first per-record reason.
+pub fn encoded_rows<'v, C>(
+    meta: &'v MetadataTable,
+    encode: impl Fn(&'v Value, &ColumnDef) -> Result<C, String>,
+) -> Result<Vec<Vec<C>>, String> {
+    meta.rows
+        .iter()
+        .map(|row| {
+            row.iter()
+                .zip(&meta.table.columns)
+                .map(|(v, c)| encode(v, c))
+                .collect()
+        })
+        .collect()
 }

@@ -19,6 +19,7 @@ use super::encoding::encode;
 use super::sql::{self, STAGE, primary_key_name, quote, table_name, tsql_type};
 use super::state::StateTables;
 use super::writer::{bulk_load, recreate};
+use crate::metadata;
 pub use crate::metadata::replaced_keys;
 use crate::tables;
 
@@ -221,17 +222,7 @@ async fn replace_metadata_rows(
     if meta.rows.is_empty() {
         return Ok(());
     }
-    let rows = meta
-        .rows
-        .iter()
-        .map(|row| {
-            row.iter()
-                .zip(&table.columns)
-                .map(|(v, c)| encode(v, c))
-                .collect()
-        })
-        .collect::<Result<Vec<Vec<_>>, String>>()
-        .map_err(error)?;
+    let rows = metadata::encoded_rows(meta, encode).map_err(error)?;
     let types: Vec<SqlType> = table.columns.iter().map(|c| c.ty).collect();
     recreate(conn, STAGE, &sql::create_stage(&types, false)).await?;
     bulk_load(conn, STAGE, rows).await?;

@@ -8,7 +8,7 @@ use super::client::schema_error;
 use super::encoding::{encode, wire_type};
 use super::sql::{copy_in, quote, table_name};
 use super::writer::copy_rows;
-use crate::metadata::replaced_keys;
+use crate::metadata::{self, replaced_keys};
 
 /// Deletes the rows of every entity (or global option set) the plan covers, then copies in
 /// the planned rows: entities that lost all their options lose their old rows too.
@@ -28,17 +28,7 @@ pub(super) async fn replace_rows(tx: &Transaction<'_>, plan: &SchemaPlan) -> Res
         tx.execute(&delete, &[&keys])
             .await
             .map_err(schema_error(&table.name))?;
-        let rows = meta
-            .rows
-            .iter()
-            .map(|row| {
-                row.iter()
-                    .zip(&table.columns)
-                    .map(|(v, c)| encode(v, c))
-                    .collect()
-            })
-            .collect::<Result<Vec<Vec<_>>, String>>()
-            .map_err(error)?;
+        let rows = metadata::encoded_rows(meta, encode).map_err(error)?;
         let names: Vec<&str> = table.columns.iter().map(|c| c.name.as_str()).collect();
         let types: Vec<_> = table.columns.iter().map(|c| wire_type(c.ty).0).collect();
         let copy = copy_in(&table_name(table), &names);

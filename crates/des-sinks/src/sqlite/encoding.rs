@@ -131,19 +131,10 @@ fn decimal_value(
 
 #[cfg(test)]
 mod tests {
-    use des_core::schema::ColumnSource;
     use time::macros::{date, datetime};
 
     use super::*;
-
-    fn col(name: &str, ty: SqlType) -> ColumnDef {
-        ColumnDef {
-            name: name.into(),
-            ty,
-            nullable: true,
-            source: ColumnSource::Attribute(name.into()),
-        }
-    }
+    use crate::checks::fixtures::col;
 
     fn text(s: &str) -> Param {
         Param::Value(SqlValue::Text(s.into()))

@@ -1,23 +1,7 @@
-use des_core::schema::ColumnSource;
 use time::macros::datetime;
 
 use super::*;
-
-fn col(name: &str, ty: SqlType) -> ColumnDef {
-    ColumnDef {
-        name: name.into(),
-        ty,
-        nullable: true,
-        source: ColumnSource::Attribute(name.into()),
-    }
-}
-
-fn money() -> SqlType {
-    SqlType::Decimal {
-        precision: 38,
-        scale: 2,
-    }
-}
+use crate::checks::fixtures::{col, money};
 
 #[test]
 fn long_strings_fail_in_des_words() {

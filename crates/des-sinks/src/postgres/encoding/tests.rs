@@ -1,22 +1,5 @@
-use des_core::schema::ColumnSource;
-
 use super::*;
-
-fn col(name: &str, ty: SqlType) -> ColumnDef {
-    ColumnDef {
-        name: name.into(),
-        ty,
-        nullable: true,
-        source: ColumnSource::Attribute(name.into()),
-    }
-}
-
-fn money() -> SqlType {
-    SqlType::Decimal {
-        precision: 38,
-        scale: 2,
-    }
-}
+use crate::checks::fixtures::{col, money};
 
 #[test]
 fn decimals_round_half_away_from_zero() {
