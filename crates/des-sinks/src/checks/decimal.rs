@@ -165,3 +165,34 @@ fn round_up(digits: &mut Vec<u8>) {
     }
     digits.insert(0, b'1');
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn both(text: &str, precision: u8, scale: u8) -> Result<(String, i128), DecimalError> {
+        round(text, precision, scale).map(|d| (d.text(), d.units()))
+    }
+
+    #[test]
+    fn text_and_units_are_the_same_value() {
+        assert_eq!(both("-1.005", 38, 2), Ok(("-1.01".into(), -101)));
+        assert_eq!(both("-0.004", 38, 2), Ok(("0.00".into(), 0)));
+        assert_eq!(both("9.995", 38, 2), Ok(("10.00".into(), 1_000)));
+        assert_eq!(both("7", 38, 0), Ok(("7".into(), 7)));
+    }
+
+    #[test]
+    fn exponents_beyond_i32_are_still_numbers() {
+        assert_eq!(both("0e9999999999", 38, 2), Ok(("0.00".into(), 0)));
+        assert_eq!(both("1e-9999999999", 38, 2), Ok(("0.00".into(), 0)));
+        assert_eq!(both("1e9999999999", 38, 2), Err(DecimalError::Overflow));
+    }
+
+    #[test]
+    fn values_that_have_no_literal_are_refused() {
+        assert_eq!(as_literal(&Value::Float(f64::NAN)), None);
+        assert_eq!(as_literal(&Value::Bool(true)), None);
+        assert_eq!(as_literal(&Value::Int(-3)).as_deref(), Some("-3"));
+    }
+}
