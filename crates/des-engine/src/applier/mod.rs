@@ -90,6 +90,7 @@ pub struct Applier {
     locks: Mutex<HashMap<StreamId, Arc<tokio::sync::Mutex<()>>>>,
     /// Failed deliveries per message id; in memory, so a restart starts counting again.
     errors: Mutex<HashMap<String, u32>>,
+    handoff: Option<Arc<crate::runtime::Handoff>>,
 }
 
 /// What a message needs resolved before it can be applied.
@@ -113,7 +114,14 @@ impl Applier {
             plans: PlanCache::default(),
             locks: Mutex::default(),
             errors: Mutex::default(),
+            handoff: None,
         }
+    }
+
+    /// Takes envelopes the in-process poller hands over instead of reading their payloads.
+    pub fn with_handoff(mut self, handoff: Arc<crate::runtime::Handoff>) -> Self {
+        self.handoff = Some(handoff);
+        self
     }
 
     /// Applies one delivery and settles its message, except on `Err`: then the caller hands
@@ -158,12 +166,11 @@ impl Applier {
             return self.drop_orphan(delivery, Some(key)).await;
         };
         let table = target.table(&stream.entity)?;
-        let Some(bytes) = self.ports.payloads.get(key).await? else {
+        let Some(envelope) = self.envelope(key).await? else {
             return self
                 .missing_payload(delivery, &target, table, seq, key)
                 .await;
         };
-        let envelope = BatchEnvelope::decode(&bytes).map_err(|e| EngineError::corrupt(key, e))?;
         let outcome = target
             .sink
             .apply_batch(&target.plan, table, &envelope.batch)
@@ -194,6 +201,18 @@ impl Applier {
             }
             BatchOutcome::OutOfOrder { .. } => self.defer(delivery).await,
         }
+    }
+
+    /// The stored envelope, from the in-process handoff when the poller left it there.
+    async fn envelope(&self, key: &str) -> Result<Option<BatchEnvelope>, EngineError> {
+        if let Some(envelope) = self.handoff.as_ref().and_then(|h| h.take(key)) {
+            return Ok(Some(envelope));
+        }
+        let Some(bytes) = self.ports.payloads.get(key).await? else {
+            return Ok(None);
+        };
+        let envelope = BatchEnvelope::decode(&bytes).map_err(|e| EngineError::corrupt(key, e))?;
+        Ok(Some(envelope))
     }
 
     /// An early batch waits: released for a short while. (Re-sending a copy instead would

@@ -13,6 +13,7 @@
 //! same stream never both advance it: the loser gets `Conflict` and stops for this round.
 
 mod outbox;
+mod read_ahead;
 mod schema;
 mod sending;
 
@@ -107,6 +108,8 @@ pub struct Poller {
     plans: Arc<PlanCache>,
     memory: Mutex<Memory>,
     wake: Option<Arc<tokio::sync::Notify>>,
+    read_ahead: read_ahead::ReadAhead,
+    handoff: Option<Arc<crate::runtime::Handoff>>,
 }
 
 impl Poller {
@@ -117,12 +120,20 @@ impl Poller {
             plans: Arc::default(),
             memory: Mutex::default(),
             wake: None,
+            read_ahead: read_ahead::ReadAhead::default(),
+            handoff: None,
         }
     }
 
     /// Notifies `wake` after every enqueued batch (in-process appliers start at once).
     pub fn with_wake(mut self, wake: Arc<tokio::sync::Notify>) -> Self {
         self.wake = Some(wake);
+        self
+    }
+
+    /// Hands sent envelopes to in-process appliers, which then skip reading the payload.
+    pub fn with_handoff(mut self, handoff: Arc<crate::runtime::Handoff>) -> Self {
+        self.handoff = Some(handoff);
         self
     }
 

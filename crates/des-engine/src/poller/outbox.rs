@@ -17,7 +17,9 @@
 //! Empty pages make no batch (an empty delta only advances the link). The end of a resync
 //! adds a `ResyncComplete { first_seq }` batch right after the last page's batch.
 
-use des_core::ports::{NextLink, PageRequest, SourceError, Versioned};
+use std::sync::Arc;
+
+use des_core::ports::{NextLink, Page, PageRequest, SourceError, Versioned};
 use des_core::sync::{EntityCursor, StatsDelta, SyncPhase};
 use des_core::{Batch, BatchKind};
 
@@ -71,21 +73,21 @@ impl Poller {
             return Ok(StepOutcome::Conflict);
         }
         self.memory().sent_checked.remove(ctx.stream());
-        for envelope in &shipment.envelopes {
-            self.send(envelope).await?;
-        }
-        let sent_below = shipment.next.next_seq;
-        self.memory()
-            .sent_checked
-            .insert(ctx.stream().clone(), sent_below);
         let changes: u64 = shipment
             .envelopes
             .iter()
             .map(|e| e.batch.changes.len() as u64)
             .sum();
+        let batches = shipment.envelopes.len() as u64;
+        for envelope in shipment.envelopes {
+            self.send_owned(envelope).await?;
+        }
+        let sent_below = shipment.next.next_seq;
+        self.memory()
+            .sent_checked
+            .insert(ctx.stream().clone(), sent_below);
         self.count(ctx, &cursor.value, &shipment.next, changes)
             .await?;
-        let batches = shipment.envelopes.len() as u64;
         Ok(StepOutcome::Progressed {
             batches,
             changes,
@@ -142,11 +144,16 @@ impl Poller {
                 select: cursor.columns.clone(),
             },
         };
-        let page = match ctx.source.read_page(&request, &cursor.columns).await {
+        let page = match self.read_page(ctx, &request, &cursor.columns).await {
             Ok(page) => page,
             Err(SourceError::ExpiredToken { .. }) => return Ok(None),
             Err(e) => return Err(e.into()),
         };
+        if let NextLink::More(link) = &page.next {
+            let source = Arc::clone(&ctx.source);
+            self.read_ahead
+                .start(ctx.stream(), source, link, &cursor.columns);
+        }
         let kind = cursor.batch_kind().unwrap_or(BatchKind::Delta);
         let mut envelopes = Vec::new();
         let mut seq = cursor.next_seq;
@@ -170,6 +177,21 @@ impl Poller {
             next,
             more,
         }))
+    }
+
+    /// The page `request` asks for, from the read-ahead when it fetched exactly that page.
+    async fn read_page(
+        &self,
+        ctx: &StreamCtx<'_>,
+        request: &PageRequest,
+        columns: &[String],
+    ) -> Result<Page, SourceError> {
+        if let PageRequest::Follow { link } = request
+            && let Some(page) = self.read_ahead.take(ctx.stream(), link, columns).await
+        {
+            return Ok(page);
+        }
+        ctx.source.read_page(request, columns).await
     }
 
     /// A stored envelope at `next_seq`: the page batch of this read, the completion of this

@@ -12,14 +12,27 @@ use crate::message::{BatchEnvelope, WorkMessage, batch_key, plan_key};
 use crate::plan::stream_table;
 
 impl Poller {
-    pub(super) async fn send(&self, envelope: &BatchEnvelope) -> Result<(), EngineError> {
-        let batch = &envelope.batch;
-        let message = WorkMessage::Batch {
-            stream: batch.stream.clone(),
-            seq: batch.seq,
-            key: batch_key(&batch.stream, batch.seq),
-            plan_key: envelope.plan_key.clone(),
+    /// Sends, handing the envelope to in-process appliers first (so it is there when the
+    /// message is received).
+    pub(super) async fn send_owned(&self, envelope: BatchEnvelope) -> Result<(), EngineError> {
+        let Some(handoff) = &self.handoff else {
+            return self.send(&envelope).await;
         };
+        let key = batch_key(&envelope.batch.stream, envelope.batch.seq);
+        let message = message(&envelope);
+        handoff.offer(key.clone(), envelope);
+        if let Err(error) = self.enqueue(&message).await {
+            handoff.take(&key);
+            return Err(error);
+        }
+        Ok(())
+    }
+
+    pub(super) async fn send(&self, envelope: &BatchEnvelope) -> Result<(), EngineError> {
+        self.enqueue(&message(envelope)).await
+    }
+
+    async fn enqueue(&self, message: &WorkMessage) -> Result<(), EngineError> {
         self.ports
             .queue
             .send(&message.encode(), Duration::ZERO)
@@ -27,7 +40,9 @@ impl Poller {
         if let Some(wake) = &self.wake {
             wake.notify_waiters();
         }
-        tracing::debug!(stream = %batch.stream, seq = batch.seq, changes = batch.changes.len(), "Enqueued batch.");
+        if let WorkMessage::Batch { stream, seq, .. } = message {
+            tracing::debug!(%stream, seq, "Enqueued batch.");
+        }
         Ok(())
     }
 
@@ -82,5 +97,15 @@ impl Poller {
         let fp = cursor.metadata_fingerprint.as_deref().unwrap_or_default();
         let key = plan_key(ctx.stream(), fp);
         self.plans.get(self.ports.payloads.as_ref(), &key).await
+    }
+}
+
+fn message(envelope: &BatchEnvelope) -> WorkMessage {
+    let batch = &envelope.batch;
+    WorkMessage::Batch {
+        stream: batch.stream.clone(),
+        seq: batch.seq,
+        key: batch_key(&batch.stream, batch.seq),
+        plan_key: envelope.plan_key.clone(),
     }
 }

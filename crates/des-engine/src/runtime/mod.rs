@@ -13,6 +13,7 @@
 //!   mid-flight, which is what a crash looks like; the next start resumes from the
 //!   checkpoints and redelivers whatever was not acknowledged.
 
+mod handoff;
 mod loops;
 mod status;
 
@@ -26,6 +27,7 @@ use crate::applier::{Applier, ApplierOptions};
 use crate::poller::{Poller, PollerOptions};
 use crate::ports::EnginePorts;
 
+pub use handoff::Handoff;
 pub use status::StreamStatus;
 
 /// Runtime settings; `..Default::default()` fills the rest.
@@ -89,9 +91,13 @@ impl Runtime {
             metadata_refresh: options.metadata_refresh,
             max_unapplied_batches: options.max_unapplied_batches,
         };
-        let poller = Poller::new(ports.clone(), poller_options).with_wake(Arc::clone(&enqueued));
+        let handoff = Arc::new(Handoff::default());
+        let poller = Poller::new(ports.clone(), poller_options)
+            .with_wake(Arc::clone(&enqueued))
+            .with_handoff(Arc::clone(&handoff));
+        let applier = Applier::new(ports.clone(), options.applier.clone()).with_handoff(handoff);
         let shared = Arc::new(Shared {
-            applier: Applier::new(ports.clone(), options.applier.clone()),
+            applier,
             poller,
             ports,
             enqueued,
