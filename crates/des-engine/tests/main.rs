@@ -7,12 +7,22 @@
 #[allow(dead_code)]
 mod chaos_queue;
 #[path = "../../../tests/support/compare.rs"]
+#[allow(dead_code)]
 mod compare;
 #[path = "../../../tests/support/faulty_sink.rs"]
 #[allow(dead_code)]
 mod faulty_sink;
 #[path = "../../../tests/support/harness.rs"]
-#[allow(dead_code)]
+#[allow(dead_code, unused_imports)]
 mod harness;
+#[path = "../../../tests/support/options.rs"]
+#[allow(dead_code)]
+mod options;
+#[path = "../../../tests/support/postgres.rs"]
+#[allow(dead_code)]
+mod postgres;
+#[path = "../../../tests/support/target.rs"]
+#[allow(dead_code)]
+mod target;
 
 mod cases;
