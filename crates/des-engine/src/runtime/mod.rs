@@ -56,7 +56,7 @@ impl Default for RuntimeOptions {
             appliers: 2,
             metadata_refresh: Duration::from_secs(60),
             page_size: None,
-            max_unapplied_batches: 8,
+            max_unapplied_batches: 4,
             visibility: Duration::from_secs(30),
             pages_per_round: 4,
             applier: ApplierOptions::default(),
@@ -91,7 +91,9 @@ impl Runtime {
             metadata_refresh: options.metadata_refresh,
             max_unapplied_batches: options.max_unapplied_batches,
         };
-        let handoff = Arc::new(Handoff::default());
+        // One more than the back-pressure bound: a resync's last page comes with its completion.
+        let held = usize::try_from(options.max_unapplied_batches).unwrap_or(usize::MAX);
+        let handoff = Arc::new(Handoff::new(held.saturating_add(1)));
         let poller = Poller::new(ports.clone(), poller_options)
             .with_wake(Arc::clone(&enqueued))
             .with_handoff(Arc::clone(&handoff));
