@@ -61,6 +61,10 @@ async fn a_restart_resumes_from_the_checkpoint_without_rereading() {
         ..Options::default()
     };
     let mut harness = Harness::start(options).await;
+    // A slow source keeps the first run mid-sync between "midway" and the shutdown; without
+    // it a fast pipeline can finish all eight pages in that gap.
+    let faults = harness.emulator.control().faults();
+    faults.set_latency(std::time::Duration::from_millis(150));
     harness.activate(Mode::All).await;
     let runtime = harness.run();
     let control = &harness.ports.control;
@@ -78,6 +82,7 @@ async fn a_restart_resumes_from_the_checkpoint_without_rereading() {
         "stopped mid initial sync"
     );
 
+    faults.clear();
     harness.reopen().await;
     let runtime = harness.run();
     harness
