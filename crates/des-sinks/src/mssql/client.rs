@@ -13,7 +13,8 @@ use tokio_util::compat::{Compat, TokioAsyncWriteCompatExt};
 
 use super::config::{Auth, MssqlConfig};
 
-pub(super) type Connection = Client<Compat<TcpStream>>;
+/// One signed-in connection to the target.
+pub type Connection = Client<Compat<TcpStream>>;
 
 /// Redirects followed per login. Azure SQL sends one (gateway → node); more means a loop.
 const MAX_REDIRECTS: usize = 2;
@@ -94,7 +95,7 @@ impl Drop for Pooled<'_> {
 }
 
 /// Opens a connection, following Azure SQL's `Routing` redirect to the node it names.
-pub(super) async fn connect(config: &MssqlConfig) -> Result<Connection, SinkError> {
+pub async fn connect(config: &MssqlConfig) -> Result<Connection, SinkError> {
     let mut target = config.tiberius(authentication(config).await?);
     for _ in 0..=MAX_REDIRECTS {
         let addr = target.get_addr();

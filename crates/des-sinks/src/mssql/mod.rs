@@ -19,6 +19,9 @@ pub mod sql;
 pub mod state;
 mod writer;
 
+/// One connection signed in as the sink would be (redirects, Entra tokens, timeouts), for
+/// tools that read the target back, such as `des bench`.
+pub use client::{Connection, connect};
 pub use config::{AZURE_SQL_SCOPE, AccessTokenSource, Auth, ConfigError, MssqlConfig, TokenError};
 pub use encoding::MAX_ROW_SIZE;
 pub use rows::Layout;
