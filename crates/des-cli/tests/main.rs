@@ -1,6 +1,7 @@
 //! The `des` binary, run as a real process against the built-in emulator.
 
 mod api;
+mod mssql;
 mod postgres;
 mod support;
 

@@ -7,7 +7,7 @@ use anyhow::Context;
 use dataverse_emulator::Control;
 use uuid::Uuid;
 
-use super::place::Reader;
+use super::reader::Reader;
 use super::report::{Latency, quantile};
 use crate::memory;
 

@@ -1,9 +1,13 @@
 //! `des bench`: one run on emulator data measures the source alone, the sink alone, the
 //! engine end to end, delta latency under a steady change stream, and peak memory, against
-//! fresh SQLite files (default) or fresh schemas on a PostgreSQL server (`--target`).
+//! fresh SQLite files (default) or fresh schemas on a PostgreSQL or SQL Server database
+//! (`--target postgres://...` or `--target mssql:<connection string>`), each read back by
+//! a plain client of its own for the end-to-end check and the latency probe.
 
+mod dialect;
 mod latency;
 mod place;
+mod reader;
 mod report;
 mod throughput;
 
@@ -23,7 +27,8 @@ use crate::environment::{EmulatorOptions, Environment};
 use crate::memory;
 use crate::replication::{self, LocalStores};
 use crate::target::Target;
-use place::{Phase, Place, Reader, quote};
+use place::{Phase, Place};
+use reader::Reader;
 use report::{Rate, Report};
 
 /// Rows of every entity but the measured one.
@@ -48,8 +53,9 @@ pub struct BenchArgs {
     /// Print one JSON object instead of a table.
     #[arg(long)]
     json: bool,
-    /// A PostgreSQL server to measure (postgres://...; or DES_TARGET): each phase writes to
-    /// a fresh schema, dropped at the end. Default: SQLite files in a temp folder.
+    /// A server to measure (or DES_TARGET): postgres://... or mssql:<ADO.NET connection
+    /// string>. Each phase writes to a fresh schema in its database, dropped at the end.
+    /// Default: SQLite files in a temp folder.
     #[arg(long)]
     target: Option<String>,
 }
@@ -63,6 +69,7 @@ pub async fn bench(args: BenchArgs) -> anyhow::Result<()> {
         .map(|spec| spec.parse::<Target>())
         .transpose()?;
     let place = Place::new(target, dir.path())?;
+    place.reach().await?;
     // Only the measured entity is large; the others keep a token size.
     let settings = SourceSettings::Emulator {
         records: OTHER_ENTITY_RECORDS,
@@ -191,7 +198,8 @@ async fn end_to_end(
                 report.records
             );
         }
-        delta_latency(args, env, catalog, &reader, &table).await
+        let dialect = place.dialect();
+        delta_latency(args, env, catalog, &reader, &table, dialect).await
     }
     .await;
     handle.shutdown().await;
@@ -219,6 +227,7 @@ async fn delta_latency(
     catalog: &Catalog,
     reader: &Reader,
     table: &str,
+    dialect: dialect::Dialect,
 ) -> anyhow::Result<report::Latency> {
     let Some(emulator) = &env.emulator else {
         bail!("the bench needs the built-in emulator")
@@ -230,7 +239,7 @@ async fn delta_latency(
             meta.logical_name
         );
     };
-    let column_sql = quote(marked);
+    let column_sql = dialect.quote(marked);
     let probe = latency::Probe {
         reader,
         table,

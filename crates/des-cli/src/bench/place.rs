@@ -1,21 +1,25 @@
 //! Where the bench writes: fresh SQLite files in a temp folder (the default), or fresh
-//! schemas on a PostgreSQL server (`--target postgres://...`, dropped afterwards). A
-//! [`Reader`] looks at what landed there the way a report would.
+//! schemas on a PostgreSQL or SQL Server database (`--target postgres://...` or
+//! `--target mssql:<connection string>`, dropped afterwards).
 
 use std::path::{Path, PathBuf};
-use std::time::Duration;
 
 use anyhow::{Context, bail};
 use des_core::schema::SchemaPlan;
-use rusqlite::{Connection, OpenFlags, OptionalExtension};
+use des_sinks::mssql::MssqlConfig;
+use tokio::sync::Mutex;
 use uuid::Uuid;
 
+use super::dialect::Dialect;
+use super::reader::Reader;
 use crate::target::Target;
 
 /// The kind of target the bench measures.
 pub enum Place {
     Sqlite(PathBuf),
     Postgres(String),
+    /// An ADO.NET connection string; the phases' schemas go in its database.
+    Mssql(String),
 }
 
 /// One phase's target: where its profile points and the schema its tables go in.
@@ -25,22 +29,50 @@ pub struct Phase {
 }
 
 impl Place {
-    /// `None`: SQLite files under `dir`. PostgreSQL is the only server the bench reads.
+    /// `None`: SQLite files under `dir`. The servers are those the bench can read back.
     pub fn new(target: Option<Target>, dir: &Path) -> anyhow::Result<Self> {
         match target {
             None => Ok(Self::Sqlite(dir.to_owned())),
             Some(Target::Postgres(url)) => Ok(Self::Postgres(url)),
+            Some(Target::Mssql(ado)) => Ok(Self::Mssql(ado)),
             Some(other) => bail!(
-                "des bench measures SQLite (the default, in a temp folder) or postgres://...; not {other}"
+                "des bench measures SQLite (the default, in a temp folder), postgres://... or \
+                 mssql:<connection string>; not {other}"
             ),
         }
     }
 
-    /// The target's name in the report: `sqlite` or `postgresql`.
+    /// The target's name in the report: `sqlite`, `postgresql` or `sqlserver`.
     pub fn label(&self) -> &'static str {
         match self {
             Self::Sqlite(_) => "sqlite",
             Self::Postgres(_) => "postgresql",
+            Self::Mssql(_) => "sqlserver",
+        }
+    }
+
+    pub fn dialect(&self) -> Dialect {
+        match self {
+            Self::Sqlite(_) => Dialect::Sqlite,
+            Self::Postgres(_) => Dialect::Postgres,
+            Self::Mssql(_) => Dialect::Tsql,
+        }
+    }
+
+    /// Makes sure a server answers before anything is measured, so a wrong address or
+    /// login fails in seconds, naming the server (never the password).
+    pub async fn reach(&self) -> anyhow::Result<()> {
+        match self.server() {
+            Some(target) => Box::pin(target.connect()).await,
+            None => Ok(()),
+        }
+    }
+
+    fn server(&self) -> Option<Target> {
+        match self {
+            Self::Sqlite(_) => None,
+            Self::Postgres(url) => Some(Target::Postgres(url.clone())),
+            Self::Mssql(ado) => Some(Target::Mssql(ado.clone())),
         }
     }
 
@@ -51,28 +83,20 @@ impl Place {
                 target: Target::Sqlite(dir.join(name).join("target.db")),
                 schema: "dbo".into(),
             },
-            Self::Postgres(url) => Phase {
-                target: Target::Postgres(url.clone()),
-                schema: format!(
-                    "desbench{name}{}",
-                    &Uuid::new_v4().simple().to_string()[..8]
-                ),
-            },
+            Self::Postgres(url) => fresh_schema(Target::Postgres(url.clone()), name),
+            Self::Mssql(ado) => fresh_schema(Target::Mssql(ado.clone()), name),
         }
     }
 
-    /// The quoted table of `entity`; SQLite tables have no schema part.
+    /// The quoted table of `entity`.
     pub fn table_sql(&self, plan: &SchemaPlan, entity: &str) -> anyhow::Result<String> {
         let table = plan.table_for(entity).context("no table planned")?;
-        Ok(match self {
-            Self::Sqlite(_) => quote(&table.name),
-            Self::Postgres(_) => format!("{}.{}", quote(&plan.schema), quote(&table.name)),
-        })
+        Ok(self.dialect().table(&plan.schema, &table.name))
     }
 
     pub async fn reader(&self, phase: &Phase) -> anyhow::Result<Reader> {
         match (self, &phase.target) {
-            (Self::Sqlite(_), Target::Sqlite(db)) => Ok(Reader::Sqlite(open_read_only(db)?)),
+            (Self::Sqlite(_), Target::Sqlite(db)) => Reader::open_sqlite(db),
             (Self::Postgres(url), _) => {
                 let (client, connection) = tokio_postgres::connect(url, tokio_postgres::NoTls)
                     .await
@@ -80,96 +104,73 @@ impl Place {
                 tokio::spawn(connection);
                 Ok(Reader::Postgres(client))
             }
+            (Self::Mssql(ado), _) => {
+                let config = MssqlConfig::parse(ado)?;
+                let conn = Box::pin(des_sinks::mssql::connect(&config))
+                    .await
+                    .context("cannot read the SQL Server target")?;
+                Ok(Reader::Mssql(Box::new(Mutex::new(conn))))
+            }
             _ => bail!("the phase's target is not the bench's"),
         }
     }
 
-    /// Drops the schemas the phases made (PostgreSQL); temp files go with their folder.
+    /// Drops the schemas the phases made on a server; temp files go with their folder.
     pub async fn clean_up(&self, phases: &[&Phase]) {
-        let Self::Postgres(_) = self else { return };
-        let Some(first) = phases.first() else { return };
-        let Ok(Reader::Postgres(client)) = self.reader(first).await else {
+        let (Some(_), Some(first)) = (self.server(), phases.first()) else {
             return;
         };
+        let reader = match self.reader(first).await {
+            Ok(reader) => reader,
+            Err(error) => {
+                tracing::warn!(error = %format!("{error:#}"), "Cannot drop the bench schemas.");
+                return;
+            }
+        };
         for phase in phases {
-            let drop = format!("DROP SCHEMA IF EXISTS {} CASCADE", quote(&phase.schema));
-            if let Err(error) = client.batch_execute(&drop).await {
+            if let Err(error) = reader.drop_schema(&phase.schema).await {
+                let error = format!("{error:#}");
                 tracing::warn!(%error, schema = %phase.schema, "Cannot drop a bench schema.");
             }
         }
     }
 }
 
-/// A read-only look at a target.
-pub enum Reader {
-    Sqlite(Connection),
-    Postgres(tokio_postgres::Client),
-}
-
-impl Reader {
-    /// Rows in `table` (quoted).
-    pub async fn count(&self, table: &str) -> anyhow::Result<u64> {
-        let sql = format!("SELECT COUNT(*) FROM {table}");
-        let n: i64 = match self {
-            Self::Sqlite(conn) => conn.query_row(&sql, [], |r| r.get(0))?,
-            Self::Postgres(client) => client.query_one(&sql, &[]).await?.get(0),
-        };
-        Ok(n as u64)
-    }
-
-    /// Up to `n` ids of `table`, as text.
-    pub async fn sample_ids(&self, table: &str, n: usize) -> anyhow::Result<Vec<String>> {
-        let sql = format!("SELECT \"Id\" FROM {table} LIMIT {n}");
-        match self {
-            Self::Sqlite(conn) => {
-                let mut stmt = conn.prepare(&sql)?;
-                let ids = stmt.query_map([], |row| row.get::<_, String>(0))?;
-                Ok(ids.collect::<Result<_, _>>()?)
-            }
-            Self::Postgres(client) => {
-                let rows = client.query(&sql, &[]).await?;
-                Ok(rows
-                    .iter()
-                    .map(|r| r.get::<_, Uuid>(0).to_string())
-                    .collect())
-            }
-        }
-    }
-
-    /// The text in `column` of the row `id`, when there is one.
-    pub async fn text(
-        &self,
-        table: &str,
-        column: &str,
-        id: &str,
-    ) -> anyhow::Result<Option<String>> {
-        match self {
-            Self::Sqlite(conn) => {
-                let sql = format!("SELECT {column} FROM {table} WHERE \"Id\" = ?1");
-                let value: Option<Option<String>> = conn
-                    .prepare_cached(&sql)?
-                    .query_row([id], |r| r.get(0))
-                    .optional()?;
-                Ok(value.flatten())
-            }
-            Self::Postgres(client) => {
-                let sql = format!("SELECT {column}::text FROM {table} WHERE \"Id\" = $1");
-                let id: Uuid = id.parse()?;
-                let row = client.query_opt(&sql, &[&id]).await?;
-                Ok(row.and_then(|r| r.get::<_, Option<String>>(0)))
-            }
-        }
+/// `desbench<phase><8 hex>` on the server, made by the sink when it applies its schema.
+fn fresh_schema(target: Target, name: &str) -> Phase {
+    let hex = Uuid::new_v4().simple().to_string();
+    Phase {
+        target,
+        schema: format!("desbench{name}{}", &hex[..8]),
     }
 }
 
-fn open_read_only(db: &Path) -> anyhow::Result<Connection> {
-    let flags = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX;
-    let conn = Connection::open_with_flags(db, flags)
-        .with_context(|| format!("cannot open {}", db.display()))?;
-    conn.busy_timeout(Duration::from_secs(5))?;
-    Ok(conn)
-}
+#[cfg(test)]
+mod tests {
+    use super::*;
 
-pub fn quote(identifier: &str) -> String {
-    format!("\"{}\"", identifier.replace('"', "\"\""))
+    const ADO: &str = "Server=tcp:sql.example,1433;Database=bench;User ID=u;Password=s3cret";
+
+    #[test]
+    fn sql_server_targets_are_accepted_and_named_sqlserver() {
+        let place = Place::new(Some(Target::Mssql(ADO.into())), Path::new("/tmp")).unwrap();
+        assert_eq!(place.label(), "sqlserver");
+        assert_eq!(place.dialect(), Dialect::Tsql);
+        let (sink, e2e) = (place.phase("sink"), place.phase("e2e"));
+        assert_eq!(sink.target, Target::Mssql(ADO.into()));
+        assert!(sink.schema.starts_with("desbenchsink"), "{}", sink.schema);
+        assert_eq!(e2e.schema.len(), "desbenche2e".len() + 8);
+        assert_ne!(sink.schema, place.phase("sink").schema, "fresh per phase");
+    }
+
+    #[test]
+    fn an_explicit_sqlite_target_is_refused_and_the_default_uses_temp_files() {
+        let sqlite = Target::Sqlite("x.db".into());
+        let err = Place::new(Some(sqlite), Path::new("/tmp")).err().unwrap();
+        assert!(err.to_string().contains("mssql:"), "{err}");
+        let place = Place::new(None, Path::new("/tmp/b")).unwrap();
+        assert_eq!(place.label(), "sqlite");
+        let phase = place.phase("e2e");
+        assert_eq!(phase.target, Target::Sqlite("/tmp/b/e2e/target.db".into()));
+    }
 }

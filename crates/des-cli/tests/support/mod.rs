@@ -1,5 +1,6 @@
 //! Runs the built `des` binary as a real process and reads what it prints.
 
+pub mod mssql;
 pub mod postgres;
 pub mod target;
 pub mod web_api;
@@ -141,11 +142,21 @@ fn any_api_port(args: &[&str]) -> &'static [&'static str] {
 
 /// Runs `des <args>` to completion and returns (success, stdout, stderr).
 pub fn run_to_end(dir: &Path, args: &[&str]) -> (bool, String, String) {
+    run_to_end_with_env(dir, args, &[])
+}
+
+/// [`run_to_end`] with extra environment variables.
+pub fn run_to_end_with_env(
+    dir: &Path,
+    args: &[&str],
+    vars: &[(&str, &str)],
+) -> (bool, String, String) {
     let out = Command::new(env!("CARGO_BIN_EXE_des"))
         .args(args)
         .current_dir(dir)
         .env_remove("DES_CLIENT_SECRET")
         .env_remove("DES_TARGET")
+        .envs(vars.iter().copied())
         .output()
         .expect("des runs");
     let text = |b: Vec<u8>| String::from_utf8_lossy(&b).into_owned();
