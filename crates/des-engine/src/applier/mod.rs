@@ -1,8 +1,8 @@
 //! The applier: takes one queue delivery and applies it to the sink.
 //!
 //! - A batch is applied with [`Sink::apply_batch`], which keeps the stream's order in the
-//!   target database: a duplicate is skipped, an early arrival is released for a short while
-//!   (`OutOfOrder`, released for a short while). Record failures inside an applied batch become retry messages (the
+//!   target database: a duplicate is skipped, an early arrival (`OutOfOrder`) is released
+//!   for a short while. Record failures inside an applied batch become retry messages (the
 //!   profile's `RetryPolicy`), or failure lines when retries are off.
 //! - A retry is applied with [`Sink::apply_retry`], guarded by versions and tombstones so it
 //!   can never overwrite a newer row or resurrect a delete; after `MaxRetryCount` failed
@@ -13,11 +13,17 @@
 //!   releases the message with back-off, and after `max_dequeue_count` deliveries poisons it
 //!   (see the `poison` module).
 //!
-//! Calls for one stream are serialised in-process by a per-stream lock; calls for different
+//! Calls for one stream are serialised in-process by a per-stream lock, held only until the
+//! sink has answered: settling a committed batch overlaps the next batch's write (see the
+//! `settle` module). Batches received together are taken in `seq` order and a batch waits
+//! for the earlier ones this process holds (the `turns` module), so consecutive batches in
+//! two applier loops never bounce off the sink as early arrivals. Calls for different
 //! streams run in parallel.
 
 mod poison;
 mod retry;
+mod settle;
+mod turns;
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -27,12 +33,19 @@ use des_core::StreamId;
 use des_core::ports::{BatchOutcome, Delivery, Sink};
 use des_core::profile::Profile;
 use des_core::schema::{SchemaPlan, TableDef};
-use des_core::sync::StatsDelta;
+use tokio::sync::OwnedMutexGuard;
 
 use crate::error::EngineError;
 use crate::message::{BatchEnvelope, WorkMessage};
 use crate::plan::{PlanCache, stream_table};
 use crate::ports::EnginePorts;
+
+use settle::{Position, Settled, Settling};
+pub use turns::Ticket;
+use turns::Turns;
+
+/// How long a batch waits for an earlier batch of its stream that this process holds.
+const TURN_LIMIT: Duration = Duration::from_secs(10);
 
 /// Applier settings.
 #[derive(Debug, Clone)]
@@ -91,6 +104,22 @@ pub struct Applier {
     /// Failed deliveries per message id; in memory, so a restart starts counting again.
     errors: Mutex<HashMap<String, u32>>,
     handoff: Option<Arc<crate::runtime::Handoff>>,
+    turns: Arc<Turns>,
+    settling: Settling,
+}
+
+/// What a batch holds while it is applied: the stream's lock and its turn.
+struct Held<'a> {
+    _serial: OwnedMutexGuard<()>,
+    ticket: Option<&'a Ticket>,
+}
+
+impl Held<'_> {
+    fn pass(&self) {
+        if let Some(ticket) = self.ticket {
+            ticket.pass();
+        }
+    }
 }
 
 /// What a message needs resolved before it can be applied.
@@ -115,6 +144,8 @@ impl Applier {
             locks: Mutex::default(),
             errors: Mutex::default(),
             handoff: None,
+            turns: Arc::default(),
+            settling: Settling::default(),
         }
     }
 
@@ -126,14 +157,26 @@ impl Applier {
 
     /// Applies one delivery and settles its message, except on `Err`: then the caller hands
     /// the error to [`Applier::settle_error`] (local mode) or lets the host retry (Functions).
-    #[tracing::instrument(skip_all, fields(message = %delivery.id, dequeue = delivery.dequeue_count))]
     pub async fn apply_one(&self, delivery: &Delivery) -> Result<ApplyOutcome, EngineError> {
+        self.apply_admitted(delivery, None).await
+    }
+
+    /// [`Applier::apply_one`] for a delivery [`Applier::admit`] returned, with its ticket:
+    /// the ticket is passed as soon as the sink has answered.
+    #[tracing::instrument(skip_all, fields(message = %delivery.id, dequeue = delivery.dequeue_count))]
+    pub async fn apply_admitted(
+        &self,
+        delivery: &Delivery,
+        ticket: Option<&Ticket>,
+    ) -> Result<ApplyOutcome, EngineError> {
         let message = match WorkMessage::decode(&delivery.body) {
             Ok(message) => message,
             Err(error) => return self.drop_undecodable(delivery, &error.to_string()).await,
         };
-        let lock = self.stream_lock(message.stream());
-        let _serial = lock.lock().await;
+        if let WorkMessage::Batch { stream, seq, .. } = &message {
+            self.turns.wait(stream, *seq, TURN_LIMIT).await;
+        }
+        let serial = self.stream_lock(message.stream()).lock_owned().await;
         let outcome = match message {
             WorkMessage::Batch {
                 stream,
@@ -141,11 +184,17 @@ impl Applier {
                 key,
                 plan_key,
             } => {
-                self.apply_batch(delivery, &stream, seq, &key, &plan_key)
-                    .await
+                let at = Position { stream, seq };
+                let held = Held {
+                    _serial: serial,
+                    ticket,
+                };
+                self.apply_batch(delivery, held, &at, &key, &plan_key).await
             }
             WorkMessage::Retry { retry, plan_key } => {
-                self.apply_retry(delivery, retry, &plan_key).await
+                let outcome = self.apply_retry(delivery, retry, &plan_key).await;
+                drop(serial);
+                outcome
             }
         };
         if matches!(outcome, Ok(ref o) if *o != ApplyOutcome::Deferred) {
@@ -154,47 +203,56 @@ impl Applier {
         outcome
     }
 
+    /// Applies a batch under the stream's lock, which is let go as soon as the sink has
+    /// committed: settling (retries, counters, acknowledging) overlaps the next batch.
     async fn apply_batch(
         &self,
         delivery: &Delivery,
-        stream: &StreamId,
-        seq: u64,
+        held: Held<'_>,
+        at: &Position,
         key: &str,
         plan_key: &str,
     ) -> Result<ApplyOutcome, EngineError> {
+        let stream = &at.stream;
         let Some(target) = self.target(stream, plan_key).await? else {
             return self.drop_orphan(delivery, Some(key)).await;
         };
         let table = target.table(&stream.entity)?;
         let Some(envelope) = self.envelope(key).await? else {
             return self
-                .missing_payload(delivery, &target, table, seq, key)
+                .missing_payload(delivery, &target, table, at.seq, key)
                 .await;
         };
         let outcome = target
             .sink
             .apply_batch(&target.plan, table, &envelope.batch)
             .await?;
+        held.pass();
         match outcome {
             BatchOutcome::Applied { applied, failures } => {
+                let _settling = self.settling.hold(at);
+                drop(held);
                 let failed = failures.len();
-                self.handle_failures(&target, &envelope, plan_key, failures)
+                let settled = Settled { applied, failures };
+                self.settle(delivery, &target, &envelope, (key, plan_key), settled)
                     .await?;
-                // The sink counts only the changes it wrote; failures are settled apart.
-                self.count_applied(stream, applied).await?;
-                self.finish(delivery, Some(key)).await?;
-                tracing::debug!(%stream, seq, applied, failed, "Applied batch.");
+                tracing::debug!(%stream, seq = at.seq, applied, failed, "Applied batch.");
                 Ok(ApplyOutcome::Applied {
                     stream: stream.clone(),
-                    seq,
+                    seq: at.seq,
                     applied,
                     failed,
                 })
             }
+            BatchOutcome::Duplicate if self.settling.contains(at) => {
+                // This process committed it and is settling it now: only this copy goes.
+                self.finish(delivery, None).await?;
+                Ok(ApplyOutcome::Duplicate)
+            }
             BatchOutcome::Duplicate => {
-                // The payload is deleted when a batch is settled, and in-process copies wait
-                // for the stream lock: a payload still here means its holder stopped between
-                // commit and settle (a crash).
+                // The payload is deleted when a batch is settled, and in-process copies are
+                // settled by their holder (above): a payload still here means its holder
+                // stopped between commit and settle (a crash).
                 self.recover_failures(&target, &envelope, plan_key).await?;
                 self.finish(delivery, Some(key)).await?;
                 Ok(ApplyOutcome::Duplicate)
@@ -239,33 +297,6 @@ impl Applier {
             return Ok(ApplyOutcome::Duplicate);
         }
         Err(EngineError::corrupt(key, "batch payload is missing"))
-    }
-
-    async fn count_applied(&self, stream: &StreamId, success: usize) -> Result<(), EngineError> {
-        let delta = StatsDelta {
-            success: success as u64,
-            last_export_date: Some(self.ports.clock.now()),
-            last_export_status: Some("Success".into()),
-            ..Default::default()
-        };
-        self.add_stats(stream, &delta).await
-    }
-
-    async fn add_stats(&self, stream: &StreamId, delta: &StatsDelta) -> Result<(), EngineError> {
-        let control = &self.ports.control;
-        control
-            .update_stats(stream.profile_id, &stream.entity, delta)
-            .await?;
-        Ok(())
-    }
-
-    /// Acknowledges: the message first, then the payload it pointed to.
-    async fn finish(&self, delivery: &Delivery, payload: Option<&str>) -> Result<(), EngineError> {
-        self.ports.queue.delete(delivery).await?;
-        if let Some(key) = payload {
-            self.ports.payloads.delete(key).await?;
-        }
-        Ok(())
     }
 
     async fn target(

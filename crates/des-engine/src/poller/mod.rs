@@ -83,6 +83,10 @@ struct Memory {
     refreshed: HashMap<StreamId, Instant>,
     /// Per stream, the `next_seq` below which this process has made sure batches were sent.
     sent_checked: HashMap<StreamId, u64>,
+    /// Per stream, the sink's watermark as last read: it only grows, so while the sends are
+    /// within the back-pressure bound of it the sink need not be asked (its connection is
+    /// busy applying).
+    applied_seen: HashMap<StreamId, u64>,
     /// M:N relationships per organization, with when they were read.
     relationships: HashMap<uuid::Uuid, (Instant, Arc<Vec<ManyToManyRelationship>>)>,
 }

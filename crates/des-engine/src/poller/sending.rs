@@ -80,13 +80,17 @@ impl Poller {
         cursor: &EntityCursor,
     ) -> Result<bool, EngineError> {
         let sent = cursor.next_seq.saturating_sub(1);
-        if sent < self.options.max_unapplied_batches {
+        let bound = self.options.max_unapplied_batches;
+        let seen = self.memory().applied_seen.get(ctx.stream()).copied();
+        if sent.saturating_sub(seen.unwrap_or(0)) < bound {
             return Ok(false);
         }
         let plan = self.current_plan(ctx, cursor).await?;
         let table = stream_table(&plan, &ctx.stream().entity)?;
         let applied = ctx.sink.watermark(table).await?;
-        Ok(sent.saturating_sub(applied) >= self.options.max_unapplied_batches)
+        let stream = ctx.stream().clone();
+        self.memory().applied_seen.insert(stream, applied);
+        Ok(sent.saturating_sub(applied) >= bound)
     }
 
     async fn current_plan(

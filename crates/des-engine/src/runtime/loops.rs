@@ -9,7 +9,7 @@ use des_core::profile::{Profile, ProfileState};
 use tokio::task::JoinSet;
 
 use super::{Shared, status};
-use crate::applier::ApplyOutcome;
+use crate::applier::{ApplyOutcome, Ticket};
 use crate::poller::StepOutcome;
 use crate::streams::StreamSpec;
 
@@ -105,8 +105,8 @@ pub(super) async fn apply_loop(shared: Arc<Shared>) {
         let visibility = shared.options.visibility;
         match shared.ports.queue.receive(RECEIVE_BATCH, visibility).await {
             Ok(deliveries) if !deliveries.is_empty() => {
-                for delivery in deliveries {
-                    apply_delivery(&shared, &delivery).await;
+                for (delivery, ticket) in shared.applier.admit(deliveries) {
+                    apply_delivery(&shared, &delivery, ticket.as_ref()).await;
                 }
             }
             Ok(_) => {
@@ -124,8 +124,8 @@ pub(super) async fn apply_loop(shared: Arc<Shared>) {
     }
 }
 
-async fn apply_delivery(shared: &Shared, delivery: &Delivery) {
-    match shared.applier.apply_one(delivery).await {
+async fn apply_delivery(shared: &Shared, delivery: &Delivery, ticket: Option<&Ticket>) {
+    match shared.applier.apply_admitted(delivery, ticket).await {
         Ok(ApplyOutcome::Applied { .. } | ApplyOutcome::Duplicate) => {
             shared.applied.notify_waiters()
         }

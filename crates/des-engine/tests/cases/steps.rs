@@ -103,3 +103,84 @@ async fn a_batch_committed_by_a_crashed_applier_still_gets_its_failures_settled(
         "payload deleted after apply"
     );
 }
+
+/// Two applier loops holding consecutive batches of one stream: the later batch, started
+/// first, waits for the earlier one held in the same process instead of bouncing off the
+/// sink as an early arrival (which would release it for the out-of-order delay).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_later_batch_held_by_another_loop_waits_its_turn_instead_of_being_released() {
+    let options = Options {
+        records: 30,
+        entities: vec!["account".into()],
+        page_size: 10,
+        ..Options::default()
+    };
+    let harness = Harness::start(options).await;
+    harness.activate(Mode::All).await;
+    let ports = harness.ports.clone();
+    let profile = ports
+        .control
+        .profile(harness.profile.id)
+        .await
+        .unwrap()
+        .unwrap()
+        .value;
+    let poller = Poller::new(ports.clone(), PollerOptions::default());
+    let spec = poller.streams(&profile).await.unwrap().remove(0);
+    let report = poller.poll_stream(&profile, &spec, 10).await.unwrap();
+    assert_eq!((report.batches, report.changes), (3, 30));
+
+    let mut received = harness
+        .queue
+        .receive(3, Duration::from_secs(30))
+        .await
+        .unwrap();
+    assert_eq!(received.len(), 3);
+    received.sort_by_key(|d| match WorkMessage::decode(&d.body).unwrap() {
+        WorkMessage::Batch { seq, .. } => seq,
+        WorkMessage::Retry { .. } => panic!("a batch message"),
+    });
+    let first = received.remove(0);
+    let applier = std::sync::Arc::new(Applier::new(ports.clone(), ApplierOptions::default()));
+    // Loop B admits seqs 2 and 3 (the admit orders them) and starts at once.
+    let later = applier.admit(received);
+    let mut held = applier.admit(vec![first]);
+    let loop_b = {
+        let applier = std::sync::Arc::clone(&applier);
+        tokio::spawn(async move {
+            let mut outcomes = Vec::new();
+            for (delivery, ticket) in later {
+                outcomes.push(applier.apply_admitted(&delivery, ticket.as_ref()).await);
+            }
+            outcomes
+        })
+    };
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    assert!(!loop_b.is_finished(), "seq 2 did not wait for seq 1");
+    let (delivery, ticket) = held.remove(0);
+    let outcome = applier.apply_admitted(&delivery, ticket.as_ref()).await;
+    assert!(matches!(outcome, Ok(ApplyOutcome::Applied { seq: 1, .. })));
+    drop(ticket);
+
+    let outcomes = tokio::time::timeout(CONVERGE, loop_b)
+        .await
+        .unwrap()
+        .unwrap();
+    let seqs: Vec<u64> = outcomes
+        .into_iter()
+        .map(|o| match o {
+            Ok(ApplyOutcome::Applied { seq, .. }) => seq,
+            other => panic!("expected applied, got {other:?}"),
+        })
+        .collect();
+    assert_eq!(seqs, vec![2, 3]);
+    assert_eq!(
+        super::count(&harness, "SELECT count(*) FROM \"crm_account\""),
+        30
+    );
+    assert_eq!(
+        ports.queue.approximate_len().await.unwrap(),
+        0,
+        "all settled"
+    );
+}
