@@ -12,6 +12,7 @@ mod bench;
 mod catalog;
 mod changes;
 mod config;
+mod cpu;
 mod environment;
 mod link_key;
 mod memory;

@@ -23,6 +23,7 @@ use uuid::Uuid;
 
 use crate::catalog::Catalog;
 use crate::config::{Layout, SourceSettings, target_spec};
+use crate::cpu::CpuTimes;
 use crate::environment::{EmulatorOptions, Environment};
 use crate::memory;
 use crate::replication::{self, LocalStores};
@@ -139,6 +140,7 @@ async fn measure(
     result?;
     report.finish_ratio();
     report.finish_peak(memory::peak_rss_bytes());
+    report.finish_cpu_ceiling(crate::cpu::cores());
     Ok(report)
 }
 
@@ -183,12 +185,14 @@ async fn end_to_end(
     let profile = bench_profile(env, catalog, phase);
     let table = place.table_sql(&catalog.plan(&profile), &catalog.entities[0].logical_name)?;
     memory::reset_peak();
+    let cpu_before = CpuTimes::now();
     let started = Instant::now();
     replication::create_and_activate(&ports, profile, false).await?;
     let handle = replication::start(ports, POLL_INTERVAL);
     let applied = wait_for_initial_sync(&handle, &stores).await?;
     let seconds = started.elapsed().as_secs_f64();
-    report.end_to_end = Rate::new(applied, seconds, memory::peak_rss_bytes());
+    let cpu = cpu_before.zip(CpuTimes::now()).map(|(b, a)| a.since(b));
+    report.end_to_end = Rate::new(applied, seconds, memory::peak_rss_bytes()).with_cpu(cpu);
     let result = async {
         let reader = place.reader(phase).await?;
         let in_target = reader.count(&table).await?;

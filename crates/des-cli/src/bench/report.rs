@@ -2,6 +2,8 @@
 
 use serde::Serialize;
 
+use crate::cpu::CpuTimes;
+
 /// A throughput figure.
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct Rate {
@@ -10,6 +12,11 @@ pub struct Rate {
     pub records_per_sec: f64,
     /// Peak resident memory during this phase (bytes), when the platform reports it.
     pub peak_rss_bytes: Option<u64>,
+    /// CPU seconds of this process during the timed part.
+    pub cpu_seconds: Option<f64>,
+    /// Busy CPU seconds of the whole machine (every core, every process) during the timed
+    /// part: includes a database server's work, and anything else running.
+    pub machine_cpu_seconds: Option<f64>,
 }
 
 impl Rate {
@@ -20,6 +27,16 @@ impl Rate {
             seconds,
             records_per_sec,
             peak_rss_bytes,
+            cpu_seconds: None,
+            machine_cpu_seconds: None,
+        }
+    }
+
+    pub fn with_cpu(self, used: Option<CpuTimes>) -> Self {
+        Self {
+            cpu_seconds: used.map(|u| u.process),
+            machine_cpu_seconds: used.map(|u| u.machine),
+            ..self
         }
     }
 }
@@ -53,6 +70,12 @@ pub struct Report {
     pub end_to_end: Rate,
     /// End-to-end rate divided by the slower of the source and sink rates.
     pub end_to_end_ratio: f64,
+    /// Cores this process could use.
+    pub cores: usize,
+    /// The end-to-end rate the machine's CPU allows at most: the records over the machine
+    /// CPU seconds the source and the sink used alone, spread over every core. It leaves
+    /// out the engine's own durable writes, so end to end stays below it.
+    pub cpu_ceiling_records_per_sec: Option<f64>,
     pub delta_latency: Latency,
     /// Peak resident memory over the whole run (bytes).
     pub peak_rss_bytes: Option<u64>,
@@ -65,6 +88,18 @@ impl Report {
             .records_per_sec
             .min(self.sink_write.records_per_sec);
         self.end_to_end_ratio = self.end_to_end.records_per_sec / slower.max(1e-9);
+    }
+
+    pub fn finish_cpu_ceiling(&mut self, cores: usize) {
+        self.cores = cores;
+        let used = self
+            .source_read
+            .machine_cpu_seconds
+            .zip(self.sink_write.machine_cpu_seconds)
+            .map(|(source, sink)| source + sink)
+            .filter(|&seconds| seconds > 0.0);
+        self.cpu_ceiling_records_per_sec =
+            used.map(|seconds| self.records as f64 * cores as f64 / seconds);
     }
 
     /// The run's peak: the largest phase peak (each phase resets the counter where the
@@ -86,8 +121,8 @@ impl Report {
             self.records, self.entity, self.target
         );
         out += &format!(
-            "{:<28} {:>12} {:>10} {:>14} {:>12}\n",
-            "phase", "records", "seconds", "records/s", "peak RSS"
+            "{:<28} {:>12} {:>10} {:>14} {:>12} {:>16}\n",
+            "phase", "records", "seconds", "records/s", "peak RSS", "CPU s (us/all)"
         );
         for (name, rate) in [
             ("source read (Web API)", &self.source_read),
@@ -95,20 +130,35 @@ impl Report {
             ("end-to-end initial sync", &self.end_to_end),
         ] {
             out += &format!(
-                "{name:<28} {:>12} {:>10.2} {:>14.0} {:>12}\n",
+                "{name:<28} {:>12} {:>10.2} {:>14.0} {:>12} {:>16}\n",
                 rate.records,
                 rate.seconds,
                 rate.records_per_sec,
-                mib(rate.peak_rss_bytes)
+                mib(rate.peak_rss_bytes),
+                cpu(rate)
             );
         }
         out += &format!(
             "\nend-to-end / slower of source and sink: {:.2}\n",
             self.end_to_end_ratio
         );
+        out += &self.ceiling_line();
         out += &self.latency_lines();
         out += &format!("peak RSS over the run: {}\n", mib(self.peak_rss_bytes));
         out
+    }
+
+    fn ceiling_line(&self) -> String {
+        let Some(ceiling) = self.cpu_ceiling_records_per_sec else {
+            return String::new();
+        };
+        format!(
+            "CPU ceiling on {} cores (source + sink machine CPU alone): {:.0} records/s; \
+             end to end reached {:.2} of it\n",
+            self.cores,
+            ceiling,
+            self.end_to_end.records_per_sec / ceiling.max(1e-9)
+        )
     }
 
     fn latency_lines(&self) -> String {
@@ -126,6 +176,14 @@ impl Report {
             l.missed,
             mib(l.peak_rss_bytes)
         )
+    }
+}
+
+/// `process/machine` CPU seconds.
+fn cpu(rate: &Rate) -> String {
+    match (rate.cpu_seconds, rate.machine_cpu_seconds) {
+        (Some(us), Some(all)) => format!("{us:.1}/{all:.1}"),
+        _ => "n/a".into(),
     }
 }
 
@@ -169,5 +227,36 @@ mod tests {
         r.finish_ratio();
         assert!((r.end_to_end_ratio - 0.5).abs() < 1e-9);
         assert!(r.to_table().contains("end-to-end / slower"));
+    }
+
+    #[test]
+    fn the_cpu_ceiling_spreads_source_and_sink_cpu_over_the_cores() {
+        let used = |machine| {
+            Some(CpuTimes {
+                process: 0.5,
+                machine,
+            })
+        };
+        let mut r = Report {
+            records: 1000,
+            source_read: Rate::new(1000, 1.0, None).with_cpu(used(1.5)),
+            sink_write: Rate::new(1000, 1.0, None).with_cpu(used(2.5)),
+            end_to_end: Rate::new(1000, 4.0, None),
+            ..Default::default()
+        };
+        r.finish_cpu_ceiling(2);
+        assert_eq!(r.cpu_ceiling_records_per_sec, Some(500.0));
+        let table = r.to_table();
+        assert!(table.contains("CPU ceiling on 2 cores"), "{table}");
+        assert!(table.contains("end to end reached 0.50 of it"), "{table}");
+        assert!(table.contains("0.5/1.5"), "{table}");
+    }
+
+    #[test]
+    fn no_cpu_figures_means_no_ceiling() {
+        let mut r = Report::default();
+        r.finish_cpu_ceiling(2);
+        assert_eq!(r.cpu_ceiling_records_per_sec, None);
+        assert!(!r.to_table().contains("CPU ceiling"));
     }
 }

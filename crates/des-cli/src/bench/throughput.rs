@@ -11,6 +11,7 @@ use time::OffsetDateTime;
 use uuid::Uuid;
 
 use super::report::Rate;
+use crate::cpu::CpuTimes;
 use crate::memory;
 
 /// The attributes a full read selects, by logical name.
@@ -56,17 +57,16 @@ impl<'a> Pages<'a> {
 /// Reads every page of the entity and counts the records.
 pub async fn source_read(source: &dyn Source, meta: &EntityMetadata) -> anyhow::Result<Rate> {
     memory::reset_peak();
+    let cpu_before = CpuTimes::now();
     let started = Instant::now();
     let mut pages = Pages::new(source, meta);
     let mut records = 0u64;
     while let Some(page) = pages.next().await? {
         records += page.changes.len() as u64;
     }
-    Ok(Rate::new(
-        records,
-        started.elapsed().as_secs_f64(),
-        memory::peak_rss_bytes(),
-    ))
+    let seconds = started.elapsed().as_secs_f64();
+    let cpu = cpu_before.zip(CpuTimes::now()).map(|(b, a)| a.since(b));
+    Ok(Rate::new(records, seconds, memory::peak_rss_bytes()).with_cpu(cpu))
 }
 
 /// Applies the entity's pages to `sink` as ordered batches, timing only the writes.
@@ -87,6 +87,8 @@ pub async fn sink_write(
     };
     let mut pages = Pages::new(source, meta);
     let (mut records, mut writing, mut seq) = (0u64, Duration::ZERO, 0u64);
+    // Only the writes count: the pages are read between them.
+    let mut cpu = Some(CpuTimes::default());
     while let Some(page) = pages.next().await? {
         seq += 1;
         records += page.changes.len() as u64;
@@ -98,16 +100,17 @@ pub async fn sink_write(
             changes: page.changes,
             read_at: OffsetDateTime::now_utc(),
         };
-        let started = Instant::now();
+        let (started, cpu_before) = (Instant::now(), CpuTimes::now());
         let outcome = sink.apply_batch(plan, table, &batch).await?;
         writing += started.elapsed();
+        cpu = match (cpu, cpu_before, CpuTimes::now()) {
+            (Some(sum), Some(before), Some(after)) => Some(sum.add(after.since(before))),
+            _ => None,
+        };
         if !matches!(outcome, des_core::ports::BatchOutcome::Applied { .. }) {
             bail!("batch {seq} was not applied: {outcome:?}");
         }
     }
-    Ok(Rate::new(
-        records,
-        writing.as_secs_f64(),
-        memory::peak_rss_bytes(),
-    ))
+    let rate = Rate::new(records, writing.as_secs_f64(), memory::peak_rss_bytes());
+    Ok(rate.with_cpu(cpu))
 }
