@@ -223,7 +223,15 @@ pub fn assert_every_figure(report: &serde_json::Value, records: f64) {
         );
         assert!(number(&format!("{rate}/records_per_sec")) > 0.0);
         assert!(number(&format!("{rate}/peak_rss_bytes")) > 0.0);
+        assert!(number(&format!("{rate}/machine_cpu_seconds")) >= 0.0);
     }
+    // CPU time comes in 10 ms ticks: a small phase may show none, the three together not.
+    let cpu: f64 = ["/source_read", "/sink_write", "/end_to_end"]
+        .iter()
+        .map(|rate| number(&format!("{rate}/cpu_seconds")))
+        .sum();
+    assert!(cpu > 0.0, "no CPU time reported");
+    assert!(number("/cores") >= 1.0);
     assert!(number("/end_to_end_ratio") > 0.0);
     assert!(number("/delta_latency/samples") > 0.0);
     assert!(number("/delta_latency/p50_ms") > 0.0);
