@@ -190,16 +190,7 @@ fn schema_prints_postgres_with_des_types() {
 #[test]
 fn bench_reports_every_figure_as_json() {
     let dir = tempfile::tempdir().unwrap();
-    let args = [
-        "bench",
-        "--records",
-        "2000",
-        "--delta-seconds",
-        "2",
-        "--changes-per-sec",
-        "20",
-        "--json",
-    ];
+    let args = support::small_bench_args(None);
     let (ok, out, err) = run_to_end(dir.path(), &args);
     assert!(ok, "des bench failed: {err}");
     let report: serde_json::Value = serde_json::from_str(out.trim()).expect("one JSON object");

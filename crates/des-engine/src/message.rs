@@ -136,14 +136,14 @@ pub fn poison_key(stream: &StreamId, message_id: &str) -> String {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use des_core::{BatchKind, Change, Row, Value};
     use time::macros::datetime;
     use uuid::Uuid;
 
     use super::*;
 
-    fn stream() -> StreamId {
+    pub(crate) fn stream() -> StreamId {
         StreamId {
             profile_id: Uuid::nil(),
             entity: "account".into(),

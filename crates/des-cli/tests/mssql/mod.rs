@@ -5,7 +5,7 @@ use std::net::TcpListener;
 use std::time::{Duration, Instant};
 
 use crate::support::mssql::{Database, password, server};
-use crate::support::run_to_end_with_env;
+use crate::support::{run_to_end_with_env, small_bench_args};
 
 const PASSWORD: &str = "Bench_Not_Printed_7";
 
@@ -43,18 +43,7 @@ fn bench_against_sql_server_reports_every_figure_and_drops_its_schemas() {
     let mut db = Database::create(&server);
     let target = format!("mssql:{}", db.connection_string);
     let dir = tempfile::tempdir().unwrap();
-    let args = [
-        "bench",
-        "--target",
-        &target,
-        "--records",
-        "2000",
-        "--delta-seconds",
-        "2",
-        "--changes-per-sec",
-        "20",
-        "--json",
-    ];
+    let args = small_bench_args(Some(&target));
     let (ok, out, err) = run_to_end_with_env(dir.path(), &args, &[]);
     assert!(ok, "des bench failed: {err}");
     if let Some(secret) = password(&server) {

@@ -3,7 +3,7 @@
 use std::time::Duration;
 
 use crate::support::postgres::{Database, server};
-use crate::support::{Des, poll_until, run_to_end};
+use crate::support::{Des, poll_until, run_to_end, small_bench_args};
 use crate::{SYNC_TIMEOUT, is_sync_done, sign_in};
 
 /// A password the test server (trust authentication) ignores, to show where secrets go.
@@ -82,18 +82,7 @@ fn bench_against_postgres_reports_every_figure_as_json() {
     let Some(server) = server() else { return };
     let db = Database::create(&server);
     let dir = tempfile::tempdir().unwrap();
-    let args = [
-        "bench",
-        "--target",
-        &db.url,
-        "--records",
-        "2000",
-        "--delta-seconds",
-        "2",
-        "--changes-per-sec",
-        "20",
-        "--json",
-    ];
+    let args = small_bench_args(Some(&db.url));
     let (ok, out, err) = run_to_end(dir.path(), &args);
     assert!(ok, "des bench failed: {err}");
     let report: serde_json::Value = serde_json::from_str(out.trim()).expect("one JSON object");

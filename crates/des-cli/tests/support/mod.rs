@@ -174,3 +174,29 @@ pub fn poll_until<T>(what: &str, timeout: Duration, mut check: impl FnMut() -> O
         std::thread::sleep(Duration::from_millis(100));
     }
 }
+
+/// A small `des bench` run with every phase, as JSON, optionally into `target`.
+pub fn small_bench_args(target: Option<&str>) -> Vec<&str> {
+    let mut args = vec!["bench"];
+    if let Some(target) = target {
+        args.extend(["--target", target]);
+    }
+    args.extend([
+        "--records",
+        "2000",
+        "--delta-seconds",
+        "2",
+        "--changes-per-sec",
+        "20",
+        "--json",
+    ]);
+    args
+}
+
+/// A runtime for the blocking helpers that set up and read back test databases.
+pub fn current_thread_runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap()
+}

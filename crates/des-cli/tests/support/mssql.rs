@@ -31,10 +31,7 @@ pub struct Database {
 
 impl Database {
     pub fn create(server: &str) -> Self {
-        let runtime = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .unwrap();
+        let runtime = super::current_thread_runtime();
         let config = MssqlConfig::parse(server).expect("DES_TEST_MSSQL parses");
         let admin = runtime
             .block_on(Box::pin(connect(&config)))

@@ -28,10 +28,7 @@ pub struct Database {
 
 impl Database {
     pub fn create(server: &str) -> Self {
-        let runtime = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .unwrap();
+        let runtime = super::current_thread_runtime();
         let name = format!("des_cli_{}", Uuid::new_v4().simple());
         let admin = runtime.block_on(connect(server));
         runtime

@@ -144,14 +144,7 @@ fn batch_position(delivery: &Delivery) -> Option<(StreamId, u64)> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use uuid::Uuid;
-
-    fn stream() -> StreamId {
-        StreamId {
-            profile_id: Uuid::nil(),
-            entity: "account".into(),
-        }
-    }
+    use crate::message::tests::stream;
 
     #[tokio::test]
     async fn a_later_batch_waits_for_the_earlier_one_held_here() {

@@ -4,11 +4,13 @@
 use std::time::Duration;
 
 use des_core::ports::{BatchOutcome, Sink};
+use des_core::profile::Profile;
 use des_engine::Mode;
 use des_engine::applier::{Applier, ApplierOptions, ApplyOutcome};
 use des_engine::message::{BatchEnvelope, WorkMessage};
 use des_engine::plan::{PlanCache, stream_table};
-use des_engine::poller::{Poller, PollerOptions, StepOutcome};
+use des_engine::poller::{PollReport, Poller, PollerOptions, StepOutcome};
+use des_engine::streams::StreamSpec;
 
 use super::{CONVERGE, ids};
 use crate::harness::{Harness, Options};
@@ -28,17 +30,7 @@ async fn a_batch_committed_by_a_crashed_applier_still_gets_its_failures_settled(
     harness.sink.fail_records([victim]);
     harness.activate(Mode::All).await;
     let ports = harness.ports.clone();
-    let profile = ports
-        .control
-        .profile(harness.profile.id)
-        .await
-        .unwrap()
-        .unwrap()
-        .value;
-
-    let poller = Poller::new(ports.clone(), PollerOptions::default());
-    let spec = poller.streams(&profile).await.unwrap().remove(0);
-    let report = poller.poll_stream(&profile, &spec, 10).await.unwrap();
+    let (poller, profile, spec, report) = poll_first_stream(&harness).await;
     assert_eq!((report.batches, report.changes), (1, 6));
     assert_eq!(
         poller.step(&profile, &spec).await.unwrap(),
@@ -118,16 +110,7 @@ async fn a_later_batch_held_by_another_loop_waits_its_turn_instead_of_being_rele
     let harness = Harness::start(options).await;
     harness.activate(Mode::All).await;
     let ports = harness.ports.clone();
-    let profile = ports
-        .control
-        .profile(harness.profile.id)
-        .await
-        .unwrap()
-        .unwrap()
-        .value;
-    let poller = Poller::new(ports.clone(), PollerOptions::default());
-    let spec = poller.streams(&profile).await.unwrap().remove(0);
-    let report = poller.poll_stream(&profile, &spec, 10).await.unwrap();
+    let (_, _, _, report) = poll_first_stream(&harness).await;
     assert_eq!((report.batches, report.changes), (3, 30));
 
     let mut received = harness
@@ -183,4 +166,20 @@ async fn a_later_batch_held_by_another_loop_waits_its_turn_instead_of_being_rele
         0,
         "all settled"
     );
+}
+
+/// Polls the profile's first stream until it has nothing more to read right away.
+async fn poll_first_stream(harness: &Harness) -> (Poller, Profile, StreamSpec, PollReport) {
+    let ports = harness.ports.clone();
+    let profile = ports
+        .control
+        .profile(harness.profile.id)
+        .await
+        .unwrap()
+        .unwrap()
+        .value;
+    let poller = Poller::new(ports, PollerOptions::default());
+    let spec = poller.streams(&profile).await.unwrap().remove(0);
+    let report = poller.poll_stream(&profile, &spec, 10).await.unwrap();
+    (poller, profile, spec, report)
 }
