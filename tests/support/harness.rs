@@ -184,11 +184,13 @@ impl Harness {
             .expect("failure log")
     }
 
-    /// Removes what outlives the temp dir: a PostgreSQL target's database. Call after the
+    /// Removes what outlives the temp dir: a server target's database. Call after the
     /// runtime has stopped; a diverged run skips it so its database can be inspected.
     pub async fn dispose(self) {
-        if let TargetDb::Postgres(db) = self.target {
-            db.drop_database().await;
+        match self.target {
+            TargetDb::Postgres(db) => db.drop_database().await,
+            TargetDb::Mssql(db) => db.drop_database().await,
+            TargetDb::Sqlite(_) => {}
         }
     }
 }

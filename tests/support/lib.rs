@@ -1,5 +1,5 @@
 //! Helpers for system tests: a whole local deployment in a temp dir ([`harness`]) exporting
-//! into SQLite or PostgreSQL ([`target`]), test doubles that wrap the real adapters to inject
+//! into SQLite, PostgreSQL or SQL Server ([`target`]), test doubles that wrap the real adapters to inject
 //! faults ([`faulty_sink`], [`chaos_queue`]), and an exact table-versus-source comparison
 //! ([`compare`]).
 
@@ -7,6 +7,7 @@ pub mod chaos_queue;
 pub mod compare;
 pub mod faulty_sink;
 pub mod harness;
+pub mod mssql;
 pub mod options;
 pub mod postgres;
 pub mod target;

@@ -86,6 +86,7 @@ pub(crate) fn profile(options: &Options) -> Profile {
         destination_type: match options.target {
             Target::Sqlite => DestinationType::Sqlite,
             Target::Postgres(_) => DestinationType::PostgreSql,
+            Target::Mssql(_) => DestinationType::SqlAzure,
         },
         destination_key_vault_uri: "local:target".into(),
         destination_prefix: "crm".into(),

@@ -1,6 +1,7 @@
 //! The database a harness exports into: a SQLite file in the run's temp dir, or a fresh
-//! PostgreSQL database on the server named by `DES_TEST_PG`. Either way the real sink writes
-//! it, and [`TargetDb::rows`] reads it back normalised for [`crate::compare`].
+//! PostgreSQL database on the server named by `DES_TEST_PG`, or a fresh SQL Server database
+//! on the server named by `DES_TEST_MSSQL`. Either way the real sink writes it, and
+//! [`TargetDb::rows`] reads it back normalised for [`crate::compare`].
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -10,6 +11,7 @@ use des_core::schema::TableDef;
 use des_sinks::sqlite::{SqliteConfig, SqliteSink};
 
 use crate::compare::{TargetRows, sqlite_rows};
+use crate::mssql::MssqlDatabase;
 use crate::postgres::PgDatabase;
 
 /// Which kind of target a harness sets up.
@@ -19,6 +21,8 @@ pub enum Target {
     Sqlite,
     /// A server connection string; each harness creates its own database on it.
     Postgres(String),
+    /// An ADO.NET connection string; each harness creates its own database on it.
+    Mssql(String),
 }
 
 const PG_ENV: &str = "DES_TEST_PG";
@@ -37,10 +41,26 @@ pub fn postgres_server() -> Option<String> {
     }
 }
 
+const MSSQL_ENV: &str = "DES_TEST_MSSQL";
+
+/// The SQL Server to test against, or `None` with a line saying the test did not run: no
+/// SQL Server can run where this project is built (docs/mssql.md runs one in a container).
+pub fn mssql_server(what: &str) -> Option<String> {
+    let value = std::env::var(MSSQL_ENV).ok().filter(|v| !v.is_empty());
+    if value.is_none() {
+        eprintln!(
+            "NOT RUN: {MSSQL_ENV} is not set, so {what} did not run against SQL Server \
+             (see docs/mssql.md to run it against SQL Server in a container)"
+        );
+    }
+    value
+}
+
 /// One harness's target database.
 pub enum TargetDb {
     Sqlite(PathBuf),
     Postgres(Box<PgDatabase>),
+    Mssql(Box<MssqlDatabase>),
 }
 
 impl TargetDb {
@@ -49,6 +69,7 @@ impl TargetDb {
         match target {
             Target::Sqlite => Self::Sqlite(dir.join("target.db")),
             Target::Postgres(url) => Self::Postgres(Box::new(PgDatabase::create(url).await)),
+            Target::Mssql(ado) => Self::Mssql(Box::new(MssqlDatabase::create(ado).await)),
         }
     }
 
@@ -59,6 +80,7 @@ impl TargetDb {
                 Arc::new(SqliteSink::open(&SqliteConfig::new(path)).expect("SQLite target opens"))
             }
             Self::Postgres(db) => db.open_sink().await,
+            Self::Mssql(db) => db.open_sink().await,
         }
     }
 
@@ -67,6 +89,7 @@ impl TargetDb {
         match self {
             Self::Sqlite(path) => sqlite_rows(path, table),
             Self::Postgres(db) => db.rows(table).await,
+            Self::Mssql(db) => db.rows(table).await,
         }
     }
 
@@ -74,7 +97,7 @@ impl TargetDb {
     pub fn sqlite_path(&self) -> Option<&Path> {
         match self {
             Self::Sqlite(path) => Some(path),
-            Self::Postgres(_) => None,
+            Self::Postgres(_) | Self::Mssql(_) => None,
         }
     }
 }

@@ -15,6 +15,9 @@ mod faulty_sink;
 #[path = "../../../tests/support/harness.rs"]
 #[allow(dead_code, unused_imports)]
 mod harness;
+#[path = "../../../tests/support/mssql.rs"]
+#[allow(dead_code)]
+mod mssql;
 #[path = "../../../tests/support/options.rs"]
 #[allow(dead_code)]
 mod options;
