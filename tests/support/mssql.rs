@@ -1,6 +1,7 @@
 //! A fresh SQL Server database per harness, and a reader that returns its rows normalised
 //! the way [`crate::compare`] normalises SQLite cells. No SQL Server can run on the machines
-//! this project is built on: this runs only when `DES_TEST_MSSQL` names a server.
+//! this project is built on: this runs only when `DES_TEST_MSSQL` names a server, and the
+//! statements and the normalisation are unit-tested in `mssql/tests.rs`.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -21,6 +22,9 @@ pub struct MssqlDatabase {
     reader: Mutex<Connection>,
 }
 
+/// One row as the server's text of each column (`None` for NULL), in column order.
+pub type TextRow = Vec<Option<String>>;
+
 /// `[name]`, with `]` doubled.
 pub fn quote(name: &str) -> String {
     format!("[{}]", name.replace(']', "]]"))
@@ -38,16 +42,38 @@ async fn run(conn: &mut Connection, sql: String) -> Result<(), String> {
     Ok(())
 }
 
+/// Every row of the first result set, each column read as text.
+async fn read_text(conn: &mut Connection, sql: String) -> Result<Vec<TextRow>, String> {
+    let stream = conn.simple_query(sql).await.map_err(|e| e.to_string())?;
+    let rows = stream
+        .into_first_result()
+        .await
+        .map_err(|e| e.to_string())?;
+    rows.iter()
+        .map(|row| {
+            (0..row.len())
+                .map(|i| {
+                    row.try_get::<&str, _>(i)
+                        .map(|text| text.map(str::to_owned))
+                        .map_err(|e| e.to_string())
+                })
+                .collect()
+        })
+        .collect()
+}
+
 impl MssqlDatabase {
     /// Creates `des_conv_<uuid>` on the server the ADO.NET connection string names.
     pub async fn create(connection_string: &str) -> Self {
         let server = MssqlConfig::parse(connection_string).expect("DES_TEST_MSSQL parses");
         let name = format!("des_conv_{}", Uuid::new_v4().simple());
         let mut admin = open(&server).await;
-        run(&mut admin, format!("CREATE DATABASE {}", quote(&name)))
+        run(&mut admin, create_statement(&name))
             .await
             .expect("creates database");
-        let config = server.clone().with_database(&name).with_pool_size(2);
+        // The sink's own settings otherwise (pool size, timeouts): the test exercises the
+        // sink as deployed.
+        let config = server.clone().with_database(&name);
         Self {
             reader: Mutex::new(open(&config).await),
             name,
@@ -56,37 +82,30 @@ impl MssqlDatabase {
         }
     }
 
-    /// A new real sink on this database; it connects on first use, like a restarted process.
+    /// A new real sink on this database, as a (re)started process opens it; it has answered
+    /// once, so an unreachable server fails here rather than as a divergence.
     pub async fn open_sink(&self) -> Arc<dyn Sink> {
-        Arc::new(MssqlSink::new(&self.config))
+        let sink = Box::pin(MssqlSink::connect(&self.config))
+            .await
+            .expect("SQL Server target reachable");
+        Arc::new(sink)
     }
 
     /// Every row of `table` by lower-case `Id`.
     pub async fn rows(&self, table: &TableDef) -> Result<TargetRows, String> {
-        let sql = select_rows(table);
         let mut reader = self.reader.lock().await;
-        let stream = reader.simple_query(sql).await.map_err(|e| e.to_string())?;
-        let rows = stream
-            .into_first_result()
-            .await
-            .map_err(|e| e.to_string())?;
-        let id_index = table
-            .columns
-            .iter()
-            .position(|c| c.source == ColumnSource::Id)
-            .unwrap_or(0);
-        let mut out = BTreeMap::new();
-        for row in rows {
-            let cells: Vec<Cell> = table
-                .columns
-                .iter()
-                .enumerate()
-                .map(|(i, c)| cell(c.ty, row.get::<&str, _>(i)))
-                .collect();
-            let id = cells[id_index].clone().ok_or("Id is null")?;
-            out.insert(id.to_lowercase(), cells);
+        match read_text(&mut reader, select_rows(table)).await {
+            Ok(rows) => target_rows(table, rows),
+            Err(e) => {
+                // A failed read (a deadlock victim next to the sink's MERGE, a dropped
+                // session) may leave the connection mid-response: the next poll of
+                // `Harness::converged` reads on a fresh one.
+                if let Ok(fresh) = Box::pin(connect(&self.config)).await {
+                    *reader = fresh;
+                }
+                Err(e)
+            }
         }
-        Ok(out)
     }
 
     /// Drops the database (ending the sink's sessions first), so a shared server does not
@@ -101,6 +120,19 @@ impl MssqlDatabase {
             }
         }
     }
+}
+
+pub fn create_statement(name: &str) -> String {
+    format!("CREATE DATABASE {}", quote(name))
+}
+
+/// Ends every other session on the database (the sinks' pooled connections), then drops it.
+pub fn drop_statements(name: &str) -> [String; 2] {
+    let db = quote(name);
+    [
+        format!("ALTER DATABASE {db} SET SINGLE_USER WITH ROLLBACK IMMEDIATE"),
+        format!("DROP DATABASE {db}"),
+    ]
 }
 
 /// Every column of `table` as text, converted by the server.
@@ -119,7 +151,8 @@ pub fn select_rows(table: &TableDef) -> String {
 }
 
 /// A column read as text; `datetime` as ISO 8601 (style 126) marked UTC, which is what the
-/// sink stores (a null stays null: `NULL + N'Z'` is null).
+/// sink stores (a null stays null: `NULL + N'Z'` is null). The rest converts exactly:
+/// `uniqueidentifier` upper-case, `bit` as `1`/`0`, `decimal` with all its scale digits.
 fn select(ty: SqlType, name: &str) -> String {
     match ty {
         SqlType::DateTime => format!("CONVERT(nvarchar(30), {}, 126) + N'Z'", quote(name)),
@@ -127,82 +160,34 @@ fn select(ty: SqlType, name: &str) -> String {
     }
 }
 
-/// SQL Server's text of a value, normalised like the other targets' cells (`bit` already
-/// reads `1`/`0`, `uniqueidentifier` upper-case and lowered here).
+/// The rows [`select_rows`] read, by lower-case `Id`, each cell normalised per column type.
+pub fn target_rows(table: &TableDef, rows: Vec<TextRow>) -> Result<TargetRows, String> {
+    let id_index = table
+        .columns
+        .iter()
+        .position(|c| c.source == ColumnSource::Id)
+        .unwrap_or(0);
+    let mut out = BTreeMap::new();
+    for row in rows {
+        let cells: Vec<Cell> = table
+            .columns
+            .iter()
+            .zip(row)
+            .map(|(c, text)| cell(c.ty, text.as_deref()))
+            .collect();
+        let id = cells.get(id_index).cloned().flatten().ok_or("Id is null")?;
+        out.insert(id.to_lowercase(), cells);
+    }
+    Ok(out)
+}
+
+/// SQL Server's text of a value, normalised like the other targets' cells: ids lowered,
+/// instants as milliseconds, the rest as the server wrote it (decimals are compared within
+/// their scale by [`crate::compare`], so trailing zeros do not matter).
 pub fn cell(ty: SqlType, text: Option<&str>) -> Cell {
     text.map(|text| normal_text(ty, text))
 }
 
-pub fn drop_statements(name: &str) -> [String; 2] {
-    let db = quote(name);
-    [
-        format!("ALTER DATABASE {db} SET SINGLE_USER WITH ROLLBACK IMMEDIATE"),
-        format!("DROP DATABASE {db}"),
-    ]
-}
-
 #[cfg(test)]
-mod tests {
-    use des_core::schema::{ColumnDef, ColumnSource, SqlType, TableDef, TableKind};
-
-    use super::*;
-
-    fn column(name: &str, ty: SqlType, source: ColumnSource) -> ColumnDef {
-        ColumnDef {
-            name: name.into(),
-            ty,
-            nullable: true,
-            source,
-        }
-    }
-
-    #[test]
-    fn rows_are_read_as_text_with_datetimes_in_iso_form() {
-        let table = TableDef {
-            schema: "dbo".into(),
-            name: "acc]ount".into(),
-            columns: vec![
-                column("Id", SqlType::Guid, ColumnSource::Id),
-                column(
-                    "createdon",
-                    SqlType::DateTime,
-                    ColumnSource::Attribute("createdon".into()),
-                ),
-            ],
-            kind: TableKind::Entity("account".into()),
-            primary_key: vec!["Id".into()],
-        };
-        assert_eq!(
-            select_rows(&table),
-            "SELECT CONVERT(nvarchar(max), [Id]), CONVERT(nvarchar(30), [createdon], 126) + N'Z' \
-             FROM [dbo].[acc]]ount]"
-        );
-    }
-
-    #[test]
-    fn cells_normalise_like_the_other_targets() {
-        let id = "6F9619FF-8B86-D011-B42D-00C04FC964FF";
-        assert_eq!(cell(SqlType::Guid, Some(id)), Some(id.to_lowercase()));
-        assert_eq!(
-            cell(SqlType::DateTime, Some("2023-04-07T21:59:01Z")),
-            cell(SqlType::DateTime, Some("2023-04-07T21:59:01.000Z"))
-        );
-        assert_eq!(
-            cell(SqlType::DateTime, Some("2023-04-07T21:59:01Z")),
-            Some("1680904741000".into())
-        );
-        assert_eq!(cell(SqlType::Bit, Some("1")), Some("1".into()));
-        assert_eq!(cell(SqlType::Int, None), None);
-    }
-
-    #[test]
-    fn the_database_is_dropped_after_its_sessions_end() {
-        assert_eq!(
-            drop_statements("des_conv_1]"),
-            [
-                "ALTER DATABASE [des_conv_1]]] SET SINGLE_USER WITH ROLLBACK IMMEDIATE".to_owned(),
-                "DROP DATABASE [des_conv_1]]]".to_owned()
-            ]
-        );
-    }
-}
+#[path = "mssql/tests.rs"]
+mod tests;
