@@ -8,21 +8,23 @@
 use des_core::ports::{BatchOutcome, RecordFailure, RetryOutcome, SinkError};
 use des_core::{Batch, BatchKind, Change, ChangeType, RetryChange};
 use time::OffsetDateTime;
-use tokio_postgres::Client;
 
-use super::client::db_error;
+use super::client::{Pooled, db_error};
 use super::rows::{Layout, Prepared};
-use super::writer::{Writer, seq_param};
+use super::writer::{Writer, ensure_stage, seq_param};
 
 /// Checks the watermark, writes the batch and moves the watermark, in one transaction.
 pub(super) async fn apply_batch(
-    client: &mut Client,
+    client: &mut Pooled<'_>,
     writer: &Writer<'_>,
     layout: &Layout<'_>,
     batch: &Batch,
 ) -> Result<BatchOutcome, SinkError> {
     // Encoding (and every per-record check) happens before the transaction opens.
     let prepared = Prepared::new(layout, &batch.changes);
+    if !prepared.upserts.is_empty() {
+        ensure_stage(client, layout).await?;
+    }
     let (seq, now) = (seq_param(batch.seq), OffsetDateTime::now_utc());
     let tx = client.transaction().await.map_err(db_error)?;
     let watermark = writer.lock_watermark(&tx).await?;
@@ -56,12 +58,15 @@ pub(super) async fn apply_batch(
 /// later one wins (within a batch deletes come after upserts), and so does a row version at
 /// or above the retried one.
 pub(super) async fn apply_retry(
-    client: &mut Client,
+    client: &mut Pooled<'_>,
     writer: &Writer<'_>,
     layout: &Layout<'_>,
     retry: &RetryChange,
 ) -> Result<RetryOutcome, SinkError> {
     let (origin, now) = (seq_param(retry.origin_seq), OffsetDateTime::now_utc());
+    if matches!(retry.change, Change::Upsert(_)) {
+        ensure_stage(client, layout).await?;
+    }
     let tx = client.transaction().await.map_err(db_error)?;
     writer.lock_watermark(&tx).await?;
     let id = retry.change.id();

@@ -1,5 +1,6 @@
 //! A small connection pool and the mapping of driver errors to [`SinkError`].
 
+use std::collections::HashSet;
 use std::ops::{Deref, DerefMut};
 use std::sync::Mutex;
 
@@ -13,15 +14,21 @@ use super::config::PostgresConfig;
 /// At most `pool_size` connections, opened on demand and reused; a closed one is dropped.
 pub(super) struct Pool {
     config: Config,
-    idle: Mutex<Vec<Client>>,
+    idle: Mutex<Vec<Session>>,
     permits: Semaphore,
+}
+
+/// One connection and the staging tables its session has created (they live as long as it).
+struct Session {
+    client: Client,
+    stages: HashSet<String>,
 }
 
 /// A connection on loan; it goes back to the pool when dropped. A transaction left open by a
 /// cancelled call is rolled back by the driver before the connection runs anything else.
 pub(super) struct Pooled<'a> {
     pool: &'a Pool,
-    client: Option<Client>,
+    session: Option<Session>,
     _permit: SemaphorePermit<'a>,
 }
 
@@ -40,20 +47,23 @@ impl Pool {
             .acquire()
             .await
             .map_err(|_| SinkError::Unavailable("connection pool closed".into()))?;
-        let client = match self.take_idle() {
-            Some(client) => client,
-            None => self.connect().await?,
+        let session = match self.take_idle() {
+            Some(session) => session,
+            None => Session {
+                client: self.connect().await?,
+                stages: HashSet::new(),
+            },
         };
         Ok(Pooled {
             pool: self,
-            client: Some(client),
+            session: Some(session),
             _permit: permit,
         })
     }
 
-    fn take_idle(&self) -> Option<Client> {
+    fn take_idle(&self) -> Option<Session> {
         let mut idle = self.idle.lock().unwrap_or_else(|p| p.into_inner());
-        std::iter::from_fn(|| idle.pop()).find(|c| !c.is_closed())
+        std::iter::from_fn(|| idle.pop()).find(|s| !s.client.is_closed())
     }
 
     /// TLS seam: connections are plain for now (loopback and private networks). To encrypt,
@@ -70,31 +80,51 @@ impl Pool {
     }
 }
 
+impl Pooled<'_> {
+    /// Whether this session has created the staging table `name`.
+    pub(super) fn has_stage(&self, name: &str) -> bool {
+        self.session().stages.contains(name)
+    }
+
+    /// Records a staging table created (and committed) in this session.
+    pub(super) fn add_stage(&mut self, name: String) {
+        self.session_mut().stages.insert(name);
+    }
+
+    fn session(&self) -> &Session {
+        self.session
+            .as_ref()
+            .expect("a pooled session is present until dropped")
+    }
+
+    fn session_mut(&mut self) -> &mut Session {
+        self.session
+            .as_mut()
+            .expect("a pooled session is present until dropped")
+    }
+}
+
 impl Deref for Pooled<'_> {
     type Target = Client;
     fn deref(&self) -> &Client {
-        self.client
-            .as_ref()
-            .expect("a pooled client is present until dropped")
+        &self.session().client
     }
 }
 
 impl DerefMut for Pooled<'_> {
     fn deref_mut(&mut self) -> &mut Client {
-        self.client
-            .as_mut()
-            .expect("a pooled client is present until dropped")
+        &mut self.session_mut().client
     }
 }
 
 impl Drop for Pooled<'_> {
     fn drop(&mut self) {
-        if let Some(client) = self.client.take().filter(|c| !c.is_closed()) {
+        if let Some(session) = self.session.take().filter(|s| !s.client.is_closed()) {
             self.pool
                 .idle
                 .lock()
                 .unwrap_or_else(|p| p.into_inner())
-                .push(client);
+                .push(session);
         }
     }
 }

@@ -197,18 +197,30 @@ pub(super) fn select_version(table: &str) -> String {
 }
 
 /// `CREATE TEMP TABLE` for a batch's staged columns, dropped at commit.
-pub(super) fn create_stage(columns: &[(&str, &str)]) -> String {
+/// The session's staging table for one column layout. It lives as long as the connection
+/// and empties itself at every commit, so batches reuse it instead of creating and dropping
+/// a table each (which rewrote the system catalogs at every batch). Rows staged by a
+/// transaction that rolls back are never visible to the next one.
+pub(super) fn create_stage(name: &str, columns: &[(&str, &str)]) -> String {
     let cols: Vec<String> = columns
         .iter()
         .map(|(n, t)| format!("{} {t}", quote(n)))
         .collect();
     format!(
-        "CREATE TEMP TABLE {STAGE} ({}) ON COMMIT DROP",
+        "CREATE TEMP TABLE IF NOT EXISTS {} ({}) ON COMMIT DELETE ROWS",
+        quote(name),
         cols.join(", ")
     )
 }
 
-pub(super) const STAGE: &str = "\"DesStage\"";
+/// `DesStage_<hash of the layout>`: a layout that changes (a new column) gets a table of its
+/// own, and names stay short whatever the column names.
+pub(super) fn stage_name(columns: &[(&str, &str)]) -> String {
+    use std::hash::{Hash, Hasher};
+    let mut hasher = std::collections::hash_map::DefaultHasher::new();
+    columns.hash(&mut hasher);
+    format!("DesStage_{:016x}", hasher.finish())
+}
 
 pub(super) fn copy_in(table: &str, columns: &[&str]) -> String {
     format!(
@@ -220,7 +232,12 @@ pub(super) fn copy_in(table: &str, columns: &[&str]) -> String {
 /// One set-based upsert from the stage. `selects` are the stage expressions in `columns`
 /// order; `$1` is the write time of the sink columns. An existing row is replaced only by an
 /// equal or newer `versionnumber`, and keeps its `SinkCreatedOn`.
-pub(super) fn upsert_from_stage(table: &str, columns: &[&str], selects: &[String]) -> String {
+pub(super) fn upsert_from_stage(
+    table: &str,
+    stage: &str,
+    columns: &[&str],
+    selects: &[String],
+) -> String {
     let updates: Vec<String> = columns
         .iter()
         .filter(|c| !matches!(**c, "Id" | "SinkCreatedOn"))
@@ -232,10 +249,11 @@ pub(super) fn upsert_from_stage(table: &str, columns: &[&str], selects: &[String
         ""
     };
     format!(
-        "INSERT INTO {table} AS t ({}) SELECT {} FROM {STAGE} \
+        "INSERT INTO {table} AS t ({}) SELECT {} FROM {} \
          ON CONFLICT (\"Id\") DO UPDATE SET {}{guard}",
         quoted_list(columns.iter().copied()),
         selects.join(", "),
+        quote(stage),
         updates.join(", ")
     )
 }
@@ -307,6 +325,26 @@ mod tests {
         assert_eq!(
             StateTables::new("dbo", "").seen,
             "\"dbo\".\"DesResyncSeen\""
+        );
+    }
+
+    #[test]
+    fn the_stage_lives_with_the_session_and_is_named_by_its_layout() {
+        let columns = [("Id", "uuid"), ("na\"me", "text")];
+        let name = stage_name(&columns);
+        assert!(name.starts_with("DesStage_") && name.len() == "DesStage_".len() + 16);
+        assert_eq!(
+            stage_name(&columns),
+            name,
+            "the same layout, the same table"
+        );
+        assert_ne!(stage_name(&columns[..1]), name, "a new layout, a new table");
+        assert_eq!(
+            create_stage(&name, &columns),
+            format!(
+                "CREATE TEMP TABLE IF NOT EXISTS \"{name}\" (\"Id\" uuid, \"na\"\"me\" text) \
+                 ON COMMIT DELETE ROWS"
+            )
         );
     }
 }

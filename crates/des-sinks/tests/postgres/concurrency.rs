@@ -10,7 +10,7 @@ use uuid::Uuid;
 
 use super::target::{fresh, server};
 
-fn batch(seq: u64, ids: std::ops::Range<u128>) -> Batch {
+pub(super) fn batch(seq: u64, ids: std::ops::Range<u128>) -> Batch {
     let changes = ids
         .map(|n| {
             let values = vec![Value::Text(format!("n{n}")), Value::Int(seq as i64)];
@@ -34,7 +34,7 @@ fn batch(seq: u64, ids: std::ops::Range<u128>) -> Batch {
     }
 }
 
-fn table(plan: &SchemaPlan) -> &TableDef {
+pub(super) fn table(plan: &SchemaPlan) -> &TableDef {
     plan.table_for("account").expect("planned")
 }
 

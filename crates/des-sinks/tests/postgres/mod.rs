@@ -3,5 +3,6 @@ mod contract;
 mod layout;
 mod names;
 mod permissions;
+mod stage;
 mod target;
 mod throughput;
