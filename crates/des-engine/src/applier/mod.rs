@@ -245,9 +245,10 @@ impl Applier {
                 })
             }
             BatchOutcome::Duplicate if self.settling.contains(at) => {
-                // This process committed it and is settling it now: only this copy goes.
-                self.finish(delivery, None).await?;
-                Ok(ApplyOutcome::Duplicate)
+                // This process committed it and is settling it now. The copy comes back
+                // once that is done: acknowledging it now could leave the failures unsettled
+                // if the holder stopped, and taking the payload would offer every record again.
+                self.defer(delivery).await
             }
             BatchOutcome::Duplicate => {
                 // The payload is deleted when a batch is settled, and in-process copies are

@@ -3,8 +3,9 @@
 //!
 //! Settling runs after the stream's lock is let go, so it overlaps the next batch's write.
 //! While it runs the batch is marked *settling*: a duplicate delivery of it in this process
-//! then only acknowledges itself, instead of taking the leftover payload for a crashed
-//! holder's and offering every record again.
+//! is released for a moment instead of taking the payload for a crashed holder's and
+//! offering every record again; when it comes back the batch is settled (or its holder
+//! failed and the payload is still there for exactly that recovery).
 
 use std::collections::HashSet;
 use std::sync::{Arc, Mutex, MutexGuard};
