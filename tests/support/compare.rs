@@ -29,6 +29,24 @@ pub fn by_id(metadata: &EntityMetadata, rows: Vec<Map<String, Json>>) -> SourceR
 /// A target's rows by lower-case `Id`, as normalised cells in column order.
 pub type TargetRows = BTreeMap<String, Vec<Cell>>;
 
+/// Rows of normalised cells (in `table`'s column order) keyed by their lower-case `Id`.
+pub fn keyed_by_id(
+    table: &TableDef,
+    rows: impl IntoIterator<Item = Vec<Cell>>,
+) -> Result<TargetRows, String> {
+    let id_index = table
+        .columns
+        .iter()
+        .position(|c| c.source == ColumnSource::Id)
+        .unwrap_or(0);
+    let mut out = BTreeMap::new();
+    for cells in rows {
+        let id = cells.get(id_index).cloned().flatten().ok_or("Id is null")?;
+        out.insert(id.to_lowercase(), cells);
+    }
+    Ok(out)
+}
+
 /// Every row of the SQLite target table by `Id`, normalised per column type.
 pub fn sqlite_rows(db: &Path, table: &TableDef) -> Result<TargetRows, String> {
     let conn = rusqlite::Connection::open(db).map_err(|e| e.to_string())?;

@@ -3,16 +3,15 @@
 //! this project is built on: this runs only when `DES_TEST_MSSQL` names a server, and the
 //! statements and the normalisation are unit-tested in `mssql/tests.rs`.
 
-use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use des_core::ports::Sink;
-use des_core::schema::{ColumnSource, SqlType, TableDef};
+use des_core::schema::{SqlType, TableDef};
 use des_sinks::mssql::{Connection, MssqlConfig, MssqlSink, connect};
 use tokio::sync::Mutex;
 use uuid::Uuid;
 
-use crate::compare::{Cell, TargetRows, normal_text};
+use crate::compare::{Cell, TargetRows, keyed_by_id, normal_text};
 
 /// A database created for one run, with a reading connection of its own.
 pub struct MssqlDatabase {
@@ -162,23 +161,15 @@ fn select(ty: SqlType, name: &str) -> String {
 
 /// The rows [`select_rows`] read, by lower-case `Id`, each cell normalised per column type.
 pub fn target_rows(table: &TableDef, rows: Vec<TextRow>) -> Result<TargetRows, String> {
-    let id_index = table
-        .columns
-        .iter()
-        .position(|c| c.source == ColumnSource::Id)
-        .unwrap_or(0);
-    let mut out = BTreeMap::new();
-    for row in rows {
-        let cells: Vec<Cell> = table
+    let cells = rows.into_iter().map(|row| {
+        table
             .columns
             .iter()
             .zip(row)
             .map(|(c, text)| cell(c.ty, text.as_deref()))
-            .collect();
-        let id = cells.get(id_index).cloned().flatten().ok_or("Id is null")?;
-        out.insert(id.to_lowercase(), cells);
-    }
-    Ok(out)
+            .collect()
+    });
+    keyed_by_id(table, cells)
 }
 
 /// SQL Server's text of a value, normalised like the other targets' cells: ids lowered,

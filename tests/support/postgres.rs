@@ -1,17 +1,16 @@
 //! A fresh PostgreSQL database per harness, and a reader that returns its rows normalised
 //! the way [`crate::compare`] normalises SQLite cells.
 
-use std::collections::BTreeMap;
 use std::str::FromStr;
 use std::sync::Arc;
 
 use des_core::ports::Sink;
-use des_core::schema::{ColumnSource, SqlType, TableDef};
+use des_core::schema::{SqlType, TableDef};
 use des_sinks::postgres::{PostgresConfig, PostgresSink};
 use tokio_postgres::{Client, Config, NoTls};
 use uuid::Uuid;
 
-use crate::compare::{Cell, TargetRows, normal_text};
+use crate::compare::{Cell, TargetRows, keyed_by_id, normal_text};
 
 /// A database created for one run, with a reading connection of its own.
 pub struct PgDatabase {
@@ -81,23 +80,15 @@ impl PgDatabase {
             .query(&sql, &[])
             .await
             .map_err(|e| e.to_string())?;
-        let id_index = table
-            .columns
-            .iter()
-            .position(|c| c.source == ColumnSource::Id)
-            .unwrap_or(0);
-        let mut out = BTreeMap::new();
-        for row in rows {
-            let cells: Vec<Cell> = table
+        let cells = rows.iter().map(|row| {
+            table
                 .columns
                 .iter()
                 .enumerate()
                 .map(|(i, c)| cell(c.ty, row.get(i)))
-                .collect();
-            let id = cells[id_index].clone().ok_or("Id is null")?;
-            out.insert(id.to_lowercase(), cells);
-        }
-        Ok(out)
+                .collect()
+        });
+        keyed_by_id(table, cells)
     }
 
     /// Drops the database (closing the sink's sessions), so a shared server does not fill up.
