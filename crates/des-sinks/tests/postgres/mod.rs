@@ -1,3 +1,4 @@
+mod catalog;
 mod concurrency;
 mod contract;
 mod layout;
