@@ -11,7 +11,8 @@ use time::OffsetDateTime;
 
 use super::client::{Pooled, db_error};
 use super::rows::{Layout, Prepared};
-use super::writer::{Writer, ensure_stage, seq_param};
+use super::stage;
+use super::writer::{Writer, seq_param};
 
 /// Checks the watermark, writes the batch and moves the watermark, in one transaction.
 pub(super) async fn apply_batch(
@@ -23,7 +24,7 @@ pub(super) async fn apply_batch(
     // Encoding (and every per-record check) happens before the transaction opens.
     let prepared = Prepared::new(layout, &batch.changes);
     if !prepared.upserts.is_empty() {
-        ensure_stage(client, layout).await?;
+        stage::ensure(client, layout).await?;
     }
     let (seq, now) = (seq_param(batch.seq), OffsetDateTime::now_utc());
     let tx = client.transaction().await.map_err(db_error)?;
@@ -65,7 +66,7 @@ pub(super) async fn apply_retry(
 ) -> Result<RetryOutcome, SinkError> {
     let (origin, now) = (seq_param(retry.origin_seq), OffsetDateTime::now_utc());
     if matches!(retry.change, Change::Upsert(_)) {
-        ensure_stage(client, layout).await?;
+        stage::ensure(client, layout).await?;
     }
     let tx = client.transaction().await.map_err(db_error)?;
     writer.lock_watermark(&tx).await?;

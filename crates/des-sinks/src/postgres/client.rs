@@ -1,6 +1,5 @@
 //! A small connection pool and the mapping of driver errors to [`SinkError`].
 
-use std::collections::HashSet;
 use std::ops::{Deref, DerefMut};
 use std::sync::Mutex;
 
@@ -10,6 +9,7 @@ use tokio_postgres::error::SqlState;
 use tokio_postgres::{Client, Config, NoTls};
 
 use super::config::PostgresConfig;
+use super::stage::Stages;
 
 /// At most `pool_size` connections, opened on demand and reused; a closed one is dropped.
 pub(super) struct Pool {
@@ -18,10 +18,10 @@ pub(super) struct Pool {
     permits: Semaphore,
 }
 
-/// One connection and the staging tables its session has created (they live as long as it).
+/// One connection and the staging tables its session has (they live as long as it).
 struct Session {
     client: Client,
-    stages: HashSet<String>,
+    stages: Stages,
 }
 
 /// A connection on loan; it goes back to the pool when dropped. A transaction left open by a
@@ -42,16 +42,25 @@ impl Pool {
     }
 
     pub(super) async fn get(&self) -> Result<Pooled<'_>, SinkError> {
+        self.get_with(None).await
+    }
+
+    /// A connection, preferably one whose session already has the staging table `stage`.
+    pub(super) async fn get_for(&self, stage: &str) -> Result<Pooled<'_>, SinkError> {
+        self.get_with(Some(stage)).await
+    }
+
+    async fn get_with(&self, stage: Option<&str>) -> Result<Pooled<'_>, SinkError> {
         let permit = self
             .permits
             .acquire()
             .await
             .map_err(|_| SinkError::Unavailable("connection pool closed".into()))?;
-        let session = match self.take_idle() {
+        let session = match self.take_idle(stage) {
             Some(session) => session,
             None => Session {
                 client: self.connect().await?,
-                stages: HashSet::new(),
+                stages: Stages::default(),
             },
         };
         Ok(Pooled {
@@ -61,9 +70,15 @@ impl Pool {
         })
     }
 
-    fn take_idle(&self) -> Option<Session> {
+    /// The most recently returned idle connection, or the most recent one that has `stage`.
+    fn take_idle(&self, stage: Option<&str>) -> Option<Session> {
         let mut idle = self.idle.lock().unwrap_or_else(|p| p.into_inner());
-        std::iter::from_fn(|| idle.pop()).find(|s| !s.client.is_closed())
+        idle.retain(|s| !s.client.is_closed());
+        let has = |s: &Session| stage.is_some_and(|name| s.stages.contains(name));
+        match idle.iter().rposition(has) {
+            Some(at) => Some(idle.remove(at)),
+            None => idle.pop(),
+        }
     }
 
     /// TLS seam: connections are plain for now (loopback and private networks). To encrypt,
@@ -81,14 +96,12 @@ impl Pool {
 }
 
 impl Pooled<'_> {
-    /// Whether this session has created the staging table `name`.
-    pub(super) fn has_stage(&self, name: &str) -> bool {
-        self.session().stages.contains(name)
+    pub(super) fn stages(&self) -> &Stages {
+        &self.session().stages
     }
 
-    /// Records a staging table created (and committed) in this session.
-    pub(super) fn add_stage(&mut self, name: String) {
-        self.session_mut().stages.insert(name);
+    pub(super) fn stages_mut(&mut self) -> &mut Stages {
+        &mut self.session_mut().stages
     }
 
     fn session(&self) -> &Session {

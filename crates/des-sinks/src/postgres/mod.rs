@@ -1,5 +1,6 @@
 //! The PostgreSQL target: DES's tables in the profile's schema, written with binary COPY into
-//! a staging table and one set-based upsert per batch, over a small connection pool.
+//! the session's staging table and one set-based upsert per batch, over a small connection
+//! pool.
 //!
 //! Tests run the sink contract suite against a private cluster started by `scripts/pg`.
 
@@ -13,6 +14,7 @@ mod rows;
 mod schema;
 mod service;
 mod sql;
+mod stage;
 mod writer;
 
 pub use config::{ConfigError, PostgresConfig};

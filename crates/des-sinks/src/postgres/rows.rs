@@ -7,7 +7,7 @@ use tokio_postgres::types::Type;
 use uuid::Uuid;
 
 use super::encoding::{Cell, encode, lookup_target, wire_type};
-use super::sql::quote;
+use super::sql::{quote, stage_name};
 use crate::columns::{self, Field, Source};
 
 /// The columns one batch writes and where each value comes from. Columns the batch does not
@@ -32,6 +32,11 @@ impl<'a> Layout<'a> {
             .iter()
             .map(|(c, _)| (c.name.as_str(), wire_type(c.ty).1))
             .collect()
+    }
+
+    /// The name of the session's staging table for this layout.
+    pub(super) fn stage_name(&self) -> String {
+        stage_name(&self.stage_columns())
     }
 
     pub(super) fn staged_names(&self) -> Vec<&str> {

@@ -55,7 +55,7 @@ impl Sink for PostgresSink {
     ) -> Result<BatchOutcome, SinkError> {
         let writer = Writer::new(plan, table)?;
         let layout = Layout::new(table, &batch.columns)?;
-        let mut client = self.pool.get().await?;
+        let mut client = self.pool.get_for(&layout.stage_name()).await?;
         apply::apply_batch(&mut client, &writer, &layout, batch).await
     }
 
@@ -67,7 +67,7 @@ impl Sink for PostgresSink {
     ) -> Result<RetryOutcome, SinkError> {
         let writer = Writer::new(plan, table)?;
         let layout = Layout::new(table, &retry.columns)?;
-        let mut client = self.pool.get().await?;
+        let mut client = self.pool.get_for(&layout.stage_name()).await?;
         apply::apply_retry(&mut client, &writer, &layout, retry).await
     }
 

@@ -196,11 +196,8 @@ pub(super) fn select_version(table: &str) -> String {
     format!("SELECT \"versionnumber\" FROM {table} WHERE \"Id\" = $1")
 }
 
-/// `CREATE TEMP TABLE` for a batch's staged columns, dropped at commit.
-/// The session's staging table for one column layout. It lives as long as the connection
-/// and empties itself at every commit, so batches reuse it instead of creating and dropping
-/// a table each (which rewrote the system catalogs at every batch). Rows staged by a
-/// transaction that rolls back are never visible to the next one.
+/// The session's staging table for one column layout (see `stage.rs`): it lives as long as
+/// the connection and empties itself at every commit.
 pub(super) fn create_stage(name: &str, columns: &[(&str, &str)]) -> String {
     let cols: Vec<String> = columns
         .iter()
@@ -208,13 +205,25 @@ pub(super) fn create_stage(name: &str, columns: &[(&str, &str)]) -> String {
         .collect();
     format!(
         "CREATE TEMP TABLE IF NOT EXISTS {} ({}) ON COMMIT DELETE ROWS",
-        quote(name),
+        stage_table(name),
         cols.join(", ")
     )
 }
 
+pub(super) fn drop_stage(name: &str) -> String {
+    format!("DROP TABLE IF EXISTS {}", stage_table(name))
+}
+
+/// `pg_temp."DesStage_..."`: always the session's own table, never a table of that name in a
+/// schema of the search path (which a drop or a copy would otherwise reach when the temporary
+/// one is missing).
+pub(super) fn stage_table(name: &str) -> String {
+    qualified("pg_temp", name)
+}
+
 /// `DesStage_<hash of the layout>`: a layout that changes (a new column) gets a table of its
-/// own, and names stay short whatever the column names.
+/// own, and names stay short whatever the column names. The hash need only be stable within
+/// one process, as long as the sessions that use it.
 pub(super) fn stage_name(columns: &[(&str, &str)]) -> String {
     use std::hash::{Hash, Hasher};
     let mut hasher = std::collections::hash_map::DefaultHasher::new();
@@ -229,8 +238,8 @@ pub(super) fn copy_in(table: &str, columns: &[&str]) -> String {
     )
 }
 
-/// One set-based upsert from the stage. `selects` are the stage expressions in `columns`
-/// order; `$1` is the write time of the sink columns. An existing row is replaced only by an
+/// One set-based upsert from `stage` (a qualified table). `selects` are the stage expressions
+/// in `columns` order; `$1` is the write time of the sink columns. An existing row is replaced only by an
 /// equal or newer `versionnumber`, and keeps its `SinkCreatedOn`.
 pub(super) fn upsert_from_stage(
     table: &str,
@@ -253,7 +262,7 @@ pub(super) fn upsert_from_stage(
          ON CONFLICT (\"Id\") DO UPDATE SET {}{guard}",
         quoted_list(columns.iter().copied()),
         selects.join(", "),
-        quote(stage),
+        stage,
         updates.join(", ")
     )
 }
@@ -342,9 +351,34 @@ mod tests {
         assert_eq!(
             create_stage(&name, &columns),
             format!(
-                "CREATE TEMP TABLE IF NOT EXISTS \"{name}\" (\"Id\" uuid, \"na\"\"me\" text) \
+                "CREATE TEMP TABLE IF NOT EXISTS \"pg_temp\".\"{name}\" (\"Id\" uuid, \"na\"\"me\" text) \
                  ON COMMIT DELETE ROWS"
             )
+        );
+        assert_eq!(
+            drop_stage(&name),
+            format!("DROP TABLE IF EXISTS \"pg_temp\".\"{name}\"")
+        );
+    }
+
+    #[test]
+    fn the_upsert_reads_the_qualified_stage_and_keeps_newer_versions() {
+        let stage = stage_table("DesStage_0123456789abcdef");
+        let columns = ["Id", "name", "versionnumber", "SinkCreatedOn"];
+        let selects: Vec<String> = ["\"Id\"", "\"name\"", "\"versionnumber\"", "$1::timestamptz"]
+            .map(String::from)
+            .into();
+        assert_eq!(
+            upsert_from_stage("\"dbo\".\"account\"", &stage, &columns, &selects),
+            "INSERT INTO \"dbo\".\"account\" AS t (\"Id\", \"name\", \"versionnumber\", \"SinkCreatedOn\") \
+             SELECT \"Id\", \"name\", \"versionnumber\", $1::timestamptz \
+             FROM \"pg_temp\".\"DesStage_0123456789abcdef\" ON CONFLICT (\"Id\") DO UPDATE SET \
+             \"name\" = excluded.\"name\", \"versionnumber\" = excluded.\"versionnumber\" \
+             WHERE t.\"versionnumber\" IS NULL OR excluded.\"versionnumber\" >= t.\"versionnumber\""
+        );
+        assert_eq!(
+            copy_in(&stage, &["Id", "name"]),
+            "COPY \"pg_temp\".\"DesStage_0123456789abcdef\" (\"Id\", \"name\") FROM STDIN (FORMAT binary)"
         );
     }
 }

@@ -11,7 +11,7 @@ use tokio_postgres::types::{ToSql, Type};
 use tokio_postgres::{Client, GenericClient, Transaction};
 use uuid::Uuid;
 
-use super::client::{Pooled, db_error};
+use super::client::db_error;
 use super::encoding::Cell;
 use super::rows::Layout;
 use super::sql::{self, StateTables};
@@ -113,8 +113,8 @@ impl<'a> Writer<'a> {
         if rows.is_empty() {
             return Ok(());
         }
-        let stage = sql::stage_name(&layout.stage_columns());
-        let copy = sql::copy_in(&sql::quote(&stage), &layout.staged_names());
+        let stage = sql::stage_table(&layout.stage_name());
+        let copy = sql::copy_in(&stage, &layout.staged_names());
         copy_rows(
             tx,
             &copy,
@@ -242,25 +242,6 @@ impl<'a> Writer<'a> {
             .map_err(db_error)?;
         Ok(row.map(|r| r.get(0)))
     }
-}
-
-/// Creates the session's staging table for `layout` unless it already has it; outside any
-/// transaction, so a batch that rolls back cannot undo a table the session still counts on.
-pub(super) async fn ensure_stage(
-    client: &mut Pooled<'_>,
-    layout: &Layout<'_>,
-) -> Result<(), SinkError> {
-    let columns = layout.stage_columns();
-    let name = sql::stage_name(&columns);
-    if client.has_stage(&name) {
-        return Ok(());
-    }
-    client
-        .batch_execute(&sql::create_stage(&name, &columns))
-        .await
-        .map_err(db_error)?;
-    client.add_stage(name);
-    Ok(())
 }
 
 /// Sends `rows` through `COPY ... FROM STDIN (FORMAT binary)`.
