@@ -19,15 +19,24 @@ async fn stage_tables(db: &Database) -> Vec<u32> {
     rows.iter().map(|r| r.get::<_, u32>(0)).collect()
 }
 
+/// A fresh database with the account table and batch 1 (rows `ids`) applied.
+async fn first_batch(
+    url: &str,
+    ids: std::ops::Range<u128>,
+) -> (PostgresSink, Database, SchemaPlan) {
+    let (sink, db) = fresh(url).await;
+    let plan = account_plan(160, 2, false);
+    sink.apply_schema(&plan).await.expect("schema applies");
+    sink.apply_batch(&plan, table(&plan), &batch(1, ids))
+        .await
+        .expect("batch 1");
+    (sink, db, plan)
+}
+
 #[tokio::test]
 async fn batches_reuse_one_staging_table_per_session() {
     let Some(url) = server() else { return };
-    let (sink, db) = fresh(&url).await;
-    let plan = account_plan(160, 2, false);
-    sink.apply_schema(&plan).await.expect("schema applies");
-    sink.apply_batch(&plan, table(&plan), &batch(1, 0..100))
-        .await
-        .expect("batch 1");
+    let (sink, db, plan) = first_batch(&url, 0..100).await;
     let first = stage_tables(&db).await;
     assert_eq!(first.len(), 1, "one staging table after the first batch");
     for seq in 2..=20 {
@@ -56,12 +65,7 @@ async fn batches_reuse_one_staging_table_per_session() {
 #[tokio::test]
 async fn rows_staged_by_a_failed_batch_do_not_reach_the_next_one() {
     let Some(url) = server() else { return };
-    let (sink, db) = fresh(&url).await;
-    let plan = account_plan(160, 2, false);
-    sink.apply_schema(&plan).await.expect("schema applies");
-    sink.apply_batch(&plan, table(&plan), &batch(1, 0..10))
-        .await
-        .expect("batch 1");
+    let (sink, db, plan) = first_batch(&url, 0..10).await;
     // The target refuses one row of batch 2 after its rows were staged: the whole
     // transaction rolls back on the same session.
     db.client
@@ -180,12 +184,7 @@ async fn a_session_keeps_four_staging_tables_and_drops_the_least_recently_used()
 #[tokio::test]
 async fn rows_staged_by_a_committed_batch_do_not_reach_the_next_one() {
     let Some(url) = server() else { return };
-    let (sink, db) = fresh(&url).await;
-    let plan = account_plan(160, 2, false);
-    sink.apply_schema(&plan).await.expect("schema applies");
-    sink.apply_batch(&plan, table(&plan), &batch(1, 0..10))
-        .await
-        .expect("batch 1");
+    let (sink, db, plan) = first_batch(&url, 0..10).await;
     let mut delete = batch(2, 0..0);
     delete.changes = vec![Change::Delete(uuid::Uuid::from_u128(3))];
     sink.apply_batch(&plan, table(&plan), &delete)
