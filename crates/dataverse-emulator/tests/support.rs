@@ -104,7 +104,7 @@ impl Env {
 
 pub fn sample(name: &str) -> Value {
     let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../../../shared/research/dataverse-samples")
+        .join("../../testdata/dataverse-samples")
         .join(name);
     let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
     serde_json::from_str(&text).expect("sample parses")

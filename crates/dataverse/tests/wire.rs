@@ -171,7 +171,7 @@ async fn an_expired_token_is_reported_whatever_the_status_and_not_retried() {
 async fn a_plugin_error_that_is_not_json_still_names_code_and_message() {
     let raw = std::fs::read_to_string(
         std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("../../../shared/research/dataverse-samples/error-plugin-annotations.raw.txt"),
+            .join("../../testdata/dataverse-samples/error-plugin-annotations.raw.txt"),
     )
     .expect("sample");
     let server = recorder(vec![response("400 Bad Request", &raw)]).await;

@@ -1,4 +1,4 @@
-//! Every body in `shared/research/dataverse-samples` goes through the parser it stands for.
+//! Every body in `testdata/dataverse-samples` (at the repository root) goes through the parser it stands for.
 
 use std::collections::BTreeSet;
 use std::path::PathBuf;
@@ -43,7 +43,7 @@ const COVERED: &[&str] = &[
 ];
 
 fn samples_dir() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/research/dataverse-samples")
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../testdata/dataverse-samples")
 }
 
 pub(crate) fn sample(name: &str) -> Vec<u8> {
