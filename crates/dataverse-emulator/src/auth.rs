@@ -47,6 +47,8 @@ pub enum Refusal {
 pub struct Authority {
     encoding: EncodingKey,
     decoding: DecodingKey,
+    /// The second key, published on demand.
+    pub rollover: crate::rollover::Rollover,
     pub issuer: String,
     pub audiences: Vec<String>,
     pub tenant: String,
@@ -72,6 +74,7 @@ impl Authority {
         Ok(Authority {
             encoding,
             decoding,
+            rollover: Default::default(),
             issuer: format!("{base_url}/{tenant}/v2.0"),
             audiences,
             tenant: tenant.to_owned(),
@@ -99,7 +102,10 @@ impl Authority {
     }
 
     pub fn sign(&self, claims: &Claims) -> String {
-        sign_with(&self.encoding, claims)
+        match self.rollover.next() {
+            Some(next) => sign_with_kid(&next.encoding, crate::rollover::NEXT_KID, claims),
+            None => sign_with(&self.encoding, claims),
+        }
     }
 
     /// Checks signature, expiry, audience and issuer.
@@ -116,7 +122,12 @@ impl Authority {
         v.set_audience(&self.audiences);
         v.set_issuer(&[&self.issuer]);
         v.leeway = 0;
-        jsonwebtoken::decode::<Claims>(token, &self.decoding, &v)
+        let rolled = jsonwebtoken::decode_header(token)
+            .ok()
+            .filter(|h| h.kid.as_deref() == Some(crate::rollover::NEXT_KID))
+            .and_then(|_| self.rollover.next());
+        let key = rolled.map_or(&self.decoding, |next| &next.decoding);
+        jsonwebtoken::decode::<Claims>(token, key, &v)
             .map(|d| d.claims)
             .map_err(|e| match e.kind() {
                 jsonwebtoken::errors::ErrorKind::ExpiredSignature => Refusal::Expired,
@@ -125,16 +136,24 @@ impl Authority {
     }
 
     pub fn jwks(&self) -> Value {
-        json!({"keys": [{
+        let first = json!({
             "kty": "RSA", "use": "sig", "kid": KID, "alg": "RS256",
             "n": SIGNING_N.trim(), "e": "AQAB", "issuer": self.issuer,
-        }]})
+        });
+        let keys: Vec<Value> = std::iter::once(first)
+            .chain(self.rollover.jwk(&self.issuer))
+            .collect();
+        json!({ "keys": keys })
     }
 }
 
 pub fn sign_with(key: &EncodingKey, claims: &Claims) -> String {
+    sign_with_kid(key, KID, claims)
+}
+
+fn sign_with_kid(key: &EncodingKey, kid: &str, claims: &Claims) -> String {
     let mut header = Header::new(Algorithm::RS256);
-    header.kid = Some(KID.to_owned());
+    header.kid = Some(kid.to_owned());
     header.typ = Some("JWT".to_owned());
     jsonwebtoken::encode(&header, claims, key).unwrap_or_default()
 }

@@ -237,6 +237,16 @@ impl Control {
     pub fn jwks(&self) -> Value {
         self.shared.authority.jwks()
     }
+
+    /// Publishes a second signing key and signs new tokens with it; returns its `kid`.
+    pub fn roll_signing_key(&self) -> Result<&'static str, EmulatorError> {
+        self.shared.authority.rollover.roll()
+    }
+
+    /// How many times the JWKS was downloaded.
+    pub fn jwks_fetches(&self) -> usize {
+        self.shared.authority.rollover.fetches()
+    }
 }
 
 fn role_id(store: &crate::store::Store, index: usize) -> Uuid {

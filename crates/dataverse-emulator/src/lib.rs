@@ -30,6 +30,7 @@ mod metadata;
 mod odata;
 mod persist;
 mod render;
+mod rollover;
 mod routes;
 mod schema;
 mod server;

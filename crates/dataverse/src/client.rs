@@ -47,8 +47,8 @@ impl DataverseClient {
         identity::who_am_i(&self.transport).await
     }
 
-    /// True when the Entra user `aad_object_id` is a user of this environment with System
-    /// Administrator, directly or through a team.
+    /// True when the Entra user `aad_object_id` is an enabled user of this environment with
+    /// System Administrator, directly or through a team.
     pub async fn is_system_admin(&self, aad_object_id: Uuid) -> Result<bool, SourceError> {
         match identity::user_by_object_id(&self.transport, aad_object_id).await? {
             Some(user) => identity::holds_system_admin(&self.transport, user).await,

@@ -33,6 +33,9 @@ struct Rows<T> {
 #[derive(Deserialize)]
 struct UserRow {
     systemuserid: Uuid,
+    /// Disabled in Dataverse (or in Entra, which Dataverse follows).
+    #[serde(default)]
+    isdisabled: Option<bool>,
 }
 
 #[derive(Deserialize)]
@@ -60,15 +63,20 @@ pub(crate) async fn who_am_i(transport: &Transport) -> Result<WhoAmI, SourceErro
     WhoAmI::parse(&transport.get(&transport.url("WhoAmI")?, None).await?)
 }
 
-/// The `systemuserid` of the user with this Entra object id, if the environment has one.
+/// The `systemuserid` of the enabled user with this Entra object id, if the environment has
+/// one: a disabled user holds no role that counts.
 pub(crate) async fn user_by_object_id(
     transport: &Transport,
     object_id: Uuid,
 ) -> Result<Option<Uuid>, SourceError> {
     let path = format!(
-        "systemusers?$select=systemuserid&$filter=azureactivedirectoryobjectid eq {object_id}"
+        "systemusers?$select=systemuserid,isdisabled&$filter=azureactivedirectoryobjectid eq {object_id}"
     );
     let users: Vec<UserRow> = rows(transport, &path).await?;
+    if users.iter().any(|u| u.isdisabled == Some(true)) {
+        tracing::info!(%object_id, "The user is disabled in the environment.");
+        return Ok(None);
+    }
     Ok(users.first().map(|u| u.systemuserid))
 }
 

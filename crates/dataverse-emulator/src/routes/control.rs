@@ -21,6 +21,7 @@ pub fn router() -> Router<Arc<Shared>> {
         .route("/users/{oid}/token", post(user_token))
         .route("/attributes", post(add_attribute))
         .route("/attributes/max-length", post(set_max_length))
+        .merge(super::keys::router())
 }
 
 async fn faults(State(sh): State<Arc<Shared>>, Json(req): Json<FaultRequest>) -> StatusCode {

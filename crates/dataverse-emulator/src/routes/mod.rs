@@ -6,6 +6,7 @@ mod control;
 pub mod data;
 mod delta;
 mod filter;
+mod keys;
 mod metadata;
 mod metadata_query;
 mod relationships;

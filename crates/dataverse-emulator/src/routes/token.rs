@@ -109,5 +109,6 @@ pub async fn openid_configuration(
 }
 
 pub async fn jwks(State(sh): State<Arc<Shared>>) -> Response {
+    sh.authority.rollover.count_fetch();
     Json(sh.authority.jwks()).into_response()
 }

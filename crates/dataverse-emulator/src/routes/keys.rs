@@ -1,0 +1,30 @@
+//! `/_emulator/keys`: the signing keys published in the JWKS, how often the JWKS was fetched,
+//! and a rollover to a second key on demand.
+
+use crate::control::Control;
+use crate::server::Shared;
+use axum::Json;
+use axum::Router;
+use axum::extract::State;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use serde_json::json;
+use std::sync::Arc;
+
+pub fn router() -> Router<Arc<Shared>> {
+    Router::new()
+        .route("/keys", get(keys))
+        .route("/keys/rollover", post(rollover))
+}
+
+async fn keys(State(sh): State<Arc<Shared>>) -> Response {
+    let rollover = &sh.authority.rollover;
+    Json(json!({"kids": rollover.kids(), "jwks_fetches": rollover.fetches()})).into_response()
+}
+
+async fn rollover(State(sh): State<Arc<Shared>>) -> Response {
+    match Control::new(sh).roll_signing_key() {
+        Ok(kid) => Json(json!({"kid": kid})).into_response(),
+        Err(e) => e.into_response(),
+    }
+}
