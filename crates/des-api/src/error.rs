@@ -11,6 +11,10 @@ use des_engine::EngineError;
 use serde::Serialize;
 use uuid::Uuid;
 
+/// Marks a response whose body is DES's error body (the outer layer gives one to the rest).
+#[derive(Debug, Clone, Copy)]
+pub struct DesBody;
+
 /// An error answer.
 #[derive(Debug, Clone)]
 pub struct ApiError {
@@ -93,6 +97,16 @@ impl ApiError {
         self.challenge = Some(challenge);
         self
     }
+
+    /// DES's error body as JSON bytes.
+    pub fn body_json(&self) -> Vec<u8> {
+        let body = Body {
+            correlation_id: self.correlation_id,
+            details: &self.details,
+            message: &self.message,
+        };
+        serde_json::to_vec(&body).unwrap_or_default()
+    }
 }
 
 impl IntoResponse for ApiError {
@@ -107,6 +121,7 @@ impl IntoResponse for ApiError {
             message: &self.message,
         };
         let mut response = (self.status, axum::Json(body)).into_response();
+        response.extensions_mut().insert(DesBody);
         if let Some(value) = self.challenge.and_then(|c| HeaderValue::from_str(&c).ok()) {
             response
                 .headers_mut()

@@ -21,14 +21,21 @@ mod links;
 mod openapi;
 mod profile_body;
 mod query;
+mod refusal;
 mod routes;
+mod serve;
 mod state;
 
-pub use access::{AdminChecker, CachedAdminChecker};
-pub use auth::{AuthError, AuthSettings, Authenticator, Caller, MAX_LEEWAY};
+pub use access::{AdminChecker, AdminRecheck, CachedAdminChecker};
+pub use auth::{
+    AuthError, AuthSettings, Authenticator, Caller, DEFAULT_JWKS_MAX_AGE, DEFAULT_JWKS_MIN_REFRESH,
+    DEFAULT_SCOPE, MAX_LEEWAY,
+};
 pub use body::MAX_BODY_BYTES;
 pub use directory::OrgClients;
 pub use error::ApiError;
 pub use links::{FAILURE_LOG_PATH, FailureLinks, LinkError, LinkKey, SignedLinks};
+pub use refusal::{MAX_HEADER_BYTES, MAX_URI_BYTES};
 pub use routes::router;
+pub use serve::{HYPER_BUFFER_BYTES, serve};
 pub use state::{ApiSettings, ApiState, FAILURE_LINK_LIFETIME};

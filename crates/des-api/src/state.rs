@@ -7,7 +7,7 @@ use des_core::ports::Secrets;
 use des_engine::EnginePorts;
 use url::Url;
 
-use crate::access::{AdminChecker, CachedAdminChecker};
+use crate::access::{AdminChecker, AdminRecheck, CachedAdminChecker};
 use crate::auth::Authenticator;
 use crate::links::{FailureLinks, LinkKey, SignedLinks};
 
@@ -22,8 +22,9 @@ pub struct ApiSettings {
     pub public_base_url: Url,
     /// Signs local failure-log links.
     pub link_key: LinkKey,
-    /// How long an admin check is remembered.
-    pub admin_cache_ttl: Duration,
+    /// How long admin answers are used (at most 8 s by default: the bound on how long a
+    /// removed role or a disabled user keeps access).
+    pub admin_recheck: AdminRecheck,
 }
 
 impl ApiSettings {
@@ -31,7 +32,7 @@ impl ApiSettings {
         Self {
             public_base_url,
             link_key,
-            admin_cache_ttl: Duration::from_secs(60),
+            admin_recheck: AdminRecheck::default(),
         }
     }
 
@@ -59,7 +60,7 @@ pub struct ApiState {
 impl ApiState {
     /// The engine's ports (control store, failure log, clock, source and sink resolvers),
     /// the secret store the `test` checks resolve targets with, the token validator, and the
-    /// admin checker (wrapped in a cache of `settings.admin_cache_ttl`). Failure links are
+    /// admin checker (wrapped in a cache under `settings.admin_recheck`). Failure links are
     /// [`SignedLinks`] served by this API unless [`ApiState::with_failure_links`] says otherwise.
     pub fn new(
         engine: EnginePorts,
@@ -68,7 +69,7 @@ impl ApiState {
         admins: Arc<dyn AdminChecker>,
         settings: ApiSettings,
     ) -> Self {
-        let admins = Arc::new(CachedAdminChecker::new(admins, settings.admin_cache_ttl));
+        let admins = Arc::new(CachedAdminChecker::new(admins, settings.admin_recheck));
         let links = SignedLinks::new(settings.public_base_url.clone(), settings.link_key.clone());
         Self {
             engine,

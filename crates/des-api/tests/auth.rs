@@ -203,38 +203,42 @@ async fn an_admin_cannot_touch_another_organizations_profile() {
         )
         .await;
     assert_eq!(answer.status, StatusCode::UNAUTHORIZED);
-    // Our admin is not an admin of the second organization: 403 on create, read and list.
+    // Our admin is not an admin of the second organization: 403 on create and list, and its
+    // profile reads as one that does not exist (404) on every profile route.
     let answer = env
         .admin(Method::POST, "/crm/exporter/profiles", Some(body.clone()))
         .await;
     assert_eq!(answer.status, StatusCode::FORBIDDEN, "{}", answer.text());
     let profile = store_profile_directly(&env, body).await;
-    for (method, path) in [
-        (Method::GET, format!("/crm/exporter/profiles/{profile}")),
-        (Method::DELETE, format!("/crm/exporter/profiles/{profile}")),
+    let list = format!(
+        "/crm/exporter/profiles?organizationId={}",
+        env.other_org.organization_id
+    );
+    for (method, path, status) in [
+        (
+            Method::GET,
+            format!("/crm/exporter/profiles/{profile}"),
+            StatusCode::NOT_FOUND,
+        ),
+        (
+            Method::DELETE,
+            format!("/crm/exporter/profiles/{profile}"),
+            StatusCode::NOT_FOUND,
+        ),
         (
             Method::POST,
             format!("/crm/exporter/profiles/{profile}/activate"),
+            StatusCode::NOT_FOUND,
         ),
         (
             Method::GET,
             format!("/crm/exporter/profiles/{profile}/failures"),
+            StatusCode::NOT_FOUND,
         ),
-        (
-            Method::GET,
-            format!(
-                "/crm/exporter/profiles?organizationId={}",
-                env.other_org.organization_id
-            ),
-        ),
+        (Method::GET, list, StatusCode::FORBIDDEN),
     ] {
         let answer = env.admin(method.clone(), &path, None).await;
-        assert_eq!(
-            answer.status,
-            StatusCode::FORBIDDEN,
-            "{method} {path}: {}",
-            answer.text()
-        );
+        assert_eq!(answer.status, status, "{method} {path}: {}", answer.text());
     }
     let listed = env
         .admin(Method::GET, "/crm/exporter/metadata/organizations", None)

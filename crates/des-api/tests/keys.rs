@@ -67,7 +67,7 @@ fn token(issuer: &Issuer, kid: &str) -> String {
     let now = time::OffsetDateTime::now_utc().unix_timestamp();
     let claims: Value = json!({
         "aud": AUDIENCE, "iss": issuer.authority.as_str(), "nbf": now, "iat": now,
-        "exp": now + 600, "oid": Uuid::new_v4()
+        "exp": now + 600, "oid": Uuid::new_v4(), "scp": "user_impersonation"
     });
     let key = jsonwebtoken::EncodingKey::from_rsa_pem(SIGNING_PEM.as_bytes()).expect("key");
     let mut header = jsonwebtoken::Header::new(jsonwebtoken::Algorithm::RS256);

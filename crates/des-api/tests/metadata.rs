@@ -47,8 +47,8 @@ async fn organization_parameters_are_checked() {
         ),
         (
             "?organizationId=00000000-0000-0000-0000-000000000001",
-            StatusCode::NOT_FOUND,
-            "Organization not configured",
+            StatusCode::FORBIDDEN,
+            "You are not a System Administrator of an organization configured here as organizationId 00000000-0000-0000-0000-000000000001",
         ),
     ];
     for (query, status, message) in cases {
@@ -67,7 +67,7 @@ async fn organization_parameters_are_checked() {
         env.org.organization_id, env.other_org.organization_url
     );
     let answer = env.admin(Method::GET, &uri, None).await;
-    assert_eq!(answer.status, StatusCode::NOT_FOUND, "{}", answer.text());
+    assert_eq!(answer.status, StatusCode::FORBIDDEN, "{}", answer.text());
 }
 
 #[tokio::test]

@@ -9,7 +9,9 @@ use axum::body::Body;
 use axum::http::{HeaderMap, Method, Request, StatusCode};
 use dataverse::{CachedToken, ClientConfig, ClientCredentials, DataverseClient};
 use dataverse_emulator::{Emulator, EmulatorConfig};
-use des_api::{ApiSettings, ApiState, AuthSettings, Authenticator, LinkKey, OrgClients};
+use des_api::{
+    AdminChecker, ApiSettings, ApiState, AuthSettings, Authenticator, LinkKey, OrgClients,
+};
 use des_core::Secret;
 use des_core::ports::{Organization, Sink, SystemClock};
 use des_core::profile::DestinationType;
@@ -63,6 +65,8 @@ impl Answer {
 /// Users the emulator knows.
 pub struct Users {
     pub admin: Uuid,
+    /// The admin's `systemuserid` in the emulator.
+    pub admin_user: Uuid,
     pub plain: Uuid,
     pub team_admin: Uuid,
 }
@@ -208,6 +212,76 @@ impl Env {
         ))
     }
 
+    /// The API with other authentication and API settings (and optionally another admin
+    /// checker), over the same ports.
+    pub fn router_tuned(
+        &self,
+        admins: Option<Arc<dyn AdminChecker>>,
+        tune: impl FnOnce(&mut AuthSettings, &mut ApiSettings),
+    ) -> Router {
+        let authority = Url::parse(&self.emulator.issuer()).expect("issuer");
+        let mut auth = AuthSettings::new(authority, AUDIENCE);
+        let base = Url::parse("http://127.0.0.1:7071").expect("url");
+        let mut settings = ApiSettings::new(base, LinkKey::random());
+        tune(&mut auth, &mut settings);
+        let authenticator = Authenticator::new(auth).expect("auth");
+        let admins = admins.unwrap_or_else(|| Arc::clone(&self.clients) as _);
+        let secrets = Arc::clone(&self.secrets) as _;
+        let state = ApiState::new(self.ports.clone(), secrets, authenticator, admins, settings);
+        des_api::router(state)
+    }
+
+    /// The real admin checker (the organizations' Dataverse clients), without the cache.
+    pub fn admin_checker(&self) -> Arc<dyn AdminChecker> {
+        Arc::clone(&self.clients) as _
+    }
+
+    /// Takes every directly held role from the admin, through the emulator, as an
+    /// administrator would in Dataverse.
+    pub async fn remove_admin_roles(&self) {
+        let user = self.users.admin_user;
+        let url = format!(
+            "{}/api/data/v9.2/systemusers({user})/systemuserroles_association?$select=roleid",
+            self.emulator.base_url()
+        );
+        let token = self
+            .emulator
+            .control()
+            .mint_user_token(Uuid::new_v4(), &self.emulator.base_url());
+        let roles: Value = reqwest::Client::new()
+            .get(url)
+            .bearer_auth(token)
+            .send()
+            .await
+            .expect("roles")
+            .json()
+            .await
+            .expect("json");
+        let roles = roles["value"].as_array().expect("value").clone();
+        assert!(!roles.is_empty(), "the admin holds roles");
+        for role in roles {
+            let role: Uuid = role["roleid"]
+                .as_str()
+                .expect("roleid")
+                .parse()
+                .expect("guid");
+            self.emulator
+                .control()
+                .disassociate("systemuserroles_association", user, role)
+                .expect("role removed");
+        }
+    }
+
+    /// Disables (or enables) the admin in the emulator's Dataverse, as an administrator would.
+    pub fn set_admin_disabled(&self, disabled: bool) {
+        let fields = json!({ "isdisabled": disabled });
+        let fields = fields.as_object().expect("object").clone();
+        let control = self.emulator.control();
+        control
+            .update("systemuser", self.users.admin_user, fields)
+            .expect("user updated");
+    }
+
     pub fn target_db(&self) -> std::path::PathBuf {
         self.dir.path().join("target.db")
     }
@@ -295,7 +369,8 @@ impl Env {
         let now = time::OffsetDateTime::now_utc().unix_timestamp();
         json!({
             "aud": AUDIENCE, "iss": self.emulator.issuer(), "iat": now, "nbf": now,
-            "exp": now + 600, "oid": oid, "sub": oid, "tid": self.emulator.tenant_id(), "ver": "2.0"
+            "exp": now + 600, "oid": oid, "sub": oid, "tid": self.emulator.tenant_id(), "ver": "2.0",
+            "scp": "user_impersonation"
         })
     }
 }
@@ -347,12 +422,14 @@ fn api_state(
 
 fn add_users(emulator: &Emulator) -> Users {
     let control = emulator.control();
+    let admin = Uuid::new_v4();
+    let admin_user = control.add_user(admin, "Ada Admin", true);
     let users = Users {
-        admin: Uuid::new_v4(),
+        admin,
+        admin_user,
         plain: Uuid::new_v4(),
         team_admin: Uuid::new_v4(),
     };
-    control.add_user(users.admin, "Ada Admin", true);
     control.add_user(users.plain, "Pat Plain", false);
     control.add_team_admin(users.team_admin);
     users

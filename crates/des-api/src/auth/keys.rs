@@ -1,6 +1,8 @@
 //! The issuer's signing keys: OpenID discovery → `jwks_uri` → JWKS, cached, refetched when a
-//! token names an unknown `kid` (at most once per `min_refresh`, so garbage `kid`s cannot
-//! make us hammer the issuer).
+//! token names an unknown `kid` or the keys are older than `max_age`. Fetches caused by
+//! tokens are attempts counted whether they succeed or not, at most one per `min_interval`,
+//! so garbage `kid`s (or an issuer that fails) cannot make us hammer the issuer. Until a
+//! first fetch succeeded, attempts are spaced by [`FIRST_FETCH_RETRY`] instead.
 
 use std::time::{Duration, Instant};
 
@@ -18,6 +20,18 @@ struct Discovery {
     issuer: Option<String>,
 }
 
+/// Spacing of fetch attempts while no key was ever fetched.
+pub const FIRST_FETCH_RETRY: Duration = Duration::from_secs(5);
+
+/// When the keys are fetched again.
+#[derive(Debug, Clone, Copy)]
+pub struct Refresh {
+    /// Shortest time between two attempts.
+    pub min_interval: Duration,
+    /// Keys older than this are refetched when a token arrives.
+    pub max_age: Duration,
+}
+
 struct Fetched {
     keys: JwkSet,
     issuer: Option<String>,
@@ -28,14 +42,14 @@ struct Fetched {
 pub struct KeyCache {
     http: reqwest::Client,
     discovery_url: Url,
-    min_refresh: Duration,
+    refresh: Refresh,
     current: RwLock<Option<Fetched>>,
-    /// One fetch at a time; callers that waited re-check the cache first.
-    fetching: Mutex<()>,
+    /// One fetch at a time; holds when the last attempt started.
+    fetching: Mutex<Option<Instant>>,
 }
 
 impl KeyCache {
-    pub fn new(authority: &Url, min_refresh: Duration) -> Result<Self, AuthError> {
+    pub fn new(authority: &Url, refresh: Refresh) -> Result<Self, AuthError> {
         let base = authority.as_str().trim_end_matches('/');
         let discovery_url = Url::parse(&format!("{base}/.well-known/openid-configuration"))
             .map_err(|e| AuthError::Config(format!("authority: {e}")))?;
@@ -46,26 +60,40 @@ impl KeyCache {
         Ok(Self {
             http,
             discovery_url,
-            min_refresh,
+            refresh,
             current: RwLock::new(None),
-            fetching: Mutex::new(()),
+            fetching: Mutex::new(None),
         })
     }
 
-    /// The RS256 key with this `kid`, fetching the JWKS when it is not known yet.
+    /// The RS256 key with this `kid`, fetching the JWKS when it is not known yet (or the
+    /// keys are stale) and the last attempt is old enough.
     pub async fn key(&self, kid: &str) -> Result<DecodingKey, AuthError> {
-        if let Some(key) = self.cached(kid).await? {
+        if !self.stale().await
+            && let Some(key) = self.cached(kid).await?
+        {
             return Ok(key);
         }
-        let _guard = self.fetching.lock().await;
-        if let Some(key) = self.cached(kid).await? {
-            return Ok(key);
+        let mut last_attempt = self.fetching.lock().await;
+        let known = self.cached(kid).await?;
+        if let Some(key) = &known
+            && !self.stale().await
+        {
+            return Ok(key.clone());
         }
-        if self.fetched_recently().await {
-            return Err(AuthError::UnknownKey);
+        if !self.may_attempt(*last_attempt).await {
+            return known.ok_or(AuthError::UnknownKey);
         }
-        self.refresh().await?;
-        self.cached(kid).await?.ok_or(AuthError::UnknownKey)
+        *last_attempt = Some(Instant::now());
+        match (self.fetch().await, known) {
+            (Ok(()), _) => self.cached(kid).await?.ok_or(AuthError::UnknownKey),
+            // Stale keys still verify while the issuer is away: its keys outlive hours.
+            (Err(error), Some(key)) => {
+                tracing::warn!(%error, "Could not refresh the issuer's keys; using the cached ones.");
+                Ok(key)
+            }
+            (Err(error), None) => Err(error),
+        }
     }
 
     /// The issuer the discovery document names, once fetched.
@@ -89,14 +117,22 @@ impl KeyCache {
             .map_err(|_| AuthError::UnknownKey)
     }
 
-    async fn fetched_recently(&self) -> bool {
+    async fn stale(&self) -> bool {
         let current = self.current.read().await;
         current
             .as_ref()
-            .is_some_and(|f| f.at.elapsed() < self.min_refresh)
+            .is_some_and(|f| f.at.elapsed() >= self.refresh.max_age)
     }
 
-    async fn refresh(&self) -> Result<(), AuthError> {
+    async fn may_attempt(&self, last_attempt: Option<Instant>) -> bool {
+        let spacing = match self.current.read().await.is_some() {
+            true => self.refresh.min_interval,
+            false => FIRST_FETCH_RETRY.min(self.refresh.min_interval),
+        };
+        last_attempt.is_none_or(|at| at.elapsed() >= spacing)
+    }
+
+    async fn fetch(&self) -> Result<(), AuthError> {
         let discovery: Discovery = self.get_json(self.discovery_url.as_str()).await?;
         let keys: JwkSet = self.get_json(&discovery.jwks_uri).await?;
         tracing::info!(keys = keys.keys.len(), "Fetched the issuer's signing keys.");

@@ -1,5 +1,7 @@
 //! Entra ID bearer tokens: RS256 only, signature checked against the issuer's JWKS (found
-//! through OpenID discovery and cached), issuer, audience, `exp` and `nbf` with a small leeway.
+//! through OpenID discovery and cached), issuer, audience, `exp` and `nbf` with a small leeway,
+//! then the permission: a delegated token must carry the configured scope (`scp`), an
+//! app-only token is refused unless the operator named app roles it may carry (`roles`).
 //! The caller is the token's `oid`.
 
 mod keys;
@@ -19,6 +21,13 @@ use keys::KeyCache;
 
 /// The largest clock skew accepted on `exp` and `nbf`.
 pub const MAX_LEEWAY: Duration = Duration::from_secs(60);
+/// The delegated permission DES's API exposed, required unless configured otherwise.
+pub const DEFAULT_SCOPE: &str = "user_impersonation";
+/// Shortest time between two JWKS fetches caused by tokens (unknown `kid`s, stale keys).
+pub const DEFAULT_JWKS_MIN_REFRESH: Duration = Duration::from_secs(300);
+/// Keys older than this are refetched when a token arrives, so a key the issuer announced
+/// ahead of its use is known before the first token signed with it.
+pub const DEFAULT_JWKS_MAX_AGE: Duration = Duration::from_secs(3600);
 
 /// Who issues tokens and for whom they must be.
 #[derive(Debug, Clone)]
@@ -32,8 +41,17 @@ pub struct AuthSettings {
     pub issuers: Vec<String>,
     /// Clock skew allowed on `exp`/`nbf`, capped at [`MAX_LEEWAY`].
     pub leeway: Duration,
-    /// Shortest time between two JWKS fetches caused by unknown `kid`s.
+    /// Shortest time between two JWKS fetches caused by tokens: whatever an attacker sends,
+    /// the issuer is asked at most once per this interval.
     pub jwks_min_refresh: Duration,
+    /// Keys older than this are refetched (at most once per `jwks_min_refresh`).
+    pub jwks_max_age: Duration,
+    /// The delegated permission a user token must carry in `scp` (DES: `user_impersonation`).
+    pub scope: String,
+    /// App roles that admit an app-only token (`idtyp: app`, or no `scp`). Empty (the
+    /// default): app-only tokens are refused. An admitted app must still be a System
+    /// Administrator (an application user) of the organization.
+    pub app_roles: Vec<String>,
 }
 
 impl AuthSettings {
@@ -43,7 +61,10 @@ impl AuthSettings {
             audiences: vec![audience.into()],
             issuers: Vec::new(),
             leeway: Duration::from_secs(30),
-            jwks_min_refresh: Duration::from_secs(30),
+            jwks_min_refresh: DEFAULT_JWKS_MIN_REFRESH,
+            jwks_max_age: DEFAULT_JWKS_MAX_AGE,
+            scope: DEFAULT_SCOPE.to_owned(),
+            app_roles: Vec::new(),
         }
     }
 
@@ -57,9 +78,12 @@ impl AuthSettings {
     }
 }
 
-/// Why a token was refused (all answer 401; the reason is only logged).
+/// Why a token was refused: 401 for all but `Permission` (403, `insufficient_scope`); the
+/// reason is only logged.
 #[derive(Debug, thiserror::Error)]
 pub enum AuthError {
+    #[error("the token lacks the permission: {0}")]
+    Permission(String),
     #[error("no bearer token")]
     Missing,
     #[error("token refused: {0}")]
@@ -77,11 +101,27 @@ pub enum AuthError {
 pub struct Caller {
     /// Entra object id (`oid`), matched against `systemuser.azureactivedirectoryobjectid`.
     pub object_id: Uuid,
+    /// An application acting as itself (admitted by an app role), not a signed-in user.
+    pub app_only: bool,
 }
 
 #[derive(Deserialize)]
 struct Claims {
     oid: Uuid,
+    #[serde(default)]
+    scp: Option<String>,
+    #[serde(default)]
+    roles: Vec<String>,
+    /// `app` or `user` (an optional claim in v2 tokens).
+    #[serde(default)]
+    idtyp: Option<String>,
+}
+
+impl Claims {
+    /// Delegated tokens always carry `scp`; app-only tokens never do.
+    fn app_only(&self) -> bool {
+        self.idtyp.as_deref() == Some("app") || self.scp.is_none()
+    }
 }
 
 /// Validates bearer tokens.
@@ -98,7 +138,15 @@ impl Authenticator {
                 "at least one audience is required".into(),
             ));
         }
-        let keys = KeyCache::new(&settings.authority, settings.jwks_min_refresh)?;
+        if settings.scope.trim().is_empty() {
+            return Err(AuthError::Config("the required scope is empty".into()));
+        }
+        settings.app_roles.retain(|r| !r.trim().is_empty());
+        let refresh = keys::Refresh {
+            min_interval: settings.jwks_min_refresh,
+            max_age: settings.jwks_max_age,
+        };
+        let keys = KeyCache::new(&settings.authority, refresh)?;
         Ok(Self { settings, keys })
     }
 
@@ -121,9 +169,38 @@ impl Authenticator {
         let validation = self.validation().await;
         let data = jsonwebtoken::decode::<Claims>(token, &key, &validation)
             .map_err(|e| AuthError::Invalid(e.to_string()))?;
+        self.permitted(&data.claims)?;
         Ok(Caller {
             object_id: data.claims.oid,
+            app_only: data.claims.app_only(),
         })
+    }
+
+    /// The token's permission: the configured scope for a user, a configured role for an app.
+    fn permitted(&self, claims: &Claims) -> Result<(), AuthError> {
+        if claims.app_only() {
+            let admitted = claims
+                .roles
+                .iter()
+                .any(|r| self.settings.app_roles.contains(r));
+            return match admitted {
+                true => Ok(()),
+                false if self.settings.app_roles.is_empty() => Err(AuthError::Permission(
+                    "app-only tokens are not accepted".into(),
+                )),
+                false => Err(AuthError::Permission(
+                    "the app-only token carries none of the accepted app roles".into(),
+                )),
+            };
+        }
+        let scopes = claims.scp.as_deref().unwrap_or_default();
+        match scopes.split(' ').any(|s| s == self.settings.scope) {
+            true => Ok(()),
+            false => Err(AuthError::Permission(format!(
+                "scope '{}' is missing",
+                self.settings.scope
+            ))),
+        }
     }
 
     async fn validation(&self) -> Validation {
@@ -171,12 +248,31 @@ impl FromRequestParts<ApiState> for Caller {
                     "The token issuer's keys could not be fetched.",
                 ))
             }
+            Err(AuthError::Permission(why)) => {
+                tracing::info!(%why, "Refused a token without the permission.");
+                Err(insufficient_scope(auth.settings()))
+            }
             Err(error) => {
                 tracing::info!(%error, "Refused a request.");
                 Err(unauthorized(auth.settings()))
             }
         }
     }
+}
+
+/// 403 for a valid token that does not carry the permission (RFC 6750 `insufficient_scope`).
+pub fn insufficient_scope(settings: &AuthSettings) -> ApiError {
+    let scope = &settings.scope;
+    ApiError::new(
+        axum::http::StatusCode::FORBIDDEN,
+        format!("The token does not grant this API's delegated permission '{scope}'."),
+        "Sign in as a user and request the API's delegated permission; app-only tokens are \
+         accepted only when the operator configured an app role for them.",
+    )
+    .with_challenge(format!(
+        "{}, error=\"insufficient_scope\", scope=\"{scope}\"",
+        settings.challenge()
+    ))
 }
 
 /// 401 with the challenge.

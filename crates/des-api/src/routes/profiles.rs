@@ -11,7 +11,7 @@ use des_engine::admin;
 use serde::Serialize;
 use uuid::Uuid;
 
-use crate::access::{admin_org, org_by_id, require_admin};
+use crate::access::{admin_org, is_admin, org_by_id};
 use crate::auth::Caller;
 use crate::body::DesJson;
 use crate::error::{ApiError, ApiResult};
@@ -26,21 +26,31 @@ pub fn parse_id(text: &str) -> ApiResult<Uuid> {
 }
 
 /// The stored profile and its organization, if the caller administers that organization.
+/// A profile of an organization the caller does not administer is answered exactly as one
+/// that does not exist (404).
 pub async fn authorized(
     state: &ApiState,
     caller: &Caller,
     id: &str,
 ) -> ApiResult<(Versioned<Profile>, Organization)> {
     let id = parse_id(id)?;
-    let stored = state
-        .engine()
-        .control
-        .profile(id)
-        .await?
-        .ok_or_else(|| ApiError::not_found(format!("Profile {id} not found.")))?;
-    let org = org_by_id(state, stored.value.organization_id).await?;
-    require_admin(state, caller, &org).await?;
-    Ok((stored, org))
+    let hidden = || {
+        ApiError::new(
+            StatusCode::NOT_FOUND,
+            format!("Profile {id} not found."),
+            "No such profile in an organization you administer.",
+        )
+    };
+    let Some(stored) = state.engine().control.profile(id).await? else {
+        return Err(hidden());
+    };
+    let Some(org) = org_by_id(state, stored.value.organization_id).await? else {
+        return Err(hidden());
+    };
+    match is_admin(state, caller, &org).await? {
+        true => Ok((stored, org)),
+        false => Err(hidden()),
+    }
 }
 
 /// Fills each entity's `Status` (DES's `?status=true`).
