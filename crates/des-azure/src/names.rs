@@ -42,6 +42,10 @@ pub const POLL_BUDGET_SETTING: &str = "DES_POLL_BUDGET_SECONDS";
 pub const DEFAULT_POLL_BUDGET_SECONDS: u64 = 50;
 pub const API_AUTHORITY_SETTING: &str = "DES_API_AUTHORITY";
 pub const API_AUDIENCE_SETTING: &str = "DES_API_AUDIENCE";
+/// Optional: the delegated permission user tokens must carry (default `user_impersonation`).
+pub const API_SCOPE_SETTING: &str = "DES_API_SCOPE";
+/// Optional: app roles that admit app-only tokens (comma-separated); unset refuses them.
+pub const API_APP_ROLES_SETTING: &str = "DES_API_APP_ROLES";
 pub const PUBLIC_BASE_URL_SETTING: &str = "DES_PUBLIC_BASE_URL";
 pub const KEYVAULT_URL_SETTING: &str = "DES_KEYVAULT_URL";
 /// Tries before a message is poison, and the default (the Functions host's own).

@@ -36,6 +36,12 @@ pub struct ApiArgs {
     /// The token audience the API accepts (its app id URI or client id).
     #[arg(long, default_value = DEFAULT_AUDIENCE)]
     api_audience: String,
+    /// The delegated permission user tokens must carry in `scp`.
+    #[arg(long, default_value = des_api::DEFAULT_SCOPE)]
+    api_scope: String,
+    /// Admit app-only tokens carrying this app role (repeatable); without it they are refused.
+    #[arg(long = "api-app-role")]
+    api_app_roles: Vec<String>,
 }
 
 /// How long requests in flight may take to finish once the API stops.
@@ -91,13 +97,9 @@ pub async fn start(args: &ApiArgs, parts: ApiParts<'_>) -> anyhow::Result<Option
     let state = state(args, &parts, &base_url)?;
     let (stop, stopped) = oneshot::channel::<()>();
     let router = des_api::router(state);
-    let task = tokio::spawn(async move {
-        axum::serve(listener, router)
-            .with_graceful_shutdown(async {
-                let _ = stopped.await;
-            })
-            .await
-    });
+    let task = tokio::spawn(des_api::serve(listener, router, async {
+        let _ = stopped.await;
+    }));
     if let Some(emulator) = parts.emulator {
         emulator
             .control()
@@ -119,7 +121,9 @@ fn state(args: &ApiArgs, parts: &ApiParts<'_>, base_url: &str) -> anyhow::Result
         ),
     };
     let authority = Url::parse(&authority).context("token issuer URL")?;
-    let auth = AuthSettings::new(authority, args.api_audience.clone());
+    let mut auth = AuthSettings::new(authority, args.api_audience.clone());
+    auth.scope = args.api_scope.clone();
+    auth.app_roles = args.api_app_roles.clone();
     let authenticator = Authenticator::new(auth).context("API authentication")?;
     let key = LinkKey::new(link_key::load_or_create(parts.data_dir)?);
     let settings = ApiSettings::new(Url::parse(base_url)?, key);

@@ -4,9 +4,8 @@
 use std::sync::Arc;
 
 use axum::Router;
-use axum::body::{Body, Bytes};
+use axum::body::Bytes;
 use axum::extract::{Request, State};
-use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use des_api::{ApiSettings, ApiState, AuthSettings, Authenticator, LinkKey};
@@ -32,7 +31,8 @@ pub async fn run_api() -> std::io::Result<()> {
     let router = with_readiness(Router::new())
         .fallback(forward)
         .with_state(wired);
-    serve(listener, router).await
+    // des_api::serve gives hyper's own refusals (oversized heads) DES's error body.
+    des_api::serve(listener, router, std::future::pending()).await
 }
 
 async fn wire_api() -> Result<Router, WiringError> {
@@ -43,6 +43,10 @@ async fn wire_api() -> Result<Router, WiringError> {
     let base = Settings::required(&settings.public_base_url, PUBLIC_BASE_URL_SETTING)?.clone();
     let mut auth = AuthSettings::new(authority, String::new());
     auth.audiences = audiences.into_iter().filter(|a| !a.is_empty()).collect();
+    if let Some(scope) = &settings.api_scope {
+        auth.scope.clone_from(scope);
+    }
+    auth.app_roles.clone_from(&settings.api_app_roles);
     let authenticator = Authenticator::new(auth).map_err(|e| WiringError::new("API tokens", e))?;
     let wiring = Wiring::connect(settings).await?;
     let state = ApiState::new(
@@ -64,8 +68,8 @@ async fn forward(State(wired): State<Arc<Wired<Router>>>, request: Request) -> R
         },
         Err(error) => {
             tracing::error!(%error, "The API is not wired.");
-            let body = Body::from("The service is starting or misconfigured; see its log.");
-            (StatusCode::SERVICE_UNAVAILABLE, body).into_response()
+            des_api::ApiError::unavailable("The service is starting or misconfigured; see its log.")
+                .into_response()
         }
     }
 }

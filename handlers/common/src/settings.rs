@@ -6,9 +6,9 @@
 use std::time::Duration;
 
 use des_azure::names::{
-    API_AUDIENCE_SETTING, API_AUTHORITY_SETTING, DEFAULT_MAX_DEQUEUE_COUNT,
-    DEFAULT_POLL_BUDGET_SECONDS, KEYVAULT_URL_SETTING, MAX_DEQUEUE_COUNT_SETTING,
-    POLL_BUDGET_SETTING, PUBLIC_BASE_URL_SETTING,
+    API_APP_ROLES_SETTING, API_AUDIENCE_SETTING, API_AUTHORITY_SETTING, API_SCOPE_SETTING,
+    DEFAULT_MAX_DEQUEUE_COUNT, DEFAULT_POLL_BUDGET_SECONDS, KEYVAULT_URL_SETTING,
+    MAX_DEQUEUE_COUNT_SETTING, POLL_BUDGET_SETTING, PUBLIC_BASE_URL_SETTING,
 };
 use url::Url;
 
@@ -32,6 +32,10 @@ pub struct Settings {
     pub api_authority: Option<Url>,
     /// The API's app id URI or client id (the tokens' `aud`).
     pub api_audience: Option<String>,
+    /// The delegated permission user tokens must carry (`DES_API_SCOPE`).
+    pub api_scope: Option<String>,
+    /// App roles admitting app-only tokens (`DES_API_APP_ROLES`, comma-separated).
+    pub api_app_roles: Vec<String>,
     /// Where clients reach the API (`ConnectorUrl`).
     pub public_base_url: Option<Url>,
     pub entra_authority: Url,
@@ -69,6 +73,10 @@ impl Settings {
             keyvault_url: url(KEYVAULT_URL_SETTING)?,
             api_authority: url(API_AUTHORITY_SETTING)?,
             api_audience: get(API_AUDIENCE_SETTING),
+            api_scope: get(API_SCOPE_SETTING).map(|s| s.trim().to_owned()),
+            api_app_roles: get(API_APP_ROLES_SETTING)
+                .map(|v| v.split(',').map(|r| r.trim().to_owned()).collect())
+                .unwrap_or_default(),
             public_base_url: url(PUBLIC_BASE_URL_SETTING)?,
             entra_authority: url(ENTRA_AUTHORITY_SETTING)?
                 .unwrap_or_else(|| Url::parse(DEFAULT_ENTRA_AUTHORITY).expect("constant URL")),
