@@ -82,23 +82,43 @@ fn responses(op: &Operation) -> Value {
     };
     out.insert(op.status.as_u16().to_string(), success);
     let error = |why: &str| json!({"description": why, "content": {"application/json": {"schema": schema_ref("Error")}}});
+    let mut refusal = |code: &str, why: &str| {
+        out.insert(code.into(), error(why));
+    };
+    refusal(
+        "400",
+        "A bad parameter or body field, a broken rule, or a request that is not valid HTTP.",
+    );
+    refusal("414", "The URL is longer than 8 KiB.");
+    refusal("431", "The request headers are larger than 32 KiB.");
+    refusal(
+        "500",
+        "Internal server error (the cause is logged under the correlation id).",
+    );
     if op.secured {
-        out.insert(
-            "400".into(),
-            error("The request names a bad field or breaks a rule."),
+        refusal("401", "No valid bearer token.");
+        refusal(
+            "403",
+            "The token lacks the delegated permission, or the caller is not an enabled System Administrator of the organization (configured or not: both read alike).",
         );
-        out.insert("401".into(), error("No valid bearer token."));
-        out.insert(
-            "403".into(),
-            error("The caller is not a System Administrator of the organization."),
+        refusal(
+            "404",
+            "No such profile in an organization the caller administers.",
         );
-        out.insert("404".into(), error("Unknown organization or profile."));
+        refusal(
+            "503",
+            "The organization's Dataverse or the token issuer could not be reached.",
+        );
+    }
+    if op.conflict {
+        refusal(
+            "409",
+            "A profile with that name exists, the profile changed meanwhile, or the privacy terms are not accepted.",
+        );
     }
     if op.operation_id == "FailureLog_Download" {
-        out.insert(
-            "403".into(),
-            error("The link was tampered with or has expired."),
-        );
+        refusal("403", "The link was tampered with or has expired.");
+        refusal("404", "No such profile.");
     }
     Value::Object(out)
 }
@@ -140,7 +160,8 @@ fn schemas() -> Value {
         "EntityStatus": object(json!({
             "Type": string, "ProfileId": guid, "TotalNotifications": {"type": "integer"},
             "SuccessNotifications": {"type": "integer"}, "FailureNotifications": {"type": "integer"},
-            "LastExportDate": time, "LastExportStatus": string, "EntityMetadataState": string,
+            "LastExportDate": {"type": "string", "format": "date-time", "nullable": true, "description": "null until a batch was exported."},
+            "LastExportStatus": string, "EntityMetadataState": string,
             "InitialSyncState": {"type": "string", "enum": ["NotStarted", "InProgress", "Completed", "CompletedWithFailures"]}
         }), &["Type"]),
         "ProfileEntity": object(json!({
@@ -148,12 +169,18 @@ fn schemas() -> Value {
             "Settings": {"type": "object"},
             "Status": {"$ref": "#/components/schemas/EntityStatus"}
         }), &["Type"]),
+        "ProfileEntityDescription": closed(object(json!({
+            "Type": {"type": "string", "description": "Entity logical name."},
+            "Settings": {"type": "object"},
+            "Status": {"description": "Echoed from a GET; ignored."}
+        }), &["Type"])),
         "ProfileRelationship": object(json!({"SchemaName": string}), &["SchemaName"]),
         "ProfileDescription": profile_description(),
         "Profile": profile(),
         "Check": object(json!({"Name": string, "Passed": {"type": "boolean"}, "Message": string}), &["Name", "Passed", "Message"]),
         "TestReport": object(json!({
-            "ProfileId": guid, "Succeeded": {"type": "boolean"},
+            "ProfileId": {"type": "string", "format": "uuid", "nullable": true, "description": "null for validate (nothing stored)."},
+            "Succeeded": {"type": "boolean"},
             "Checks": {"type": "array", "items": {"$ref": "#/components/schemas/Check"},
                 "description": "SecretResolved, TargetReachable, TargetPermissions, SourceReachable, EntitiesExportable, PrivacyTermsAccepted."}
         }), &["Succeeded", "Checks"]),
@@ -162,12 +189,18 @@ fn schemas() -> Value {
     })
 }
 
-fn description_properties() -> Map<String, Value> {
+/// Declares that properties not listed are refused (400).
+fn closed(mut schema: Value) -> Value {
+    schema["additionalProperties"] = json!(false);
+    schema
+}
+
+fn description_properties(entity: &str) -> Map<String, Value> {
     let props = json!({
         "Name": {"type": "string", "maxLength": 100},
         "OrganizationId": {"type": "string", "format": "uuid"},
         "OrganizationUrl": {"type": "string"},
-        "Entities": {"type": "array", "items": {"$ref": "#/components/schemas/ProfileEntity"}},
+        "Entities": {"type": "array", "items": {"$ref": format!("#/components/schemas/{entity}")}},
         "Relationships": {"type": "array", "items": {"$ref": "#/components/schemas/ProfileRelationship"}},
         "DestinationType": {"type": "string", "enum": ["sqlazure", "postgresql", "sqlite"], "default": "sqlazure"},
         "DestinationKeyVaultUri": {"type": "string", "description": "A Key Vault secret URL, or local:<name> for the local secret store."},
@@ -182,13 +215,24 @@ fn description_properties() -> Map<String, Value> {
     }
 }
 
+/// What a client sends: unknown properties are refused; the server-owned ones a GET answers
+/// may be echoed back and are ignored.
 fn profile_description() -> Value {
-    let props = Value::Object(description_properties());
-    object(props, &["Name", "Entities", "DestinationKeyVaultUri"])
+    let mut props = description_properties("ProfileEntityDescription");
+    for echoed in ["Id", "Version", "State", "CreatedOn", "ModifiedOn"] {
+        props.insert(
+            echoed.into(),
+            json!({"description": "Echoed from a GET; ignored."}),
+        );
+    }
+    closed(object(
+        Value::Object(props),
+        &["Name", "Entities", "DestinationKeyVaultUri"],
+    ))
 }
 
 fn profile() -> Value {
-    let mut props = description_properties();
+    let mut props = description_properties("ProfileEntity");
     props.insert("Id".into(), json!({"type": "string", "format": "uuid"}));
     props.insert("Version".into(), json!({"type": "string"}));
     props.insert(

@@ -62,6 +62,12 @@ impl ControlStore for BrokenProfiles {
     ) -> Result<(), StoreError> {
         self.0.update_stats(profile_id, entity, delta).await
     }
+    async fn progress(
+        &self,
+        profile_id: Option<Uuid>,
+    ) -> Result<Vec<des_core::ports::StreamProgress>, StoreError> {
+        self.0.progress(profile_id).await
+    }
 }
 
 #[tokio::test]

@@ -4,11 +4,13 @@
 mod auth;
 mod bodies;
 mod checks;
+mod conformance;
 mod docs;
 mod end_to_end;
 mod failures;
 mod internal;
 mod keys;
+mod listing;
 mod metadata;
 mod over_http;
 mod permissions;

@@ -347,6 +347,19 @@ impl Env {
         answer.json()["Id"].as_str().expect("Id").to_owned()
     }
 
+    /// The names the profile list answers, in order.
+    pub async fn list_names(&self) -> Vec<String> {
+        let uri = format!("/crm/exporter/profiles?{}", self.org_query());
+        let answer = self.admin(Method::GET, &uri, None).await;
+        assert_eq!(answer.status, StatusCode::OK, "{}", answer.text());
+        let listed = answer.json();
+        let listed = listed.as_array().expect("array");
+        listed
+            .iter()
+            .map(|p| p["Name"].as_str().expect("Name").to_owned())
+            .collect()
+    }
+
     pub async fn accept_privacy_terms(&self) {
         let uri = format!(
             "/crm/exporter/metadata/acceptprivacyterms?{}",

@@ -14,9 +14,12 @@
 use std::time::Duration;
 
 use async_trait::async_trait;
-use des_core::ports::{ControlStore, Etag, Organization, Precondition, StoreError, Versioned};
+use des_core::ports::{
+    ControlStore, Etag, Organization, Precondition, StoreError, StreamProgress, Versioned,
+};
 use des_core::profile::Profile;
 use des_core::sync::{EntityCursor, EntityStats, StatsDelta};
+use futures::StreamExt;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use uuid::Uuid;
@@ -25,6 +28,8 @@ use crate::container::{Container, Unavailable};
 use crate::storage::StorageAccount;
 
 const JSON: &str = "application/json";
+/// Blob reads in flight at once when listing progress.
+const PROGRESS_READS: usize = 16;
 /// Rounds of read-modify-write `update_stats` tries before giving up.
 const STATS_ATTEMPTS: u32 = 500;
 /// Upper bound of the random pause between two rounds that lost a race.
@@ -56,6 +61,24 @@ fn cursor_key(profile_id: Uuid, entity: &str) -> String {
 
 fn stats_key(profile_id: Uuid, entity: &str) -> String {
     format!("stats/{profile_id}/{entity}.json")
+}
+
+/// The (profile id, entity) of a `cursors/` or `stats/` key.
+fn stream_of(key: &str) -> Result<(Uuid, String), StoreError> {
+    let corrupt = || StoreError::Corrupt {
+        key: key.to_owned(),
+        reason: "not <kind>/<profile id>/<entity>.json".to_owned(),
+    };
+    let mut parts = key.splitn(3, '/').skip(1);
+    let profile = parts
+        .next()
+        .and_then(|p| p.parse().ok())
+        .ok_or_else(corrupt)?;
+    let entity = parts
+        .next()
+        .and_then(|e| e.strip_suffix(".json"))
+        .ok_or_else(corrupt)?;
+    Ok((profile, entity.to_owned()))
 }
 
 fn to_json<T: Serialize>(value: &T, key: &str) -> Result<Vec<u8>, StoreError> {
@@ -114,6 +137,26 @@ impl BlobControlStore {
         let mut found = Vec::new();
         for key in self.container.list(prefix).await? {
             found.extend(self.read(&key).await?);
+        }
+        Ok(found)
+    }
+
+    /// Every document under `prefix` as (profile id, entity, value), read concurrently.
+    async fn read_streams<T: DeserializeOwned>(
+        &self,
+        prefix: &str,
+    ) -> Result<Vec<(Uuid, String, T)>, StoreError> {
+        let keys = self.container.list(prefix).await?;
+        let reads = futures::stream::iter(keys)
+            .map(|key| async move { (self.read::<T>(&key).await, key) })
+            .buffered(PROGRESS_READS)
+            .collect::<Vec<_>>()
+            .await;
+        let mut found = Vec::new();
+        for (read, key) in reads {
+            let Some(stored) = read? else { continue };
+            let (profile_id, entity) = stream_of(&key)?;
+            found.push((profile_id, entity, stored.value));
         }
         Ok(found)
     }
@@ -210,5 +253,17 @@ impl ControlStore for BlobControlStore {
         Err(StoreError::Unavailable(format!(
             "{key}: {STATS_ATTEMPTS} concurrent updates in a row won the race"
         )))
+    }
+
+    /// Two listings and concurrent blob reads: a blob container has no query across blobs.
+    async fn progress(&self, profile_id: Option<Uuid>) -> Result<Vec<StreamProgress>, StoreError> {
+        let under = |kind: &str| match profile_id {
+            Some(id) => format!("{kind}/{id}/"),
+            None => format!("{kind}/"),
+        };
+        let cursors = self.read_streams::<EntityCursor>(&under("cursors")).await?;
+        let counters = self.read_streams::<EntityStats>(&under("stats")).await?;
+        let cursors = cursors.into_iter().map(|(_, _, cursor)| cursor);
+        Ok(StreamProgress::merge(cursors, counters))
     }
 }

@@ -19,7 +19,9 @@ use uuid::Uuid;
 use crate::case::run_cases;
 
 pub use cursors::{cursor_writes_are_conditional, cursors_round_trip_per_stream};
-pub use stats::{concurrent_stats_updates_add_up, stats_fields_replace_when_set};
+pub use stats::{
+    concurrent_stats_updates_add_up, progress_lists_every_stream, stats_fields_replace_when_set,
+};
 
 /// Read-modify-write rounds per writer in [`concurrent_writers_lose_no_update`].
 const INCREMENTS_PER_WRITER: u32 = 20;
@@ -43,6 +45,7 @@ where
             cursor_writes_are_conditional,
             concurrent_stats_updates_add_up,
             stats_fields_replace_when_set,
+            progress_lists_every_stream,
             delete_profile_removes_cursors_and_stats,
             profiles_are_listed,
         ]

@@ -10,6 +10,8 @@
 //!   resync (the counter is remembered in the cursor): DES's "Resync failed records".
 //! - `status` builds DES's `EntityStatus` objects from the counters and the cursors.
 
+use std::collections::HashMap;
+
 use des_core::ports::{Precondition, StoreError, Versioned};
 use des_core::profile::{EntityStatus, Profile, ProfileState};
 use des_core::sync::{EntityCursor, EntityStats, SyncPhase};
@@ -135,6 +137,23 @@ pub async fn status(
         out.push(entity_status(profile_id, &entity, &stats, cursor.as_ref()));
     }
     Ok(out)
+}
+
+/// DES's status objects of every stream of one profile or of all (`None`), keyed by
+/// (profile, entity), from one `progress` read of the control store: no round trip per
+/// profile or per stream, and no Dataverse call.
+pub async fn statuses(
+    ports: &EnginePorts,
+    profile_id: Option<Uuid>,
+) -> Result<HashMap<(Uuid, String), EntityStatus>, EngineError> {
+    let progress = ports.control.progress(profile_id).await?;
+    Ok(progress
+        .into_iter()
+        .map(|p| {
+            let status = entity_status(p.profile_id, &p.entity, &p.stats, p.cursor.as_ref());
+            ((p.profile_id, p.entity), status)
+        })
+        .collect())
 }
 
 /// Builds one DES status object; pure.

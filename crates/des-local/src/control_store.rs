@@ -7,12 +7,15 @@
 //! never both succeed against the same version. The counter never goes back, so an etag from
 //! a deleted and re-created row can never match the new one.
 
+mod progress;
 mod stats;
 
 use std::path::Path;
 
 use async_trait::async_trait;
-use des_core::ports::{ControlStore, Etag, Organization, Precondition, StoreError, Versioned};
+use des_core::ports::{
+    ControlStore, Etag, Organization, Precondition, StoreError, StreamProgress, Versioned,
+};
 use des_core::profile::Profile;
 use des_core::sync::{EntityCursor, EntityStats, StatsDelta};
 use rusqlite::types::Value;
@@ -279,5 +282,9 @@ impl ControlStore for SqliteControlStore {
         delta: &StatsDelta,
     ) -> Result<(), StoreError> {
         stats::update(&self.db, profile_id, entity, delta).await
+    }
+
+    async fn progress(&self, profile_id: Option<Uuid>) -> Result<Vec<StreamProgress>, StoreError> {
+        progress::read(&self.db, profile_id).await
     }
 }

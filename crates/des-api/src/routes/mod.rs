@@ -4,6 +4,7 @@
 mod checks;
 mod docs;
 mod failures;
+mod listing;
 mod metadata;
 mod operation;
 mod profiles;
@@ -48,6 +49,21 @@ const STATUS: Param = Param {
     required: false,
     kind: "boolean",
     description: "true adds each entity's Status object.",
+};
+
+const X_TOP: Param = Param {
+    name: "x-top",
+    location: In::Query,
+    required: false,
+    kind: "integer",
+    description: "EXTENSION (not in DES): at most this many profiles (1 to 1000); a Link header names the next page.",
+};
+const X_SKIPTOKEN: Param = Param {
+    name: "x-skiptoken",
+    location: In::Query,
+    required: false,
+    kind: "string",
+    description: "EXTENSION (not in DES): where the next page starts, as the Link header gave it.",
 };
 
 /// Every route of the API.
@@ -141,24 +157,24 @@ fn profile_routes() -> Vec<Route> {
     let doc = |id, summary| (id, "Profiles", summary);
     let item = "/crm/exporter/profiles/{id}";
     vec![
-        route(Method::GET, "/crm/exporter/profiles", doc("Profiles_GetProfilesByOrganizationId", "Profiles of an organization."), list)
-            .params(&[ORG_URL, ORG_ID, STATUS]).returns(StatusCode::OK, Some("[Profile]")),
+        route(Method::GET, "/crm/exporter/profiles", doc("Profiles_GetProfilesByOrganizationId", "Profiles of an organization, by name. EXTENSION: x-top pages the list; a Link header (rel=\"next\") then names the next page."), listing::list)
+            .params(&[ORG_URL, ORG_ID, STATUS, X_TOP, X_SKIPTOKEN]).returns(StatusCode::OK, Some("[Profile]")),
         route(Method::POST, "/crm/exporter/profiles", doc("Profiles_CreateProfile", "Creates an inactive profile."), create)
-            .params(&[ORG_URL, ORG_ID]).body("ProfileDescription").returns(StatusCode::CREATED, Some("Profile")),
+            .params(&[ORG_URL, ORG_ID]).body("ProfileDescription").returns(StatusCode::CREATED, Some("Profile")).conflicts(),
         route(Method::GET, item, doc("Profiles_GetProfileById", "One profile."), get)
             .params(&[ID, STATUS]).returns(StatusCode::OK, Some("Profile")),
         route(Method::PUT, item, doc("Profiles_UpdateProfile", "Replaces a profile's settings (id, state and creation time stay)."), update)
-            .params(&[ID]).body("ProfileDescription").returns(StatusCode::OK, Some("Profile")),
+            .params(&[ID]).body("ProfileDescription").returns(StatusCode::OK, Some("Profile")).conflicts(),
         route(Method::DELETE, item, doc("Profiles_DeleteProfileById", "Deletes a profile (target tables are kept)."), delete)
             .params(&[ID]).returns(StatusCode::NO_CONTENT, None),
         route(Method::POST, "/crm/exporter/profiles/{id}/activate", doc("Profiles_Activate", "Starts schema and data replication."), activate)
-            .params(&[ID]).returns(StatusCode::OK, Some("Profile")),
+            .params(&[ID]).returns(StatusCode::OK, Some("Profile")).conflicts(),
         route(Method::POST, "/crm/exporter/profiles/{id}/activatemetadata", doc("Profiles_ActivateMetadata", "Starts schema (metadata) replication only."), activate_metadata)
-            .params(&[ID]).returns(StatusCode::OK, Some("Profile")),
+            .params(&[ID]).returns(StatusCode::OK, Some("Profile")).conflicts(),
         route(Method::POST, "/crm/exporter/profiles/{id}/activatedata", doc("Profiles_ActivateData", "Starts data replication."), activate_data)
-            .params(&[ID]).returns(StatusCode::OK, Some("Profile")),
+            .params(&[ID]).returns(StatusCode::OK, Some("Profile")).conflicts(),
         route(Method::POST, "/crm/exporter/profiles/{id}/deactivate", doc("Profiles_Deactivate", "Stops replication; a later activation resumes."), deactivate)
-            .params(&[ID]).returns(StatusCode::OK, Some("Profile")),
+            .params(&[ID]).returns(StatusCode::OK, Some("Profile")).conflicts(),
         route(Method::GET, "/crm/exporter/profiles/{id}/test", doc("Profiles_GetTestResultById", "Runs the checks on a stored profile."), checks::test)
             .params(&[ID]).returns(StatusCode::OK, Some("TestReport")),
         route(Method::POST, "/crm/exporter/profiles/validate", doc("Profiles_ValidateBeforeProfileCreation", "Runs the checks on a profile description."), checks::validate)
@@ -167,9 +183,9 @@ fn profile_routes() -> Vec<Route> {
             .params(&[ID]).returns(StatusCode::OK, Some("FailuresInfo")),
         route(Method::POST, "/crm/exporter/profiles/{id}/x-resync", ("Extensions_ResyncEntity", "Extensions", "EXTENSION (not in DES): re-reads one entity fully, deleting rows the source no longer has."), resync_entity)
             .params(&[ID, Param { name: "entity", location: In::Query, required: true, kind: "string", description: "Logical name of an exported entity." }])
-            .returns(StatusCode::ACCEPTED, Some("ResyncResult")).extension(),
+            .returns(StatusCode::ACCEPTED, Some("ResyncResult")).extension().conflicts(),
         route(Method::POST, "/crm/exporter/profiles/{id}/x-resyncfailed", ("Extensions_ResyncFailedRecords", "Extensions", "EXTENSION (not in DES): resyncs every entity with failures since its last resync (the DES UI's \"Resync failed records\")."), resync_failed)
-            .params(&[ID]).returns(StatusCode::ACCEPTED, Some("ResyncResult")).extension(),
+            .params(&[ID]).returns(StatusCode::ACCEPTED, Some("ResyncResult")).extension().conflicts(),
     ]
 }
 

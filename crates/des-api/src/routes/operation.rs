@@ -43,6 +43,8 @@ pub struct Operation {
     pub secured: bool,
     /// Not part of DES: an extension of this implementation.
     pub extension: bool,
+    /// May answer 409 (a name taken, a concurrent change, privacy terms not accepted).
+    pub conflict: bool,
 }
 
 /// An operation and its handler.
@@ -70,6 +72,7 @@ where
         response: None,
         secured: true,
         extension: false,
+        conflict: false,
     };
     Route {
         operation,
@@ -104,6 +107,11 @@ impl Route {
 
     pub(super) fn extension(mut self) -> Self {
         self.operation.extension = true;
+        self
+    }
+
+    pub(super) fn conflicts(mut self) -> Self {
+        self.operation.conflict = true;
         self
     }
 }

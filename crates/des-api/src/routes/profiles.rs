@@ -17,6 +17,7 @@ use crate::body::DesJson;
 use crate::error::{ApiError, ApiResult};
 use crate::profile_body::{ProfileBody, check_against_source};
 use crate::query::{OrgRef, Query};
+use crate::routes::listing::with_status;
 use crate::state::ApiState;
 
 /// A profile id from the path, or a 400 naming it.
@@ -53,40 +54,11 @@ pub async fn authorized(
     }
 }
 
-/// Fills each entity's `Status` (DES's `?status=true`).
-async fn with_status(state: &ApiState, mut profile: Profile) -> ApiResult<Profile> {
-    let statuses = admin::status(state.engine(), profile.id).await?;
-    for entity in &mut profile.entities {
-        entity.status = statuses
-            .iter()
-            .find(|s| s.entity_type == entity.entity_type)
-            .cloned();
-    }
-    Ok(profile)
-}
-
 async fn answer(state: &ApiState, profile: Profile, status: bool) -> ApiResult<Json<Profile>> {
     match status {
         true => Ok(Json(with_status(state, profile).await?)),
         false => Ok(Json(profile)),
     }
-}
-
-pub async fn list(
-    State(state): State<ApiState>,
-    caller: Caller,
-    query: Query,
-) -> ApiResult<Json<Vec<Profile>>> {
-    let org = admin_org(&state, &caller, &query.org()?).await?;
-    let status = query.flag("status")?;
-    let mut out = Vec::new();
-    for stored in state.engine().control.profiles().await? {
-        if stored.value.organization_id == org.organization_id {
-            out.push(answer(&state, stored.value, status).await?.0);
-        }
-    }
-    out.sort_by(|a, b| a.name.cmp(&b.name));
-    Ok(Json(out))
 }
 
 /// The organization a body is for: its `OrganizationId`, else the query's.

@@ -79,3 +79,62 @@ pub async fn stats_fields_replace_when_set<T: ControlStore>(store: T) {
     }
     assert_eq!(expected.metadata_state.as_deref(), Some("Created"));
 }
+
+/// `progress` lists every stream's cursor and counters, of one profile or of all, paired by
+/// (profile, entity) and sorted, including streams with only one of the two.
+pub async fn progress_lists_every_stream<T: ControlStore>(store: T) {
+    let (p1, p2) = (Uuid::new_v4(), Uuid::new_v4());
+    let mut cursor = super::sample::cursor(p1, "account");
+    cursor.next_seq = 7;
+    store
+        .put_cursor(&cursor, des_core::ports::Precondition::None)
+        .await
+        .expect("cursor");
+    let only_cursor = super::sample::cursor(p2, "contact");
+    store
+        .put_cursor(&only_cursor, des_core::ports::Precondition::None)
+        .await
+        .expect("cursor");
+    let counted = StatsDelta {
+        total: 3,
+        success: 2,
+        failure: 1,
+        last_export_date: Some(datetime!(2026-01-02 03:04:05 UTC)),
+        last_export_status: Some("Success".into()),
+        ..Default::default()
+    };
+    store
+        .update_stats(p1, "account", &counted)
+        .await
+        .expect("stats");
+    store
+        .update_stats(p1, "lead", &counted)
+        .await
+        .expect("stats");
+    let all = store.progress(None).await.expect("progress");
+    let mine: Vec<_> = all
+        .iter()
+        .filter(|s| s.profile_id == p1 || s.profile_id == p2)
+        .map(|s| (s.profile_id, s.entity.as_str()))
+        .collect();
+    let mut expected = vec![(p1, "account"), (p1, "lead"), (p2, "contact")];
+    expected.sort();
+    assert_eq!(mine, expected);
+    let one = store.progress(Some(p1)).await.expect("progress");
+    assert_eq!(one.len(), 2, "{one:?}");
+    let account = &one[0];
+    assert_eq!(account.cursor.as_ref(), Some(&cursor));
+    assert_eq!(
+        account.stats,
+        store.stats(p1, "account").await.expect("read")
+    );
+    assert_eq!((account.stats.total, account.stats.failure), (3, 1));
+    let lead = &one[1];
+    assert!(lead.cursor.is_none(), "counters without a cursor");
+    let other = store.progress(Some(p2)).await.expect("progress");
+    assert_eq!(
+        other[0].stats,
+        EntityStats::default(),
+        "a cursor without counters"
+    );
+}

@@ -43,6 +43,50 @@ pub struct Organization {
     pub privacy_terms_accepted: bool,
 }
 
+/// One stream's cursor and counters, as [`ControlStore::progress`] lists them.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StreamProgress {
+    pub profile_id: Uuid,
+    pub entity: String,
+    /// `None` for a stream with counters but no cursor (yet).
+    pub cursor: Option<EntityCursor>,
+    /// Zero counters for a stream with a cursor but no counters (yet).
+    pub stats: EntityStats,
+}
+
+impl StreamProgress {
+    fn empty(profile_id: Uuid, entity: String) -> Self {
+        Self {
+            profile_id,
+            entity,
+            cursor: None,
+            stats: EntityStats::default(),
+        }
+    }
+
+    /// Pairs cursors and counters read separately by (profile, entity), sorted by both.
+    pub fn merge(
+        cursors: impl IntoIterator<Item = EntityCursor>,
+        counters: impl IntoIterator<Item = (Uuid, String, EntityStats)>,
+    ) -> Vec<Self> {
+        let mut streams = std::collections::BTreeMap::new();
+        for cursor in cursors {
+            let (profile_id, entity) = (cursor.stream.profile_id, cursor.stream.entity.clone());
+            streams
+                .entry((profile_id, entity.clone()))
+                .or_insert_with(|| Self::empty(profile_id, entity))
+                .cursor = Some(cursor);
+        }
+        for (profile_id, entity, stats) in counters {
+            streams
+                .entry((profile_id, entity.clone()))
+                .or_insert_with(|| Self::empty(profile_id, entity))
+                .stats = stats;
+        }
+        streams.into_values().collect()
+    }
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
     #[error("precondition failed for {0}: it changed or already exists")]
@@ -80,6 +124,11 @@ pub trait ControlStore: Send + Sync {
     ) -> Result<Etag, StoreError>;
 
     async fn stats(&self, profile_id: Uuid, entity: &str) -> Result<EntityStats, StoreError>;
+
+    /// Every stream that has a cursor or counters, of one profile or of all (`None`), in
+    /// one read where the store allows it: the status of many profiles costs no round trip
+    /// per profile or per stream. Sorted by profile, then entity.
+    async fn progress(&self, profile_id: Option<Uuid>) -> Result<Vec<StreamProgress>, StoreError>;
     async fn update_stats(
         &self,
         profile_id: Uuid,

@@ -10,7 +10,9 @@ mod sink;
 mod source;
 
 pub use clock::{Clock, SystemClock};
-pub use control::{ControlStore, Etag, Organization, Precondition, StoreError, Versioned};
+pub use control::{
+    ControlStore, Etag, Organization, Precondition, StoreError, StreamProgress, Versioned,
+};
 pub use failure_log::{FailureLog, FailureLogError};
 pub use queue::{Delivery, PayloadStore, QueueError, WorkQueue};
 pub use secrets::{SecretError, Secrets};

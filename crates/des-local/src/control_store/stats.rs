@@ -40,10 +40,33 @@ SELECT "total", "success", "failure", "last_export_date", "last_export_status",
 FROM "stats" WHERE "profile_id" = ?1 AND "entity" = ?2
 "#;
 
+/// Every stats row, of one profile (`?1`) or of all (`?1` null).
+pub(super) const SELECT_MANY: &str = r#"
+SELECT "total", "success", "failure", "last_export_date", "last_export_status",
+    "metadata_state", "initial_sync_state", "profile_id", "entity"
+FROM "stats" WHERE ?1 IS NULL OR "profile_id" = ?1
+"#;
+
 /// The stats row as stored; the date stays text until it is parsed outside the connection.
-struct StoredStats {
+pub(super) struct StoredStats {
     stats: EntityStats,
     last_export_date: Option<String>,
+}
+
+impl StoredStats {
+    /// The counters, with the date parsed.
+    pub(super) fn parse(self, profile_id: Uuid, entity: &str) -> Result<EntityStats, StoreError> {
+        let mut stats = self.stats;
+        if let Some(text) = self.last_export_date {
+            let parsed =
+                OffsetDateTime::parse(&text, &Rfc3339).map_err(|e| StoreError::Corrupt {
+                    key: format!("stats {profile_id}/{entity}"),
+                    reason: e.to_string(),
+                })?;
+            stats.last_export_date = Some(parsed);
+        }
+        Ok(stats)
+    }
 }
 
 pub(super) async fn read(
@@ -55,21 +78,10 @@ pub(super) async fn read(
     let stored = db
         .call(move |conn| Ok(conn.query_row(SELECT, params, stored_stats).optional()?))
         .await?;
-    let Some(StoredStats {
-        mut stats,
-        last_export_date,
-    }) = stored
-    else {
-        return Ok(EntityStats::default());
-    };
-    if let Some(text) = last_export_date {
-        let parsed = OffsetDateTime::parse(&text, &Rfc3339).map_err(|e| StoreError::Corrupt {
-            key: format!("stats {profile_id}/{entity}"),
-            reason: e.to_string(),
-        })?;
-        stats.last_export_date = Some(parsed);
+    match stored {
+        Some(stored) => stored.parse(profile_id, entity),
+        None => Ok(EntityStats::default()),
     }
-    Ok(stats)
 }
 
 pub(super) async fn update(
@@ -107,7 +119,7 @@ pub(super) async fn update(
     Ok(())
 }
 
-fn stored_stats(row: &Row<'_>) -> rusqlite::Result<StoredStats> {
+pub(super) fn stored_stats(row: &Row<'_>) -> rusqlite::Result<StoredStats> {
     let stats = EntityStats {
         total: from_sql_count(row.get(0)?),
         success: from_sql_count(row.get(1)?),

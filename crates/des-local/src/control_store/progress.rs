@@ -1,0 +1,63 @@
+//! [`ControlStore::progress`](des_core::ports::ControlStore::progress) for SQLite: every
+//! cursor and every counter row of one profile (or all) in one call on the connection, two
+//! statements, merged by (profile, entity).
+
+use des_core::ports::{StoreError, StreamProgress};
+use des_core::sync::EntityCursor;
+use uuid::Uuid;
+
+use super::stats::{self, StoredStats};
+use super::{cursor_key, from_doc};
+use crate::database::Database;
+
+const CURSORS: &str = r#"SELECT "profile_id", "entity", "doc" FROM "cursors"
+                        WHERE ?1 IS NULL OR "profile_id" = ?1"#;
+
+type Rows = (
+    Vec<(String, String, String)>,
+    Vec<(String, String, StoredStats)>,
+);
+
+pub(super) async fn read(
+    db: &Database,
+    profile_id: Option<Uuid>,
+) -> Result<Vec<StreamProgress>, StoreError> {
+    let wanted = profile_id.map(|id| id.to_string());
+    let (cursors, counters): Rows = db
+        .call(move |conn| {
+            let mut stmt = conn.prepare_cached(CURSORS)?;
+            let cursors = stmt
+                .query_map([&wanted], |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)))?
+                .collect::<Result<_, _>>()?;
+            let mut stmt = conn.prepare_cached(stats::SELECT_MANY)?;
+            let counters = stmt
+                .query_map([&wanted], |row| {
+                    Ok((row.get(7)?, row.get(8)?, stats::stored_stats(row)?))
+                })?
+                .collect::<Result<_, _>>()?;
+            Ok((cursors, counters))
+        })
+        .await?;
+    let mut read_cursors = Vec::with_capacity(cursors.len());
+    for (profile, entity, doc) in cursors {
+        let profile_id = parse_id(&profile)?;
+        read_cursors.push(from_doc::<EntityCursor>(
+            &doc,
+            &cursor_key(profile_id, &entity),
+        )?);
+    }
+    let mut read_counters = Vec::with_capacity(counters.len());
+    for (profile, entity, stored) in counters {
+        let profile_id = parse_id(&profile)?;
+        let counted = stored.parse(profile_id, &entity)?;
+        read_counters.push((profile_id, entity, counted));
+    }
+    Ok(StreamProgress::merge(read_cursors, read_counters))
+}
+
+fn parse_id(text: &str) -> Result<Uuid, StoreError> {
+    text.parse().map_err(|_| StoreError::Corrupt {
+        key: format!("profile id {text}"),
+        reason: "not a GUID".to_owned(),
+    })
+}
