@@ -13,6 +13,7 @@ mod catalog;
 mod changes;
 mod config;
 mod cpu;
+mod data_folder;
 mod environment;
 mod link_key;
 mod memory;

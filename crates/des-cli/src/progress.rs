@@ -33,7 +33,15 @@ enum View {
 }
 
 impl Display {
-    pub fn new(tty: bool, plain_every: Duration, resumed: bool) -> Self {
+    /// `replicating_since` is when replication started: the rate of a fresh initial sync is
+    /// counted from then, not from when the display was made (after the rows were counted
+    /// for the bars, which takes seconds at 20,000 rows per entity).
+    pub fn new(
+        tty: bool,
+        plain_every: Duration,
+        resumed: bool,
+        replicating_since: Instant,
+    ) -> Self {
         let view = if tty {
             let multi = MultiProgress::with_draw_target(ProgressDrawTarget::stdout());
             let status = multi.add(ProgressBar::new_spinner());
@@ -51,7 +59,7 @@ impl Display {
         let started = OffsetDateTime::now_utc();
         Self {
             started,
-            baseline: (!resumed).then(|| (0, Instant::now())),
+            baseline: (!resumed).then_some((0, replicating_since)),
             rate: Rate::default(),
             initial_done: false,
             view,
@@ -226,5 +234,20 @@ mod tests {
             line,
             "initial sync complete (resumed): 100 rows exported so far"
         );
+    }
+
+    #[test]
+    fn the_rate_of_a_fresh_sync_counts_from_when_replication_started() {
+        let since = Instant::now() - Duration::from_secs(10);
+        let display = Display::new(false, Duration::from_secs(1), false, since);
+        let baseline = display.baseline.expect("a fresh sync has its baseline");
+        let line = done_line(&snap(1000), baseline);
+        let secs: f64 = line
+            .split(" rows in ")
+            .nth(1)
+            .and_then(|rest| rest.split('s').next())
+            .and_then(|n| n.parse().ok())
+            .unwrap_or_else(|| panic!("no seconds in {line}"));
+        assert!(secs >= 10.0, "{line}");
     }
 }

@@ -67,6 +67,8 @@ struct Plan {
 pub async fn run(args: RunArgs) -> anyhow::Result<()> {
     let stop = crate::shutdown::listen();
     let plan = resolve(&args)?;
+    crate::data_folder::private_from_now_on();
+    crate::data_folder::prepare(&plan.data_dir)?;
     plan.target.connect().await?;
     let stores = LocalStores::open(&plan.data_dir).await?;
     let state_file = Some(plan.data_dir.join("emulator.json"));
@@ -153,6 +155,7 @@ async fn replicate(
         profile.id
     );
     let poll_interval = Duration::from_secs_f64(args.poll_interval.max(0.05));
+    let replicating_since = std::time::Instant::now();
     let handle = replication::start(ports, poll_interval);
     let generator = plan
         .changes_per_sec
@@ -173,7 +176,8 @@ async fn replicate(
         _ => HashMap::new(),
     };
     let every = Duration::from_secs_f64(args.status_every.max(0.1));
-    let display = Display::new(std::io::stdout().is_terminal(), every, resumed);
+    let tty = std::io::stdout().is_terminal();
+    let display = Display::new(tty, every, resumed, replicating_since);
     watch_until_stopped(&handle, stores, &totals, display, stop).await;
     if let Some(generator) = generator {
         println!("generated {} changes", generator.await.unwrap_or_default());

@@ -3,6 +3,8 @@
 //! reaches the engine through the local secret store (`local:target`), never the profile, and
 //! is never printed (only server and database are).
 
+#[cfg(test)]
+use std::path::Path;
 use std::path::PathBuf;
 use std::str::FromStr;
 use std::sync::Arc;
@@ -146,7 +148,9 @@ pub fn open_sink(kind: DestinationType, secret: &Secret) -> Result<Arc<dyn Sink>
         |e: &dyn std::fmt::Display| EngineError::Sink(SinkError::Unavailable(e.to_string()));
     match kind {
         DestinationType::Sqlite => {
-            let path = PathBuf::from(secret.expose());
+            // A secret may hold the target as written on the command line (`sqlite:<path>`).
+            let text = secret.expose();
+            let path = PathBuf::from(text.strip_prefix("sqlite:").unwrap_or(text));
             if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
                 std::fs::create_dir_all(dir).map_err(|e| invalid(&e))?;
             }
@@ -196,6 +200,16 @@ mod tests {
             "{err}"
         );
         assert!("e.db".parse::<Target>().is_err());
+    }
+
+    #[test]
+    fn a_sqlite_secret_may_name_its_kind_and_an_absolute_path() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("nested").join("export.db");
+        let secret = Secret::new(format!("sqlite:{}", path.display()));
+        open_sink(DestinationType::Sqlite, &secret).expect("opened");
+        assert!(path.exists(), "the file is at the absolute path");
+        assert!(!Path::new("sqlite:").exists(), "no ./sqlite: folder");
     }
 
     #[test]

@@ -1,6 +1,7 @@
 //! The `des` binary, run as a real process against the built-in emulator.
 
 mod api;
+mod files;
 mod mssql;
 mod postgres;
 mod support;

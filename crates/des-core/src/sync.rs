@@ -165,6 +165,23 @@ impl EntityCursor {
         next
     }
 
+    /// The stream's table already holds batches up to `watermark` from an earlier life (a
+    /// deleted profile, another profile with the same prefix) while this cursor is new: its
+    /// batches continue after that `seq` (earlier ones would be taken as duplicates and
+    /// dropped), and a data read starts as a resync, so rows the source no longer has are
+    /// swept. Nothing changes when the table holds no later batch than the cursor's.
+    pub fn after_earlier_batches(&self, watermark: u64) -> Self {
+        if watermark < self.next_seq {
+            return self.clone();
+        }
+        let mut next = self.clone();
+        next.next_seq = watermark + 1;
+        if next.phase == SyncPhase::InitialSync {
+            next = next.restart_as_resync();
+        }
+        next
+    }
+
     /// The change token expired: re-read everything as a resync that sweeps vanished rows.
     pub fn after_expired_token(&self) -> Self {
         self.restart_as_resync()
@@ -409,6 +426,31 @@ mod tests {
         assert_eq!(
             m.after_schema_change(vec![], "f2".into()).phase,
             SyncPhase::MetadataCreated
+        );
+    }
+
+    #[test]
+    fn a_new_cursor_over_a_table_with_earlier_batches_continues_after_them_as_a_resync() {
+        let stream = StreamId {
+            profile_id: uuid::Uuid::new_v4(),
+            entity: "account".into(),
+        };
+        let fresh = EntityCursor::new(stream).after_schema(vec!["name".into()], "f".into(), true);
+        assert_eq!(
+            fresh.after_earlier_batches(0),
+            fresh,
+            "a new table: nothing changes"
+        );
+        let next = fresh.after_earlier_batches(41);
+        assert_eq!(next.next_seq, 42);
+        assert_eq!(next.phase, SyncPhase::Resync);
+        assert_eq!(next.batch_kind(), Some(BatchKind::Resync { first_seq: 42 }));
+        let metadata_only =
+            EntityCursor::new(next.stream.clone()).after_schema(Vec::new(), "f".into(), false);
+        let waiting = metadata_only.after_earlier_batches(41);
+        assert_eq!(
+            (waiting.next_seq, waiting.phase),
+            (42, SyncPhase::MetadataCreated)
         );
     }
 }

@@ -175,6 +175,10 @@ pub fn entity_status(
     let initial = match phase {
         SyncPhase::NotStarted | SyncPhase::MetadataCreated => "NotStarted",
         SyncPhase::InitialSync => "InProgress",
+        // The first read of a stream whose table held an earlier profile's batches.
+        SyncPhase::Resync if stats.initial_sync_state.as_deref() == Some("InProgress") => {
+            "InProgress"
+        }
         _ if stats.initial_sync_state.as_deref() == Some("CompletedWithFailures") => {
             "CompletedWithFailures"
         }

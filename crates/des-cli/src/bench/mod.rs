@@ -4,6 +4,7 @@
 //! (`--target postgres://...` or `--target mssql:<connection string>`), each read back by
 //! a plain client of its own for the end-to-end check and the latency probe.
 
+mod api;
 mod dialect;
 mod latency;
 mod place;
@@ -38,7 +39,10 @@ const OTHER_ENTITY_RECORDS: usize = 10;
 const POLL_INTERVAL: Duration = Duration::from_secs(1);
 
 #[derive(Debug, clap::Args)]
+#[command(args_conflicts_with_subcommands = true)]
 pub struct BenchArgs {
+    #[command(subcommand)]
+    what: Option<BenchWhat>,
     /// Records of the measured entity in the emulator.
     #[arg(long, default_value_t = 100_000)]
     records: usize,
@@ -61,7 +65,17 @@ pub struct BenchArgs {
     target: Option<String>,
 }
 
+/// Benches other than the engine's.
+#[derive(Debug, clap::Subcommand)]
+enum BenchWhat {
+    /// The DES API under load: requests/s, p50/p99 and errors for creates and reads.
+    Api(api::ApiBenchArgs),
+}
+
 pub async fn bench(args: BenchArgs) -> anyhow::Result<()> {
+    if let Some(BenchWhat::Api(api_args)) = args.what {
+        return api::bench(api_args).await;
+    }
     if args.changes_per_sec <= 0.0 || args.delta_seconds <= 0.0 {
         bail!("--changes-per-sec and --delta-seconds must be positive");
     }

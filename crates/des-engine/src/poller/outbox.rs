@@ -106,13 +106,22 @@ impl Poller {
             total: changes,
             ..Default::default()
         };
-        if before.phase == SyncPhase::InitialSync && after.phase == SyncPhase::Delta {
+        // The first full read ends: an initial sync, or the resync a stream starts with when
+        // its table held an earlier profile's batches (its stats still say InProgress).
+        let read_ends = matches!(before.phase, SyncPhase::InitialSync | SyncPhase::Resync)
+            && after.phase == SyncPhase::Delta;
+        if read_ends {
             let stream = ctx.stream();
             let stats = self
                 .ports
                 .control
                 .stats(stream.profile_id, &stream.entity)
                 .await?;
+            let first_read = before.phase == SyncPhase::InitialSync
+                || stats.initial_sync_state.as_deref() == Some("InProgress");
+            if !first_read {
+                return self.add_changes(ctx, delta).await;
+            }
             let state = if stats.failure > 0 {
                 "CompletedWithFailures"
             } else {
@@ -120,6 +129,10 @@ impl Poller {
             };
             delta.initial_sync_state = Some(state.into());
         }
+        self.add_changes(ctx, delta).await
+    }
+
+    async fn add_changes(&self, ctx: &StreamCtx<'_>, delta: StatsDelta) -> Result<(), EngineError> {
         if delta != StatsDelta::default() {
             self.add_stats(ctx.stream(), delta).await?;
         }

@@ -30,9 +30,12 @@ impl Poller {
         let planned = self.plan_now(ctx).await?;
         self.apply_schema(ctx, &planned.plan).await?;
         let with_data = ctx.profile.state.replicates_data();
+        let table = stream_table(&planned.plan, &ctx.stream().entity)?;
+        let earlier = ctx.sink.watermark(table).await?;
         let next = cursor
             .value
-            .after_schema(planned.columns, planned.fingerprint, with_data);
+            .after_schema(planned.columns, planned.fingerprint, with_data)
+            .after_earlier_batches(earlier);
         if !self.checkpoint(&next, &cursor.etag).await? {
             return Ok(StepOutcome::Conflict);
         }

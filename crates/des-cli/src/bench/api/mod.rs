@@ -1,0 +1,287 @@
+//! `des bench api`: the DES API under load, over real HTTP on loopback, as `des run` serves
+//! it (the emulator as Dataverse and token issuer, the local control store in a temp folder).
+//!
+//! Creates `--profiles` profiles through the API with `--clients` concurrent clients, gives
+//! each entity counters, then, `--runs` times: reads of one profile with its status, a page
+//! of 50 with status, and the whole list with status, each with `--clients` clients for
+//! `--seconds`. Then reads at a fixed 100 requests/s while counting the admin checks that
+//! reach Dataverse. Prints requests/s, p50/p99 and errors per phase, the spread over the
+//! runs, and the machine's load average before and after.
+
+mod checks;
+mod load;
+mod report;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::{Context, bail};
+use des_api::{ApiSettings, ApiState, AuthSettings, Authenticator, LinkKey, OrgClients};
+use des_core::ports::ControlStore as _;
+use des_core::sync::StatsDelta;
+use serde_json::json;
+use uuid::Uuid;
+
+use crate::api::{DEFAULT_AUDIENCE, SAMPLE_ADMIN_OID};
+use crate::config::SourceSettings;
+use crate::environment::{EmulatorOptions, Environment};
+use crate::replication::LocalStores;
+use checks::CountingChecker;
+use load::Request;
+use report::Report;
+
+#[derive(Debug, clap::Args)]
+pub struct ApiBenchArgs {
+    /// Profiles created (and then read) through the API.
+    #[arg(long, default_value_t = 500)]
+    profiles: usize,
+    /// Concurrent clients.
+    #[arg(long, default_value_t = 64)]
+    clients: usize,
+    /// Seconds per read phase.
+    #[arg(long, default_value_t = 10.0)]
+    seconds: f64,
+    /// How many times the read phases run (the spread is reported).
+    #[arg(long, default_value_t = 3)]
+    runs: usize,
+    /// Print one JSON object instead of a table.
+    #[arg(long)]
+    json: bool,
+}
+
+/// The API under test and what calls it.
+struct Target {
+    base: String,
+    org_query: String,
+    http: reqwest::Client,
+    token: String,
+    checks: Arc<CountingChecker>,
+}
+
+pub async fn bench(args: ApiBenchArgs) -> anyhow::Result<()> {
+    if args.profiles == 0 || args.clients == 0 || args.runs == 0 || args.seconds <= 0.0 {
+        bail!("--profiles, --clients, --runs and --seconds must be positive");
+    }
+    let dir = tempfile::tempdir().context("cannot create a temporary folder")?;
+    let settings = SourceSettings::Emulator {
+        records: 10,
+        port: 0,
+    };
+    let env = Environment::connect(&settings, EmulatorOptions::default()).await?;
+    let stores = LocalStores::open(dir.path()).await?;
+    let result = measure(&args, &env, &stores, &settings, dir.path()).await;
+    env.shutdown().await;
+    let report = result?;
+    match args.json {
+        true => println!("{}", serde_json::to_string(&report)?),
+        false => print!("{}", report.to_table()),
+    }
+    Ok(())
+}
+
+async fn measure(
+    args: &ApiBenchArgs,
+    env: &Environment,
+    stores: &LocalStores,
+    settings: &SourceSettings,
+    dir: &std::path::Path,
+) -> anyhow::Result<Report> {
+    let load_before = report::load_average();
+    let (target, stop) = start(env, stores, settings, dir).await?;
+    eprintln!("des bench api: creating {} profiles...", args.profiles);
+    let create = load::closed(
+        args.clients,
+        Some(args.profiles),
+        Duration::MAX,
+        creates(&target),
+    )
+    .await;
+    let ids = profile_ids(&target).await?;
+    give_counters(stores, &ids).await?;
+    let mut report = Report::new(args.profiles, args.clients, create, load_before);
+    let seconds = Duration::from_secs_f64(args.seconds);
+    for run in 1..=args.runs {
+        eprintln!("des bench api: read phases, run {run} of {}...", args.runs);
+        let one = load::closed(args.clients, None, seconds, read_one(&target, &ids)).await;
+        let page = load::closed(args.clients, None, seconds, read_page(&target)).await;
+        let all = load::closed(args.clients, None, seconds, read_all(&target)).await;
+        report.runs.push([one, page, all]);
+    }
+    eprintln!("des bench api: 100 reads/s, counting admin checks...");
+    let before = target.checks.count();
+    let rate = Duration::from_secs(10);
+    let steady = load::open(100.0, rate, read_one(&target, &ids)).await;
+    let checks = target.checks.count() - before;
+    report.steady(steady, checks, rate);
+    report.load_after = report::load_average();
+    let _ = stop.send(());
+    Ok(report)
+}
+
+/// Serves the API for the emulator's organization on a free port, with admin checks counted.
+async fn start(
+    env: &Environment,
+    stores: &LocalStores,
+    settings: &SourceSettings,
+    dir: &std::path::Path,
+) -> anyhow::Result<(Target, tokio::sync::oneshot::Sender<()>)> {
+    let Some(emulator) = &env.emulator else {
+        bail!("des bench api runs against the built-in emulator");
+    };
+    let org = crate::organization::register(stores, settings, env).await?;
+    let clients =
+        Arc::new(OrgClients::new().with_client(org.organization_id, Arc::clone(&env.client)));
+    let checks = Arc::new(CountingChecker::new(Arc::clone(&clients) as _));
+    let target = crate::target::Target::Sqlite(dir.join("export.db"));
+    let secrets = Arc::new(crate::organization::secrets(dir, &target));
+    let sinks = Arc::new(des_engine::CachedSinks::new(
+        Arc::clone(&secrets) as _,
+        Box::new(crate::target::open_sink),
+    ));
+    let ports = stores.ports_with(Arc::clone(&clients) as _, sinks);
+    let listener = tokio::net::TcpListener::bind(("127.0.0.1", 0)).await?;
+    let base = format!("http://{}", listener.local_addr()?);
+    let authority = url::Url::parse(&emulator.issuer())?;
+    let authenticator = Authenticator::new(AuthSettings::new(authority, DEFAULT_AUDIENCE))?;
+    let api = ApiSettings::new(url::Url::parse(&base)?, LinkKey::random());
+    let state = ApiState::new(ports, secrets, authenticator, Arc::clone(&checks) as _, api);
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    tokio::spawn(des_api::serve(listener, des_api::router(state), async {
+        let _ = stopped.await;
+    }));
+    emulator
+        .control()
+        .add_user(SAMPLE_ADMIN_OID, "DES Sample Admin", true);
+    let token = emulator
+        .control()
+        .mint_user_token(SAMPLE_ADMIN_OID, DEFAULT_AUDIENCE);
+    let http = reqwest::Client::builder()
+        .pool_max_idle_per_host(256)
+        .timeout(Duration::from_secs(30))
+        .build()?;
+    let org_query = format!("organizationId={}", org.organization_id);
+    let target = Target {
+        base,
+        org_query,
+        http,
+        token,
+        checks,
+    };
+    Ok((target, stop))
+}
+
+fn get(target: &Target, url: String, expect_items: bool) -> Request {
+    let (http, token) = (target.http.clone(), target.token.clone());
+    Arc::new(move |_| {
+        let request = http.get(&url).bearer_auth(&token);
+        Box::pin(async move {
+            match request.send().await {
+                Ok(answer) if answer.status().is_success() => {
+                    !expect_items || answer.bytes().await.is_ok_and(|b| b.len() > 2)
+                }
+                _ => false,
+            }
+        })
+    })
+}
+
+fn read_one(target: &Target, ids: &[String]) -> Request {
+    let (http, token, ids) = (
+        target.http.clone(),
+        target.token.clone(),
+        Arc::new(ids.to_vec()),
+    );
+    let base = target.base.clone();
+    Arc::new(move |n| {
+        let url = format!(
+            "{base}/crm/exporter/profiles/{}?status=true",
+            ids[n % ids.len()]
+        );
+        let request = http.get(url).bearer_auth(&token);
+        Box::pin(async move {
+            match request.send().await {
+                Ok(answer) if answer.status().is_success() => answer.bytes().await.is_ok(),
+                _ => false,
+            }
+        })
+    })
+}
+
+fn read_page(target: &Target) -> Request {
+    let url = format!(
+        "{}/crm/exporter/profiles?status=true&x-top=50&{}",
+        target.base, target.org_query
+    );
+    get(target, url, true)
+}
+
+fn read_all(target: &Target) -> Request {
+    let url = format!(
+        "{}/crm/exporter/profiles?status=true&{}",
+        target.base, target.org_query
+    );
+    get(target, url, true)
+}
+
+fn creates(target: &Target) -> Request {
+    let (http, token) = (target.http.clone(), target.token.clone());
+    let url = format!("{}/crm/exporter/profiles?{}", target.base, target.org_query);
+    let run = Uuid::new_v4().simple().to_string();
+    Arc::new(move |n| {
+        let body = json!({
+            "Name": format!("Bench {} {n:05}", &run[..8]),
+            "Entities": [{"Type": "account"}, {"Type": "contact"}],
+            "DestinationType": "sqlite",
+            "DestinationKeyVaultUri": "local:target",
+            "DestinationPrefix": format!("b{n}"),
+        });
+        let request = http.post(&url).bearer_auth(&token).json(&body);
+        Box::pin(async move {
+            request
+                .send()
+                .await
+                .is_ok_and(|a| a.status() == reqwest::StatusCode::CREATED)
+        })
+    })
+}
+
+async fn profile_ids(target: &Target) -> anyhow::Result<Vec<String>> {
+    let url = format!("{}/crm/exporter/profiles?{}", target.base, target.org_query);
+    let listed: serde_json::Value = target
+        .http
+        .get(url)
+        .bearer_auth(&target.token)
+        .send()
+        .await?
+        .json()
+        .await?;
+    let ids: Vec<String> = listed
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|p| p["Id"].as_str().map(str::to_owned))
+        .collect();
+    if ids.is_empty() {
+        bail!("no profile was created");
+    }
+    Ok(ids)
+}
+
+/// Counters for each entity, as a running export leaves them, so reads of the status find rows.
+async fn give_counters(stores: &LocalStores, ids: &[String]) -> anyhow::Result<()> {
+    let delta = StatsDelta {
+        total: 100,
+        success: 99,
+        failure: 1,
+        last_export_date: Some(time::OffsetDateTime::now_utc()),
+        last_export_status: Some("Success".into()),
+        ..Default::default()
+    };
+    for id in ids {
+        let id: Uuid = id.parse()?;
+        for entity in ["account", "contact"] {
+            stores.control.update_stats(id, entity, &delta).await?;
+        }
+    }
+    Ok(())
+}
