@@ -219,6 +219,15 @@ fn description_properties(entity: &str) -> Map<String, Value> {
 /// may be echoed back and are ignored.
 fn profile_description() -> Value {
     let mut props = description_properties("ProfileEntityDescription");
+    // Optional here: null reads as absent (then the query names the organization).
+    props.insert(
+        "OrganizationId".into(),
+        json!({"type": "string", "format": "uuid", "nullable": true}),
+    );
+    props.insert(
+        "OrganizationUrl".into(),
+        json!({"type": "string", "nullable": true}),
+    );
     for echoed in ["Id", "Version", "State", "CreatedOn", "ModifiedOn"] {
         props.insert(
             echoed.into(),
