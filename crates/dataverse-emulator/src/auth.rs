@@ -98,7 +98,7 @@ impl Authority {
         }
     }
 
-    pub fn sign(&self, claims: &Claims) -> String {
+    pub fn sign<T: Serialize>(&self, claims: &T) -> String {
         sign_with(&self.encoding, claims)
     }
 
@@ -132,7 +132,7 @@ impl Authority {
     }
 }
 
-pub fn sign_with(key: &EncodingKey, claims: &Claims) -> String {
+pub fn sign_with<T: Serialize>(key: &EncodingKey, claims: &T) -> String {
     let mut header = Header::new(Algorithm::RS256);
     header.kid = Some(KID.to_owned());
     header.typ = Some("JWT".to_owned());

@@ -33,6 +33,7 @@ mod render;
 mod routes;
 mod schema;
 mod server;
+mod signin;
 mod store;
 
 pub use auth::FOREIGN_PEM;

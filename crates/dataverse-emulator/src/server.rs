@@ -35,6 +35,8 @@ pub struct Shared {
     pub state_file: Option<PathBuf>,
     /// Serialises state-file writes so an older snapshot never lands after a newer one.
     pub save_lock: tokio::sync::Mutex<()>,
+    /// Interactive sign-in: registered single-page apps, accounts, authorization codes.
+    pub sign_in: crate::signin::SignIn,
 }
 
 impl Shared {
@@ -95,6 +97,7 @@ impl Emulator {
             retention: config.change_token_retention,
             state_file: config.state_file.clone(),
             save_lock: tokio::sync::Mutex::new(()),
+            sign_in: crate::signin::SignIn::default(),
         });
         crate::control::ensure_application_user(&shared)?;
         let (shutdown, rx) = watch::channel(false);

@@ -8,6 +8,7 @@ mod paging;
 mod persist;
 mod shapes_data;
 mod shapes_metadata;
+mod signin;
 mod support;
 mod tracking;
 mod users;

@@ -1,7 +1,9 @@
 //! HTTP routes: the Entra token endpoints, the Web API under `/api/data/v9.2/` and the
 //! `/_emulator/` control endpoints.
 
+mod authorize;
 mod batch;
+mod code_grant;
 mod control;
 pub mod data;
 mod delta;
@@ -104,8 +106,15 @@ pub fn router(shared: Arc<Shared>) -> Router {
             get(token::openid_configuration),
         )
         .route("/{tenant}/discovery/v2.0/keys", get(token::jwks))
+        .route(
+            "/{tenant}/oauth2/v2.0/authorize",
+            get(authorize::show).post(authorize::sign_in),
+        )
+        .route("/{tenant}/oauth2/v2.0/logout", get(authorize::sign_out))
+        .route("/_emulator/sign-in", post(code_grant::settings))
         .route("/api/data/v9.2/{*rest}", any(api))
         .nest("/_emulator", control::router())
+        .layer(axum::middleware::from_fn(code_grant::cors))
         .with_state(shared)
 }
 
