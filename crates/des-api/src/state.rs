@@ -10,6 +10,7 @@ use url::Url;
 use crate::access::{AdminChecker, CachedAdminChecker};
 use crate::auth::Authenticator;
 use crate::links::{FailureLinks, LinkKey, SignedLinks};
+use crate::monitor::Monitor;
 
 /// How long a failure-log link stays valid (DES: 24 hours).
 pub const FAILURE_LINK_LIFETIME: Duration = Duration::from_secs(24 * 3600);
@@ -54,6 +55,7 @@ pub struct ApiState {
     admins: Arc<dyn AdminChecker>,
     failure_links: Arc<dyn FailureLinks>,
     settings: Arc<ApiSettings>,
+    monitor: Arc<Monitor>,
 }
 
 impl ApiState {
@@ -77,6 +79,7 @@ impl ApiState {
             admins,
             failure_links: Arc::new(links),
             settings: Arc::new(settings),
+            monitor: Arc::new(Monitor::default()),
         }
     }
 
@@ -108,5 +111,10 @@ impl ApiState {
 
     pub fn settings(&self) -> &ApiSettings {
         &self.settings
+    }
+
+    /// Sampled figures and request counts (`x-monitor`, `/metrics`).
+    pub fn monitor(&self) -> &Arc<Monitor> {
+        &self.monitor
     }
 }
