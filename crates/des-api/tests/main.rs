@@ -10,5 +10,6 @@ mod failures;
 mod internal;
 mod keys;
 mod metadata;
+mod portal;
 mod profiles;
 mod support;

@@ -2,6 +2,7 @@
 
 mod api;
 mod mssql;
+mod portal;
 mod postgres;
 mod support;
 

@@ -58,6 +58,7 @@ pub fn router(settings: PortalSettings) -> Router {
     Router::new()
         .route("/", get(index))
         .route("/portal/config.json", get(config))
+        .route("/favicon.ico", get(icon))
         .route("/portal/{file}", get(file))
         .with_state(std::sync::Arc::new(settings))
 }
@@ -93,6 +94,23 @@ async fn config(State(settings): Settings) -> Json<PageConfig> {
         scope: settings.scope.clone(),
     })
 }
+
+/// Browsers ask every origin for `/favicon.ico`, also on the API's text pages (the failure
+/// log); an SVG answers it.
+async fn icon() -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, "image/svg+xml"),
+            (header::CACHE_CONTROL, "max-age=86400"),
+        ],
+        ICON,
+    )
+        .into_response()
+}
+
+const ICON: &str = "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 16 16\">\
+<rect width=\"16\" height=\"16\" rx=\"3\" fill=\"#1f3a5f\"/>\
+<path d=\"M4 4h4a4 4 0 0 1 0 8H4z\" fill=\"none\" stroke=\"#fff\" stroke-width=\"2\"/></svg>";
 
 async fn file(Path(name): Path<String>) -> Response {
     match FILES.iter().find(|(file, _, _)| *file == name) {

@@ -64,11 +64,12 @@ function accountBar() {
   const orgButton = ctx.orgs.length > 1
     ? h('a', { href: '#/organizations' }, 'Change organization')
     : null;
-  nav.replaceChildren(
+  const parts = [
     h('span', { class: 'who' }, ctx.org ? `${ctx.org.OrganizationName || ctx.org.OrganizationUrl} · ` : '', ctx.session.name),
     orgButton,
     h('button', { class: 'link', 'data-action': 'sign-out', onclick: () => auth.signOut(ctx.config) }, 'Sign out'),
-  );
+  ];
+  nav.replaceChildren(...parts.filter(Boolean));
 }
 
 function organizations() {

@@ -5,6 +5,8 @@ const NS = 'http://www.w3.org/2000/svg';
 const WIDTH = 320;
 const HEIGHT = 72;
 const HOUR = 3600;
+/// The x axis spans the samples there are, at least five minutes and at most the hour.
+const SHORTEST = 300;
 
 function svg(tag, attrs) {
   const el = document.createElementNS(NS, tag);
@@ -27,10 +29,12 @@ export function ratePerMinute(at, counter) {
 /// `points` are [unixSeconds, value|null]; the x axis is the hour ending now.
 export function chart({ points, label, unit, format }) {
   const now = Date.now() / 1000;
-  const start = now - HOUR;
-  const shown = points.filter(([t, v]) => t >= start && v !== null && v !== undefined);
+  const known = points.filter(([t, v]) => t >= now - HOUR && v !== null && v !== undefined);
+  const span = Math.min(HOUR, Math.max(SHORTEST, now - (known[0]?.[0] ?? now)));
+  const start = now - span;
+  const shown = known.filter(([t]) => t >= start);
   const max = Math.max(1, ...shown.map(([, v]) => v));
-  const x = (t) => ((t - start) / HOUR) * WIDTH;
+  const x = (t) => ((t - start) / span) * WIDTH;
   const y = (v) => HEIGHT - 4 - (v / max) * (HEIGHT - 16);
   const last = shown.length ? shown[shown.length - 1][1] : null;
   const peak = shown.length ? Math.max(...shown.map(([, v]) => v)) : null;
@@ -52,8 +56,16 @@ export function chart({ points, label, unit, format }) {
     root.append(svg('polygon', { points: `${first},${HEIGHT - 4} ${line} ${lastX},${HEIGHT - 4}`, class: 'area' }));
     root.append(svg('polyline', { points: line, class: 'line' }));
   }
-  const top = svg('text', { x: 2, y: 10, class: 'tick' });
-  top.textContent = `${format(max)}${unit ? ` ${unit}` : ''}`;
-  root.append(top);
-  return root;
+  // Labels are HTML beside the drawing, so they keep their shape at any width.
+  const labels = document.createElement('div');
+  labels.className = 'ticks';
+  labels.setAttribute('aria-hidden', 'true');
+  for (const text of [`${Math.round(span / 60)} min ago`, `top ${format(max)}${unit ? ` ${unit}` : ''}`, 'now']) {
+    const span = document.createElement('span');
+    span.textContent = text;
+    labels.append(span);
+  }
+  const wrapper = document.createElement('div');
+  wrapper.append(root, labels);
+  return wrapper;
 }
