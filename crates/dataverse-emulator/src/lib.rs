@@ -19,6 +19,10 @@
 //! - `$filter` on data supports `property eq literal [and ...]`; `$orderby` and `$expand` are
 //!   only checked (refused with change tracking), not applied. Change sets in `$batch` run in
 //!   order but not atomically.
+//! - Interactive sign-in (`/oauth2/v2.0/authorize`) keeps no session: every sign-in shows the
+//!   account list, and `prompt=none` always answers `login_required`. Codes are answered in
+//!   the query or the fragment (`response_mode=form_post` is not offered); sign-in issues no
+//!   refresh tokens.
 
 mod auth;
 mod control;

@@ -9,6 +9,7 @@ use axum::extract::{Request, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
+use des_api::portal::PortalSettings;
 use des_api::{ApiSettings, ApiState, AuthSettings, Authenticator, LinkKey};
 use des_azure::names::{
     API_AUDIENCE_SETTING, API_AUTHORITY_SETTING, APPLY_FUNCTION, POLL_FUNCTION,
@@ -41,8 +42,9 @@ async fn wire_api() -> Result<Router, WiringError> {
     let audiences = Settings::required(&settings.api_audience, API_AUDIENCE_SETTING)?;
     let audiences: Vec<String> = audiences.split(',').map(|a| a.trim().to_owned()).collect();
     let base = Settings::required(&settings.public_base_url, PUBLIC_BASE_URL_SETTING)?.clone();
-    let mut auth = AuthSettings::new(authority, String::new());
+    let mut auth = AuthSettings::new(authority.clone(), String::new());
     auth.audiences = audiences.into_iter().filter(|a| !a.is_empty()).collect();
+    let portal = portal_settings(&settings, authority, &auth.audiences);
     let authenticator = Authenticator::new(auth).map_err(|e| WiringError::new("API tokens", e))?;
     let wiring = Wiring::connect(settings).await?;
     let state = ApiState::new(
@@ -53,7 +55,24 @@ async fn wire_api() -> Result<Router, WiringError> {
         ApiSettings::new(base, LinkKey::random()),
     )
     .with_failure_links(Arc::clone(&wiring.failures) as _);
-    Ok(des_api::router(state))
+    Ok(des_api::router(state).merge(des_api::portal::router(portal)))
+}
+
+/// The admin portal signs in at the API's authority and asks for the API's delegated scope.
+fn portal_settings(
+    settings: &Settings,
+    authority: url::Url,
+    audiences: &[String],
+) -> PortalSettings {
+    let audience = audiences.first().map_or("", |a| a.trim_end_matches('/'));
+    PortalSettings {
+        client_id: settings.portal_client_id.clone(),
+        authority,
+        scope: settings
+            .portal_scope
+            .clone()
+            .unwrap_or_else(|| format!("{audience}/user_impersonation")),
+    }
 }
 
 async fn forward(State(wired): State<Arc<Wired<Router>>>, request: Request) -> Response {

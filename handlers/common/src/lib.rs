@@ -9,6 +9,7 @@
 
 pub mod apply;
 pub mod apps;
+pub mod figures;
 pub mod hosted_queue;
 pub mod identity;
 pub mod poison;

@@ -18,6 +18,11 @@ use crate::server::WiringError;
 /// an organization's client secret (default: the public cloud's).
 pub const ENTRA_AUTHORITY_SETTING: &str = "DES_ENTRA_AUTHORITY";
 pub const DEFAULT_ENTRA_AUTHORITY: &str = "https://login.microsoftonline.com";
+/// Not in DES's names table (the portal is new): the admin portal's Entra app registration
+/// (a single-page app) and the delegated scope it asks for (default
+/// `<first DES_API_AUDIENCE>/user_impersonation`).
+pub const PORTAL_CLIENT_ID_SETTING: &str = "DES_PORTAL_CLIENT_ID";
+pub const PORTAL_SCOPE_SETTING: &str = "DES_PORTAL_SCOPE";
 
 /// Plain settings; every one has a default except those only the API needs.
 #[derive(Debug, Clone)]
@@ -35,6 +40,9 @@ pub struct Settings {
     /// Where clients reach the API (`ConnectorUrl`).
     pub public_base_url: Option<Url>,
     pub entra_authority: Url,
+    /// The admin portal's client id; without it the portal says what to configure.
+    pub portal_client_id: Option<String>,
+    pub portal_scope: Option<String>,
 }
 
 impl Settings {
@@ -72,6 +80,8 @@ impl Settings {
             public_base_url: url(PUBLIC_BASE_URL_SETTING)?,
             entra_authority: url(ENTRA_AUTHORITY_SETTING)?
                 .unwrap_or_else(|| Url::parse(DEFAULT_ENTRA_AUTHORITY).expect("constant URL")),
+            portal_client_id: get(PORTAL_CLIENT_ID_SETTING).map(|v| v.trim().to_owned()),
+            portal_scope: get(PORTAL_SCOPE_SETTING).map(|v| v.trim().to_owned()),
         })
     }
 
@@ -116,8 +126,17 @@ mod tests {
             ("DES_MAX_DEQUEUE_COUNT", " 3 "),
             ("DES_KEYVAULT_URL", "https://kv.vault.azure.net"),
             ("DES_API_AUDIENCE", "api://des"),
+            (
+                "DES_PORTAL_CLIENT_ID",
+                " 0f1e2d3c-4b5a-4968-8776-a5b4c3d2e1f0 ",
+            ),
         ])
         .unwrap();
+        assert_eq!(
+            s.portal_client_id.as_deref(),
+            Some("0f1e2d3c-4b5a-4968-8776-a5b4c3d2e1f0")
+        );
+        assert!(s.portal_scope.is_none());
         assert_eq!(s.poll_budget, Duration::from_secs(7));
         assert_eq!(s.max_dequeue_count, 3);
         assert_eq!(s.api_audience.as_deref(), Some("api://des"));

@@ -12,7 +12,7 @@ mod requests;
 use std::collections::{HashMap, VecDeque};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, Weak};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use des_core::profile::Profile;
 use des_engine::EnginePorts;
@@ -27,6 +27,9 @@ pub use requests::count_requests;
 pub const SAMPLE_EVERY: Duration = Duration::from_secs(5);
 /// How much history is kept per profile.
 pub const HISTORY: Duration = Duration::from_secs(3600);
+/// A sampler started by a reader (not by the host) stops after this long without one, so an
+/// API nobody watches does not read its stores every few seconds.
+pub const IDLE_STOP: Duration = Duration::from_secs(900);
 
 /// One profile's figures at one moment.
 #[derive(Debug, Clone)]
@@ -41,6 +44,7 @@ pub struct Monitor {
     history: Mutex<HashMap<Uuid, VecDeque<Sample>>>,
     requests: requests::Counts,
     sampling: AtomicBool,
+    last_read: Mutex<Option<Instant>>,
 }
 
 fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -109,8 +113,24 @@ impl Monitor {
         }
     }
 
-    /// Starts the sampler once per monitor; it ends when the monitor is dropped.
+    /// Starts the sampler for as long as the monitor lives (what a host that always wants
+    /// history does, like `des run`).
     pub fn start_sampling(self: &Arc<Self>, ports: EnginePorts) {
+        self.spawn_sampler(ports, None);
+    }
+
+    /// Notes a reader and makes sure a sampler runs; one started here stops after
+    /// [`IDLE_STOP`] without readers.
+    pub fn read_by_someone(self: &Arc<Self>, ports: &EnginePorts) {
+        *lock(&self.last_read) = Some(Instant::now());
+        self.spawn_sampler(ports.clone(), Some(IDLE_STOP));
+    }
+
+    fn idle_for(&self, limit: Duration) -> bool {
+        lock(&self.last_read).is_none_or(|at| at.elapsed() > limit)
+    }
+
+    fn spawn_sampler(self: &Arc<Self>, ports: EnginePorts, idle_stop: Option<Duration>) {
         if self.sampling.swap(true, Ordering::SeqCst) {
             return;
         }
@@ -123,6 +143,10 @@ impl Monitor {
                 let Some(monitor) = monitor.upgrade() else {
                     return;
                 };
+                if idle_stop.is_some_and(|limit| monitor.idle_for(limit)) {
+                    monitor.sampling.store(false, Ordering::SeqCst);
+                    return;
+                }
                 monitor.sample_all(&ports).await;
             }
         });

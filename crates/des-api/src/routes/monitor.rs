@@ -57,7 +57,7 @@ pub async fn monitor(
     let (stored, _) = authorized(&state, &caller, &id).await?;
     let profile = stored.value;
     let monitor = state.monitor();
-    monitor.start_sampling(state.engine().clone());
+    monitor.read_by_someone(state.engine());
     let now = state.engine().clock.now();
     let fresh = monitor
         .history(profile.id)

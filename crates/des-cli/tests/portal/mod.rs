@@ -163,6 +163,23 @@ fn an_admin_runs_an_export_from_the_portal() {
     portal.shot("portal-wizard-validate");
     b.click(&b.find("[data-action=save]", "Create profile"));
     portal.heading("Portal test");
+    // Each screen puts the keyboard and the screen reader at its heading.
+    let focused = b
+        .script("return document.activeElement.tagName + ':' + document.activeElement.textContent");
+    assert_eq!(focused, json!("H1:Portal test"));
+
+    // Edit: the wizard comes back filled in; a changed retry count is saved after validation.
+    b.click(&b.find("[data-action=edit]", "Edit"));
+    portal.heading("Edit Portal test: Name");
+    for _ in 0..3 {
+        b.click(&b.find("[data-action=next]", "Next"));
+    }
+    b.fill(&b.find("#f-MaxRetryCount", ""), "2");
+    b.click(&b.find("[data-action=next]", "Next"));
+    b.find(".outcome h2", "Validation passed.");
+    b.click(&b.find("[data-action=save]", "Save changes"));
+    portal.heading("Portal test");
+    b.find("dl.settings dd", "2 times, every 1 s");
 
     // Activate; the initial sync shows, then changes made in Dataverse arrive.
     b.click(&b.find("[data-action=activate]", "Activate"));

@@ -92,6 +92,13 @@ async fn the_three_apps_replicate_follow_changes_and_poison_under_a_played_host(
             logs.iter().any(|l| l.starts_with(&line)),
             "{line} missing from {logs:?}"
         );
+        // The monitoring figures, under the names `des run` serves at /metrics.
+        let figures = format!("des.metrics profile={sales} entity={entity} ");
+        assert!(
+            logs.iter()
+                .any(|l| l.starts_with(&figures) && l.contains(" des_lag_seconds=")),
+            "{figures} missing from {logs:?}"
+        );
     }
     let replicated = until(&host, Duration::from_secs(90), async || {
         rows(&target, "crm_account") == accounts - 1

@@ -76,8 +76,9 @@ export async function signIn(config, returnTo, prompt) {
 
 function claimsOf(jwt) {
   const part = (jwt || '').split('.')[1] || '';
-  const json = atob(part.replace(/-/g, '+').replace(/_/g, '/'));
-  return JSON.parse(decodeURIComponent(escape(json)));
+  const binary = atob(part.replace(/-/g, '+').replace(/_/g, '/'));
+  const bytes = Uint8Array.from(binary, (c) => c.charCodeAt(0));
+  return JSON.parse(new TextDecoder().decode(bytes));
 }
 
 /// Finishes a sign-in when the page is the redirect's answer; null when it is not.

@@ -62,3 +62,7 @@ export function count(value) {
 export function alertBox(text) {
   return h('p', { class: 'alert', role: 'alert' }, text);
 }
+
+export function times(n) {
+  return `${n} ${Number(n) === 1 ? 'time' : 'times'}`;
+}

@@ -1,7 +1,7 @@
 // The profile list and one profile's screen, both live: figures refresh every few seconds
 // in place (focus stays where it is), charts redraw.
 
-import { h, show, announce, alertBox, when, seconds, count } from './dom.js';
+import { h, show, announce, alertBox, when, seconds, count, times } from './dom.js';
 import { chart, ratePerMinute } from './charts.js';
 import { actionBar } from './actions.js';
 
@@ -156,7 +156,7 @@ function settings(profile) {
   const items = [
     ['Target', `${profile.DestinationType}, secret ${profile.DestinationKeyVaultUri}`],
     ['Schema and prefix', `${profile.DestinationSchemaName}, prefix “${profile.DestinationPrefix}”`],
-    ['Retries', `${retry.MaxRetryCount} times, every ${retry.IntervalInSeconds} s`],
+    ['Retries', `${times(retry.MaxRetryCount)}, every ${retry.IntervalInSeconds} s`],
     ['Delete log', profile.WriteDeleteLog ? 'written' : 'not written'],
     ['Relationships', (profile.Relationships || []).map((r) => r.SchemaName).join(', ') || 'none'],
   ];

@@ -2,7 +2,7 @@
 // change-tracked entities) and relationships, target, retries and delete log, then a review
 // step that runs `validate` and shows its checks; saving needs a passing validation.
 
-import { h, show, announce, alertBox } from './dom.js';
+import { h, show, announce, alertBox, times } from './dom.js';
 import { checks } from './actions.js';
 
 const STEPS = ['Name', 'Entities', 'Target', 'Settings', 'Review'];
@@ -184,7 +184,7 @@ function reviewStep(screen, draft, existing) {
       h('dt', {}, 'Entities'), h('dd', {}, body.Entities.map((e) => e.Type).join(', ')),
       h('dt', {}, 'Relationships'), h('dd', {}, body.Relationships.map((r) => r.SchemaName).join(', ') || 'none'),
       h('dt', {}, 'Target'), h('dd', {}, `${body.DestinationType}, secret ${body.DestinationKeyVaultUri}, schema ${body.DestinationSchemaName}, prefix “${body.DestinationPrefix}”`),
-      h('dt', {}, 'Retries'), h('dd', {}, `${body.RetryPolicy.MaxRetryCount} times, every ${body.RetryPolicy.IntervalInSeconds} s`),
+      h('dt', {}, 'Retries'), h('dd', {}, `${times(body.RetryPolicy.MaxRetryCount)}, every ${body.RetryPolicy.IntervalInSeconds} s`),
       h('dt', {}, 'Delete log'), h('dd', {}, body.WriteDeleteLog ? 'yes' : 'no')),
     h('div', { class: 'actions' }, h('button', { type: 'button', 'data-action': 'validate', onclick: validate }, 'Validate again'), save),
     result,
