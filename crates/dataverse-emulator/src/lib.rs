@@ -23,13 +23,17 @@
 //!   account list, and `prompt=none` always answers `login_required`. Codes are answered in
 //!   the query or the fragment (`response_mode=form_post` is not offered); sign-in issues no
 //!   refresh tokens.
+//! - Service-protection limits: `src/limits/mod.rs` says how `Retry-After` is chosen and what
+//!   counts.
 
 mod auth;
 mod control;
+mod cost;
 mod error;
 mod faults;
 mod format;
 mod generate;
+mod limits;
 mod metadata;
 mod odata;
 mod persist;
@@ -42,8 +46,10 @@ mod store;
 
 pub use auth::FOREIGN_PEM;
 pub use control::Control;
+pub use cost::{Cost, CostModel, CostRequest};
 pub use error::EmulatorError;
 pub use faults::{FaultRequest, Faults};
+pub use limits::{Limiter, LimitsRequest, ServiceLimits, UserUsage};
 pub use server::Emulator;
 
 use std::collections::HashMap;
@@ -71,6 +77,10 @@ pub struct EmulatorConfig {
     pub state_file: Option<PathBuf>,
     /// Delta tokens older than this expire.
     pub change_token_retention: Option<Duration>,
+    /// Service-protection limits per user (the service's documented defaults).
+    pub limits: ServiceLimits,
+    /// How long a request takes at least (off by default).
+    pub cost: CostModel,
 }
 
 impl Default for EmulatorConfig {
@@ -85,6 +95,8 @@ impl Default for EmulatorConfig {
             client_secret: "emulator-secret".to_owned(),
             state_file: None,
             change_token_retention: None,
+            limits: ServiceLimits::default(),
+            cost: CostModel::default(),
         }
     }
 }
