@@ -27,11 +27,11 @@ pub async fn show(
     Path(tenant): Path<String>,
     Query(params): Query<Params>,
 ) -> Response {
-    if let Err(page) = check_client(&sh, &tenant, &params) {
-        return page;
+    if let Some(problem) = client_problem(&sh, &tenant, &params) {
+        return error_page(&problem);
     }
-    if let Err(back) = check_request(&params) {
-        return back;
+    if let Some((error, description)) = request_problem(&params) {
+        return back_with_error(&params, error, description);
     }
     if params.get("prompt").map(String::as_str) == Some("none") {
         let d = "AADSTS50058: A silent sign-in request was sent but no user is signed in.";
@@ -46,11 +46,11 @@ pub async fn sign_in(
     Path(tenant): Path<String>,
     Form(params): Form<Params>,
 ) -> Response {
-    if let Err(page) = check_client(&sh, &tenant, &params) {
-        return page;
+    if let Some(problem) = client_problem(&sh, &tenant, &params) {
+        return error_page(&problem);
     }
-    if let Err(back) = check_request(&params) {
-        return back;
+    if let Some((error, description)) = request_problem(&params) {
+        return back_with_error(&params, error, description);
     }
     let chosen = params.get("account").and_then(|a| a.parse::<Uuid>().ok());
     let Some(account) = chosen.and_then(|oid| sh.sign_in.account(oid)) else {
@@ -95,10 +95,10 @@ fn grant(params: &Params, account: Account) -> Grant {
 }
 
 /// Tenant, client and redirect URI: what must be right before anything goes back to the app.
-fn check_client(sh: &Shared, tenant: &str, params: &Params) -> Result<(), Response> {
+fn client_problem(sh: &Shared, tenant: &str, params: &Params) -> Option<String> {
     let client = params.get("client_id").map_or("", String::as_str);
     let redirect = params.get("redirect_uri").map_or("", String::as_str);
-    let problem = if tenant != sh.tenant {
+    if tenant != sh.tenant {
         Some(format!("AADSTS90002: Tenant '{tenant}' not found."))
     } else if !sh.sign_in.is_app(client) {
         Some(format!(
@@ -110,29 +110,28 @@ fn check_client(sh: &Shared, tenant: &str, params: &Params) -> Result<(), Respon
         ))
     } else {
         None
-    };
-    match problem {
-        Some(text) => Err(error_page(&text)),
-        None => Ok(()),
     }
 }
 
-/// The rest of the request; a problem goes back to the (registered) redirect URI.
-fn check_request(params: &Params) -> Result<(), Response> {
+/// The rest of the request: `(error, description)` to send back to the (registered) redirect
+/// URI when something is wrong.
+fn request_problem(params: &Params) -> Option<(&'static str, &'static str)> {
     let get = |name: &str| params.get(name).map_or("", String::as_str);
     if get("response_type") != "code" {
         let d = "AADSTS700054: response_type 'code' is the only one this app may use.";
-        return Err(back_with_error(params, "unsupported_response_type", d));
+        return Some(("unsupported_response_type", d));
     }
     if get("code_challenge").is_empty() {
         let d = "AADSTS9002325: Proof Key for Code Exchange is required for cross-origin authorization code redemption.";
-        return Err(back_with_error(params, "invalid_request", d));
+        return Some(("invalid_request", d));
     }
     if !matches!(get("code_challenge_method"), "" | "S256" | "plain") {
-        let d = "AADSTS501491: Invalid code_challenge_method.";
-        return Err(back_with_error(params, "invalid_request", d));
+        return Some((
+            "invalid_request",
+            "AADSTS501491: Invalid code_challenge_method.",
+        ));
     }
-    Ok(())
+    None
 }
 
 fn back_with_error(params: &Params, error: &str, description: &str) -> Response {
