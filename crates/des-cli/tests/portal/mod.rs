@@ -208,6 +208,11 @@ fn an_admin_runs_an_export_from_the_portal() {
     // Resync one entity, then open the failure log through its link.
     b.click(&b.find("button[data-action=resync][data-entity=account]", "Resync"));
     b.find(".outcome .done", "Resync of account started.");
+    b.click(&b.find("[data-action=resync-failed]", "Resync failed records"));
+    b.find(".outcome .done", "Resync of failed records started.");
+    b.click(&b.find("[data-action=test]", "Test"));
+    b.find(".outcome h3", "Test: Every check passed.");
+    b.find("[data-check=SourceReachable]", "Passed");
     b.click(&b.find("[data-action=failure-log]", "Failure log"));
     let link = b.find("a[data-action=open-failure-log]", "Open the failure log");
     let href = b.attribute(&link, "href").expect("a link");
