@@ -1,8 +1,10 @@
 //! In-process control of a running emulator: writes, schema changes, token expiry, users.
 
 use crate::auth::Claims;
+use crate::cost::Cost;
 use crate::error::EmulatorError;
 use crate::faults::Faults;
+use crate::limits::Limiter;
 use crate::render::{Annotations, RowWriter, columns};
 use crate::schema::security::{SALESPERSON_ROLE, SYSTEM_ADMIN_TEMPLATE};
 use crate::server::Shared;
@@ -146,6 +148,16 @@ impl Control {
 
     pub fn faults(&self) -> Faults {
         self.shared.faults.clone()
+    }
+
+    /// The service-protection model: limit values and usage per user.
+    pub fn limits(&self) -> Limiter {
+        self.shared.limits.clone()
+    }
+
+    /// The cost model in force (how long a request takes at least).
+    pub fn cost(&self) -> Cost {
+        self.shared.cost.clone()
     }
 
     pub fn add_attribute(

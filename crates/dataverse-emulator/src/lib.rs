@@ -19,13 +19,17 @@
 //! - `$filter` on data supports `property eq literal [and ...]`; `$orderby` and `$expand` are
 //!   only checked (refused with change tracking), not applied. Change sets in `$batch` run in
 //!   order but not atomically.
+//! - Service-protection limits: `src/limits/mod.rs` says how `Retry-After` is chosen and what
+//!   counts.
 
 mod auth;
 mod control;
+mod cost;
 mod error;
 mod faults;
 mod format;
 mod generate;
+mod limits;
 mod metadata;
 mod odata;
 mod persist;
@@ -37,8 +41,10 @@ mod store;
 
 pub use auth::FOREIGN_PEM;
 pub use control::Control;
+pub use cost::{Cost, CostModel, CostRequest};
 pub use error::EmulatorError;
 pub use faults::{FaultRequest, Faults};
+pub use limits::{Limiter, LimitsRequest, ServiceLimits, UserUsage};
 pub use server::Emulator;
 
 use std::collections::HashMap;
@@ -66,6 +72,10 @@ pub struct EmulatorConfig {
     pub state_file: Option<PathBuf>,
     /// Delta tokens older than this expire.
     pub change_token_retention: Option<Duration>,
+    /// Service-protection limits per user (the service's documented defaults).
+    pub limits: ServiceLimits,
+    /// How long a request takes at least (off by default).
+    pub cost: CostModel,
 }
 
 impl Default for EmulatorConfig {
@@ -80,6 +90,8 @@ impl Default for EmulatorConfig {
             client_secret: "emulator-secret".to_owned(),
             state_file: None,
             change_token_retention: None,
+            limits: ServiceLimits::default(),
+            cost: CostModel::default(),
         }
     }
 }

@@ -4,7 +4,9 @@ mod bench;
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
-use dataverse_emulator::{Emulator, EmulatorConfig};
+use dataverse_emulator::{
+    CostModel, CostRequest, Emulator, EmulatorConfig, LimitsRequest, ServiceLimits,
+};
 use std::collections::HashMap;
 use std::path::PathBuf;
 use std::time::Duration;
@@ -48,6 +50,62 @@ struct Cli {
     /// Delta tokens older than this many seconds expire.
     #[arg(long)]
     token_retention_secs: Option<u64>,
+    #[command(flatten)]
+    limits: LimitFlags,
+}
+
+/// Service protection and the cost model (see the README, "Service protection").
+#[derive(clap::Args, Debug)]
+struct LimitFlags {
+    /// Requests per user in the window before 429 (service default 6000).
+    #[arg(long)]
+    limit_requests: Option<u32>,
+    /// Combined execution seconds per user in the window before 429 (service default 1200).
+    #[arg(long)]
+    limit_execution_secs: Option<f64>,
+    /// Requests per user in flight at once before 429 (service default 52).
+    #[arg(long)]
+    limit_concurrent: Option<u32>,
+    /// The sliding window of the request and time limits, in seconds (service default 300).
+    #[arg(long)]
+    limit_window_secs: Option<f64>,
+    /// The `x-ms-dop-hint` header value (default 4).
+    #[arg(long)]
+    dop_hint: Option<u32>,
+    /// Count and report usage in headers, but never answer 429 for it.
+    #[arg(long)]
+    no_limits: bool,
+    /// Cost model: every Web API request takes at least this many milliseconds.
+    #[arg(long, default_value_t = 0.0)]
+    cost_base_ms: f64,
+    /// Cost model: plus this many microseconds per row returned.
+    #[arg(long, default_value_t = 0.0)]
+    cost_per_row_us: f64,
+}
+
+impl LimitFlags {
+    fn limits(&self) -> anyhow::Result<ServiceLimits> {
+        let req = LimitsRequest {
+            enabled: self.no_limits.then_some(false),
+            requests: self.limit_requests,
+            execution_secs: self.limit_execution_secs,
+            concurrent: self.limit_concurrent,
+            window_secs: self.limit_window_secs,
+            dop_hint: self.dop_hint,
+            ..LimitsRequest::default()
+        };
+        req.apply_to(&ServiceLimits::default())
+            .map_err(|problem| anyhow::anyhow!("bad --limit-* flag: {problem}"))
+    }
+
+    fn cost(&self) -> anyhow::Result<CostModel> {
+        let req = CostRequest {
+            base_ms: self.cost_base_ms,
+            per_row_us: self.cost_per_row_us,
+        };
+        req.model()
+            .map_err(|problem| anyhow::anyhow!("bad --cost-* flag: {problem}"))
+    }
 }
 
 #[derive(Subcommand, Debug)]
@@ -67,9 +125,9 @@ fn parse_pair(s: &str) -> Result<(String, usize), String> {
 }
 
 impl Cli {
-    fn config(&self) -> EmulatorConfig {
+    fn config(&self) -> anyhow::Result<EmulatorConfig> {
         let d = EmulatorConfig::default();
-        EmulatorConfig {
+        Ok(EmulatorConfig {
             port: self.port,
             records: self.records,
             records_per_entity: self
@@ -83,7 +141,9 @@ impl Cli {
             client_secret: self.client_secret.clone().unwrap_or(d.client_secret),
             state_file: self.state.clone(),
             change_token_retention: self.token_retention_secs.map(Duration::from_secs),
-        }
+            limits: self.limits.limits()?,
+            cost: self.limits.cost()?,
+        })
     }
 }
 
@@ -96,7 +156,7 @@ async fn main() -> anyhow::Result<()> {
     if let Some(Command::Bench { records, page_size }) = cli.command {
         return bench::run(records, page_size).await;
     }
-    let emulator = Emulator::start(cli.config())
+    let emulator = Emulator::start(cli.config()?)
         .await
         .context("starting the emulator")?;
     print_banner(&emulator);
@@ -137,6 +197,22 @@ fn print_banner(e: &Emulator) {
     println!("  tenant id:      {}", e.tenant_id());
     println!("  client id:      {}", e.client_id());
     println!("  client secret:  {}   (emulator-only)", e.client_secret());
+    let (l, cost) = (e.control().limits().settings(), e.control().cost().get());
+    println!(
+        "  limits per user: {} requests and {} s execution per {} s, {} concurrent{}; dop hint {}",
+        l.requests,
+        l.execution.as_secs_f64(),
+        l.window.as_secs_f64(),
+        l.concurrent,
+        if l.enabled { "" } else { " (reported only)" },
+        l.dop_hint
+    );
+    if !cost.is_off() {
+        println!(
+            "  cost model:     {:?} per request + {:?} per row",
+            cost.base, cost.per_row
+        );
+    }
     println!();
     println!("Try:");
     println!(

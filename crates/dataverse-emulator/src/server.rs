@@ -2,8 +2,10 @@
 
 use crate::auth::Authority;
 use crate::control::Control;
+use crate::cost::Cost;
 use crate::error::EmulatorError;
 use crate::faults::Faults;
+use crate::limits::Limiter;
 use crate::routes::{API_PREFIX, router};
 use crate::schema::{Catalog, metadata_id};
 use crate::store::{Store, default_counts};
@@ -23,6 +25,8 @@ pub struct Shared {
     pub store: RwLock<Store>,
     pub authority: Authority,
     pub faults: Faults,
+    pub limits: Limiter,
+    pub cost: Cost,
     pub base_url: String,
     pub api_url: String,
     pub tenant: String,
@@ -85,6 +89,8 @@ impl Emulator {
             store: RwLock::new(store),
             authority: Authority::new(&base_url, &config.tenant_id)?,
             faults: Faults::default(),
+            limits: Limiter::new(config.limits.clone()),
+            cost: Cost::new(config.cost),
             api_url: format!("{base_url}{API_PREFIX}"),
             base_url,
             tenant: config.tenant_id.clone(),

@@ -3,6 +3,7 @@
 mod auth;
 mod batch;
 mod faults;
+mod limits;
 mod metadata;
 mod paging;
 mod persist;

@@ -124,6 +124,12 @@ pub fn handle(sh: &Shared, headers: &HeaderMap, body: &[u8]) -> Result<Reply, Em
     }
     let response_boundary = format!("batchresponse_{}", uuid::Uuid::new_v4());
     let mut out = String::new();
+    let mut rows = 0;
+    let mut run = |text: &str| {
+        let reply = run_part(sh, text);
+        rows += reply.rows;
+        reply
+    };
     for part in batch {
         let (part_headers, part_body) = head_and_body(part);
         let part_ct = part_headers
@@ -138,11 +144,11 @@ pub fn handle(sh: &Shared, headers: &HeaderMap, body: &[u8]) -> Result<Reply, Em
                     "--{response_boundary}\r\nContent-Type: multipart/mixed; boundary={cs_boundary}\r\n\r\n"
                 );
                 for inner in parts(part_body, &cs) {
-                    write_response(&mut out, &cs_boundary, &run_part(sh, inner));
+                    write_response(&mut out, &cs_boundary, &run(inner));
                 }
                 let _ = write!(out, "--{cs_boundary}--\r\n");
             }
-            None => write_response(&mut out, &response_boundary, &run_part(sh, part)),
+            None => write_response(&mut out, &response_boundary, &run(part)),
         }
     }
     let _ = write!(out, "--{response_boundary}--\r\n");
@@ -154,5 +160,6 @@ pub fn handle(sh: &Shared, headers: &HeaderMap, body: &[u8]) -> Result<Reply, Em
             "Content-Type".into(),
             format!("multipart/mixed; boundary={response_boundary}"),
         )],
+        rows,
     })
 }

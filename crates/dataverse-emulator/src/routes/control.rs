@@ -1,14 +1,16 @@
 //! `/_emulator/*`: drive faults, token expiry, changes and user tokens from other processes.
 
 use crate::control::Control;
+use crate::cost::CostRequest;
 use crate::faults::FaultRequest;
+use crate::limits::LimitsRequest;
 use crate::server::Shared;
 use axum::Json;
 use axum::Router;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use axum::routing::post;
+use axum::routing::{get, post};
 use serde::Deserialize;
 use serde_json::json;
 use std::sync::Arc;
@@ -16,6 +18,8 @@ use std::sync::Arc;
 pub fn router() -> Router<Arc<Shared>> {
     Router::new()
         .route("/faults", post(faults))
+        .route("/limits", get(limits).post(set_limits))
+        .route("/cost", get(cost).post(set_cost))
         .route("/expire-tokens", post(expire_tokens))
         .route("/changes", post(changes))
         .route("/users/{oid}/token", post(user_token))
@@ -26,6 +30,42 @@ pub fn router() -> Router<Arc<Shared>> {
 async fn faults(State(sh): State<Arc<Shared>>, Json(req): Json<FaultRequest>) -> StatusCode {
     sh.faults.apply(&req);
     StatusCode::NO_CONTENT
+}
+
+/// The limit values in force and every user's usage in the current window.
+async fn limits(State(sh): State<Arc<Shared>>) -> Response {
+    Json(json!({"limits": sh.limits.settings(), "users": sh.limits.usage()})).into_response()
+}
+
+async fn set_limits(State(sh): State<Arc<Shared>>, Json(req): Json<LimitsRequest>) -> Response {
+    match req.apply_to(&sh.limits.settings()) {
+        Ok(settings) => {
+            sh.limits.set(settings);
+            if req.reset {
+                sh.limits.reset();
+            }
+            limits(State(sh)).await
+        }
+        Err(problem) => refused(&problem),
+    }
+}
+
+async fn cost(State(sh): State<Arc<Shared>>) -> Response {
+    Json(CostRequest::from(sh.cost.get())).into_response()
+}
+
+async fn set_cost(State(sh): State<Arc<Shared>>, Json(req): Json<CostRequest>) -> Response {
+    match req.model() {
+        Ok(model) => {
+            sh.cost.set(model);
+            cost(State(sh)).await
+        }
+        Err(problem) => refused(&problem),
+    }
+}
+
+fn refused(problem: &str) -> Response {
+    (StatusCode::BAD_REQUEST, Json(json!({"error": problem}))).into_response()
 }
 
 async fn expire_tokens(State(sh): State<Arc<Shared>>) -> StatusCode {

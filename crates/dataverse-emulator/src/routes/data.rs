@@ -198,7 +198,7 @@ pub fn collection(
         string(&mut buf, &r.next_link(&next));
     }
     buf.push('}');
-    Ok(json_reply(200, buf, &r.applied(tracking)))
+    Ok(json_reply(200, buf, &r.applied(tracking)).with_rows(rows.len()))
 }
 
 fn check_trackable(r: &Read<'_>) -> Result<(), EmulatorError> {
@@ -247,7 +247,7 @@ pub fn single(
     let mut buf = String::with_capacity(2048);
     r.writer()
         .write(&mut buf, &row, Some(&r.context("/$entity")));
-    Ok(json_reply(200, buf, &r.applied(false)))
+    Ok(json_reply(200, buf, &r.applied(false)).with_rows(1))
 }
 
 /// `GET <set>/$count`: plain text, capped at 5000 like Dataverse.
@@ -258,6 +258,7 @@ pub fn count(sh: &Shared, e: usize) -> Reply {
         content_type: "text/plain",
         body: n.to_string(),
         headers: Vec::new(),
+        rows: 0,
     }
 }
 

@@ -88,5 +88,5 @@ pub(super) fn delta(sh: &Shared, r: &Read<'_>, text: &str) -> Result<Reply, Emul
         string(&mut buf, &r.next_link(&c));
     }
     buf.push('}');
-    Ok(json_reply(200, buf, &r.applied(true)))
+    Ok(json_reply(200, buf, &r.applied(true)).with_rows(entries.len()))
 }

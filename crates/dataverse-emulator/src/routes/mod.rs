@@ -16,6 +16,7 @@ mod write;
 use crate::auth::Refusal;
 use crate::error::{EmulatorError, error_body};
 use crate::faults::Fault;
+use crate::limits::Throttled;
 use crate::odata::{Prefer, QueryOptions};
 use crate::server::Shared;
 use axum::Router;
@@ -35,6 +36,8 @@ pub struct Reply {
     pub content_type: &'static str,
     pub body: String,
     pub headers: Vec<(String, String)>,
+    /// Rows in the body, for the cost model.
+    pub rows: usize,
 }
 
 pub fn json_reply(status: u16, body: String, applied: &str) -> Reply {
@@ -47,6 +50,7 @@ pub fn json_reply(status: u16, body: String, applied: &str) -> Reply {
         content_type: "application/json; odata.metadata=minimal",
         body,
         headers,
+        rows: 0,
     }
 }
 
@@ -56,12 +60,19 @@ pub fn empty_reply(status: u16) -> Reply {
         content_type: "",
         body: String::new(),
         headers: Vec::new(),
+        rows: 0,
     }
 }
 
 impl Reply {
     pub fn header(mut self, name: &str, value: String) -> Reply {
         self.headers.push((name.to_owned(), value));
+        self
+    }
+
+    /// Says how many rows the body holds (the cost model charges per row).
+    pub fn with_rows(mut self, rows: usize) -> Reply {
+        self.rows = rows;
         self
     }
 }
@@ -77,6 +88,7 @@ impl From<EmulatorError> for Reply {
             content_type: "application/json; odata.metadata=minimal",
             body,
             headers: Vec::new(),
+            rows: 0,
         }
     }
 }
@@ -123,12 +135,18 @@ async fn api(
     if let Some(f) = fault {
         return fault_reply(f).into_response();
     }
-    if let Err(refusal) = sh
+    let claims = match sh
         .authority
         .verify(headers.get("authorization").and_then(|v| v.to_str().ok()))
     {
-        return unauthorized(&sh, refusal);
-    }
+        Ok(claims) => claims,
+        Err(refusal) => return unauthorized(&sh, refusal),
+    };
+    // Service protection counts per user: the token's object id.
+    let permit = match sh.limits.admit(&claims.oid) {
+        Ok(permit) => permit,
+        Err(t) => return throttled(t).into_response(),
+    };
     let path = uri
         .path()
         .strip_prefix(API_PREFIX)
@@ -138,13 +156,29 @@ async fn api(
     let sh2 = Arc::clone(&sh);
     let query = uri.query().map(str::to_owned);
     // Big pages take milliseconds to render; keep them off the I/O threads.
-    let reply = tokio::task::spawn_blocking(move || {
+    let mut reply = tokio::task::spawn_blocking(move || {
         dispatch(&sh2, &method, &path, query.as_deref(), &headers, &body)
             .unwrap_or_else(Reply::from)
     })
     .await
     .unwrap_or_else(|_| Reply::from(EmulatorError::api(500, "0x80040216", "internal error")));
+    // The cost model sets how long the request takes at least, rendering included.
+    let wait = sh
+        .cost
+        .get()
+        .of(reply.rows)
+        .saturating_sub(permit.elapsed());
+    if !wait.is_zero() {
+        tokio::time::sleep(wait).await;
+    }
+    reply.headers.extend(permit.finish());
     reply.into_response()
+}
+
+/// 429 for a service-protection limit, with `Retry-After` in seconds.
+fn throttled(t: Throttled) -> Reply {
+    Reply::from(EmulatorError::api(429, t.code, t.message))
+        .header("Retry-After", t.retry_after_secs.to_string())
 }
 
 fn fault_reply(f: Fault) -> Reply {

@@ -82,16 +82,16 @@ pub fn navigate(
     let mut buf = String::from("{\"@odata.context\":");
     string(&mut buf, &context);
     buf.push_str(",\"value\":[");
-    let mut first = true;
+    let mut rows = 0;
     for other_id in linked {
         if let Some(row) = store.get(oe, &other_id) {
-            if !first {
+            if rows > 0 {
                 buf.push(',');
             }
-            first = false;
+            rows += 1;
             w.write(&mut buf, &row, None);
         }
     }
     buf.push_str("]}");
-    Ok(json_reply(200, buf, ""))
+    Ok(json_reply(200, buf, "").with_rows(rows))
 }
