@@ -25,6 +25,7 @@
 mod auth;
 mod control;
 mod cost;
+mod csdl;
 mod error;
 mod faults;
 mod format;

@@ -2,6 +2,7 @@
 
 mod auth;
 mod batch;
+mod csdl;
 mod faults;
 mod limits;
 mod metadata;

@@ -116,6 +116,8 @@ pub fn router(shared: Arc<Shared>) -> Router {
             get(token::openid_configuration),
         )
         .route("/{tenant}/discovery/v2.0/keys", get(token::jwks))
+        .route("/api/data/v9.2", any(api))
+        .route("/api/data/v9.2/", any(api))
         .route("/api/data/v9.2/{*rest}", any(api))
         .nest("/_emulator", control::router())
         .with_state(shared)
@@ -233,12 +235,34 @@ pub fn dispatch(
     let prefer = Prefer::parse(headers);
     let first = path.split(['/', '(']).next().unwrap_or("");
     match (method.as_str(), first) {
+        ("GET", "") => Ok(service_document(sh)),
+        ("GET", "$metadata") => Ok(metadata_document(sh)),
         ("GET", "WhoAmI") => users::who_am_i(sh),
         ("GET", "EntityDefinitions" | "GlobalOptionSetDefinitions" | "RelationshipDefinitions") => {
             metadata::get(sh, path, &q)
         }
         ("POST", "$batch") => batch::handle(sh, headers, body),
         _ => data_route(sh, method, path, &q, &prefer, headers, body),
+    }
+}
+
+/// `GET /api/data/v9.2/`: the entity sets and function imports.
+fn service_document(sh: &Shared) -> Reply {
+    json_reply(
+        200,
+        crate::csdl::service_document(&sh.read().catalog, &sh.api_url),
+        "",
+    )
+}
+
+/// `GET /api/data/v9.2/$metadata`: the CSDL document.
+fn metadata_document(sh: &Shared) -> Reply {
+    Reply {
+        status: 200,
+        content_type: "application/xml",
+        body: crate::csdl::metadata_document(&sh.read().catalog),
+        headers: Vec::new(),
+        rows: 0,
     }
 }
 
