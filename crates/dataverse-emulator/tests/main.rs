@@ -8,6 +8,7 @@ mod limits;
 mod metadata;
 mod paging;
 mod persist;
+mod queries;
 mod shapes_data;
 mod shapes_metadata;
 mod support;
