@@ -12,6 +12,7 @@ mod queries;
 mod shapes_data;
 mod shapes_metadata;
 mod support;
+mod system_columns;
 mod tracking;
 mod users;
 mod writes;
