@@ -19,13 +19,13 @@ use tower::ServiceExt;
 use crate::apply::ApplyFunction;
 use crate::poll::PollFunction;
 use crate::protocol::{Invocation, InvocationRequest};
-use crate::server::{Wired, WiringError, bind, init_logs, serve, with_readiness};
+use crate::server::{Wired, WiringError, bind, serve, with_readiness};
 use crate::settings::Settings;
 use crate::wiring::Wiring;
 
 /// The API app: every request (forwarded by the host as is) goes to `des_api::router`.
 pub async fn run_api() -> std::io::Result<()> {
-    init_logs();
+    crate::logs::init();
     let listener = bind().await?;
     let wired = Wired::new(wire_api);
     wired.warm();
@@ -72,7 +72,7 @@ async fn forward(State(wired): State<Arc<Wired<Router>>>, request: Request) -> R
 
 /// The poller app: `POST /poll` per timer tick.
 pub async fn run_poller() -> std::io::Result<()> {
-    init_logs();
+    crate::logs::init();
     let listener = bind().await?;
     let wired = Wired::new(|| async {
         let settings = Settings::from_env()?;
@@ -99,7 +99,7 @@ async fn invoke_poll(State(wired): State<Arc<Wired<PollFunction>>>, body: Bytes)
 
 /// The applier app: `POST /apply` per queue message.
 pub async fn run_applier() -> std::io::Result<()> {
-    init_logs();
+    crate::logs::init();
     let listener = bind().await?;
     let wired = Wired::new(|| async {
         let settings = Settings::from_env()?;

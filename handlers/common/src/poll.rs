@@ -119,6 +119,9 @@ async fn poll_stream(
         let outcome = match step {
             Ok(Ok(outcome)) => outcome,
             Ok(Err(error)) => {
+                // The tick still answers 200 (other streams went on), so its Logs reach the
+                // invocation; this line gives the failure its level in the log as well.
+                tracing::warn!(stream = %spec.stream, %error, "A stream step failed; the next tick tries again.");
                 summary.error = Some(error.to_string());
                 break;
             }
