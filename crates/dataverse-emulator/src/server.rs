@@ -87,6 +87,9 @@ impl Emulator {
                 Store::new(catalog, counts, config.seed)
             }
         };
+        let mut store = store;
+        store.actor = metadata_id(&["application-user", &config.client_id]);
+        let app_user = store.actor;
         let shared = Arc::new(Shared {
             store: RwLock::new(store),
             authority: Authority::new(&base_url, &config.tenant_id)?,
@@ -98,7 +101,7 @@ impl Emulator {
             tenant: config.tenant_id.clone(),
             client_id: config.client_id.clone(),
             client_secret: config.client_secret.clone(),
-            app_user: metadata_id(&["application-user", &config.client_id]),
+            app_user,
             organization_id: metadata_id(&["organization", &config.tenant_id]),
             retention: config.change_token_retention,
             state_file: config.state_file.clone(),

@@ -61,6 +61,9 @@ pub struct ApiParts<'a> {
     pub emulator: Option<&'a Emulator>,
     pub org: &'a Organization,
     pub data_dir: &'a Path,
+    /// The Entra authority of the environment (`--authority`); the API accepts tokens its
+    /// tenant issues.
+    pub authority: &'a Url,
 }
 
 /// The running API.
@@ -134,7 +137,8 @@ fn state(args: &ApiArgs, parts: &ApiParts<'_>, base_url: &str) -> anyhow::Result
     let authority = match parts.emulator {
         Some(emulator) => emulator.issuer(),
         None => format!(
-            "https://login.microsoftonline.com/{}/v2.0",
+            "{}/{}/v2.0",
+            parts.authority.as_str().trim_end_matches('/'),
             parts.org.tenant_id
         ),
     };

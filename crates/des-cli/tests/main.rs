@@ -1,6 +1,7 @@
 //! The `des` binary, run as a real process against the built-in emulator.
 
 mod api;
+mod authority;
 mod mssql;
 mod portal;
 mod postgres;
@@ -10,9 +11,9 @@ use std::time::Duration;
 
 use support::{Des, poll_until, run_to_end, target, web_api::WebApi};
 
-const SYNC_TIMEOUT: Duration = Duration::from_secs(180);
+pub const SYNC_TIMEOUT: Duration = Duration::from_secs(180);
 
-fn is_sync_done(line: &str) -> bool {
+pub fn is_sync_done(line: &str) -> bool {
     line.starts_with("initial sync complete")
 }
 
