@@ -5,13 +5,17 @@
 param name string
 param location string
 param tags object
+// The same Flex limits as main.bicep (infra/tests/test_flex_limits.py keeps them equal).
 @description('Flex Consumption plan SKU.')
+@allowed(['FC1'])
 param planSku string
-@minValue(1)
+@minValue(40)
 @maxValue(1000)
 param maximumInstanceCount int
 @allowed([512, 2048, 4096])
 param instanceMemoryMB int
+@allowed(['1.0'])
+param customRuntimeVersion string
 param storageAccountName string
 @description('The deployment container (Flex reads the package from it with the app identity).')
 param deploymentContainerName string
@@ -21,16 +25,21 @@ param blobContainerNames array
 param queueNames array
 @description('Give the app Storage Blob Delegator on the account (user-delegation SAS).')
 param blobDelegator bool = false
+@description('Also grant the roles Microsoft documents for host storage at account scope.')
+param documentedHostStorageRoles bool = false
 param appInsightsName string
 @description('The vault whose secrets the app reads (Key Vault Secrets User).')
 param keyVaultName string
 @description('The app settings, as the handlers read them.')
 param appSettings object
 
+// Built-in role ids (the names are checked against them by infra/tests/test_roles.py).
 var roles = {
   blobDataContributor: 'ba92f5b4-2d11-453d-a403-e96b0029c9fe'
+  blobDataOwner: 'b7e6dc6d-f1e8-4753-8033-0f276bb0955b'
   blobDelegator: 'db58b8e5-c6ad-4a2a-8342-4190687cbf4a'
   queueDataContributor: '974c5e8b-45b9-4653-ba55-5f855dd0fb88'
+  tableDataContributor: '0a9a7e1f-b9d0-4cc4-a60d-0319b160aaa3'
   monitoringMetricsPublisher: '3913510d-42f4-4e42-8a64-420c390055eb'
   keyVaultSecretsUser: '4633458b-17de-408a-b874-0445c86b69e6'
 }
@@ -120,7 +129,7 @@ resource app 'Microsoft.Web/sites@2024-04-01' = {
       // is not an app setting on Flex; the runtime comes from here).
       runtime: {
         name: 'custom'
-        version: '1.0'
+        version: customRuntimeVersion
       }
     }
     siteConfig: {
@@ -184,6 +193,33 @@ resource delegatorRole 'Microsoft.Authorization/roleAssignments@2022-04-01' = if
     roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roles.blobDelegator)
   }
 }
+
+// Diagnostic events: the host creates a table per month (AzureFunctionsDiagnosticEvents
+// <yyyyMM>), writes to it and deletes old ones, so no narrower scope than the account exists.
+// DES keeps no tables, so this reaches the host's own tables only.
+resource diagnosticEventsRole 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
+  scope: storage
+  name: guid(storage.id, app.id, roles.tableDataContributor)
+  properties: {
+    principalId: app.identity.principalId
+    principalType: 'ServicePrincipal'
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roles.tableDataContributor)
+  }
+}
+
+// The documented path for identity-based host storage, for operators who want it: the roles
+// Microsoft lists, at account scope. They include everything the grants above give.
+resource documentedRoles 'Microsoft.Authorization/roleAssignments@2022-04-01' = [
+  for role in (documentedHostStorageRoles ? [roles.blobDataOwner, roles.queueDataContributor] : []): {
+    scope: storage
+    name: guid(storage.id, app.id, role)
+    properties: {
+      principalId: app.identity.principalId
+      principalType: 'ServicePrincipal'
+      roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', role)
+    }
+  }
+]
 
 // Telemetry with Entra auth (APPLICATIONINSIGHTS_AUTHENTICATION_STRING): local auth is off.
 resource telemetryRole 'Microsoft.Authorization/roleAssignments@2022-04-01' = {

@@ -20,19 +20,36 @@ param storageSku string = 'Standard_ZRS'
 @allowed(['Enabled', 'Disabled'])
 param publicNetworkAccess string = 'Enabled'
 
-@description('Flex Consumption plan SKU.')
+// Flex Consumption's limits (infra/README.md, "Flex Consumption limits"; checked by
+// infra/tests/test_flex_limits.py against the same limits in Terraform).
+@description('Flex Consumption plan SKU: FC1 is the only one.')
+@allowed(['FC1'])
 param functionPlanSku string = 'FC1'
-@description('Most instances one app may scale out to.')
+@description('Most instances one app may scale out to: Flex takes 40 to 1000.')
+@minValue(40)
+@maxValue(1000)
 param maximumInstanceCount int = 40
+@description('Instance memory: Flex offers 512, 2048 and 4096 MB. It is also the GB-s billed per active second.')
 @allowed([512, 2048, 4096])
 param instanceMemoryMB int = 2048
+@description('Version of the custom handler runtime: Flex knows 1.0 only.')
+@allowed(['1.0'])
+param customRuntimeVersion string = '1.0'
 
-@description('NCRONTAB schedule of the poller timer (DES_POLL_SCHEDULE).')
-param pollSchedule string = '*/10 * * * * *'
-@description('Seconds one poller tick may read (DES_POLL_BUDGET_SECONDS).')
+@description('NCRONTAB schedule of the poller timer (DES_POLL_SCHEDULE), six fields with seconds. Every minute by default; see infra/README.md, "Cost", for the trade-off.')
+@minLength(11)
+param pollSchedule string = '0 * * * * *'
+@description('Seconds one poller tick may read (DES_POLL_BUDGET_SECONDS); below the 600 s functionTimeout and, to keep ticks from overlapping, below the schedule\'s interval.')
+@minValue(1)
+@maxValue(540)
 param pollBudgetSeconds int = 50
 @description('Queue tries before a batch is poison (DES_MAX_DEQUEUE_COUNT and the host\'s maxDequeueCount).')
+@minValue(1)
+@maxValue(100)
 param maxDequeueCount int = 5
+
+@description('Also grant each app the roles Microsoft documents for identity-based host storage, at account scope (Storage Blob Data Owner, Storage Queue Data Contributor; Storage Table Data Contributor is granted either way). Off: the narrower grants of infra/README.md, "Roles", which cover every storage operation the host performs.')
+param documentedHostStorageRoles bool = false
 
 @description('Issuer of the API\'s bearer tokens, e.g. https://login.microsoftonline.com/<tenant>/v2.0 (DES_API_AUTHORITY).')
 param apiAuthority string
@@ -42,6 +59,8 @@ param apiAudience string
 param publicBaseUrl string = ''
 
 @description('Log Analytics retention in days.')
+@minValue(30)
+@maxValue(730)
 param logRetentionDays int = 30
 
 @description('Key Vault purge protection (cannot be turned off again once on).')
@@ -140,6 +159,7 @@ resource storage 'Microsoft.Storage/storageAccounts@2023-05-01' = {
       services: {
         blob: { enabled: true }
         queue: { enabled: true, keyType: 'Account' }
+        table: { enabled: true, keyType: 'Account' }
       }
     }
   }
@@ -155,6 +175,12 @@ resource blobService 'Microsoft.Storage/storageAccounts/blobServices@2023-05-01'
 }
 
 resource queueService 'Microsoft.Storage/storageAccounts/queueServices@2023-05-01' = {
+  parent: storage
+  name: 'default'
+}
+
+// Only the Functions host keeps tables here: its diagnostic events.
+resource tableService 'Microsoft.Storage/storageAccounts/tableServices@2023-05-01' = {
   parent: storage
   name: 'default'
 }
@@ -176,7 +202,8 @@ resource queues 'Microsoft.Storage/storageAccounts/queueServices/queues@2023-05-
   }
 ]
 
-// Resource logs of both services (reads, writes, deletes) go to Log Analytics.
+// Resource logs of the blob, queue and table services (reads, writes, deletes) go to Log
+// Analytics.
 var storageLogs = [
   { category: 'StorageRead', enabled: true }
   { category: 'StorageWrite', enabled: true }
@@ -195,6 +222,15 @@ resource blobDiagnostics 'Microsoft.Insights/diagnosticSettings@2021-05-01-previ
 resource queueDiagnostics 'Microsoft.Insights/diagnosticSettings@2021-05-01-preview' = {
   scope: queueService
   name: 'queue-logs'
+  properties: {
+    workspaceId: logs.id
+    logs: storageLogs
+  }
+}
+
+resource tableDiagnostics 'Microsoft.Insights/diagnosticSettings@2021-05-01-preview' = {
+  scope: tableService
+  name: 'table-logs'
   properties: {
     workspaceId: logs.id
     logs: storageLogs
@@ -231,6 +267,8 @@ resource vault 'Microsoft.KeyVault/vaults@2023-07-01' = {
 var commonSettings = {
   AzureWebJobsStorage__blobServiceUri: storage.properties.primaryEndpoints.blob
   AzureWebJobsStorage__queueServiceUri: storage.properties.primaryEndpoints.queue
+  // The host writes its diagnostic events to tables; without this it cannot reach them.
+  AzureWebJobsStorage__tableServiceUri: storage.properties.primaryEndpoints.table
   AzureWebJobsStorage__credential: 'managedidentity'
   APPLICATIONINSIGHTS_CONNECTION_STRING: appInsights.properties.ConnectionString
   APPLICATIONINSIGHTS_AUTHENTICATION_STRING: 'Authorization=AAD'
@@ -256,7 +294,8 @@ var applierSettings = union(commonSettings, {
 })
 
 // Every app opens (and creates if missing) all DES containers and the work queue when it
-// wires, so each needs create rights there; see infra/README.md "Roles". All three read
+// wires, so each needs create rights there; the host containers and tables serve the
+// Functions host. See infra/README.md "Roles" (checked by infra/tests/test_roles.py). All three read
 // secrets: the API tests target connection strings, the poller applies schemas, the applier
 // writes, and all sign in to Dataverse with organizations' app secrets.
 module api 'functionapp.bicep' = {
@@ -268,6 +307,8 @@ module api 'functionapp.bicep' = {
     planSku: functionPlanSku
     maximumInstanceCount: maximumInstanceCount
     instanceMemoryMB: instanceMemoryMB
+    customRuntimeVersion: customRuntimeVersion
+    documentedHostStorageRoles: documentedHostStorageRoles
     storageAccountName: storage.name
     deploymentContainerName: deploymentContainers.api
     blobContainerNames: concat(desContainers, hostContainers)
@@ -289,6 +330,8 @@ module poller 'functionapp.bicep' = {
     planSku: functionPlanSku
     maximumInstanceCount: maximumInstanceCount
     instanceMemoryMB: instanceMemoryMB
+    customRuntimeVersion: customRuntimeVersion
+    documentedHostStorageRoles: documentedHostStorageRoles
     storageAccountName: storage.name
     deploymentContainerName: deploymentContainers.poller
     blobContainerNames: concat(desContainers, hostContainers)
@@ -309,6 +352,8 @@ module applier 'functionapp.bicep' = {
     planSku: functionPlanSku
     maximumInstanceCount: maximumInstanceCount
     instanceMemoryMB: instanceMemoryMB
+    customRuntimeVersion: customRuntimeVersion
+    documentedHostStorageRoles: documentedHostStorageRoles
     storageAccountName: storage.name
     deploymentContainerName: deploymentContainers.applier
     blobContainerNames: concat(desContainers, hostContainers)

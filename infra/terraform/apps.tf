@@ -1,7 +1,10 @@
 locals {
+  # AzureWebJobsStorage__tableServiceUri: the host writes its diagnostic events to tables;
+  # without it the host cannot reach them.
   common_settings = {
     AzureWebJobsStorage__blobServiceUri       = azurerm_storage_account.des.primary_blob_endpoint
     AzureWebJobsStorage__queueServiceUri      = azurerm_storage_account.des.primary_queue_endpoint
+    AzureWebJobsStorage__tableServiceUri      = azurerm_storage_account.des.primary_table_endpoint
     AzureWebJobsStorage__credential           = "managedidentity"
     APPLICATIONINSIGHTS_AUTHENTICATION_STRING = "Authorization=AAD"
     DES_KEYVAULT_URL                          = azurerm_key_vault.des.vault_uri
@@ -31,24 +34,40 @@ locals {
     applier = local.applier_settings
   }
 
-  # Every app opens (and creates if missing) all DES containers and the work queue when it
-  # wires, so each needs create rights there; see infra/README.md "Roles".
+  # What each app is granted on storage (infra/README.md, "Roles"; checked by
+  # infra/tests/test_roles.py). Every app opens (and creates if missing) all DES containers
+  # and the work queue when it wires, so each needs create rights there; the host's two
+  # containers and the app's deployment container serve the Functions host and Flex.
+  app_containers = {
+    api     = concat(local.des_containers, local.host_containers, [local.deployment_containers.api])
+    poller  = concat(local.des_containers, local.host_containers, [local.deployment_containers.poller])
+    applier = concat(local.des_containers, local.host_containers, [local.deployment_containers.applier])
+  }
   app_queues = {
     api     = [local.work_queue]
     poller  = [local.work_queue]
     applier = [local.work_queue, local.poison_queue]
   }
+  # The roles Microsoft documents for identity-based host storage, granted at account scope
+  # when documented_host_storage_roles is set (Storage Table Data Contributor is granted
+  # either way, for diagnostic events).
+  documented_host_roles = ["Storage Blob Data Owner", "Storage Queue Data Contributor"]
 
   container_grants = merge([
-    for app in keys(local.apps) : {
-      for container in concat(local.des_containers, local.host_containers, [local.deployment_containers[app]]) :
-      "${app}/${container}" => { app = app, container = container }
+    for app, containers in local.app_containers : {
+      for container in containers : "${app}/${container}" => { app = app, container = container }
     }
   ]...)
 
   queue_grants = merge([
     for app, queues in local.app_queues : {
       for queue in queues : "${app}/${queue}" => { app = app, queue = queue }
+    }
+  ]...)
+
+  documented_grants = merge([
+    for app in keys(local.apps) : {
+      for role in local.documented_host_roles : "${app}/${role}" => { app = app, role = role }
     }
   ]...)
 }
@@ -79,7 +98,7 @@ resource "azurerm_function_app_flex_consumption" "app" {
   # Custom handlers: the host starts `handler` from host.json (FUNCTIONS_WORKER_RUNTIME is
   # not an app setting on Flex; the runtime comes from here).
   runtime_name           = "custom"
-  runtime_version        = "1.0"
+  runtime_version        = var.custom_runtime_version
   maximum_instance_count = var.maximum_instance_count
   instance_memory_in_mb  = var.instance_memory_in_mb
 
@@ -125,6 +144,27 @@ resource "azurerm_role_assignment" "api_delegator" {
   scope                = azurerm_storage_account.des.id
   role_definition_name = "Storage Blob Delegator"
   principal_id         = azurerm_function_app_flex_consumption.app["api"].identity[0].principal_id
+  principal_type       = "ServicePrincipal"
+}
+
+# Diagnostic events: the host creates a table per month (AzureFunctionsDiagnosticEvents
+# <yyyyMM>), writes to it and deletes old ones, so no narrower scope than the account exists.
+# DES keeps no tables, so this reaches the host's own tables only.
+resource "azurerm_role_assignment" "diagnostic_events" {
+  for_each             = local.apps
+  scope                = azurerm_storage_account.des.id
+  role_definition_name = "Storage Table Data Contributor"
+  principal_id         = azurerm_function_app_flex_consumption.app[each.key].identity[0].principal_id
+  principal_type       = "ServicePrincipal"
+}
+
+# The documented path for identity-based host storage, for operators who want it: the roles
+# Microsoft lists, at account scope. They include everything the grants above give.
+resource "azurerm_role_assignment" "documented_host_storage" {
+  for_each             = var.documented_host_storage_roles ? local.documented_grants : {}
+  scope                = azurerm_storage_account.des.id
+  role_definition_name = each.value.role
+  principal_id         = azurerm_function_app_flex_consumption.app[each.value.app].identity[0].principal_id
   principal_type       = "ServicePrincipal"
 }
 

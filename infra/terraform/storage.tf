@@ -51,9 +51,10 @@ resource "azurerm_storage_queue" "des" {
   storage_account_id = azurerm_storage_account.des.id
 }
 
-# Resource logs of both services (reads, writes, deletes) go to Log Analytics.
+# Resource logs of the blob, queue and table services (reads, writes, deletes) go to Log
+# Analytics. Only the Functions host keeps tables here: its diagnostic events.
 resource "azurerm_monitor_diagnostic_setting" "storage" {
-  for_each                   = toset(["blob", "queue"])
+  for_each                   = toset(["blob", "queue", "table"])
   name                       = "${each.value}-logs"
   target_resource_id         = "${azurerm_storage_account.des.id}/${each.value}Services/default"
   log_analytics_workspace_id = azurerm_log_analytics_workspace.des.id

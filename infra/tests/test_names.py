@@ -24,6 +24,8 @@ PLATFORM_SETTINGS = {
     "APPLICATIONINSIGHTS_CONNECTION_STRING",
     "APPLICATIONINSIGHTS_AUTHENTICATION_STRING",
     "AzureFunctionsJobHost__extensions__queues__maxDequeueCount",
+    # The host's diagnostic events (tables); DES reads blobs and queues only.
+    "AzureWebJobsStorage__tableServiceUri",
     "RUST_LOG",
 }
 # Containers the Functions host and Flex deployment use (not DES data).

@@ -101,7 +101,7 @@ impl Authority {
         }
     }
 
-    pub fn sign(&self, claims: &Claims) -> String {
+    pub fn sign<T: Serialize>(&self, claims: &T) -> String {
         match self.rollover.next() {
             Some(next) => sign_with_kid(&next.encoding, crate::rollover::NEXT_KID, claims),
             None => sign_with(&self.encoding, claims),
@@ -147,11 +147,11 @@ impl Authority {
     }
 }
 
-pub fn sign_with(key: &EncodingKey, claims: &Claims) -> String {
+pub fn sign_with<T: Serialize>(key: &EncodingKey, claims: &T) -> String {
     sign_with_kid(key, KID, claims)
 }
 
-fn sign_with_kid(key: &EncodingKey, kid: &str, claims: &Claims) -> String {
+fn sign_with_kid<T: Serialize>(key: &EncodingKey, kid: &str, claims: &T) -> String {
     let mut header = Header::new(Algorithm::RS256);
     header.kid = Some(kid.to_owned());
     header.typ = Some("JWT".to_owned());

@@ -8,6 +8,7 @@ use crate::limits::Limiter;
 use crate::render::{Annotations, RowWriter, columns};
 use crate::schema::security::{SALESPERSON_ROLE, SYSTEM_ADMIN_TEMPLATE};
 use crate::server::Shared;
+use crate::signin::Account;
 use crate::store::{Cell, SchemaOp};
 use serde_json::{Map, Value, json};
 use std::sync::Arc;
@@ -207,12 +208,18 @@ impl Control {
     }
 
     /// Adds a user with an Entra object id; `system_admin` gives the System Administrator role.
+    /// The user can then sign in on the emulator's sign-in page.
     pub fn add_user(&self, object_id: Uuid, name: &str, system_admin: bool) -> Uuid {
+        self.shared.sign_in.remember(Account {
+            object_id,
+            name: name.to_owned(),
+            username: username(name),
+        });
         let mut store = self.shared.write();
         let id = user_by_oid(&store, object_id).unwrap_or_else(|| {
             let Some(e) = store.entity_index("systemuser") else { return Uuid::nil() };
             let fields = json!({"fullname": name, "azureactivedirectoryobjectid": object_id.to_string(),
-                "domainname": format!("{}@emulator.example", name.to_lowercase().replace(' ', "."))});
+                "domainname": username(name)});
             let Value::Object(fields) = fields else { return Uuid::nil() };
             store.create(e, &fields).unwrap_or_default()
         });
@@ -259,6 +266,22 @@ impl Control {
     pub fn jwks_fetches(&self) -> usize {
         self.shared.authority.rollover.fetches()
     }
+
+    /// Registers a single-page app (a public client) and its redirect URIs, as an Entra app
+    /// registration's "Single-page application" platform does.
+    pub fn register_app(&self, client_id: &str, redirect_uris: &[String]) {
+        self.shared.sign_in.register_app(client_id, redirect_uris);
+    }
+
+    /// Lifetime of the tokens sign-in issues (`None`: the default hour).
+    pub fn set_sign_in_token_lifetime(&self, lifetime: Option<std::time::Duration>) {
+        let seconds = lifetime.map(|l| i64::try_from(l.as_secs().max(1)).unwrap_or(i64::MAX));
+        self.shared.sign_in.set_token_lifetime(seconds);
+    }
+}
+
+fn username(name: &str) -> String {
+    format!("{}@emulator.example", name.to_lowercase().replace(' ', "."))
 }
 
 fn role_id(store: &crate::store::Store, index: usize) -> Uuid {

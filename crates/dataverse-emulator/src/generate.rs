@@ -52,6 +52,10 @@ pub enum Gen {
     NthOf(usize),
     /// A copy of another column (the `_base` twin of a money column at exchange rate 1).
     BaseOf(&'static str),
+    /// A time up to 90 days after another column's (`modifiedon` after `createdon`).
+    After(&'static str),
+    /// `ownerid` when it names its target number `n` (0: a user, 1: a team), else empty.
+    OwnedBy(u8),
 }
 
 const FIRST: &[&str] = &[
@@ -185,13 +189,28 @@ pub fn generate(ctx: &mut RowCtx<'_>, version: u64) -> Row {
     let def = &ctx.catalog.entities[ctx.entity];
     let mut cells: Vec<Cell> = def.attributes.iter().map(|a| cell(ctx, def, a)).collect();
     for (i, a) in def.attributes.iter().enumerate() {
-        if let Gen::BaseOf(of) = a.sample
-            && let Some(j) = def.attr_index(of)
-        {
-            cells[i] = cells[j].clone();
+        cells[i] = match &a.sample {
+            Gen::BaseOf(of) => def.attr_index(of).map(|j| cells[j].clone()),
+            Gen::After(of) => def.attr_index(of).map(|j| match cells[j] {
+                Cell::Time(t) => Cell::Time(t + (mix(ctx.hash ^ 0xa5) % 7_776_000) as i64),
+                _ => Cell::Null,
+            }),
+            Gen::OwnedBy(slot) => def
+                .attr_index("ownerid")
+                .map(|j| owned_by(&cells[j], *slot)),
+            _ => continue,
         }
+        .unwrap_or(Cell::Null);
     }
     Row { version, cells }
+}
+
+/// The part of an owner that is a user (`slot` 0) or a team (`slot` 1).
+pub fn owned_by(owner: &Cell, slot: u8) -> Cell {
+    match owner {
+        Cell::Ref(id, t) if *t == slot => Cell::Ref(*id, 0),
+        _ => Cell::Null,
+    }
 }
 
 pub fn row_ctx<'a>(
@@ -236,7 +255,12 @@ fn cell(ctx: &mut RowCtx<'_>, def: &EntityDef, attr: &AttrDef) -> Cell {
 
 fn gen_value(ctx: &mut RowCtx<'_>, def: &EntityDef, attr: &AttrDef, g: &Gen) -> Cell {
     match g {
-        Gen::Null | Gen::Version | Gen::Sparse(_) | Gen::BaseOf(_) => Cell::Null,
+        Gen::Null
+        | Gen::Version
+        | Gen::Sparse(_)
+        | Gen::BaseOf(_)
+        | Gen::After(_)
+        | Gen::OwnedBy(_) => Cell::Null,
         Gen::NthOf(n) => match attr.targets.first().and_then(|t| ctx.catalog.index(t)) {
             Some(target) => Cell::Guid(gen_id(ctx.seed, target, *n)),
             None => Cell::Null,

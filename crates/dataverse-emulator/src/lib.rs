@@ -16,15 +16,23 @@
 //! - "No changes" is `value: []` plus a new delta link.
 //! - 401 bodies use the auth-ticket codes `0x8004a101` (missing), `0x8004a102` (expired) and
 //!   `0x8004a103` (invalid), with a `WWW-Authenticate: Bearer authorization_uri=...` header.
-//! - `$filter` on data supports `property eq literal [and ...]`; `$orderby` and `$expand` are
-//!   only checked (refused with change tracking), not applied. Change sets in `$batch` run in
-//!   order but not atomically.
+//! - `$filter` on data: comparisons, `and`/`or`/`not`, `contains`/`startswith`/`endswith`,
+//!   `null`; text compares without regard to case (the database collation). `$orderby` sorts
+//!   empty values first; with `$orderby` a `nextLink` pages by position. `$expand` follows
+//!   single-valued navigation properties (nested `$select` only); collection-valued ones are
+//!   refused. With change tracking all of these are refused, as the service does.
+//! - Change sets in `$batch` run in order but not atomically.
+//! - Interactive sign-in (`/oauth2/v2.0/authorize`) keeps no session: every sign-in shows the
+//!   account list, and `prompt=none` always answers `login_required`. Codes are answered in
+//!   the query or the fragment (`response_mode=form_post` is not offered); sign-in issues no
+//!   refresh tokens.
 //! - Service-protection limits: `src/limits/mod.rs` says how `Retry-After` is chosen and what
 //!   counts.
 
 mod auth;
 mod control;
 mod cost;
+mod csdl;
 mod error;
 mod faults;
 mod format;
@@ -38,6 +46,7 @@ mod rollover;
 mod routes;
 mod schema;
 mod server;
+mod signin;
 mod store;
 
 pub use auth::FOREIGN_PEM;

@@ -280,7 +280,8 @@ pub fn one_to_many(def: &EntityDef, a: &AttrDef, target: &str, cast: bool) -> Ma
             json!("#Microsoft.Dynamics.CRM.OneToManyRelationshipMetadata"),
         );
     }
-    let nav = if a.targets.len() > 1 {
+    // An owner keeps one navigation property, `ownerid`, leading to `principal`.
+    let nav = if a.targets.len() > 1 && a.kind != Kind::Owner {
         format!("{}_{target}", a.logical_name)
     } else {
         a.logical_name.clone()

@@ -35,6 +35,10 @@ struct SavedSlot {
 #[derive(Serialize, Deserialize)]
 struct SavedTable {
     entity: String,
+    /// The columns' logical names in the order of each row's cells; empty in files written
+    /// before columns were named (their cells are in today's order).
+    #[serde(default)]
+    columns: Vec<String>,
     generated: usize,
     slots: Vec<SavedSlot>,
 }
@@ -83,6 +87,11 @@ fn snapshot(store: &Store) -> SavedState {
         .zip(&store.catalog.entities)
         .map(|(t, def)| SavedTable {
             entity: def.logical_name.clone(),
+            columns: def
+                .attributes
+                .iter()
+                .map(|a| a.logical_name.clone())
+                .collect(),
             generated: t.generated,
             slots: t
                 .slots
@@ -135,12 +144,14 @@ pub fn load(path: &Path) -> Result<Store, EmulatorError> {
         let Some(e) = store.entity_index(&t.entity) else {
             continue;
         };
+        let place = placement(&store.catalog.entities[e], &t.columns);
+        let width = store.catalog.entities[e].attributes.len();
         let table = &mut store.tables[e];
         for s in t.slots {
             let slot = match s.cells {
                 Some(cells) => Slot::Live(Row {
                     version: s.version,
-                    cells: cells.into_iter().map(load_cell).collect(),
+                    cells: placed(cells, &place, width),
                 }),
                 None => Slot::Deleted(s.version),
             };
@@ -152,6 +163,24 @@ pub fn load(path: &Path) -> Result<Store, EmulatorError> {
     store.min_valid = saved.min_valid;
     store.dirty = false;
     Ok(store)
+}
+
+/// Where each saved cell goes today, by column name (a column gone today is dropped).
+fn placement(def: &crate::schema::EntityDef, saved: &[String]) -> Option<Vec<Option<usize>>> {
+    (!saved.is_empty()).then(|| saved.iter().map(|c| def.attr_index(c)).collect())
+}
+
+fn placed(cells: Vec<SavedCell>, place: &Option<Vec<Option<usize>>>, width: usize) -> Vec<Cell> {
+    let Some(place) = place else {
+        return cells.into_iter().map(load_cell).collect();
+    };
+    let mut out = vec![Cell::Null; width];
+    for (cell, to) in cells.into_iter().zip(place) {
+        if let Some(i) = to.filter(|&i| i < width) {
+            out[i] = load_cell(cell);
+        }
+    }
+    out
 }
 
 /// Writes the state file now (atomically, through a temporary file).
@@ -186,5 +215,24 @@ pub async fn autosave(sh: Arc<Shared>, mut stop: tokio::sync::watch::Receiver<bo
         if dirty && let Err(e) = save_now(&sh).await {
             tracing::warn!(error = %e, "autosave failed");
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn saved_cells_find_their_columns_by_name() {
+        let def = &Catalog::sample().entities[0];
+        let (name, pk) = (def.attr_index("name").unwrap(), def.primary_index());
+        let saved = vec!["name".to_owned(), "gone".to_owned(), def.primary_id.clone()];
+        let place = placement(def, &saved);
+        let id = Uuid::nil();
+        let cells = vec![SavedCell::T("x".into()), SavedCell::N, SavedCell::G(id)];
+        let row = placed(cells, &place, def.attributes.len());
+        assert_eq!(row[name], Cell::Text("x".into()));
+        assert_eq!(row[pk], Cell::Guid(id));
+        assert_eq!(row.len(), def.attributes.len());
     }
 }

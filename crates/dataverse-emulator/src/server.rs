@@ -39,6 +39,8 @@ pub struct Shared {
     pub state_file: Option<PathBuf>,
     /// Serialises state-file writes so an older snapshot never lands after a newer one.
     pub save_lock: tokio::sync::Mutex<()>,
+    /// Interactive sign-in: registered single-page apps, accounts, authorization codes.
+    pub sign_in: crate::signin::SignIn,
 }
 
 impl Shared {
@@ -85,6 +87,9 @@ impl Emulator {
                 Store::new(catalog, counts, config.seed)
             }
         };
+        let mut store = store;
+        store.actor = metadata_id(&["application-user", &config.client_id]);
+        let app_user = store.actor;
         let shared = Arc::new(Shared {
             store: RwLock::new(store),
             authority: Authority::new(&base_url, &config.tenant_id)?,
@@ -96,11 +101,12 @@ impl Emulator {
             tenant: config.tenant_id.clone(),
             client_id: config.client_id.clone(),
             client_secret: config.client_secret.clone(),
-            app_user: metadata_id(&["application-user", &config.client_id]),
+            app_user,
             organization_id: metadata_id(&["organization", &config.tenant_id]),
             retention: config.change_token_retention,
             state_file: config.state_file.clone(),
             save_lock: tokio::sync::Mutex::new(()),
+            sign_in: crate::signin::SignIn::default(),
         });
         crate::control::ensure_application_user(&shared)?;
         let (shutdown, rx) = watch::channel(false);

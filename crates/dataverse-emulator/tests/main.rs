@@ -2,14 +2,18 @@
 
 mod auth;
 mod batch;
+mod csdl;
 mod faults;
 mod limits;
 mod metadata;
 mod paging;
 mod persist;
+mod queries;
 mod shapes_data;
 mod shapes_metadata;
+mod signin;
 mod support;
+mod system_columns;
 mod tracking;
 mod users;
 mod writes;

@@ -186,6 +186,7 @@ fn schemas() -> Value {
         }), &["Succeeded", "Checks"]),
         "FailuresInfo": object(json!({"ProfileId": guid, "Url": string, "ExpiresOn": time}), &["Url", "ExpiresOn"]),
         "ResyncResult": object(json!({"ProfileId": guid, "Resynced": {"type": "array", "items": string}}), &["ProfileId", "Resynced"]),
+        "MonitorReport": monitor_report(),
     })
 }
 
@@ -259,5 +260,35 @@ fn profile() -> Value {
     object(
         Value::Object(props),
         &["Id", "Name", "State", "OrganizationId"],
+    )
+}
+
+/// `x-monitor`: figures now, plus columns of the last hour's samples.
+fn monitor_report() -> Value {
+    let count = json!({"type": "integer"});
+    let seconds = json!({"type": ["number", "null"], "description": "Age of the oldest change read but not yet in the target; 0 when caught up; null while the profile does not replicate data."});
+    let column = |items: Value| json!({"type": "array", "items": items});
+    let history = object(
+        json!({"At": column(json!({"type": "integer", "description": "Unix seconds"})),
+               "RowsApplied": column(count.clone()), "LagSeconds": column(seconds.clone())}),
+        &["At", "RowsApplied", "LagSeconds"],
+    );
+    let entity = object(
+        json!({"Type": {"type": "string"}, "RowsRead": count, "RowsApplied": count, "Failures": count,
+               "PendingBatches": count, "LagSeconds": seconds,
+               "LastSync": {"type": "string", "format": "date-time"}, "History": history}),
+        &[
+            "Type",
+            "RowsApplied",
+            "Failures",
+            "PendingBatches",
+            "History",
+        ],
+    );
+    object(
+        json!({"ProfileId": {"type": "string", "format": "uuid"},
+               "SampledOn": {"type": "string", "format": "date-time"},
+               "IntervalSeconds": {"type": "integer"}, "Entities": column(entity)}),
+        &["ProfileId", "SampledOn", "Entities"],
     )
 }

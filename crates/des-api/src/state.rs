@@ -10,6 +10,7 @@ use url::Url;
 use crate::access::{AdminChecker, AdminRecheck, CachedAdminChecker};
 use crate::auth::Authenticator;
 use crate::links::{FailureLinks, LinkKey, SignedLinks};
+use crate::monitor::Monitor;
 
 /// How long a failure-log link stays valid (DES: 24 hours).
 pub const FAILURE_LINK_LIFETIME: Duration = Duration::from_secs(24 * 3600);
@@ -55,6 +56,7 @@ pub struct ApiState {
     admins: Arc<dyn AdminChecker>,
     failure_links: Arc<dyn FailureLinks>,
     settings: Arc<ApiSettings>,
+    monitor: Arc<Monitor>,
 }
 
 impl ApiState {
@@ -78,6 +80,7 @@ impl ApiState {
             admins,
             failure_links: Arc::new(links),
             settings: Arc::new(settings),
+            monitor: Arc::new(Monitor::default()),
         }
     }
 
@@ -109,5 +112,10 @@ impl ApiState {
 
     pub fn settings(&self) -> &ApiSettings {
         &self.settings
+    }
+
+    /// Sampled figures and request counts (`x-monitor`, `/metrics`).
+    pub fn monitor(&self) -> &Arc<Monitor> {
+        &self.monitor
     }
 }

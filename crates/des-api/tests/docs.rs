@@ -118,8 +118,10 @@ async fn the_document_lists_every_des_operation_and_marks_extensions() {
     for path in [
         "/crm/exporter/profiles/{id}/x-resync",
         "/crm/exporter/profiles/{id}/x-resyncfailed",
+        "/crm/exporter/profiles/{id}/x-monitor",
     ] {
-        let op = &doc["paths"][path]["post"];
+        let item = &doc["paths"][path];
+        let op = item.get("post").unwrap_or(&item["get"]);
         assert_eq!(op["x-extension"], true, "{path}");
         assert_eq!(op["tags"][0], "Extensions");
         assert!(
@@ -165,8 +167,8 @@ async fn every_documented_operation_is_routed() {
     }
     assert_eq!(
         count,
-        DES.len() + 2 + 4,
-        "DES operations, two extensions, challenge, download, two docs"
+        DES.len() + 3 + 4,
+        "DES operations, three extensions, challenge, download, two docs"
     );
 }
 

@@ -14,6 +14,7 @@ mod listing;
 mod metadata;
 mod over_http;
 mod permissions;
+mod portal;
 mod profiles;
 mod refusals;
 mod revocation;

@@ -34,9 +34,10 @@ pub const CLIENT_ID_SUFFIX: &str = "__clientId";
 /// The `__credential` value that selects the managed identity.
 pub const MANAGED_IDENTITY: &str = "managedidentity";
 
-/// Timer schedule of the poller (NCRONTAB) and its default.
+/// Timer schedule of the poller (NCRONTAB) and its default: every minute, which keeps
+/// changes within about a minute of the source at a small cost (infra/README.md, "Cost").
 pub const POLL_SCHEDULE_SETTING: &str = "DES_POLL_SCHEDULE";
-pub const DEFAULT_POLL_SCHEDULE: &str = "*/10 * * * * *";
+pub const DEFAULT_POLL_SCHEDULE: &str = "0 * * * * *";
 /// Seconds one poll may run and the default.
 pub const POLL_BUDGET_SETTING: &str = "DES_POLL_BUDGET_SECONDS";
 pub const DEFAULT_POLL_BUDGET_SECONDS: u64 = 50;

@@ -10,6 +10,7 @@ use std::sync::Arc;
 
 use anyhow::Context;
 use dataverse_emulator::Emulator;
+use des_api::portal::PortalSettings;
 use des_api::{ApiSettings, ApiState, AuthSettings, Authenticator, LinkKey, OrgClients};
 use des_core::ports::{Organization, Secrets};
 use des_engine::EnginePorts;
@@ -24,6 +25,10 @@ use crate::link_key;
 pub const DEFAULT_AUDIENCE: &str = "api://data-export-service";
 /// The emulator's sample admin: fixed, so a token curl copied once keeps working.
 pub const SAMPLE_ADMIN_OID: Uuid = uuid!("5a3e1d0c-0de5-4c11-9a7e-000000000a11");
+/// A sample user without System Administrator, to see what the portal shows such a person.
+pub const SAMPLE_USER_OID: Uuid = uuid!("5a3e1d0c-0de5-4c11-9a7e-000000000b22");
+/// The portal's app registration in the emulator (a single-page app).
+pub const EMULATOR_PORTAL_CLIENT_ID: &str = "7c1d2e3f-4a5b-4c6d-8e9f-0a1b2c3d4e5f";
 
 #[derive(Debug, Clone, clap::Args)]
 pub struct ApiArgs {
@@ -42,6 +47,13 @@ pub struct ApiArgs {
     /// Admit app-only tokens carrying this app role (repeatable); without it they are refused.
     #[arg(long = "api-app-role")]
     api_app_roles: Vec<String>,
+    /// The admin portal's Entra app registration (a single-page app); with the built-in
+    /// emulator, the emulator's own portal app.
+    #[arg(long, env = "DES_PORTAL_CLIENT_ID")]
+    portal_client_id: Option<String>,
+    /// The delegated scope the portal asks for; default `<api audience>/user_impersonation`.
+    #[arg(long, env = "DES_PORTAL_SCOPE")]
+    portal_scope: Option<String>,
 }
 
 /// How long requests in flight may take to finish once the API stops.
@@ -55,6 +67,9 @@ pub struct ApiParts<'a> {
     pub emulator: Option<&'a Emulator>,
     pub org: &'a Organization,
     pub data_dir: &'a Path,
+    /// The Entra authority of the environment (`--authority`); the API accepts tokens its
+    /// tenant issues.
+    pub authority: &'a Url,
 }
 
 /// The running API.
@@ -96,14 +111,22 @@ pub async fn start(args: &ApiArgs, parts: ApiParts<'_>) -> anyhow::Result<Option
     let base_url = format!("http://{}", listener.local_addr()?);
     let state = state(args, &parts, &base_url)?;
     let (stop, stopped) = oneshot::channel::<()>();
-    let router = des_api::router(state);
+    state.monitor().start_sampling(parts.ports.clone());
+    let portal = portal_settings(args, &parts, state.authenticator().settings())?;
+    let metrics = axum::Router::new()
+        .route("/metrics", axum::routing::get(des_api::monitor::metrics))
+        .with_state(state.clone());
+    let router = des_api::router(state)
+        .merge(des_api::portal::router(portal))
+        .merge(metrics);
     let task = tokio::spawn(des_api::serve(listener, router, async {
         let _ = stopped.await;
     }));
     if let Some(emulator) = parts.emulator {
-        emulator
-            .control()
-            .add_user(SAMPLE_ADMIN_OID, "DES Sample Admin", true);
+        let control = emulator.control();
+        control.add_user(SAMPLE_ADMIN_OID, "DES Sample Admin", true);
+        control.add_user(SAMPLE_USER_OID, "DES Sample User", false);
+        control.register_app(EMULATOR_PORTAL_CLIENT_ID, &redirect_uris(&base_url));
     }
     Ok(Some(ApiServer {
         base_url,
@@ -116,7 +139,8 @@ fn state(args: &ApiArgs, parts: &ApiParts<'_>, base_url: &str) -> anyhow::Result
     let authority = match parts.emulator {
         Some(emulator) => emulator.issuer(),
         None => format!(
-            "https://login.microsoftonline.com/{}/v2.0",
+            "{}/{}/v2.0",
+            parts.authority.as_str().trim_end_matches('/'),
             parts.org.tenant_id
         ),
     };
@@ -136,6 +160,35 @@ fn state(args: &ApiArgs, parts: &ApiParts<'_>, base_url: &str) -> anyhow::Result
     ))
 }
 
+/// The portal's sign-in settings: the API's authority, the emulator's portal app in local
+/// mode, and the API's delegated scope.
+fn portal_settings(
+    args: &ApiArgs,
+    parts: &ApiParts<'_>,
+    auth: &AuthSettings,
+) -> anyhow::Result<PortalSettings> {
+    let client_id = args
+        .portal_client_id
+        .clone()
+        .or_else(|| parts.emulator.map(|_| EMULATOR_PORTAL_CLIENT_ID.to_owned()));
+    let audience = args.api_audience.trim_end_matches('/');
+    let scope = args
+        .portal_scope
+        .clone()
+        .unwrap_or_else(|| format!("{audience}/user_impersonation"));
+    Ok(PortalSettings {
+        client_id,
+        authority: auth.authority.clone(),
+        scope,
+    })
+}
+
+/// The page's address as typed: the printed 127.0.0.1 one and its `localhost` twin.
+fn redirect_uris(base_url: &str) -> Vec<String> {
+    let page = format!("{base_url}/");
+    vec![page.clone(), page.replace("127.0.0.1", "localhost")]
+}
+
 /// Where the API listens and, in local mode, a ready-to-paste curl: a user token from the
 /// emulator, then the profiles with their status.
 pub fn banner(
@@ -150,8 +203,16 @@ pub fn banner(
     } else {
         "not accepted yet (POST /crm/exporter/metadata/acceptprivacyterms)"
     };
+    let who = match emulator {
+        Some(_) => " (sign in as DES Sample Admin)",
+        None if args.portal_client_id.is_none() => {
+            " (needs --portal-client-id: the portal's Entra app registration)"
+        }
+        None => "",
+    };
     let mut out = format!(
-        "DES API listening on {api} (OpenAPI UI: {api}/swagger/ui/index)\n\
+        "Admin portal: {api}/{who}\n\
+         DES API listening on {api} (OpenAPI UI: {api}/swagger/ui/index, Prometheus: {api}/metrics)\n\
          \x20 organization:  {url} ({id}), privacy terms {terms}",
         url = org.organization_url,
         id = org.organization_id,

@@ -4,9 +4,11 @@
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, bail};
+use dataverse::token::{DEFAULT_AUTHORITY, parse_authority};
 use des_core::Secret;
 use des_core::profile::Profile;
 use serde::Deserialize;
+use url::Url;
 
 use crate::target::{TARGET_ENV, Target};
 
@@ -30,6 +32,10 @@ pub struct SourceArgs {
     /// The app (client) id to sign in with; the secret comes from DES_CLIENT_SECRET.
     #[arg(long)]
     pub client_id: Option<String>,
+    /// Where to sign in: a cloud (`public`, the default; `usgov`; `china`) or an authority
+    /// URL (https; http only on loopback, e.g. a standalone emulator).
+    #[arg(long)]
+    pub authority: Option<String>,
     /// Sample records per entity in the built-in emulator (default 1000; a saved emulator
     /// state keeps its own rows).
     #[arg(long)]
@@ -43,6 +49,7 @@ pub struct ConfigFile {
     pub dataverse_url: Option<String>,
     pub tenant: Option<String>,
     pub client_id: Option<String>,
+    pub authority: Option<String>,
     pub records: Option<usize>,
     pub target: Option<String>,
     pub data_dir: Option<PathBuf>,
@@ -78,6 +85,8 @@ pub enum SourceSettings {
         tenant: String,
         client_id: String,
         secret: Secret,
+        /// The Entra authority (cloud) that issues its tokens.
+        authority: Url,
     },
 }
 
@@ -92,7 +101,13 @@ impl SourceSettings {
             .dataverse_url
             .clone()
             .or_else(|| file.dataverse_url.clone());
+        let authority = args.authority.clone().or_else(|| file.authority.clone());
         let Some(url) = url else {
+            if authority.is_some() {
+                bail!(
+                    "--authority needs --dataverse-url: the built-in emulator signs in at itself"
+                );
+            }
             let records = args.records.or(file.records).unwrap_or(default_records);
             return Ok(Self::Emulator {
                 records,
@@ -104,6 +119,10 @@ impl SourceSettings {
         let (Some(tenant), Some(client_id)) = (tenant, client_id) else {
             bail!("--dataverse-url needs --tenant and --client-id (flags or config file)");
         };
+        let authority = match authority {
+            Some(value) => parse_authority(&value).context("bad --authority")?,
+            None => Url::parse(DEFAULT_AUTHORITY)?,
+        };
         let secret = std::env::var(CLIENT_SECRET_ENV).with_context(|| {
             format!("--dataverse-url needs the client secret in {CLIENT_SECRET_ENV}")
         })?;
@@ -112,6 +131,7 @@ impl SourceSettings {
             tenant,
             client_id,
             secret: Secret::new(secret),
+            authority,
         })
     }
 }
@@ -219,6 +239,7 @@ mod tests {
             dataverse_url: None,
             tenant: None,
             client_id: None,
+            authority: None,
             records: None,
         };
         let file = ConfigFile {
@@ -238,10 +259,33 @@ mod tests {
             dataverse_url: Some("https://x.crm.dynamics.com".into()),
             tenant: None,
             client_id: None,
+            authority: None,
             records: None,
         };
         let err = SourceSettings::resolve(&args, &ConfigFile::default(), 1).unwrap_err();
         assert!(err.to_string().contains("--tenant"), "{err}");
+    }
+
+    #[test]
+    fn a_bad_authority_is_named_and_the_emulator_takes_none() {
+        let args = |authority: &str| SourceArgs {
+            config: None,
+            dataverse_url: Some("https://x.crm.microsoftdynamics.us".into()),
+            tenant: Some("t".into()),
+            client_id: Some("c".into()),
+            authority: Some(authority.into()),
+            records: None,
+        };
+        // Checked before the secret is looked for, so a bad value is named first.
+        let err = SourceSettings::resolve(&args("http://login.example"), &ConfigFile::default(), 1)
+            .unwrap_err();
+        assert!(format!("{err:#}").contains("must use https"), "{err:#}");
+        let emulator = SourceArgs {
+            dataverse_url: None,
+            ..args("china")
+        };
+        let err = SourceSettings::resolve(&emulator, &ConfigFile::default(), 1).unwrap_err();
+        assert!(err.to_string().contains("--dataverse-url"), "{err}");
     }
 
     #[test]

@@ -21,6 +21,8 @@ pub struct Environment {
     pub org_url: String,
     pub tenant: String,
     pub client_id: String,
+    /// Where tokens come from: the cloud's authority, or the emulator itself.
+    pub authority: Url,
 }
 
 /// Emulator options that only `run` and `bench` set.
@@ -46,12 +48,12 @@ impl Environment {
                 tenant,
                 client_id,
                 secret,
+                authority,
             } => {
                 let org_url =
                     Url::parse(url).with_context(|| format!("bad --dataverse-url {url}"))?;
-                let authority = Url::parse(dataverse::token::DEFAULT_AUTHORITY)?;
                 let credentials = ClientCredentials::for_tenant(
-                    &authority,
+                    authority,
                     tenant,
                     client_id,
                     secret.clone(),
@@ -64,6 +66,7 @@ impl Environment {
                     org_url: url.clone(),
                     tenant: tenant.clone(),
                     client_id: client_id.clone(),
+                    authority: authority.clone(),
                 })
             }
         }
@@ -109,6 +112,7 @@ async fn start_emulator(
         org_url: emulator.base_url(),
         tenant: emulator.tenant_id().to_string(),
         client_id: emulator.client_id().to_string(),
+        authority: Url::parse(&emulator.base_url())?,
         emulator: Some(emulator),
     })
 }

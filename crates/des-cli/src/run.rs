@@ -137,6 +137,7 @@ async fn replicate(
             emulator: env.emulator.as_ref(),
             org: &org,
             data_dir: &plan.data_dir,
+            authority: &env.authority,
         },
     )
     .await?;

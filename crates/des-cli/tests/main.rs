@@ -1,8 +1,10 @@
 //! The `des` binary, run as a real process against the built-in emulator.
 
 mod api;
+mod authority;
 mod files;
 mod mssql;
+mod portal;
 mod postgres;
 mod support;
 
@@ -10,9 +12,9 @@ use std::time::Duration;
 
 use support::{Des, poll_until, run_to_end, target, web_api::WebApi};
 
-const SYNC_TIMEOUT: Duration = Duration::from_secs(180);
+pub const SYNC_TIMEOUT: Duration = Duration::from_secs(180);
 
-fn is_sync_done(line: &str) -> bool {
+pub fn is_sync_done(line: &str) -> bool {
     line.starts_with("initial sync complete")
 }
 

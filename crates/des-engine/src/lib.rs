@@ -15,6 +15,7 @@
 //!   written through an outbox in the payload store and checkpointed after every page.
 //! - [`applier`]: one delivery at a time: batches, per-record retries, failure lines, poison.
 //! - [`admin`]: profile operations (create, activate, deactivate, resync, status).
+//! - [`monitor`]: per-stream figures for monitoring, with the lag and the pending batches.
 //! - [`runtime`]: the local single-process loops (`des run`); the Functions handlers call the
 //!   same [`Poller::step`](poller::Poller::step) and [`Applier::apply_one`](applier::Applier::apply_one).
 //!
@@ -61,6 +62,7 @@ pub mod admin;
 pub mod applier;
 mod error;
 pub mod message;
+pub mod monitor;
 pub mod plan;
 pub mod poller;
 mod ports;

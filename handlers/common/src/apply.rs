@@ -92,9 +92,10 @@ impl ApplyFunction {
             }
             Err(error) if delivery.dequeue_count < self.max_dequeue_count => {
                 self.queue.settle(delivery);
-                let (n, max) = (delivery.dequeue_count, self.max_dequeue_count);
-                tracing::warn!(message = %delivery.id, dequeue = n, %error, "Apply failed; the host retries.");
-                Invocation::failed(vec![format!("Try {n} of {max} failed: {error}")])
+                let (id, n, max) = (&delivery.id, delivery.dequeue_count, self.max_dequeue_count);
+                Invocation::retried(vec![format!(
+                    "Message {id}: try {n} of {max} failed: {error}"
+                )])
             }
             Err(error) => self.last_try_failed(delivery, &error).await,
         }
@@ -120,8 +121,8 @@ impl ApplyFunction {
     }
 
     async fn last_try_failed(&self, delivery: &Delivery, error: &EngineError) -> Invocation {
-        let n = delivery.dequeue_count;
-        let mut logs = vec![format!("Last try ({n}) failed: {error}")];
+        let (id, n) = (&delivery.id, delivery.dequeue_count);
+        let mut logs = vec![format!("Message {id}: last try ({n}) failed: {error}")];
         let settled = self.applier.poison(delivery, error).await;
         let settlement = self.queue.settle(delivery);
         match (settled, settlement) {
@@ -136,7 +137,6 @@ impl ApplyFunction {
             }
         }
         logs.push("The host moves the message to des-apply-poison.".into());
-        tracing::error!(message = %delivery.id, dequeue = n, %error, "Message poisoned.");
         Invocation::failed(logs)
     }
 

@@ -8,6 +8,7 @@ use axum::body::Bytes;
 use axum::extract::{Request, State};
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
+use des_api::portal::PortalSettings;
 use des_api::{ApiSettings, ApiState, AuthSettings, Authenticator, LinkKey};
 use des_azure::names::{
     API_AUDIENCE_SETTING, API_AUTHORITY_SETTING, APPLY_FUNCTION, POLL_FUNCTION,
@@ -18,13 +19,13 @@ use tower::ServiceExt;
 use crate::apply::ApplyFunction;
 use crate::poll::PollFunction;
 use crate::protocol::{Invocation, InvocationRequest};
-use crate::server::{Wired, WiringError, bind, init_logs, serve, with_readiness};
+use crate::server::{Wired, WiringError, bind, serve, with_readiness};
 use crate::settings::Settings;
 use crate::wiring::Wiring;
 
 /// The API app: every request (forwarded by the host as is) goes to `des_api::router`.
 pub async fn run_api() -> std::io::Result<()> {
-    init_logs();
+    crate::logs::init();
     let listener = bind().await?;
     let wired = Wired::new(wire_api);
     wired.warm();
@@ -41,12 +42,13 @@ async fn wire_api() -> Result<Router, WiringError> {
     let audiences = Settings::required(&settings.api_audience, API_AUDIENCE_SETTING)?;
     let audiences: Vec<String> = audiences.split(',').map(|a| a.trim().to_owned()).collect();
     let base = Settings::required(&settings.public_base_url, PUBLIC_BASE_URL_SETTING)?.clone();
-    let mut auth = AuthSettings::new(authority, String::new());
+    let mut auth = AuthSettings::new(authority.clone(), String::new());
     auth.audiences = audiences.into_iter().filter(|a| !a.is_empty()).collect();
     if let Some(scope) = &settings.api_scope {
         auth.scope.clone_from(scope);
     }
     auth.app_roles.clone_from(&settings.api_app_roles);
+    let portal = portal_settings(&settings, authority, &auth.audiences);
     let authenticator = Authenticator::new(auth).map_err(|e| WiringError::new("API tokens", e))?;
     let wiring = Wiring::connect(settings).await?;
     let state = ApiState::new(
@@ -57,7 +59,24 @@ async fn wire_api() -> Result<Router, WiringError> {
         ApiSettings::new(base, LinkKey::random()),
     )
     .with_failure_links(Arc::clone(&wiring.failures) as _);
-    Ok(des_api::router(state))
+    Ok(des_api::router(state).merge(des_api::portal::router(portal)))
+}
+
+/// The admin portal signs in at the API's authority and asks for the API's delegated scope.
+fn portal_settings(
+    settings: &Settings,
+    authority: url::Url,
+    audiences: &[String],
+) -> PortalSettings {
+    let audience = audiences.first().map_or("", |a| a.trim_end_matches('/'));
+    PortalSettings {
+        client_id: settings.portal_client_id.clone(),
+        authority,
+        scope: settings
+            .portal_scope
+            .clone()
+            .unwrap_or_else(|| format!("{audience}/user_impersonation")),
+    }
 }
 
 async fn forward(State(wired): State<Arc<Wired<Router>>>, request: Request) -> Response {
@@ -76,7 +95,7 @@ async fn forward(State(wired): State<Arc<Wired<Router>>>, request: Request) -> R
 
 /// The poller app: `POST /poll` per timer tick.
 pub async fn run_poller() -> std::io::Result<()> {
-    init_logs();
+    crate::logs::init();
     let listener = bind().await?;
     let wired = Wired::new(|| async {
         let settings = Settings::from_env()?;
@@ -103,7 +122,7 @@ async fn invoke_poll(State(wired): State<Arc<Wired<PollFunction>>>, body: Bytes)
 
 /// The applier app: `POST /apply` per queue message.
 pub async fn run_applier() -> std::io::Result<()> {
-    init_logs();
+    crate::logs::init();
     let listener = bind().await?;
     let wired = Wired::new(|| async {
         let settings = Settings::from_env()?;

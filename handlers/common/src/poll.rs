@@ -34,6 +34,7 @@ pub struct StreamSummary {
 pub struct PollFunction {
     poller: Arc<Poller>,
     control: Arc<dyn ControlStore>,
+    ports: EnginePorts,
     budget: Duration,
 }
 
@@ -41,8 +42,9 @@ impl PollFunction {
     pub fn new(ports: EnginePorts, budget: Duration) -> Self {
         let control = Arc::clone(&ports.control);
         Self {
-            poller: Arc::new(Poller::new(ports, PollerOptions::default())),
+            poller: Arc::new(Poller::new(ports.clone(), PollerOptions::default())),
             control,
+            ports,
             budget,
         }
     }
@@ -60,8 +62,9 @@ impl PollFunction {
                 return Invocation::failed(vec![format!("Cannot list profiles: {error}")]);
             }
         };
+        let profiles: Vec<Profile> = profiles.into_iter().map(|p| p.value).collect();
         let mut tasks = JoinSet::new();
-        for profile in profiles.into_iter().map(|p| p.value) {
+        for profile in profiles.iter().cloned() {
             if profile.state == ProfileState::Inactive {
                 continue;
             }
@@ -85,6 +88,7 @@ impl PollFunction {
         if logs.is_empty() {
             logs.push("No active profiles.".to_owned());
         }
+        logs.extend(crate::figures::lines(&self.ports, &profiles).await);
         Invocation::ok(logs)
     }
 
@@ -119,6 +123,9 @@ async fn poll_stream(
         let outcome = match step {
             Ok(Ok(outcome)) => outcome,
             Ok(Err(error)) => {
+                // The tick still answers 200 (other streams went on), so its Logs reach the
+                // invocation; this line gives the failure its level in the log as well.
+                tracing::warn!(stream = %spec.stream, %error, "A stream step failed; the next tick tries again.");
                 summary.error = Some(error.to_string());
                 break;
             }

@@ -3,20 +3,23 @@
 //! `/<function name>` and expects `{"Outputs": {...}, "Logs": [...], "ReturnValue": ...}`.
 //! A non-2xx answer fails the invocation, which is how a queue message is NACKed.
 //!
-//! `Data` is keyed by binding name. Values that are JSON objects arrive as objects; strings
-//! arrive JSON-serialised, sometimes once more (a queue message can come with extra quotes),
-//! and bytes as base64. The decoders here accept all of these; the host's exact shape is an
-//! open item to verify on a real host (docs/functions.md).
+//! `Data` is keyed by binding name; `Metadata` holds the trigger's binding data. The host
+//! builds both in `ScriptInvocationContextExtensions.ToHttpScriptInvocationContext`
+//! (Azure/azure-functions-host): a value that serialises to a JSON object (the timer's
+//! `TimerInfo`) is sent as that object; anything else is first serialised to JSON text and
+//! sent as a string holding that text. So a queue message arrives as a string holding the
+//! message text as a JSON string (see [`crate::queue_message`]), `Metadata.DequeueCount` as
+//! the string `"3"` and `Metadata.Id` as the string `"\"<id>\""`; the readers here take
+//! those shapes (and plain numbers and strings, as the documentation shows them).
 
 use std::collections::HashMap;
 
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use base64::Engine as _;
-use base64::engine::general_purpose::STANDARD as BASE64;
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 use serde_json::{Map, Value};
+use tracing::Level;
 
 /// An invocation the host could not have meant.
 #[derive(Debug, thiserror::Error)]
@@ -66,12 +69,12 @@ impl InvocationRequest {
         self.metadata_text("DequeueCount")?.parse().ok()
     }
 
-    /// The queue message body of binding `name`, decoded tolerantly (see [`message_bytes`]).
+    /// The queue message text of binding `name` (see [`crate::queue_message`]).
     pub fn queue_message(&self, name: &str) -> Result<Vec<u8>, ProtocolError> {
         let raw = self
             .data(name)
             .ok_or_else(|| ProtocolError::Missing(name.to_owned()))?;
-        message_bytes(raw).map_err(|reason| ProtocolError::BadMessage {
+        crate::queue_message::message_text(raw).map_err(|reason| ProtocolError::BadMessage {
             name: name.to_owned(),
             reason,
         })
@@ -86,53 +89,6 @@ impl InvocationRequest {
             other => other,
         };
         timer.get("IsPastDue")?.as_bool()
-    }
-}
-
-/// A queue message's bytes from its binding value: a JSON object (or array) is the message
-/// text itself; a string is unwrapped (once more if it is itself a quoted JSON string), then
-/// taken as JSON text when it looks like JSON, else as base64 when it decodes, else as is.
-pub fn message_bytes(raw: &RawValue) -> Result<Vec<u8>, String> {
-    let text = raw.get().trim();
-    match text.as_bytes().first() {
-        Some(b'{' | b'[') => Ok(text.as_bytes().to_vec()),
-        Some(b'"') => {
-            let inner: String = serde_json::from_str(text).map_err(|e| e.to_string())?;
-            Ok(string_message(&inner))
-        }
-        _ => Err(format!(
-            "expected a string or an object, got {}",
-            kind(text)
-        )),
-    }
-}
-
-fn string_message(text: &str) -> Vec<u8> {
-    let trimmed = text.trim();
-    if trimmed.starts_with('"')
-        && let Ok(inner) = serde_json::from_str::<String>(trimmed)
-    {
-        return plain_message(&inner);
-    }
-    plain_message(text)
-}
-
-fn plain_message(text: &str) -> Vec<u8> {
-    let trimmed = text.trim();
-    if trimmed.starts_with('{') || trimmed.starts_with('[') {
-        return trimmed.as_bytes().to_vec();
-    }
-    BASE64
-        .decode(trimmed)
-        .unwrap_or_else(|_| text.as_bytes().to_vec())
-}
-
-fn kind(text: &str) -> &'static str {
-    match text.as_bytes().first() {
-        Some(b'n') => "null",
-        Some(b't' | b'f') => "a boolean",
-        None => "nothing",
-        _ => "a number",
     }
 }
 
@@ -152,19 +108,28 @@ pub struct InvocationResponse {
 pub struct Invocation {
     pub status: StatusCode,
     pub body: InvocationResponse,
+    /// How a failure is logged: the host drops `Logs` unless the answer is 2xx.
+    failure: Option<Level>,
 }
 
 impl Invocation {
     pub fn ok(logs: Vec<String>) -> Self {
-        Self::with_status(StatusCode::OK, logs)
+        Self::with_status(StatusCode::OK, logs, None)
     }
 
-    /// A failed invocation: the host retries a queue message, then poisons it.
+    /// A failed invocation that needs a look: the host retries a queue message, then
+    /// poisons it. Its reasons are logged as an error.
     pub fn failed(logs: Vec<String>) -> Self {
-        Self::with_status(StatusCode::INTERNAL_SERVER_ERROR, logs)
+        Self::with_status(StatusCode::INTERNAL_SERVER_ERROR, logs, Some(Level::ERROR))
     }
 
-    fn with_status(status: StatusCode, logs: Vec<String>) -> Self {
+    /// A failed try that the host tries again (a queue message before its last try): the
+    /// reasons are logged as a warning.
+    pub fn retried(logs: Vec<String>) -> Self {
+        Self::with_status(StatusCode::INTERNAL_SERVER_ERROR, logs, Some(Level::WARN))
+    }
+
+    fn with_status(status: StatusCode, logs: Vec<String>, failure: Option<Level>) -> Self {
         Self {
             status,
             body: InvocationResponse {
@@ -172,12 +137,16 @@ impl Invocation {
                 logs,
                 return_value: Value::Null,
             },
+            failure,
         }
     }
 }
 
 impl IntoResponse for Invocation {
     fn into_response(self) -> Response {
+        if let Some(level) = self.failure {
+            crate::logs::failure(level, &self.body.logs);
+        }
         (self.status, axum::Json(self.body)).into_response()
     }
 }
@@ -192,18 +161,24 @@ mod tests {
 
     const MSG: &str = r#"{"Batch":{"seq":1}}"#;
 
+    /// The body the host source builds for a queue trigger: every value that is not a JSON
+    /// object is serialised to JSON text first, then sent as a string.
+    fn host_body(message: &str, dequeue: u32, id: &str) -> String {
+        let text = |v: &str| serde_json::to_string(v).unwrap();
+        serde_json::json!({
+            "Data": {"msg": text(message)},
+            "Metadata": {"DequeueCount": dequeue.to_string(), "Id": text(id)}
+        })
+        .to_string()
+    }
+
     #[test]
-    fn a_queue_message_decodes_from_every_shape_the_host_may_send() {
-        let quoted = serde_json::to_string(MSG).unwrap();
-        let twice = serde_json::to_string(&quoted).unwrap();
-        let base64 = serde_json::to_string(&BASE64.encode(MSG)).unwrap();
-        for data in [MSG.to_owned(), quoted, twice, base64] {
-            let body = format!(r#"{{"Data":{{"msg":{data}}},"Metadata":{{"DequeueCount":2}}}}"#);
-            let invocation = request(&body);
-            let bytes = invocation.queue_message("msg").expect("message");
-            assert_eq!(String::from_utf8(bytes).unwrap(), MSG, "from {data}");
-            assert_eq!(invocation.dequeue_count(), Some(2));
-        }
+    fn a_queue_invocation_reads_as_the_host_source_builds_it() {
+        let invocation = request(&host_body(MSG, 2, "6f0c"));
+        let bytes = invocation.queue_message("msg").expect("message");
+        assert_eq!(String::from_utf8(bytes).unwrap(), MSG);
+        assert_eq!(invocation.dequeue_count(), Some(2));
+        assert_eq!(invocation.metadata_text("Id").as_deref(), Some("6f0c"));
     }
 
     #[test]
@@ -211,6 +186,8 @@ mod tests {
         let invocation = request(r#"{"Data":{},"Metadata":{"DequeueCount":"5","Id":"abc"}}"#);
         assert_eq!(invocation.dequeue_count(), Some(5));
         assert_eq!(invocation.metadata_text("Id").as_deref(), Some("abc"));
+        let documented = request(r#"{"Data":{},"Metadata":{"DequeueCount":1}}"#);
+        assert_eq!(documented.dequeue_count(), Some(1));
     }
 
     #[test]

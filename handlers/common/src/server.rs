@@ -61,8 +61,11 @@ impl<T: Send + Sync + 'static> Wired<T> {
     pub fn warm(self: &Arc<Self>) {
         let wired = Arc::clone(self);
         tokio::spawn(async move {
-            if let Err(error) = wired.get().await {
-                tracing::error!(%error, "Wiring failed; the next invocation tries again.");
+            match wired.get().await {
+                Ok(_) => tracing::info!("Wired; ready for invocations."),
+                Err(error) => {
+                    tracing::error!(%error, "Wiring failed; the next invocation tries again.");
+                }
             }
         });
     }
@@ -85,18 +88,12 @@ pub fn with_readiness<S: Clone + Send + Sync + 'static>(router: Router<S>) -> Ro
     router.route("/", get(|| async { "ready" }))
 }
 
-/// Serves `router` on `listener` until the process ends.
+/// Serves `router` on `listener` until the process ends, each request in a span that
+/// names the host's invocation.
 pub async fn serve(listener: TcpListener, router: Router) -> std::io::Result<()> {
+    if let Ok(address) = listener.local_addr() {
+        tracing::info!(%address, "Listening for the Functions host.");
+    }
+    let router = router.layer(axum::middleware::from_fn(crate::logs::invocation_span));
     axum::serve(listener, router).await
-}
-
-/// Logs to stderr, which the host collects: `RUST_LOG` filters (default `info`).
-pub fn init_logs() {
-    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    let _ = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_ansi(false)
-        .with_writer(std::io::stderr)
-        .try_init();
 }

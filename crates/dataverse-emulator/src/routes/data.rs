@@ -1,6 +1,8 @@
 //! Data reads: collections with paging and change tracking, single rows and `$count`.
 
+use super::expand::{self, Expansion};
 use super::filter::Filter;
+use super::order::OrderBy;
 use super::{Reply, json_reply};
 use crate::error::EmulatorError;
 use crate::odata::{DeltaToken, PageCookie, Prefer, QueryOptions};
@@ -21,6 +23,7 @@ pub(super) struct Read<'a> {
     pub(super) api: &'a str,
     pub(super) cols: Vec<usize>,
     pub(super) page_size: usize,
+    pub(super) expand: Vec<Expansion>,
 }
 
 impl<'a> Read<'a> {
@@ -34,6 +37,10 @@ impl<'a> Read<'a> {
         let def = &store.catalog.entities[e];
         let cols = columns(def, q.select.as_deref())?;
         let page_size = prefer.max_page_size.unwrap_or(MAX_PAGE).clamp(1, MAX_PAGE);
+        let expand = match &q.expand {
+            Some(text) => expand::parse(&store.catalog, def, text)?,
+            None => Vec::new(),
+        };
         Ok(Read {
             store,
             e,
@@ -42,6 +49,7 @@ impl<'a> Read<'a> {
             api: &sh.api_url,
             cols,
             page_size,
+            expand,
         })
     }
 
@@ -55,7 +63,11 @@ impl<'a> Read<'a> {
                 "{}/$metadata#{}({}){suffix}",
                 self.api,
                 self.set(),
-                s.join(",")
+                s.iter()
+                    .cloned()
+                    .chain(expand::context_parts(&self.expand))
+                    .collect::<Vec<_>>()
+                    .join(",")
             ),
             None => format!("{}/$metadata#{}{suffix}", self.api, self.set()),
         }
@@ -149,19 +161,7 @@ pub fn collection(
         }
         .text(),
     };
-    let after = cookie.as_ref().and_then(|c| c.last);
-    let mut rows: Vec<(Uuid, RowSource<'_>)> = store
-        .scan_sources(e, after)
-        .filter(|(_, src)| {
-            filter
-                .as_ref()
-                .is_none_or(|f| f.matches(&store.materialize(e, *src)))
-        })
-        .take(limit + 1)
-        .collect();
-    let more = rows.len() > limit && q.top.is_none();
-    rows.truncate(limit);
-
+    let (rows, more) = page_rows(&r, filter.as_ref(), cookie.as_ref(), limit)?;
     let mut buf = String::with_capacity(rows.len() * 2048 + 512);
     buf.push_str("{\"@odata.context\":");
     string(&mut buf, &r.context(""));
@@ -182,7 +182,7 @@ pub fn collection(
         string(&mut buf, &r.delta_link(&token));
     }
     buf.push_str(",\"value\":[");
-    render_rows(&r.writer(), e, &rows, &mut buf);
+    render_rows(&r.writer(), &r.expand, e, &rows, &mut buf);
     buf.push(']');
     if more {
         let page = cookie.as_ref().map_or(1, |c| c.page) + 1;
@@ -199,6 +199,45 @@ pub fn collection(
     }
     buf.push('}');
     Ok(json_reply(200, buf, &r.applied(tracking)).with_rows(rows.len()))
+}
+
+/// The rows of this page and whether more follow: in id order after the cookie's last id,
+/// or, with `$orderby`, sorted and taken from the cookie's page on.
+fn page_rows<'a>(
+    r: &Read<'a>,
+    filter: Option<&Filter>,
+    cookie: Option<&PageCookie>,
+    limit: usize,
+) -> Result<(Vec<(Uuid, RowSource<'a>)>, bool), EmulatorError> {
+    let (store, e) = (r.store, r.e);
+    let wanted =
+        |src: &RowSource<'_>| filter.is_none_or(|f| f.matches(&store.materialize(e, *src)));
+    let mut rows: Vec<(Uuid, RowSource<'a>)> = match &r.q.orderby {
+        None => store
+            .scan_sources(e, cookie.and_then(|c| c.last))
+            .filter(|(_, src)| wanted(src))
+            .take(limit + 1)
+            .collect(),
+        Some(text) => {
+            let order = OrderBy::parse(&store.catalog.entities[e], text)?;
+            let mut keyed: Vec<_> = store
+                .scan_sources(e, None)
+                .filter(|(_, src)| wanted(src))
+                .map(|(id, src)| (order.key(&store.materialize(e, src)), id, src))
+                .collect();
+            keyed.sort_by(|a, b| order.compare(&a.0, &b.0).then(a.1.cmp(&b.1)));
+            let skip = cookie.map_or(0, |c| c.page.saturating_sub(1) as usize * r.page_size);
+            keyed
+                .into_iter()
+                .skip(skip)
+                .take(limit + 1)
+                .map(|(_, id, src)| (id, src))
+                .collect()
+        }
+    };
+    let more = rows.len() > limit && r.q.top.is_none();
+    rows.truncate(limit);
+    Ok((rows, more))
 }
 
 fn check_trackable(r: &Read<'_>) -> Result<(), EmulatorError> {
@@ -247,6 +286,7 @@ pub fn single(
     let mut buf = String::with_capacity(2048);
     r.writer()
         .write(&mut buf, &row, Some(&r.context("/$entity")));
+    expand::append(&store, def, &row, &r.expand, &mut buf);
     Ok(json_reply(200, buf, &r.applied(false)).with_rows(1))
 }
 
@@ -264,12 +304,18 @@ pub fn count(sh: &Shared, e: usize) -> Reply {
 
 /// Generates and writes the rows of a page, split across the machine's cores: generating
 /// rows dominates the cost of a big page.
-fn render_rows(w: &RowWriter<'_>, e: usize, rows: &[(Uuid, RowSource<'_>)], buf: &mut String) {
+fn render_rows(
+    w: &RowWriter<'_>,
+    expand: &[Expansion],
+    e: usize,
+    rows: &[(Uuid, RowSource<'_>)],
+    buf: &mut String,
+) {
     let threads = std::thread::available_parallelism()
         .map_or(1, |n| n.get())
         .min(4);
     if threads < 2 || rows.len() < 512 {
-        write_chunk(w, e, rows, buf);
+        write_chunk(w, expand, e, rows, buf);
         return;
     }
     let chunk = rows.len().div_ceil(threads);
@@ -280,13 +326,13 @@ fn render_rows(w: &RowWriter<'_>, e: usize, rows: &[(Uuid, RowSource<'_>)], buf:
             .map(|part| {
                 s.spawn(move || {
                     let mut out = String::with_capacity(part.len() * 2048);
-                    write_chunk(w, e, part, &mut out);
+                    write_chunk(w, expand, e, part, &mut out);
                     out
                 })
             })
             .collect();
         // This thread writes its share straight into the response buffer.
-        write_chunk(w, e, first, buf);
+        write_chunk(w, expand, e, first, buf);
         handles
             .into_iter()
             .map(|h| h.join().unwrap_or_default())
@@ -298,11 +344,19 @@ fn render_rows(w: &RowWriter<'_>, e: usize, rows: &[(Uuid, RowSource<'_>)], buf:
     }
 }
 
-fn write_chunk(w: &RowWriter<'_>, e: usize, rows: &[(Uuid, RowSource<'_>)], buf: &mut String) {
+fn write_chunk(
+    w: &RowWriter<'_>,
+    expand: &[Expansion],
+    e: usize,
+    rows: &[(Uuid, RowSource<'_>)],
+    buf: &mut String,
+) {
     for (i, (_, src)) in rows.iter().enumerate() {
         if i > 0 {
             buf.push(',');
         }
-        w.write(buf, &w.store.materialize(e, *src), None);
+        let row = w.store.materialize(e, *src);
+        w.write(buf, &row, None);
+        expand::append(w.store, w.def, &row, expand, buf);
     }
 }

@@ -1,14 +1,18 @@
 //! HTTP routes: the Entra token endpoints, the Web API under `/api/data/v9.2/` and the
 //! `/_emulator/` control endpoints.
 
+mod authorize;
 mod batch;
+mod code_grant;
 mod control;
 pub mod data;
 mod delta;
+mod expand;
 mod filter;
 mod keys;
 mod metadata;
 mod metadata_query;
+mod order;
 mod relationships;
 mod token;
 mod users;
@@ -117,8 +121,17 @@ pub fn router(shared: Arc<Shared>) -> Router {
             get(token::openid_configuration),
         )
         .route("/{tenant}/discovery/v2.0/keys", get(token::jwks))
+        .route(
+            "/{tenant}/oauth2/v2.0/authorize",
+            get(authorize::show).post(authorize::sign_in),
+        )
+        .route("/{tenant}/oauth2/v2.0/logout", get(authorize::sign_out))
+        .route("/_emulator/sign-in", post(code_grant::settings))
+        .route("/api/data/v9.2", any(api))
+        .route("/api/data/v9.2/", any(api))
         .route("/api/data/v9.2/{*rest}", any(api))
         .nest("/_emulator", control::router())
+        .layer(axum::middleware::from_fn(code_grant::cors))
         .with_state(shared)
 }
 
@@ -234,12 +247,34 @@ pub fn dispatch(
     let prefer = Prefer::parse(headers);
     let first = path.split(['/', '(']).next().unwrap_or("");
     match (method.as_str(), first) {
+        ("GET", "") => Ok(service_document(sh)),
+        ("GET", "$metadata") => Ok(metadata_document(sh)),
         ("GET", "WhoAmI") => users::who_am_i(sh),
         ("GET", "EntityDefinitions" | "GlobalOptionSetDefinitions" | "RelationshipDefinitions") => {
             metadata::get(sh, path, &q)
         }
         ("POST", "$batch") => batch::handle(sh, headers, body),
         _ => data_route(sh, method, path, &q, &prefer, headers, body),
+    }
+}
+
+/// `GET /api/data/v9.2/`: the entity sets and function imports.
+fn service_document(sh: &Shared) -> Reply {
+    json_reply(
+        200,
+        crate::csdl::service_document(&sh.read().catalog, &sh.api_url),
+        "",
+    )
+}
+
+/// `GET /api/data/v9.2/$metadata`: the CSDL document.
+fn metadata_document(sh: &Shared) -> Reply {
+    Reply {
+        status: 200,
+        content_type: "application/xml",
+        body: crate::csdl::metadata_document(&sh.read().catalog),
+        headers: Vec::new(),
+        rows: 0,
     }
 }
 

@@ -4,7 +4,7 @@ use crate::server::Shared;
 use axum::Form;
 use axum::Json;
 use axum::extract::{Path, State};
-use axum::http::StatusCode;
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use serde_json::json;
@@ -18,11 +18,16 @@ pub struct TokenForm {
     client_secret: Option<String>,
     scope: Option<String>,
     #[serde(flatten)]
-    _rest: HashMap<String, String>,
+    rest: HashMap<String, String>,
 }
 
 /// An Entra-style error body (`token-error.json`).
-fn token_error(status: StatusCode, error: &str, aadsts: u32, description: &str) -> Response {
+pub(super) fn token_error(
+    status: StatusCode,
+    error: &str,
+    aadsts: u32,
+    description: &str,
+) -> Response {
     let trace = uuid::Uuid::new_v4();
     let correlation = uuid::Uuid::new_v4();
     let now = time::OffsetDateTime::now_utc();
@@ -49,6 +54,7 @@ fn token_error(status: StatusCode, error: &str, aadsts: u32, description: &str) 
 pub async fn issue(
     State(sh): State<Arc<Shared>>,
     Path(tenant): Path<String>,
+    headers: HeaderMap,
     Form(form): Form<TokenForm>,
 ) -> Response {
     if tenant != sh.tenant {
@@ -57,8 +63,14 @@ pub async fn issue(
         );
         return token_error(StatusCode::BAD_REQUEST, "invalid_request", 90002, &d);
     }
+    if form.grant_type.as_deref() == Some("authorization_code") {
+        let mut fields = form.rest;
+        fields.extend(form.client_id.map(|c| ("client_id".to_owned(), c)));
+        fields.extend(form.scope.map(|s| ("scope".to_owned(), s)));
+        return super::code_grant::redeem(&sh, &headers, &fields);
+    }
     if form.grant_type.as_deref() != Some("client_credentials") {
-        let d = "The provided value for the input parameter 'grant_type' is not valid. Expected values are the following: 'client_credentials'.";
+        let d = "The provided value for the input parameter 'grant_type' is not valid. Expected values are the following: 'authorization_code', 'client_credentials'.";
         return token_error(StatusCode::BAD_REQUEST, "unsupported_grant_type", 70003, d);
     }
     let client = form.client_id.unwrap_or_default();
@@ -97,7 +109,12 @@ pub async fn openid_configuration(
     let base = format!("{}/{tenant}", sh.base_url);
     Json(json!({
         "token_endpoint": format!("{base}/oauth2/v2.0/token"),
-        "token_endpoint_auth_methods_supported": ["client_secret_post"],
+        "authorization_endpoint": format!("{base}/oauth2/v2.0/authorize"),
+        "end_session_endpoint": format!("{base}/oauth2/v2.0/logout"),
+        "response_modes_supported": ["query", "fragment"],
+        "scopes_supported": ["openid", "profile", "email", "offline_access"],
+        "claims_supported": ["sub", "iss", "aud", "exp", "iat", "nonce", "name", "preferred_username", "oid", "tid", "ver"],
+        "token_endpoint_auth_methods_supported": ["client_secret_post", "none"],
         "jwks_uri": format!("{base}/discovery/v2.0/keys"),
         "response_types_supported": ["code", "id_token", "code id_token", "id_token token"],
         "subject_types_supported": ["pairwise"],

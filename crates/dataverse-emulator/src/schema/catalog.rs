@@ -217,6 +217,7 @@ pub fn entity(t: Table<'_>, columns: Vec<AttrDef>) -> EntityDef {
         Kind::BigInt,
         Gen::Version,
     ));
+    system_columns(&mut attributes, t.ownership);
     for (i, a) in attributes.iter_mut().enumerate() {
         a.column_number = i as i32 + 1;
         a.metadata_id = metadata_id(&["attribute", t.logical, &a.logical_name]);
@@ -281,8 +282,47 @@ pub fn standard(
         .targets(&["businessunit"]),
         attr("createdby", "Created By", Kind::Lookup, Gen::Ref).targets(&["systemuser"]),
         attr("createdon", "Created On", Kind::DateTime, Gen::Date),
-        attr("modifiedon", "Modified On", Kind::DateTime, Gen::Date),
+        attr(
+            "modifiedon",
+            "Modified On",
+            Kind::DateTime,
+            Gen::After("createdon"),
+        ),
     ]
+}
+
+/// The columns every Dataverse table has (who created and last modified a row, and when), and
+/// on user-owned tables the owner's user or team, where the definition does not name them.
+/// Appended, so the columns a table had keep their places. Intersect tables have none.
+fn system_columns(attributes: &mut Vec<AttrDef>, ownership: &str) {
+    if ownership == "None" {
+        return;
+    }
+    let mut columns = vec![
+        attr("createdon", "Created On", Kind::DateTime, Gen::Date),
+        attr("createdby", "Created By", Kind::Lookup, Gen::Ref).targets(&["systemuser"]),
+        attr(
+            "modifiedon",
+            "Modified On",
+            Kind::DateTime,
+            Gen::After("createdon"),
+        ),
+        attr("modifiedby", "Modified By", Kind::Lookup, Gen::Ref).targets(&["systemuser"]),
+    ];
+    if ownership == "UserOwned" {
+        columns.push(
+            attr("owninguser", "Owning User", Kind::Lookup, Gen::OwnedBy(0))
+                .targets(&["systemuser"]),
+        );
+        columns.push(
+            attr("owningteam", "Owning Team", Kind::Lookup, Gen::OwnedBy(1)).targets(&["team"]),
+        );
+    }
+    for a in columns {
+        if !attributes.iter().any(|x| x.logical_name == a.logical_name) {
+            attributes.push(a);
+        }
+    }
 }
 
 /// Money columns need the currency lookup and exchange rate beside them.

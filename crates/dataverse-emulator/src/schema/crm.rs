@@ -468,7 +468,12 @@ fn audit_note() -> EntityDef {
         attr("new_text", "Text", Kind::Memo, Gen::Sentence),
         attr("new_regardingid", "Regarding", Kind::Lookup, Gen::Ref).targets(&["account"]),
         attr("createdon", "Created On", Kind::DateTime, Gen::Date),
-        attr("modifiedon", "Modified On", Kind::DateTime, Gen::Date),
+        attr(
+            "modifiedon",
+            "Modified On",
+            Kind::DateTime,
+            Gen::After("createdon"),
+        ),
     ];
     let mut t = table(
         "new_auditnote",

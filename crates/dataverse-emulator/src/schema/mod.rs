@@ -3,6 +3,7 @@
 
 pub mod catalog;
 mod crm;
+pub mod navigation;
 pub mod security;
 
 pub use catalog::Catalog;

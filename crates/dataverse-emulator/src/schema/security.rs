@@ -119,7 +119,12 @@ fn system_user() -> EntityDef {
         ),
         attr("businessunitid", "Business Unit", Kind::Lookup, Gen::Ref).targets(&["businessunit"]),
         attr("createdon", "Created On", Kind::DateTime, Gen::Date),
-        attr("modifiedon", "Modified On", Kind::DateTime, Gen::Date),
+        attr(
+            "modifiedon",
+            "Modified On",
+            Kind::DateTime,
+            Gen::After("createdon"),
+        ),
     ];
     entity(
         org_table("systemuser", "systemusers", "User", "Users", "fullname", 8),

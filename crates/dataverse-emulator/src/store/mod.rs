@@ -1,6 +1,7 @@
 //! The row store: generated rows plus written overrides, one row-version counter for all
 //! tables and a version-ordered change index per table for delta reads.
 
+mod computed;
 pub mod delta;
 mod scan;
 mod write;
@@ -82,6 +83,8 @@ pub struct Store {
     pub min_valid: u64,
     pub schema_log: Vec<SchemaOp>,
     pub dirty: bool,
+    /// Who writes are attributed to (`createdby`, `modifiedby`, a new row's owner).
+    pub actor: Uuid,
 }
 
 /// Generated row counts: the sample tables get `records`, fixed tables their natural size.
@@ -132,6 +135,7 @@ impl Store {
             min_valid: 0,
             schema_log: Vec::new(),
             dirty: false,
+            actor: Uuid::nil(),
         }
     }
 

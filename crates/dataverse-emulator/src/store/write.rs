@@ -24,10 +24,6 @@ pub enum SchemaOp {
     },
 }
 
-fn now() -> i64 {
-    time::OffsetDateTime::now_utc().unix_timestamp()
-}
-
 impl Store {
     pub fn apply_schema(&mut self, op: SchemaOp) -> Result<(), EmulatorError> {
         let (entity, attribute) = match &op {
@@ -86,7 +82,7 @@ impl Store {
             return Err(EmulatorError::duplicate());
         }
         cells[pk] = Cell::Guid(id);
-        default_cells(def, &mut cells);
+        self.compute(e, &mut cells, true);
         self.put(e, id, cells);
         Ok(id)
     }
@@ -106,9 +102,7 @@ impl Store {
         cells.resize(def.attributes.len(), Cell::Null);
         cells_from_json(self, e, fields, &mut cells)?;
         cells[def.primary_index()] = Cell::Guid(id);
-        if let Some(i) = def.attr_index("modifiedon") {
-            cells[i] = Cell::Time(now());
-        }
+        self.compute(e, &mut cells, false);
         self.put(e, id, cells);
         Ok(true)
     }
@@ -192,21 +186,6 @@ impl Store {
                 &id1,
             )),
         }
-    }
-}
-
-/// New rows start active, stamped now, in the organisation's currency.
-fn default_cells(def: &EntityDef, cells: &mut [Cell]) {
-    for (i, a) in def.attributes.iter().enumerate() {
-        if cells[i] != Cell::Null {
-            continue;
-        }
-        cells[i] = match a.logical_name.as_str() {
-            "createdon" | "modifiedon" => Cell::Time(now()),
-            "statecode" => Cell::Int(0),
-            "statuscode" => Cell::Int(1),
-            _ => continue,
-        };
     }
 }
 

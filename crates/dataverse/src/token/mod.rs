@@ -3,6 +3,7 @@
 //!
 //! Tokens are [`Secret`]s: they never reach a log line through `Debug` or `Display`.
 
+mod authority;
 mod cache;
 mod client_credentials;
 
@@ -12,6 +13,7 @@ use std::time::{Duration, Instant};
 use async_trait::async_trait;
 use des_core::Secret;
 
+pub use authority::{AuthorityError, CLOUD_NAMES, check_authority, parse_authority};
 pub use cache::CachedToken;
 pub use client_credentials::{ClientCredentials, DEFAULT_AUTHORITY, parse_token_response};
 

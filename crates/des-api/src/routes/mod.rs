@@ -6,6 +6,7 @@ mod docs;
 mod failures;
 mod listing;
 mod metadata;
+mod monitor;
 mod operation;
 mod profiles;
 
@@ -186,6 +187,8 @@ fn profile_routes() -> Vec<Route> {
             .returns(StatusCode::ACCEPTED, Some("ResyncResult")).extension().conflicts(),
         route(Method::POST, "/crm/exporter/profiles/{id}/x-resyncfailed", ("Extensions_ResyncFailedRecords", "Extensions", "EXTENSION (not in DES): resyncs every entity with failures since its last resync (the DES UI's \"Resync failed records\")."), resync_failed)
             .params(&[ID]).returns(StatusCode::ACCEPTED, Some("ResyncResult")).extension().conflicts(),
+        route(Method::GET, "/crm/exporter/profiles/{id}/x-monitor", ("Extensions_Monitor", "Extensions", "EXTENSION (not in DES): each entity's counters, pending batches and lag now, and the last hour of samples (rows applied, lag) for charts."), monitor::monitor)
+            .params(&[ID]).returns(StatusCode::OK, Some("MonitorReport")).extension(),
     ]
 }
 
@@ -235,6 +238,10 @@ pub fn router(state: ApiState) -> Router {
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            crate::monitor::count_requests,
+        ))
         .layer(axum::middleware::from_fn(crate::refusal::guard))
         .with_state(state)
 }

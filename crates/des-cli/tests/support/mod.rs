@@ -4,6 +4,7 @@ pub mod mssql;
 pub mod postgres;
 pub mod target;
 pub mod web_api;
+pub mod webdriver;
 
 use std::io::{BufRead, BufReader};
 use std::path::Path;

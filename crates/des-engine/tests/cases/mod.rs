@@ -1,4 +1,5 @@
 mod lifecycle;
+mod monitor;
 mod resync;
 mod steps;
 mod sync;

@@ -169,7 +169,9 @@ async fn a_later_batch_held_by_another_loop_waits_its_turn_instead_of_being_rele
 }
 
 /// Polls the profile's first stream until it has nothing more to read right away.
-async fn poll_first_stream(harness: &Harness) -> (Poller, Profile, StreamSpec, PollReport) {
+pub(super) async fn poll_first_stream(
+    harness: &Harness,
+) -> (Poller, Profile, StreamSpec, PollReport) {
     let ports = harness.ports.clone();
     let profile = ports
         .control

@@ -3,17 +3,26 @@
 //! and POSTs them to the applier with their dequeue count, as the queue trigger does:
 //! delete on 2xx; on anything else make the message visible again, and after the last try
 //! move it to `des-apply-poison`. Up to 16 messages run at once (the host's `batchSize`).
+//!
+//! The payloads are built the way the host source builds them
+//! (`ScriptInvocationContextExtensions` in Azure/azure-functions-host): a value that is not a
+//! JSON object is serialised to JSON text and sent as a string, so `Data.msg` is the message
+//! text quoted twice, `DequeueCount` the string `"2"`, `Id` a quoted string. Every other
+//! delivery uses the shape the custom-handler documentation shows (the text quoted once).
+//! Each request carries `X-Azure-Functions-InvocationId`, as the host's `AddHeaders` does.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
-use base64::Engine as _;
-use base64::engine::general_purpose::STANDARD as BASE64;
 use des_azure::StorageQueue;
 use des_core::ports::{Delivery, WorkQueue};
 use serde_json::{Value, json};
 use tokio::task::JoinSet;
+use uuid::Uuid;
+
+/// The host version the played host claims (the source read for it).
+const HOST_VERSION: &str = "4.1037.0";
 
 /// What one round of deliveries did.
 #[derive(Debug, Default, Clone, Copy)]
@@ -99,9 +108,9 @@ impl FunctionsHost {
         let payload = json!({
             "Data": {"msg": self.message_value(&delivery.body)},
             "Metadata": {
-                "DequeueCount": delivery.dequeue_count,
-                "Id": delivery.id,
-                "PopReceipt": delivery.receipt,
+                "DequeueCount": delivery.dequeue_count.to_string(),
+                "Id": as_json_text(&delivery.id),
+                "PopReceipt": as_json_text(&delivery.receipt),
                 "InsertionTime": "2026-11-27T13:00:00+00:00",
                 "sys": {"MethodName": "apply", "UtcNow": "2026-11-27T13:00:00Z", "RandGuid": "6b1d2c3e-0000-4000-8000-000000000000"}
             }
@@ -130,13 +139,13 @@ impl FunctionsHost {
         Outcome::Failed
     }
 
-    /// The message as the host may pass it: an object, a JSON string, or base64 in turn.
+    /// The message text as the host source sends it (quoted twice), or as the documentation
+    /// shows it (quoted once), in turn.
     fn message_value(&self, body: &[u8]) -> Value {
         let text = String::from_utf8_lossy(body).into_owned();
-        match self.shapes.fetch_add(1, Ordering::Relaxed) % 3 {
-            0 => serde_json::from_str(&text).unwrap_or(Value::String(text)),
-            1 => Value::String(text),
-            _ => Value::String(BASE64.encode(body)),
+        match self.shapes.fetch_add(1, Ordering::Relaxed) % 2 {
+            0 => Value::String(as_json_text(&text)),
+            _ => Value::String(text),
         }
     }
 
@@ -144,6 +153,8 @@ impl FunctionsHost {
         let answer = self
             .http
             .post(url)
+            .header("X-Azure-Functions-InvocationId", Uuid::new_v4().to_string())
+            .header("X-Azure-Functions-HostVersion", HOST_VERSION)
             .json(payload)
             .send()
             .await
@@ -172,4 +183,9 @@ fn logs(answer: &Value) -> Vec<String> {
         .iter()
         .map(|l| l.as_str().unwrap_or_default().to_owned())
         .collect()
+}
+
+/// A value as the host sends a non-object: serialised to JSON text.
+fn as_json_text(value: &str) -> String {
+    serde_json::to_string(value).expect("a string serialises")
 }

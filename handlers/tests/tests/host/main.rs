@@ -3,8 +3,9 @@
 //! The Azure Functions host cannot be installed here (npm's `azure-functions-core-tools`
 //! downloads its binaries from a CDN in `postinstall`), so these tests PLAY THE HOST: they
 //! start the handler binaries with `FUNCTIONS_CUSTOMHANDLER_PORT`, wait for the readiness
-//! answer to `GET /`, forward HTTP requests to the API handler as `enableForwardingHttpRequest`
-//! does, POST timer invocations to `/poll`, and run the queue trigger's loop against the
+//! answer to `GET /`, pass HTTP requests on to the API handler as `enableProxyingHttpRequest`
+//! does (chunked bodies included), POST timer invocations to `/poll`, read the handlers'
+//! stdout and stderr at the levels the host gives them, and run the queue trigger's loop against the
 //! Azurite queue `des-apply` (see `functions_host`). Storage is Azurite (`DES_TEST_AZURITE`,
 //! started by `scripts/test`; `skip` skips, unset fails); Dataverse is the emulator; the
 //! targets are SQLite files.
@@ -12,12 +13,14 @@
 mod api;
 mod deployment;
 mod functions_host;
+mod logs;
 mod processes;
 mod scenario;
 
 use std::time::Duration;
 
-use processes::{API, APPLIER, Handler, POLLER};
+use processes::{API, APPLIER, Handler, HostLevel, POLLER};
+use reqwest::Method;
 use serde_json::Value;
 
 /// The Azurite connection string, `None` when told to skip.
@@ -37,10 +40,15 @@ pub fn azurite() -> Option<String> {
 }
 
 /// Readiness comes before wiring: with no storage configured at all, each handler still
-/// answers `GET /` at once, and an invocation then fails with the reason in `Logs`.
+/// answers `GET /` at once, and every invocation then fails with the reason in `Logs` and,
+/// because the host drops the `Logs` of a failed invocation, as an Error line naming the
+/// invocation, each time it fails. Informational lines go to stdout.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn handlers_answer_readiness_at_once_and_name_a_wiring_problem() {
-    let env = vec![("AzureWebJobsStorage".to_owned(), String::new())];
+async fn handlers_answer_readiness_at_once_and_log_each_wiring_failure() {
+    let env = vec![
+        ("AzureWebJobsStorage".to_owned(), String::new()),
+        ("RUST_LOG".to_owned(), "info".to_owned()),
+    ];
     let client = reqwest::Client::new();
     for (name, function) in [
         (API, None),
@@ -61,25 +69,29 @@ async fn handlers_answer_readiness_at_once_and_name_a_wiring_problem() {
             "{name} took {:?}",
             handler.readiness
         );
+        handler
+            .wait_for_line(|l| l.level == HostLevel::Information && l.text.contains("Listening"))
+            .await;
         let Some(path) = function else {
-            let answer = client
-                .get(handler.url("/crm/exporter/profiles"))
-                .send()
-                .await
-                .expect("answer");
-            assert_eq!(answer.status().as_u16(), 503, "{name}");
+            let (status, _, id) =
+                logs::invoke(&client, &handler, Method::GET, "/crm/exporter/profiles", "").await;
+            assert_eq!(status, 503, "{name}");
+            logs::logged(&handler, HostLevel::Error, &id, "not wired").await;
+            logs::assert_streams_follow_levels(&handler);
             continue;
         };
-        let answer = client
-            .post(handler.url(path))
-            .body(r#"{"Data":{"msg":"{}"},"Metadata":{}}"#)
-            .send()
-            .await
-            .expect("answer");
-        assert_eq!(answer.status().as_u16(), 500, "{name}");
-        let body: Value = answer.json().await.expect("JSON");
-        let logs = body["Logs"].to_string();
-        assert!(logs.contains("AzureWebJobsStorage"), "{name}: {body}");
+        // Twice: the failure repeats until the wiring succeeds, and so does its line.
+        for _ in 0..2 {
+            let body = r#"{"Data":{"msg":"\"{}\""},"Metadata":{}}"#;
+            let (status, answer, id) =
+                logs::invoke(&client, &handler, Method::POST, path, body).await;
+            assert_eq!(status, 500, "{name}");
+            let reasons = answer["Logs"].to_string();
+            assert!(reasons.contains("AzureWebJobsStorage"), "{name}: {answer}");
+            let line = logs::logged(&handler, HostLevel::Error, &id, "Not wired").await;
+            assert!(line.text.contains("AzureWebJobsStorage"), "{line:?}");
+        }
+        logs::assert_streams_follow_levels(&handler);
     }
 }
 
@@ -104,6 +116,10 @@ fn app_folders_declare_what_the_host_needs() {
         assert_eq!(handler["defaultExecutablePath"], "handler", "{app}");
     }
     let api = read("handlers/api/host.json");
+    // Proxying (current hosts: the request and its body stream pass through as sent) and
+    // forwarding (older hosts, which do not know the proxying setting) both give the API
+    // handler the original request; a host that knows both proxies.
+    assert_eq!(api["customHandler"]["enableProxyingHttpRequest"], true);
     assert_eq!(api["customHandler"]["enableForwardingHttpRequest"], true);
     assert_eq!(api["extensions"]["http"]["routePrefix"], "");
     let http = read("handlers/api/api/function.json");

@@ -1,10 +1,13 @@
 //! The handler binaries as real processes: built by cargo on first use (a no-op when they
 //! are fresh), started with the host's `FUNCTIONS_CUSTOMHANDLER_PORT`, and timed from spawn
 //! to the first answer of the readiness probe (`GET /`), which is what the host waits for.
+//! Their stdout and stderr are read line by line and classified the way the host classifies
+//! an HTTP worker's output (see `HostLevel`); each line is echoed to the test's stderr.
 
+use std::io::{BufRead, BufReader, Read};
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
-use std::sync::OnceLock;
+use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 use std::time::{Duration, Instant};
 
 /// The three apps' binaries (packages and binaries share the name).
@@ -43,12 +46,52 @@ pub fn free_port() -> u16 {
     listener.local_addr().expect("addr").port()
 }
 
+/// The level the Functions host gives a line of a custom handler's output
+/// (`WorkerProcess.ParseErrorMessageAndLog`, with `UseStdErrorStreamForErrorsOnly`, which
+/// `HttpWorkerDescription` sets): stdout is Information; a stderr line is a Warning when it
+/// contains "warn" in any case, else an Error.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum HostLevel {
+    Information,
+    Warning,
+    Error,
+}
+
+/// One line of a handler's output as the host logs it.
+#[derive(Debug, Clone)]
+pub struct HostLine {
+    pub level: HostLevel,
+    pub text: String,
+}
+
+impl HostLine {
+    fn classify(stderr: bool, text: String) -> Self {
+        let level = match (stderr, text.to_ascii_lowercase().contains("warn")) {
+            (false, _) => HostLevel::Information,
+            (true, true) => HostLevel::Warning,
+            (true, false) => HostLevel::Error,
+        };
+        Self { level, text }
+    }
+
+    /// The level the handler's log formatter wrote (`INFO`, `WARN`, ...), if any.
+    pub fn written_level(&self) -> Option<&str> {
+        self.text
+            .split_whitespace()
+            .nth(1)
+            .filter(|word| ["TRACE", "DEBUG", "INFO", "WARN", "ERROR"].contains(word))
+    }
+}
+
+type Lines = Arc<Mutex<Vec<HostLine>>>;
+
 /// A running handler; killed when dropped.
 pub struct Handler {
     pub name: &'static str,
     pub port: u16,
     pub readiness: Duration,
     child: Child,
+    lines: Lines,
 }
 
 impl Handler {
@@ -65,17 +108,23 @@ impl Handler {
     ) -> Self {
         let port = free_port();
         let started = Instant::now();
-        let child = Command::new(path)
+        let mut child = Command::new(path)
             .envs(env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
             .env("FUNCTIONS_CUSTOMHANDLER_PORT", port.to_string())
             .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
             .spawn()
             .unwrap_or_else(|e| panic!("cannot start {name}: {e}"));
+        let lines = Lines::default();
+        read_lines(name, false, child.stdout.take().expect("stdout"), &lines);
+        read_lines(name, true, child.stderr.take().expect("stderr"), &lines);
         let mut handler = Self {
             name,
             port,
             readiness: Duration::ZERO,
             child,
+            lines,
         };
         handler.readiness = handler.wait_ready(started).await;
         handler
@@ -101,6 +150,49 @@ impl Handler {
     pub fn url(&self, path: &str) -> String {
         format!("http://127.0.0.1:{}{path}", self.port)
     }
+
+    /// The lines written so far, as the host would log them.
+    pub fn lines(&self) -> Vec<HostLine> {
+        self.lines
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
+    }
+
+    /// The first line that `matches`, waiting for it (the handler writes asynchronously).
+    pub async fn wait_for_line(&self, matches: impl Fn(&HostLine) -> bool) -> HostLine {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            if let Some(line) = self.lines().into_iter().find(|l| matches(l)) {
+                return line;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "{}: no such line within 10 s; lines: {:#?}",
+                self.name,
+                self.lines()
+            );
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+}
+
+/// Reads `stream` line by line into `lines` on a thread of its own.
+fn read_lines(name: &'static str, stderr: bool, stream: impl Read + Send + 'static, lines: &Lines) {
+    let lines = Arc::clone(lines);
+    std::thread::spawn(move || {
+        for line in BufReader::new(stream).lines().map_while(Result::ok) {
+            eprintln!(
+                "[{name} {}] {line}",
+                if stderr { "stderr" } else { "stdout" }
+            );
+            let line = HostLine::classify(stderr, line);
+            lines
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .push(line);
+        }
+    });
 }
 
 impl Drop for Handler {

@@ -1,6 +1,7 @@
-//! The whole deployment under the played host: profiles made through the API handler, data
-//! read by the poller handler, applied by the applier handler, changes followed, a record
-//! failure logged, a batch failure poisoned and replayed.
+//! The whole deployment under the played host: profiles made through the API handler (one
+//! with a chunked body), data read by the poller handler, applied by the applier handler,
+//! changes followed, a record failure logged, a batch failure poisoned (its failed tries in
+//! the log at their levels) and replayed.
 
 use std::time::{Duration, Instant};
 
@@ -13,7 +14,8 @@ use uuid::Uuid;
 use crate::api::ApiClient;
 use crate::deployment::{Deployment, has_account_named, rows};
 use crate::functions_host::FunctionsHost;
-use crate::processes::{API, APPLIER, Handler, POLLER, run_applier_command};
+use crate::logs;
+use crate::processes::{API, APPLIER, Handler, HostLevel, POLLER, run_applier_command};
 
 /// Ticks the timer and delivers the queue until `check` holds (or the time is up).
 async fn until(
@@ -71,12 +73,13 @@ async fn the_three_apps_replicate_follow_changes_and_poison_under_a_played_host(
         .await
         .parse()
         .expect("id");
+    // The second profile arrives with a chunked body, as the proxying host passes it on.
     let orders = deployment.profile("Orders", &["contact"], "second");
-    let orders: Uuid = client
-        .create_active_profile(&orders)
-        .await
-        .parse()
-        .expect("id");
+    let (status, created) = client.post_chunked("/crm/exporter/profiles", &orders).await;
+    assert_eq!(status, 201, "a chunked POST body: {created}");
+    let orders: Uuid = created["Id"].as_str().expect("Id").parse().expect("id");
+    let activate = format!("/crm/exporter/profiles/{orders}/activate");
+    assert_eq!(client.send(Method::POST, &activate, None).await.0, 200);
 
     let mut host = FunctionsHost::new(
         poller.url(&format!("/{POLL_FUNCTION}")),
@@ -91,6 +94,13 @@ async fn the_three_apps_replicate_follow_changes_and_poison_under_a_played_host(
         assert!(
             logs.iter().any(|l| l.starts_with(&line)),
             "{line} missing from {logs:?}"
+        );
+        // The monitoring figures, under the names `des run` serves at /metrics.
+        let figures = format!("des.metrics profile={sales} entity={entity} ");
+        assert!(
+            logs.iter()
+                .any(|l| l.starts_with(&figures) && l.contains(" des_lag_seconds=")),
+            "{figures} missing from {logs:?}"
         );
     }
     let replicated = until(&host, Duration::from_secs(90), async || {
@@ -152,6 +162,18 @@ async fn the_three_apps_replicate_follow_changes_and_poison_under_a_played_host(
         "{lines:?}"
     );
     assert_eq!(rows(&second, "crm_contact"), 0);
+    // The failed tries reached the log although the host drops their Logs: the retried
+    // ones as warnings, the last one as an error, on stderr where the host reads them.
+    let retried = applier
+        .wait_for_line(|l| l.level == HostLevel::Warning && l.text.contains("try 1 of 3 failed"))
+        .await;
+    assert!(retried.text.contains("invocation{id="), "{retried:?}");
+    applier
+        .wait_for_line(|l| l.level == HostLevel::Error && l.text.contains("last try (3) failed"))
+        .await;
+    for handler in [&api, &poller, &applier] {
+        logs::assert_streams_follow_levels(handler);
+    }
 
     // Changes are followed: an update, a create and a delete.
     // Any account but the victim: a short name would let the victim in.
