@@ -19,7 +19,7 @@ use tower::ServiceExt;
 use crate::apply::ApplyFunction;
 use crate::poll::PollFunction;
 use crate::protocol::{Invocation, InvocationRequest};
-use crate::server::{Wired, WiringError, bind, serve, with_readiness};
+use crate::server::{Wired, WiringError, bind, prepare, serve, with_readiness};
 use crate::settings::Settings;
 use crate::wiring::Wiring;
 
@@ -32,6 +32,7 @@ pub async fn run_api() -> std::io::Result<()> {
     let router = with_readiness(Router::new())
         .fallback(forward)
         .with_state(wired);
+    let router = prepare(&listener, router);
     // des_api::serve gives hyper's own refusals (oversized heads) DES's error body.
     des_api::serve(listener, router, std::future::pending()).await
 }

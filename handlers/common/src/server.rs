@@ -91,9 +91,15 @@ pub fn with_readiness<S: Clone + Send + Sync + 'static>(router: Router<S>) -> Ro
 /// Serves `router` on `listener` until the process ends, each request in a span that
 /// names the host's invocation.
 pub async fn serve(listener: TcpListener, router: Router) -> std::io::Result<()> {
+    let router = prepare(&listener, router);
+    axum::serve(listener, router).await
+}
+
+/// Says where the handler listens and wraps each request in a span naming the host's
+/// invocation; every app's server does this, whoever serves the router.
+pub fn prepare(listener: &TcpListener, router: Router) -> Router {
     if let Ok(address) = listener.local_addr() {
         tracing::info!(%address, "Listening for the Functions host.");
     }
-    let router = router.layer(axum::middleware::from_fn(crate::logs::invocation_span));
-    axum::serve(listener, router).await
+    router.layer(axum::middleware::from_fn(crate::logs::invocation_span))
 }
