@@ -5,7 +5,8 @@
 //! `RecordFailure`, the rest of the batch is written, a resync still counts it as seen).
 //! Deletes pass through, as they cannot fail in a real target either. `fail_next_batches`
 //! makes whole batches fail with `SinkError::Unavailable`, like a target that is down;
-//! `refuse_seq` makes one batch fail every time, like data the target keeps refusing.
+//! `refuse_seq` makes one batch fail every time with a record-class error the sink could not
+//! isolate, like data the target keeps refusing.
 
 use std::collections::HashSet;
 use std::sync::atomic::{AtomicU32, Ordering};
@@ -123,7 +124,7 @@ impl Sink for FaultySink {
             return Err(SinkError::Unavailable("injected by FaultySink".into()));
         }
         if self.refuses(batch) {
-            return Err(SinkError::Database("refused by FaultySink".into()));
+            return Err(SinkError::Refused("refused by FaultySink".into()));
         }
         let mut batch = batch.clone();
         for change in &mut batch.changes {

@@ -144,8 +144,10 @@ impl Target {
 
 /// The engine's sink factory: a destination type and its resolved secret make a sink.
 pub fn open_sink(kind: DestinationType, secret: &Secret) -> Result<Arc<dyn Sink>, EngineError> {
+    // A connection string or path that cannot be used is the profile's configuration, not
+    // an unreachable target; the parsers' messages name the problem, never the password.
     let invalid =
-        |e: &dyn std::fmt::Display| EngineError::Sink(SinkError::Unavailable(e.to_string()));
+        |e: &dyn std::fmt::Display| EngineError::Sink(SinkError::Configuration(e.to_string()));
     match kind {
         DestinationType::Sqlite => {
             // A secret may hold the target as written on the command line (`sqlite:<path>`).

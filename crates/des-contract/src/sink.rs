@@ -17,6 +17,9 @@ use uuid::Uuid;
 
 use crate::case::Suite;
 
+mod refusal;
+pub use refusal::{Refuse, target_refusals_are_isolated};
+
 /// Reads a target back.
 pub trait Inspect: Send + Sync + 'static {
     /// The given columns of every row of `table`, in any order; each cell as text, `None` for

@@ -6,6 +6,7 @@
 //! entry points (`des`, the Functions handlers).
 
 pub mod failure;
+pub mod fault;
 pub mod metadata;
 pub mod ports;
 pub mod profile;
@@ -15,6 +16,7 @@ pub mod secret;
 pub mod sync;
 
 pub use failure::{ChangeType, FailureLine};
+pub use fault::ErrorClass;
 pub use metadata::{
     AttributeKind, AttributeMetadata, DateTimeBehavior, EntityMetadata, EntitySummary,
     LocalizedLabel, ManyToManyRelationship, OptionMetadata, OptionSetMetadata,

@@ -60,6 +60,7 @@
 
 pub mod admin;
 pub mod applier;
+pub mod decision;
 mod error;
 pub mod message;
 pub mod monitor;

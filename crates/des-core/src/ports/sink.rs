@@ -2,6 +2,7 @@ use async_trait::async_trait;
 use uuid::Uuid;
 
 use crate::failure::ChangeType;
+use crate::fault::ErrorClass;
 use crate::record::{Batch, RetryChange};
 use crate::schema::{SchemaPlan, TableDef};
 
@@ -46,18 +47,53 @@ pub struct PermissionCheck {
     pub detail: Option<String>,
 }
 
-/// Errors that fail a whole operation (the target is unreachable, a DDL statement failed).
-/// Per-record problems are [`RecordFailure`]s instead.
+/// Errors that fail a whole operation, each of one [`ErrorClass`] (see [`SinkError::class`]).
+/// Changes the sink could isolate and refuse on their own are [`RecordFailure`]s instead.
 #[derive(Debug, thiserror::Error)]
 pub enum SinkError {
+    /// Transient: the target cannot be reached or asked to wait (lost connection, timeout,
+    /// deadlock, serialization failure, lock wait, throttling).
     #[error("cannot reach the target database: {0}")]
     Unavailable(String),
+    /// Record: the target refused a record's values (constraint, trigger, conversion,
+    /// length, row size). Never contains the values.
+    #[error("the target refused a record: {0}")]
+    Refused(String),
+    /// Target: a schema change failed.
     #[error("schema change failed for {table}: {reason}")]
     Schema { table: String, reason: String },
+    /// Target: the plan has no such table.
     #[error("no table is planned for {0}")]
     UnknownTable(String),
+    /// Target: the target is not as the stream needs it (missing table, column or
+    /// permission), or failed in a way no retry fixes.
     #[error("target database error: {0}")]
     Database(String),
+    /// Configuration: the connection string is wrong or sign-in failed. Names the problem,
+    /// never the password.
+    #[error("target configuration error: {0}")]
+    Configuration(String),
+}
+
+impl SinkError {
+    pub fn class(&self) -> ErrorClass {
+        match self {
+            Self::Unavailable(_) => ErrorClass::Transient,
+            Self::Refused(_) => ErrorClass::Record,
+            Self::Schema { .. } | Self::UnknownTable(_) | Self::Database(_) => ErrorClass::Target,
+            Self::Configuration(_) => ErrorClass::Configuration,
+        }
+    }
+
+    /// The same fault as an error of `class`, keeping its message.
+    pub fn of_class(class: ErrorClass, message: String) -> Self {
+        match class {
+            ErrorClass::Transient => Self::Unavailable(message),
+            ErrorClass::Record => Self::Refused(message),
+            ErrorClass::Target => Self::Database(message),
+            ErrorClass::Configuration => Self::Configuration(message),
+        }
+    }
 }
 
 /// A SQL target.
@@ -69,7 +105,11 @@ pub enum SinkError {
 /// - An upsert never replaces a row whose `versionnumber` is higher (no stale overwrite).
 /// - A delete removes the row, writes `DeleteLog` when planned, and leaves a tombstone at the
 ///   batch's `seq`, so an older retry cannot re-create the row (no resurrection).
-/// - `Resync` batches record the ids they carry; `ResyncComplete` deletes every other row.
+/// - `Resync` batches record the ids they carry (refused ones included: an id counts as seen
+///   when the source returned it); `ResyncComplete` deletes every other row.
+/// - A change the target refuses for a record-class reason (constraint, trigger, conversion)
+///   is isolated: the batch's other changes are applied and the refused one comes back as a
+///   [`RecordFailure`]. A retried change the target refuses is [`RetryOutcome::Failed`].
 /// - Calls for different tables may run concurrently; calls for one table are serialised by
 ///   the caller.
 #[async_trait]

@@ -23,6 +23,8 @@
 mod poison;
 mod retry;
 mod settle;
+mod stop;
+mod sweep;
 mod turns;
 
 use std::collections::HashMap;
@@ -106,6 +108,7 @@ pub struct Applier {
     handoff: Option<Arc<crate::runtime::Handoff>>,
     turns: Arc<Turns>,
     settling: Settling,
+    hints: stop::Hints,
 }
 
 /// What a batch holds while it is applied: the stream's lock and its turn.
@@ -146,6 +149,7 @@ impl Applier {
             handoff: None,
             turns: Arc::default(),
             settling: Settling::default(),
+            hints: stop::Hints::default(),
         }
     }
 
@@ -176,7 +180,8 @@ impl Applier {
         if let WorkMessage::Batch { stream, seq, .. } = &message {
             self.turns.wait(stream, *seq, TURN_LIMIT).await;
         }
-        let serial = self.stream_lock(message.stream()).lock_owned().await;
+        let stream = &message.stream().clone();
+        let serial = self.stream_lock(stream).lock_owned().await;
         let outcome = match message {
             WorkMessage::Batch {
                 stream,
@@ -199,6 +204,7 @@ impl Applier {
         };
         if matches!(outcome, Ok(ref o) if *o != ApplyOutcome::Deferred) {
             self.clear_errors(&delivery.id);
+            self.hints.clear(stream);
         }
         outcome
     }
@@ -223,10 +229,8 @@ impl Applier {
                 .missing_payload(delivery, &target, table, at.seq, key)
                 .await;
         };
-        let outcome = target
-            .sink
-            .apply_batch(&target.plan, table, &envelope.batch)
-            .await?;
+        let batch = self.guard_sweep(&envelope.batch).await?;
+        let outcome = target.sink.apply_batch(&target.plan, table, &batch).await?;
         held.pass();
         match outcome {
             BatchOutcome::Applied { applied, failures } => {

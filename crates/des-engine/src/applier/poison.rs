@@ -12,22 +12,46 @@
 //! the target is down: the message is released with the longest back-off and nothing is lost.
 
 use des_core::ports::{BatchOutcome, Delivery, Precondition, RecordFailure, StoreError};
+use des_core::sync::StatsDelta;
 use des_core::{Batch, BatchKind, ChangeType, FailureLine, StreamId};
 
 use super::{Applier, ApplyOutcome};
+use crate::decision::{Decision, Subject, decide};
 use crate::error::EngineError;
 use crate::message::{WorkMessage, batch_key, poison_key};
 
 impl Applier {
-    /// Settles a delivery whose [`Applier::apply_one`] failed: release with back-off, or
-    /// poison after too many deliveries.
+    /// Settles a delivery whose [`Applier::apply_one`] failed, as
+    /// [`decide`](crate::decision::decide) says for the error's class: release with
+    /// back-off (poisoned after too many deliveries), poison now, or wait for the operator.
     pub async fn settle_error(
         &self,
         delivery: &Delivery,
         error: &EngineError,
     ) -> Result<(), EngineError> {
+        let subject = match WorkMessage::decode(&delivery.body) {
+            Ok(WorkMessage::Retry { .. }) => Subject::Retry,
+            _ => Subject::Batch,
+        };
+        let class = error.class();
+        match decide(class, subject) {
+            Decision::Backoff => {}
+            Decision::Poison | Decision::RecordAttempt => {
+                tracing::warn!(message = %delivery.id, %class, %error, "Apply failed; poisoned.");
+                self.clear_errors(&delivery.id);
+                return self.poison(delivery, error).await;
+            }
+            Decision::Stop { hint } => {
+                tracing::error!(message = %delivery.id, %class, %error, %hint, "Stream waits.");
+                self.clear_errors(&delivery.id);
+                self.stopped(delivery, error, &hint).await;
+                let delay = self.options.max_backoff;
+                self.ports.queue.release(delivery, delay).await?;
+                return Ok(());
+            }
+        }
         let count = self.count_error(&delivery.id);
-        tracing::warn!(message = %delivery.id, failures = count, %error, "Apply failed.");
+        tracing::warn!(message = %delivery.id, failures = count, %class, %error, "Apply failed.");
         if count < self.options.max_dequeue_count {
             let factor = 2u32.saturating_pow(count.saturating_sub(1).min(16));
             let delay = self
@@ -108,6 +132,10 @@ impl Applier {
     ) -> Result<(), EngineError> {
         let lock = self.stream_lock(stream);
         let _serial = lock.lock().await;
+        // The resync is requested before the batch is skipped: a resync whose batch is
+        // skipped must never sweep (its ids were not marked seen), and a requested resync
+        // makes the applier hold back the sweep of every resync that began before it.
+        self.request_resync(stream).await?;
         if !self.skip_seq(stream, seq, plan_key).await.unwrap_or(false) {
             self.ports
                 .queue
@@ -130,7 +158,14 @@ impl Applier {
             .failures
             .append(stream.profile_id, &[line])
             .await?;
-        self.request_resync(stream).await?;
+        // The counters equal the failure lines.
+        let delta = StatsDelta {
+            failure: 1,
+            last_export_date: Some(self.ports.clock.now()),
+            last_export_status: Some("Failure".into()),
+            ..Default::default()
+        };
+        self.add_stats(stream, &delta).await?;
         self.ports.queue.delete(delivery).await?;
         self.ports.payloads.delete(&batch_key(stream, seq)).await?;
         Ok(())
@@ -180,7 +215,8 @@ impl Applier {
                 Err(e) => return Err(e.into()),
             }
         }
-        Ok(())
+        // Without the request the batch must not be skipped: try again later.
+        Err(StoreError::Conflict(format!("the cursor of {stream}")).into())
     }
 
     async fn keep_poisoned(
@@ -222,7 +258,7 @@ impl Applier {
     }
 }
 
-fn change_type_of(change: &des_core::Change, kind: BatchKind) -> ChangeType {
+pub(super) fn change_type_of(change: &des_core::Change, kind: BatchKind) -> ChangeType {
     match (change, kind) {
         (des_core::Change::Delete(_), _) => ChangeType::Delete,
         (_, BatchKind::Initial) => ChangeType::New,

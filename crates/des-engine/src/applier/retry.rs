@@ -9,7 +9,11 @@ use des_core::ports::{Delivery, RecordFailure, RetryOutcome};
 use des_core::sync::StatsDelta;
 use des_core::{BatchKind, Change, FailureLine, RetryChange};
 
+use des_core::schema::TableDef;
+
+use super::poison::change_type_of;
 use super::{Applier, ApplyOutcome, Target};
+use crate::decision::{Decision, Subject, decide};
 use crate::error::EngineError;
 use crate::message::{BatchEnvelope, WorkMessage};
 
@@ -71,7 +75,7 @@ impl Applier {
                 attempts: 1,
                 read_at: batch.read_at,
             };
-            let outcome = target.sink.apply_retry(&target.plan, table, &retry).await?;
+            let outcome = self.try_retry(target, table, &retry).await?;
             if let RetryOutcome::Failed(failure) = outcome {
                 self.retry_or_fail(target, retry, plan_key, &failure)
                     .await?;
@@ -93,7 +97,7 @@ impl Applier {
         let outcome = if self.predates_resync(&retry).await? {
             RetryOutcome::Superseded
         } else {
-            target.sink.apply_retry(&target.plan, table, &retry).await?
+            self.try_retry(&target, table, &retry).await?
         };
         let result = match outcome {
             RetryOutcome::Applied | RetryOutcome::Superseded => {
@@ -117,6 +121,27 @@ impl Applier {
         };
         self.finish(delivery, None).await?;
         Ok(result)
+    }
+
+    /// Applies a retried change; a record-class refusal the sink reported as an error is
+    /// the record's failed attempt, as [`decide`] says.
+    async fn try_retry(
+        &self,
+        target: &Target,
+        table: &TableDef,
+        retry: &RetryChange,
+    ) -> Result<RetryOutcome, EngineError> {
+        match target.sink.apply_retry(&target.plan, table, retry).await {
+            Ok(outcome) => Ok(outcome),
+            Err(e) if decide(e.class(), Subject::Retry) == Decision::RecordAttempt => {
+                Ok(RetryOutcome::Failed(RecordFailure {
+                    id: retry.change.id(),
+                    change_type: change_type_of(&retry.change, retry.kind),
+                    reason: e.to_string(),
+                }))
+            }
+            Err(e) => Err(e.into()),
+        }
     }
 
     /// A retry of a change read before the stream's latest resync is obsolete: the resync

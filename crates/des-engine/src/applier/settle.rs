@@ -79,10 +79,13 @@ impl Applier {
         settled: Settled,
     ) -> Result<(), EngineError> {
         let (key, plan_key) = keys;
+        let refused = !settled.failures.is_empty();
         self.handle_failures(target, envelope, plan_key, settled.failures)
             .await?;
-        // The sink counts only the changes it wrote; failures are counted apart.
-        let counted = self.count_applied(&envelope.batch.stream, settled.applied);
+        // The sink counts only the changes it wrote; failures are counted apart, and a
+        // batch with refused records does not report `Success` over them.
+        let stream = &envelope.batch.stream;
+        let counted = self.count_written(stream, settled.applied, !refused);
         let finished = self.finish(delivery, Some(key));
         tokio::try_join!(counted, finished)?;
         Ok(())
@@ -93,10 +96,20 @@ impl Applier {
         stream: &StreamId,
         success: usize,
     ) -> Result<(), EngineError> {
+        self.count_written(stream, success, true).await
+    }
+
+    async fn count_written(
+        &self,
+        stream: &StreamId,
+        success: usize,
+        clean: bool,
+    ) -> Result<(), EngineError> {
+        let status = if clean { "Success" } else { "Failure" };
         let delta = StatsDelta {
             success: success as u64,
             last_export_date: Some(self.ports.clock.now()),
-            last_export_status: Some("Success".into()),
+            last_export_status: Some(status.into()),
             ..Default::default()
         };
         self.add_stats(stream, &delta).await

@@ -140,3 +140,47 @@ async fn a_new_source_column_is_added_to_the_table_and_filled_by_a_resync() {
     );
     runtime.shutdown().await;
 }
+
+/// A resync batch the target keeps refusing is poisoned and skipped: its ids were never
+/// marked seen, so its resync must not sweep. A new resync (requested before the skip) runs
+/// and completes; no row the source holds is ever deleted.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_poisoned_resync_batch_never_sweeps_its_rows() {
+    let options = Options {
+        records: 15,
+        entities: vec!["account".into()],
+        ..Options::default()
+    };
+    let mut harness = Harness::start(options).await;
+    harness.activate(Mode::All).await;
+    let runtime = harness.run();
+    harness.converged(CONVERGE).await.expect("initial sync");
+    runtime.shutdown().await;
+
+    harness.emulator.control().expire_change_tokens();
+    harness.reopen().await;
+    let first_resync_batch = cursor(&harness, "account").await.next_seq;
+    harness.sink.refuse_seq(first_resync_batch);
+    let runtime = harness.run();
+    let poisoned = crate::harness::wait_until(CONVERGE, || async {
+        harness
+            .failure_lines()
+            .await
+            .iter()
+            .any(|l| l.contains("RecordId: N/A"))
+    })
+    .await;
+    assert!(poisoned, "the refused resync batch is poisoned");
+    harness
+        .converged(CONVERGE)
+        .await
+        .expect("the second resync converges");
+    let resynced = crate::harness::wait_until(CONVERGE, || async {
+        cursor(&harness, "account").await.last_resync_seq > first_resync_batch
+    })
+    .await;
+    assert!(resynced, "a new resync was requested");
+    let swept = count(&harness, "SELECT count(*) FROM \"crm_DeleteLog\"");
+    assert_eq!(swept, 0, "no row the source holds was swept");
+    runtime.shutdown().await;
+}

@@ -4,6 +4,7 @@
 use std::ops::{Deref, DerefMut};
 use std::sync::Mutex;
 
+use des_core::ErrorClass;
 use des_core::ports::SinkError;
 use tiberius::error::Error;
 use tiberius::{AuthMethod, Client, ToSql};
@@ -123,7 +124,7 @@ pub async fn connect(config: &MssqlConfig) -> Result<Connection, SinkError> {
 async fn authentication(config: &MssqlConfig) -> Result<AuthMethod, SinkError> {
     Ok(match config.auth() {
         None => {
-            return Err(SinkError::Unavailable(
+            return Err(SinkError::Configuration(
                 "the connection string asks for Entra ID but no token source was given".into(),
             ));
         }
@@ -227,12 +228,11 @@ pub(super) async fn end<T>(
     }
 }
 
-/// Deadlocks, lock and resource limits, Azure SQL's transient errors, lost connections and
-/// timeouts are worth retrying; the rest are database errors.
+/// Maps a driver error to its class: a server error by its number, a lost connection or a
+/// timeout as transient.
 pub(super) fn db_error(e: Error) -> SinkError {
     match &e {
-        Error::Server(token) if transient(token.code()) => SinkError::Unavailable(redact(&e)),
-        Error::Server(_) => SinkError::Database(redact(&e)),
+        Error::Server(token) => SinkError::of_class(number_class(token.code()), redact(&e)),
         Error::Io { .. } | Error::Tls(_) | Error::Routing { .. } => {
             SinkError::Unavailable(e.to_string())
         }
@@ -240,28 +240,26 @@ pub(super) fn db_error(e: Error) -> SinkError {
     }
 }
 
-fn transient(code: u32) -> bool {
-    matches!(
-        code,
-        1205 | 1222
-            | 4060
-            | 4221
-            | 10053
-            | 10054
-            | 10060
-            | 10928
-            | 10929
-            | 40143
-            | 40197
-            | 40501
-            | 40540
-            | 40613
-            | 42108
-            | 42109
-            | 49918
-            | 49919
-            | 49920
-    )
+/// The class of a SQL Server error number.
+pub(super) fn number_class(code: u32) -> ErrorClass {
+    match code {
+        // Deadlock victim, lock timeout, Azure SQL's transient errors (throttling, failover,
+        // database unavailable) and the connection's own socket errors.
+        1204 | 1205 | 1222 | 4060 | 4221 | 10053 | 10054 | 10060 | 10928 | 10929 | 40143
+        | 40197 | 40501 | 40540 | 40613 | 42108 | 42109 | 49918 | 49919 | 49920 => {
+            ErrorClass::Transient
+        }
+        // Duplicate key (2627, 2601), constraint conflict (547), NULL into NOT NULL (515),
+        // truncation (8152, 2628), conversion and overflow (241, 242, 245, 8114, 8115),
+        // row too big (511), a trigger that rolled back (3609) or raised its own (50000).
+        2627 | 2601 | 547 | 515 | 8152 | 2628 | 241 | 242 | 245 | 8114 | 8115 | 511 | 3609
+        | 50000 => ErrorClass::Record,
+        // Login failed, account disabled, password expired, untrusted domain login.
+        18452 | 18456 | 18470 | 18487 | 18488 => ErrorClass::Configuration,
+        // Invalid object (208) or column (207), permission denied (229, 230, 262), missing
+        // schema (2760) and the rest: the target needs the operator.
+        _ => ErrorClass::Target,
+    }
 }
 
 /// The server's number and message. Some messages quote row values (SQL Server 2019's
@@ -287,5 +285,38 @@ pub(super) fn schema_error(table: &str) -> impl Fn(SinkError) -> SinkError + '_ 
             reason,
         },
         other => other,
+    }
+}
+
+#[cfg(test)]
+mod class_tests {
+    use super::*;
+
+    #[test]
+    fn each_error_number_has_its_class() {
+        let cases = [
+            (1205, ErrorClass::Transient),      // deadlock victim
+            (1222, ErrorClass::Transient),      // lock request time out
+            (40501, ErrorClass::Transient),     // service busy (throttling)
+            (40613, ErrorClass::Transient),     // database unavailable (failover)
+            (2627, ErrorClass::Record),         // primary key violation
+            (2601, ErrorClass::Record),         // duplicate key in unique index
+            (547, ErrorClass::Record),          // constraint conflict
+            (515, ErrorClass::Record),          // NULL into a NOT NULL column
+            (8152, ErrorClass::Record),         // string or binary data truncated
+            (2628, ErrorClass::Record),         // truncated (SQL Server 2019+)
+            (8115, ErrorClass::Record),         // arithmetic overflow
+            (3609, ErrorClass::Record),         // the transaction ended in the trigger
+            (50000, ErrorClass::Record),        // RAISERROR/THROW from a trigger
+            (208, ErrorClass::Target),          // invalid object name
+            (207, ErrorClass::Target),          // invalid column name
+            (229, ErrorClass::Target),          // permission denied
+            (2760, ErrorClass::Target),         // schema missing or no permission
+            (18456, ErrorClass::Configuration), // login failed
+            (18470, ErrorClass::Configuration), // account disabled
+        ];
+        for (code, class) in cases {
+            assert_eq!(number_class(code), class, "error {code}");
+        }
     }
 }

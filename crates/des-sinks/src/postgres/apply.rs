@@ -10,6 +10,7 @@ use des_core::{Batch, BatchKind, Change, ChangeType, RetryChange};
 use time::OffsetDateTime;
 
 use super::client::{Pooled, db_error};
+use super::isolate;
 use super::rows::{Layout, Prepared};
 use super::stage;
 use super::writer::{Writer, seq_param};
@@ -36,11 +37,10 @@ pub(super) async fn apply_batch(
         let watermark = u64::try_from(watermark).unwrap_or(0);
         return Ok(BatchOutcome::OutOfOrder { watermark });
     }
-    let failures = writer.failures(&tx, &prepared.rejected).await?;
-    writer
-        .upsert(&tx, layout, &prepared.upserts, seq, now)
-        .await?;
-    writer.delete(&tx, &prepared.deletes, seq, now).await?;
+    let mut failures = writer.failures(&tx, &prepared.rejected).await?;
+    let at = (seq, now);
+    isolate::upsert(&tx, writer, layout, &prepared.upserts, at, &mut failures).await?;
+    isolate::delete(&tx, writer, &prepared.deletes, at, &mut failures).await?;
     match batch.kind {
         BatchKind::Resync { first_seq } => writer.mark_seen(&tx, first_seq, &prepared.ids).await?,
         BatchKind::ResyncComplete { first_seq } => {
@@ -78,8 +78,11 @@ pub(super) async fn apply_retry(
     {
         return Ok(RetryOutcome::Superseded);
     }
+    let mut refused = Vec::new();
     match &retry.change {
-        Change::Delete(id) => writer.delete(&tx, &[*id], origin, now).await?,
+        Change::Delete(id) => {
+            isolate::delete(&tx, writer, &[*id], (origin, now), &mut refused).await?
+        }
         Change::Upsert(row) => {
             let current = writer.version_of(&tx, id).await?;
             if matches!(current, Some(Some(have)) if have >= row.version) {
@@ -87,9 +90,9 @@ pub(super) async fn apply_retry(
             }
             match layout.encode(row.id, row.version, &row.values) {
                 Ok(cells) => {
-                    writer
-                        .upsert(&tx, layout, &[(id, cells)], origin + 1, now)
-                        .await?
+                    let rows = [(id, cells)];
+                    let at = (origin + 1, now);
+                    isolate::upsert(&tx, writer, layout, &rows, at, &mut refused).await?
                 }
                 Err(reason) => {
                     let change_type = if current.is_some() {
@@ -105,6 +108,9 @@ pub(super) async fn apply_retry(
                 }
             }
         }
+    }
+    if let Some(failure) = refused.pop() {
+        return Ok(RetryOutcome::Failed(failure));
     }
     tx.commit().await.map_err(db_error)?;
     Ok(RetryOutcome::Applied)

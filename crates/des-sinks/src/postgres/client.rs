@@ -3,9 +3,9 @@
 use std::ops::{Deref, DerefMut};
 use std::sync::Mutex;
 
+use des_core::ErrorClass;
 use des_core::ports::SinkError;
 use tokio::sync::{Semaphore, SemaphorePermit};
-use tokio_postgres::error::SqlState;
 use tokio_postgres::{Client, Config, NoTls};
 
 use super::config::PostgresConfig;
@@ -142,12 +142,13 @@ impl Drop for Pooled<'_> {
     }
 }
 
-/// Lost connections, shutdowns, lock conflicts and resource limits are worth retrying; the
-/// rest are database errors. Only the server's message and SQLSTATE are kept: its DETAIL
-/// line can quote row values.
+/// Maps a driver error to its class by SQLSTATE. Only the server's message and SQLSTATE are
+/// kept: its DETAIL line can quote row values.
 pub(super) fn db_error(e: tokio_postgres::Error) -> SinkError {
     let Some(db) = e.as_db_error() else {
         let io = std::error::Error::source(&e).is_some_and(|s| s.is::<std::io::Error>());
+        // Without a server error, a closed connection or an I/O failure is worth retrying;
+        // anything else (a protocol surprise) needs someone to look.
         return if e.is_closed() || io {
             SinkError::Unavailable(e.to_string())
         } else {
@@ -155,22 +156,26 @@ pub(super) fn db_error(e: tokio_postgres::Error) -> SinkError {
         };
     };
     let text = format!("{} (SQLSTATE {})", db.message(), db.code().code());
-    if transient(db.code()) {
-        SinkError::Unavailable(text)
-    } else {
-        SinkError::Database(text)
-    }
+    SinkError::of_class(sqlstate_class(db.code().code()), text)
 }
 
-fn transient(code: &SqlState) -> bool {
-    let class = &code.code()[..2];
-    matches!(class, "08" | "53" | "57")
-        || [
-            SqlState::T_R_SERIALIZATION_FAILURE,
-            SqlState::T_R_DEADLOCK_DETECTED,
-            SqlState::LOCK_NOT_AVAILABLE,
-        ]
-        .contains(code)
+/// The class of a SQLSTATE, by its two-character class, then a few codes of their own.
+pub(super) fn sqlstate_class(code: &str) -> ErrorClass {
+    match (&code[..2.min(code.len())], code) {
+        // Invalid authorization, an unknown database: the profile's connection string.
+        ("28", _) | (_, "3D000") => ErrorClass::Configuration,
+        // Connection exceptions, transaction rollbacks (serialization failure, deadlock),
+        // insufficient resources, lock not available, operator intervention (shutdown,
+        // cancel): the same statement may well work later.
+        ("08" | "40" | "53" | "55" | "57" | "58", _) => ErrorClass::Transient,
+        // Data exceptions (conversion, length, range), integrity constraints (not null,
+        // unique, foreign key, check), program limits (row too big) and errors raised by a
+        // PL/pgSQL trigger (`RAISE EXCEPTION`, P0001): this record's values.
+        ("22" | "23" | "54" | "P0", _) => ErrorClass::Record,
+        // Syntax or access rule violations (undefined table or column, insufficient
+        // privilege) and everything else: the target needs the operator.
+        _ => ErrorClass::Target,
+    }
 }
 
 /// The same error as a failed schema change of `table`.
@@ -181,5 +186,44 @@ pub(super) fn schema_error(table: &str) -> impl Fn(tokio_postgres::Error) -> Sin
             reason,
         },
         other => other,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_sqlstate_class_has_its_class() {
+        let cases = [
+            ("08006", ErrorClass::Transient),     // connection failure
+            ("08001", ErrorClass::Transient),     // cannot connect
+            ("40001", ErrorClass::Transient),     // serialization failure
+            ("40P01", ErrorClass::Transient),     // deadlock detected
+            ("53300", ErrorClass::Transient),     // too many connections
+            ("55P03", ErrorClass::Transient),     // lock not available
+            ("57P01", ErrorClass::Transient),     // admin shutdown
+            ("57014", ErrorClass::Transient),     // query canceled (statement timeout)
+            ("22001", ErrorClass::Record),        // string data right truncation
+            ("22003", ErrorClass::Record),        // numeric value out of range
+            ("22P02", ErrorClass::Record),        // invalid text representation
+            ("23502", ErrorClass::Record),        // not null violation
+            ("23505", ErrorClass::Record),        // unique violation
+            ("23503", ErrorClass::Record),        // foreign key violation
+            ("23514", ErrorClass::Record),        // check violation
+            ("54000", ErrorClass::Record),        // program limit exceeded (row too big)
+            ("P0001", ErrorClass::Record),        // raise_exception from a trigger
+            ("42P01", ErrorClass::Target),        // undefined table
+            ("42703", ErrorClass::Target),        // undefined column
+            ("42501", ErrorClass::Target),        // insufficient privilege
+            ("3F000", ErrorClass::Target),        // invalid schema name
+            ("XX000", ErrorClass::Target),        // internal error
+            ("28P01", ErrorClass::Configuration), // invalid password
+            ("28000", ErrorClass::Configuration), // invalid authorization
+            ("3D000", ErrorClass::Configuration), // database does not exist
+        ];
+        for (code, class) in cases {
+            assert_eq!(sqlstate_class(code), class, "SQLSTATE {code}");
+        }
     }
 }

@@ -8,6 +8,7 @@ mod apply;
 mod client;
 mod config;
 mod encoding;
+mod isolate;
 mod metadata;
 mod permissions;
 mod rows;

@@ -2,13 +2,13 @@
 
 use std::sync::mpsc::Receiver;
 
-use des_core::BatchKind;
 use des_core::ports::{BatchOutcome, RecordFailure, RetryOutcome, SinkError};
+use des_core::{BatchKind, ChangeType, ErrorClass};
 use rusqlite::{
     CachedStatement, Connection, OptionalExtension, Transaction, TransactionBehavior, params,
 };
 
-use super::client::db_error;
+use super::client::{class_of, db_error};
 use super::encoding::Param;
 use super::rows::Encoded;
 use super::writer::{Sql, TableWriter, seq_param};
@@ -66,7 +66,9 @@ impl BatchJob {
         // Lifting tombstones costs a statement per row; skip it when the table has none.
         let any_tombstone: bool = tx.query_row(&w.state.any_tombstone(), [&w.key], |r| r.get(0))?;
         let seen = match self.kind {
-            BatchKind::Resync { first_seq } => {
+            // The last batch of a resync carries ids too (an id counts as seen when the
+            // source returned it).
+            BatchKind::Resync { first_seq } | BatchKind::ResyncComplete { first_seq } => {
                 Some((seq_param(first_seq), tx.prepare_cached(&w.seen)?))
             }
             _ => None,
@@ -119,16 +121,63 @@ impl BatchJob {
         }
         match change {
             Encoded::Upsert { params, .. } => {
-                TableWriter::upsert(&mut stmts.upsert, &self.now, params)?;
+                // One statement: when the target refuses the row, SQLite backs out just
+                // that statement and the transaction goes on with the next change.
+                if let Err(e) = TableWriter::upsert(&mut stmts.upsert, &self.now, params) {
+                    return refused(tx, w, change.id(), ChangeType::New, e).map(Some);
+                }
                 if let Some(lift) = &mut stmts.lift {
                     lift.execute(params![w.key, id, seq_param(self.seq)])?;
                 }
             }
-            Encoded::Delete(id) => w.delete(tx, *id, self.seq, &self.now)?,
+            Encoded::Delete(id) => {
+                let deleted = isolated(tx, || w.delete(tx, *id, self.seq, &self.now))?;
+                if let Err(e) = deleted {
+                    return refused(tx, w, *id, ChangeType::Delete, e).map(Some);
+                }
+            }
             Encoded::Rejected { id, reason } => return w.failure(tx, *id, reason).map(Some),
         }
         Ok(None)
     }
+}
+
+/// A change the target refused for a record-class reason (a constraint, a trigger's
+/// `RAISE`, a conversion) becomes its failure; any other error, or a refusal that ended the
+/// whole transaction (`RAISE(ROLLBACK)`), stays an error of the batch.
+fn refused(
+    tx: &Transaction<'_>,
+    w: &TableWriter,
+    id: uuid::Uuid,
+    change_type: ChangeType,
+    e: rusqlite::Error,
+) -> Sql<RecordFailure> {
+    if class_of(&e) != ErrorClass::Record || tx.is_autocommit() {
+        return Err(e);
+    }
+    let reason = format!("The target refused the record: {e}");
+    let failure = w.failure(tx, id, &reason)?;
+    Ok(match change_type {
+        ChangeType::Delete => RecordFailure {
+            change_type,
+            ..failure
+        },
+        _ => failure,
+    })
+}
+
+/// Runs the statements of `work` under a savepoint, so a refusal in the middle undoes
+/// exactly its own writes. The outer error is the savepoint's own failing.
+fn isolated<T>(tx: &Transaction<'_>, work: impl FnOnce() -> Sql<T>) -> Sql<Sql<T>> {
+    tx.execute_batch("SAVEPOINT \"des_change\"")?;
+    let outcome = work();
+    if outcome.is_err() && !tx.is_autocommit() {
+        tx.execute_batch("ROLLBACK TO \"des_change\"")?;
+    }
+    if !tx.is_autocommit() {
+        tx.execute_batch("RELEASE \"des_change\"")?;
+    }
+    Ok(outcome)
 }
 
 /// One retried change, applied out of band and guarded by tombstones and versions.
@@ -168,13 +217,20 @@ impl RetryJob {
         let current = w.version_of(tx, id)?;
         let newer = matches!((current, self.version), (Some(Some(have)), Some(v)) if have >= v);
         match &self.change {
-            Encoded::Delete(_) => w.delete(tx, id, self.origin_seq, &self.now)?,
+            Encoded::Delete(_) => {
+                if let Err(e) = w.delete(tx, id, self.origin_seq, &self.now) {
+                    return refused(tx, w, id, ChangeType::Delete, e).map(RetryOutcome::Failed);
+                }
+            }
             _ if newer => return Ok(RetryOutcome::Superseded),
             Encoded::Rejected { reason, .. } => {
                 return Ok(RetryOutcome::Failed(w.failure(tx, id, reason)?));
             }
             Encoded::Upsert { params, .. } => {
-                TableWriter::upsert(&mut tx.prepare_cached(&w.upsert)?, &self.now, params)?;
+                let mut upsert = tx.prepare_cached(&w.upsert)?;
+                if let Err(e) = TableWriter::upsert(&mut upsert, &self.now, params) {
+                    return refused(tx, w, id, ChangeType::New, e).map(RetryOutcome::Failed);
+                }
                 tx.execute(
                     &w.lift,
                     params![w.key, id_text, seq_param(self.origin_seq) + 1],

@@ -2,6 +2,7 @@
 
 use std::sync::{Arc, Mutex};
 
+use des_core::ErrorClass;
 use des_core::ports::SinkError;
 use rusqlite::{Connection, ErrorCode};
 use tokio::task::JoinHandle;
@@ -20,16 +21,15 @@ impl Client {
     /// survives a process crash, and only an OS crash can lose the last commits, which the
     /// watermark then re-applies.
     pub fn open(config: &SqliteConfig) -> Result<Self, SinkError> {
-        let conn = Connection::open(&config.path).map_err(unavailable)?;
-        conn.busy_timeout(config.busy_timeout)
-            .map_err(unavailable)?;
+        let conn = Connection::open(&config.path).map_err(db_error)?;
+        conn.busy_timeout(config.busy_timeout).map_err(db_error)?;
         conn.set_prepared_statement_cache_capacity(config.statement_cache);
         let pragmas = format!(
             "PRAGMA page_size = {}; PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; \
              PRAGMA temp_store = MEMORY; PRAGMA cache_size = -{};",
             config.page_size, config.cache_kib
         );
-        conn.execute_batch(&pragmas).map_err(unavailable)?;
+        conn.execute_batch(&pragmas).map_err(db_error)?;
         Ok(Self {
             conn: Arc::new(Mutex::new(conn)),
         })
@@ -70,21 +70,115 @@ impl<T> Pending<T> {
     }
 }
 
-fn unavailable(e: rusqlite::Error) -> SinkError {
-    SinkError::Unavailable(e.to_string())
+/// Maps a driver error to its class by SQLite's primary result code. SQLite's messages name
+/// tables, columns and constraints, never bound values (a trigger's `RAISE` text is the
+/// operator's own).
+pub fn db_error(e: rusqlite::Error) -> SinkError {
+    SinkError::of_class(class_of(&e), e.to_string())
 }
 
-/// Maps a driver error: lock and I/O problems are transient, the rest are database errors.
-/// SQLite's messages name tables and constraints, never bound values.
-pub fn db_error(e: rusqlite::Error) -> SinkError {
-    let transient = matches!(
-        e.sqlite_error_code(),
-        Some(ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked | ErrorCode::CannotOpen)
-            | Some(ErrorCode::SystemIoFailure | ErrorCode::DiskFull)
-    );
-    if transient {
-        unavailable(e)
-    } else {
-        SinkError::Database(e.to_string())
+pub fn class_of(e: &rusqlite::Error) -> ErrorClass {
+    match e {
+        rusqlite::Error::SqliteFailure(failure, _) => code_class(failure.code),
+        // A value the driver could not convert is this record's problem.
+        rusqlite::Error::ToSqlConversionFailure(_)
+        | rusqlite::Error::IntegralValueOutOfRange(..) => ErrorClass::Record,
+        _ => ErrorClass::Target,
+    }
+}
+
+fn code_class(code: ErrorCode) -> ErrorClass {
+    match code {
+        // SQLITE_BUSY, SQLITE_LOCKED, SQLITE_IOERR, SQLITE_FULL, SQLITE_NOMEM,
+        // SQLITE_INTERRUPT, SQLITE_PROTOCOL: the same statement may well work later.
+        ErrorCode::DatabaseBusy
+        | ErrorCode::DatabaseLocked
+        | ErrorCode::SystemIoFailure
+        | ErrorCode::DiskFull
+        | ErrorCode::OutOfMemory
+        | ErrorCode::OperationInterrupted
+        | ErrorCode::FileLockingProtocolFailed => ErrorClass::Transient,
+        // SQLITE_CONSTRAINT (NOT NULL, CHECK, UNIQUE, FOREIGN KEY, and a trigger's
+        // RAISE(ABORT|FAIL|ROLLBACK)), SQLITE_MISMATCH, SQLITE_TOOBIG: this row's values.
+        ErrorCode::ConstraintViolation | ErrorCode::TypeMismatch | ErrorCode::TooBig => {
+            ErrorClass::Record
+        }
+        // SQLITE_CANTOPEN, SQLITE_NOTADB: the configured path is not a usable database.
+        ErrorCode::CannotOpen | ErrorCode::NotADatabase => ErrorClass::Configuration,
+        // SQLITE_ERROR (no such table or column), SQLITE_READONLY, SQLITE_PERM, SQLITE_AUTH,
+        // SQLITE_CORRUPT and the rest: the target needs the operator.
+        _ => ErrorClass::Target,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use rusqlite::ffi;
+
+    use super::*;
+
+    fn class(code: i32) -> ErrorClass {
+        let e = rusqlite::Error::SqliteFailure(ffi::Error::new(code), Some("m".into()));
+        db_error(e).class()
+    }
+
+    #[test]
+    fn each_result_code_has_its_class() {
+        for code in [
+            ffi::SQLITE_BUSY,
+            ffi::SQLITE_BUSY_SNAPSHOT,
+            ffi::SQLITE_LOCKED,
+            ffi::SQLITE_IOERR,
+            ffi::SQLITE_IOERR_WRITE,
+            ffi::SQLITE_FULL,
+            ffi::SQLITE_NOMEM,
+            ffi::SQLITE_INTERRUPT,
+            ffi::SQLITE_PROTOCOL,
+        ] {
+            assert_eq!(class(code), ErrorClass::Transient, "code {code}");
+        }
+        for code in [
+            ffi::SQLITE_CONSTRAINT,
+            ffi::SQLITE_CONSTRAINT_TRIGGER,
+            ffi::SQLITE_CONSTRAINT_NOTNULL,
+            ffi::SQLITE_CONSTRAINT_CHECK,
+            ffi::SQLITE_CONSTRAINT_UNIQUE,
+            ffi::SQLITE_CONSTRAINT_FOREIGNKEY,
+            ffi::SQLITE_MISMATCH,
+            ffi::SQLITE_TOOBIG,
+        ] {
+            assert_eq!(class(code), ErrorClass::Record, "code {code}");
+        }
+        for code in [ffi::SQLITE_CANTOPEN, ffi::SQLITE_NOTADB] {
+            assert_eq!(class(code), ErrorClass::Configuration, "code {code}");
+        }
+        for code in [
+            ffi::SQLITE_ERROR,
+            ffi::SQLITE_READONLY,
+            ffi::SQLITE_PERM,
+            ffi::SQLITE_AUTH,
+            ffi::SQLITE_CORRUPT,
+        ] {
+            assert_eq!(class(code), ErrorClass::Target, "code {code}");
+        }
+    }
+
+    #[test]
+    fn a_trigger_that_raises_abort_is_a_record_refusal() {
+        let conn = Connection::open_in_memory().unwrap();
+        conn.execute_batch(
+            "CREATE TABLE t (name TEXT);
+             CREATE TRIGGER refuse BEFORE INSERT ON t WHEN NEW.name = 'Refuse'
+             BEGIN SELECT RAISE(ABORT, 'refused by policy'); END;",
+        )
+        .unwrap();
+        let e = conn
+            .execute("INSERT INTO t VALUES ('Refuse')", [])
+            .unwrap_err();
+        let error = db_error(e);
+        assert_eq!(error.class(), ErrorClass::Record);
+        assert!(error.to_string().contains("refused by policy"), "{error}");
+        let missing = conn.execute("INSERT INTO nope VALUES (1)", []).unwrap_err();
+        assert_eq!(db_error(missing).class(), ErrorClass::Target);
     }
 }

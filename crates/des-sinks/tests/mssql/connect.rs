@@ -76,7 +76,7 @@ async fn entra_sign_in_asks_for_the_azure_sql_audience() {
     let managed = "Authentication=Active Directory Managed Identity";
     let error = connect_error(&config(port, managed)).await;
     assert!(
-        matches!(&error, SinkError::Unavailable(m) if m.contains("token source")),
+        matches!(&error, SinkError::Configuration(m) if m.contains("token source")),
         "{error:?}"
     );
     let source = Arc::new(Recording::default());

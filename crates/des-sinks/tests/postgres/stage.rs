@@ -66,12 +66,14 @@ async fn batches_reuse_one_staging_table_per_session() {
 async fn rows_staged_by_a_failed_batch_do_not_reach_the_next_one() {
     let Some(url) = server() else { return };
     let (sink, db, plan) = first_batch(&url, 0..10).await;
-    // The target refuses one row of batch 2 after its rows were staged: the whole
-    // transaction rolls back on the same session.
+    // The target fails one row of batch 2 after its rows were staged, with a target-class
+    // error (a record-class refusal would be isolated): the whole transaction rolls back on
+    // the same session.
     db.client
         .batch_execute(
             "CREATE FUNCTION dbo.refuse() RETURNS trigger LANGUAGE plpgsql AS \
-             $$ BEGIN IF NEW.name = 'n15' THEN RAISE EXCEPTION 'refused'; END IF; \
+             $$ BEGIN IF NEW.name = 'n15' THEN RAISE EXCEPTION 'refused' \
+             USING ERRCODE = 'insufficient_privilege'; END IF; \
              RETURN NEW; END $$; \
              CREATE TRIGGER refuse BEFORE INSERT ON dbo.des_account \
              FOR EACH ROW EXECUTE FUNCTION dbo.refuse()",

@@ -2,4 +2,5 @@ mod cancel;
 mod contract;
 mod layout;
 mod permissions;
+mod refusal;
 mod target;

@@ -9,7 +9,7 @@ use tempfile::TempDir;
 
 /// Reads the target file over its own connection, as a reporting tool would.
 pub struct File {
-    path: PathBuf,
+    pub path: PathBuf,
     /// Removes the directory when the case is done.
     _dir: TempDir,
 }
