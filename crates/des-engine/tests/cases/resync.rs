@@ -68,8 +68,11 @@ async fn resync_failed_resyncs_only_streams_with_new_failures() {
     harness.sink.fail_records([victim]);
     harness.activate(Mode::All).await;
     let runtime = harness.run();
+    // The line is written before the counter moves: wait for both.
     let logged = crate::harness::wait_until(CONVERGE, || async {
-        harness.failure_lines().await.len() == 1
+        let status = des_engine::admin::status(&harness.ports, harness.profile.id).await;
+        let counted = status.is_ok_and(|s| s.iter().any(|e| e.failure_notifications == 1));
+        harness.failure_lines().await.len() == 1 && counted
     })
     .await;
     assert!(logged, "MaxRetryCount 0 logs the failure at once");
