@@ -174,15 +174,22 @@ async fn a_poisoned_resync_batch_never_sweeps_its_rows() {
     })
     .await;
     assert!(poisoned, "the refused resync batch is poisoned");
+    // Every batch sent so far, the first resync's `ResyncComplete` and the whole new resync
+    // included, reaches the target.
+    let (table, _) = harness.table("account").await;
+    let settled = crate::harness::wait_until(CONVERGE, || async {
+        let c = cursor(&harness, "account").await;
+        let watermark = des_core::ports::Sink::watermark(harness.sink.as_ref(), &table).await;
+        c.phase == des_core::sync::SyncPhase::Delta
+            && c.last_resync_seq > first_resync_batch
+            && watermark.is_ok_and(|w| w + 1 >= c.next_seq)
+    })
+    .await;
+    assert!(settled, "a new resync ran and every batch was applied");
     harness
         .converged(CONVERGE)
         .await
         .expect("the second resync converges");
-    let resynced = crate::harness::wait_until(CONVERGE, || async {
-        cursor(&harness, "account").await.last_resync_seq > first_resync_batch
-    })
-    .await;
-    assert!(resynced, "a new resync was requested");
     let swept = count(&harness, "SELECT count(*) FROM \"crm_DeleteLog\"");
     assert_eq!(swept, 0, "no row the source holds was swept");
     runtime.shutdown().await;
