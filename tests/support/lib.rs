@@ -10,6 +10,7 @@ pub mod harness;
 pub mod mssql;
 pub mod options;
 pub mod postgres;
+pub mod refusing;
 pub mod target;
 
 /// Logs to stderr when `DES_LOG` is set (an `EnvFilter` directive such as `des_engine=debug`).

@@ -62,6 +62,15 @@ impl PgDatabase {
         )
     }
 
+    /// Runs statements on the reading connection (tests set up the target with it).
+    pub async fn execute(&self, sql: &str) -> Result<(), String> {
+        let detail = |e: tokio_postgres::Error| match e.as_db_error() {
+            Some(db) => db.message().to_owned(),
+            None => e.to_string(),
+        };
+        self.reader.batch_execute(sql).await.map_err(detail)
+    }
+
     /// Every row of `table` by lower-case `Id`.
     pub async fn rows(&self, table: &TableDef) -> Result<TargetRows, String> {
         let list: Vec<String> = table

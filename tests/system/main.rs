@@ -3,4 +3,5 @@
 
 mod convergence;
 mod failure_lines;
+mod refusals;
 mod scenario;
