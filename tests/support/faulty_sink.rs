@@ -154,6 +154,10 @@ impl Sink for FaultySink {
         self.inner.apply_retry(plan, table, &retry).await
     }
 
+    async fn ping(&self) -> Result<(), SinkError> {
+        self.inner.ping().await
+    }
+
     async fn watermark(&self, table: &TableDef) -> Result<u64, SinkError> {
         self.inner.watermark(table).await
     }

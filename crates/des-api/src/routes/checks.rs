@@ -6,6 +6,7 @@ use axum::extract::{Path, State};
 use des_core::ports::{Organization, Sink};
 use des_core::profile::Profile;
 use des_core::schema::{Naming, plan};
+use des_engine::EngineError;
 use serde::Serialize;
 use uuid::Uuid;
 
@@ -79,12 +80,19 @@ fn report(profile_id: Option<Uuid>, checks: Vec<Check>) -> TestReport {
 
 async fn run(state: &ApiState, profile: &Profile, org: &Organization) -> Vec<Check> {
     let mut checks = vec![secret_check(state, profile).await];
-    let sink = state.engine().sinks.sink(profile).await;
+    // A sink is built lazily: only a real connection and a query say it can be reached.
+    let sink = match state.engine().sinks.sink(profile).await {
+        Ok(sink) => sink.ping().await.map(|()| sink).map_err(EngineError::from),
+        Err(e) => Err(e),
+    };
     checks.push(check(
         "TargetReachable",
         match &sink {
-            Ok(_) => Ok("The target database was opened.".to_owned()),
-            Err(e) => Err(format!("The target database could not be opened: {e}")),
+            Ok(_) => Ok("The target database answered a query.".to_owned()),
+            Err(e) => Err(format!(
+                "The target database could not be used ({} error): {e}",
+                e.class()
+            )),
         },
     ));
     checks.push(permission_check(sink.ok(), profile).await);

@@ -131,6 +131,9 @@ pub trait Sink: Send + Sync {
         table: &TableDef,
         retry: &RetryChange,
     ) -> Result<RetryOutcome, SinkError>;
+    /// Opens a real connection and runs a trivial query (`SELECT 1`): the target is
+    /// reachable and the credentials work. The error's class says why not.
+    async fn ping(&self) -> Result<(), SinkError>;
     /// The last applied `seq` of the table (0 when none).
     async fn watermark(&self, table: &TableDef) -> Result<u64, SinkError>;
     /// Checks the DES permission set on the target.

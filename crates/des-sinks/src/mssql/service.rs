@@ -39,6 +39,13 @@ impl MssqlSink {
 
 #[async_trait]
 impl Sink for MssqlSink {
+    async fn ping(&self) -> Result<(), SinkError> {
+        let mut conn = self.pool.get().await?;
+        run(&mut conn, "SELECT 1", &[]).await?;
+        conn.release();
+        Ok(())
+    }
+
     async fn apply_schema(&self, plan: &SchemaPlan) -> Result<(), SinkError> {
         let mut conn = self.pool.get().await?;
         schema::apply(&mut conn, plan).await?;

@@ -42,6 +42,12 @@ impl PostgresSink {
 
 #[async_trait]
 impl Sink for PostgresSink {
+    async fn ping(&self) -> Result<(), SinkError> {
+        let client = self.pool.get().await?;
+        client.simple_query("SELECT 1").await.map_err(db_error)?;
+        Ok(())
+    }
+
     async fn apply_schema(&self, plan: &SchemaPlan) -> Result<(), SinkError> {
         let mut client = self.pool.get().await?;
         schema::apply(&mut client, plan).await

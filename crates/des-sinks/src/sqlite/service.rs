@@ -104,6 +104,12 @@ fn retry_job(
 
 #[async_trait]
 impl Sink for SqliteSink {
+    async fn ping(&self) -> Result<(), SinkError> {
+        self.client
+            .run(|conn| conn.query_row("SELECT 1", [], |_| Ok(())).map_err(db_error))
+            .await
+    }
+
     async fn apply_schema(&self, plan: &SchemaPlan) -> Result<(), SinkError> {
         let plan = plan.clone();
         self.client
