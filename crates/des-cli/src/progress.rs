@@ -128,13 +128,17 @@ impl Display {
         } else {
             "replicating"
         };
-        format!(
+        let line = format!(
             "status: {phase}, {} rows applied, {rate:.0} rows/s, lag {:.1}s, {} failures, queue depth {}",
             snap.applied(),
             lag.as_secs_f64(),
             snap.failed(),
             snap.queue_depth
-        )
+        );
+        match snap.waiting() {
+            Some((stream, hint)) => format!("{line}; {stream} waits: {hint}"),
+            None => line,
+        }
     }
 
     fn finish_bars(&mut self) {
@@ -215,6 +219,7 @@ mod tests {
             failed: 0,
             estimated_total: None,
             last_applied_at: None,
+            hint: None,
         };
         Snapshot {
             streams: vec![stream],

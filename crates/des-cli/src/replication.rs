@@ -141,6 +141,7 @@ pub async fn snapshot(
                 .estimated_total
                 .or_else(|| totals.get(entity).copied()),
             last_applied_at: stats.last_export_date,
+            hint: status.hint.clone(),
         });
     }
     let queue_depth = stores.queue.approximate_len().await.unwrap_or_default();

@@ -20,6 +20,8 @@ pub struct StreamView {
     pub failed: u64,
     pub estimated_total: Option<u64>,
     pub last_applied_at: Option<OffsetDateTime>,
+    /// Why the stream waits for the operator, when it does.
+    pub hint: Option<String>,
 }
 
 impl StreamView {
@@ -56,6 +58,13 @@ impl Snapshot {
 
     pub fn failed(&self) -> u64 {
         self.streams.iter().map(|s| s.failed).sum()
+    }
+
+    /// The first stream waiting for the operator, with what to do.
+    pub fn waiting(&self) -> Option<(&str, &str)> {
+        self.streams
+            .iter()
+            .find_map(|s| Some((s.name.as_str(), s.hint.as_deref()?)))
     }
 
     /// How long the oldest waiting change has waited at most: the time since the last apply of
@@ -109,6 +118,7 @@ mod tests {
             failed: 0,
             estimated_total: Some(enqueued),
             last_applied_at: None,
+            hint: None,
         }
     }
 

@@ -20,6 +20,9 @@ pub struct StreamStatus {
     /// Rows the source holds, when known.
     pub estimated_total: Option<u64>,
     pub last_applied_at: Option<OffsetDateTime>,
+    /// What the operator should do while the stream waits for them (a target or
+    /// configuration fault), as the applier's decision said.
+    pub hint: Option<String>,
 }
 
 /// Reads the counters and cursors of these streams.
@@ -41,6 +44,7 @@ pub(super) async fn snapshot(shared: &Shared, streams: &[StreamId]) -> Vec<Strea
             failed: stats.failure,
             estimated_total: None,
             last_applied_at: stats.last_export_date,
+            hint: shared.applier.hint(stream),
         });
     }
     out
