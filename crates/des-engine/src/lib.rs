@@ -35,9 +35,12 @@
 //! counted; the rest of its batch is applied, and the record comes back when it changes in
 //! the source. Retries are guarded by the sink (versions, tombstones) and dropped when the
 //! stream resynced after they were read, so they can never undo a newer change or a delete.
-//! Per batch: faults release the message with back-off; after `max_dequeue_count`
-//! deliveries the batch is poisoned, skipped with an empty batch at its `seq` and healed by
-//! a resync of the stream (see [`applier`]). Per entity: a failed schema application is one
+//! The sink isolates a change the target refuses (a constraint, a trigger), so it fails
+//! alone. Per batch, the fault's class decides ([`decision`]): transient faults release the
+//! message with back-off and after `max_dequeue_count` deliveries the batch is poisoned,
+//! skipped with an empty batch at its `seq` and healed by a resync of the stream (requested
+//! first, so the interrupted resync never sweeps); target and configuration faults make the
+//! stream wait for the operator, never poisoned. Per entity: a failed schema application is one
 //! `RecordId: N/A` line with `ChangeType: Trigger Initial Export`, retried every round.
 //!
 //! # Entry points
@@ -53,8 +56,9 @@
 //!
 //! - Counters are best effort across crashes (a page re-sent after a crash is not counted
 //!   twice, but a crash between send and count leaves it uncounted).
-//! - A batch whose rows the target refuses every time is poisoned, resynced, and poisoned
-//!   again: the stream keeps converging everything else, and the failure log says why.
+//! - A refusal the sink cannot isolate (SQL Server triggers, SQLite's `RAISE(ROLLBACK)`)
+//!   poisons its batch, which is resynced and poisoned again while the refusal lasts: the
+//!   stream keeps converging everything else, and the failure log says why.
 //!
 //! Logs carry stream ids, seqs and counts, never record values or secrets.
 
