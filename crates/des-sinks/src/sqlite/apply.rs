@@ -96,7 +96,8 @@ impl BatchJob {
                     }
                 }
                 Ok(Chunk::End) => break,
-                Err(_) => return Err(SinkError::Database("the batch was abandoned".into())),
+                // The caller stopped feeding the batch (cancelled): trying again is right.
+                Err(_) => return Err(SinkError::Unavailable("the batch was abandoned".into())),
             }
         }
         if let BatchKind::ResyncComplete { first_seq } = self.kind {
