@@ -6,6 +6,7 @@ mod files;
 mod mssql;
 mod portal;
 mod postgres;
+mod refusal;
 mod support;
 
 use std::time::Duration;

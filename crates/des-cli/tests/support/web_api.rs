@@ -64,6 +64,20 @@ impl WebApi {
         assert!(status.is_success(), "create account: {status}");
     }
 
+    /// Renames the account `id`.
+    pub fn rename_account(&self, id: &str, name: &str) {
+        let url = format!("{}accounts({id})", self.api);
+        let status = self.runtime.block_on(async {
+            let request = self
+                .http
+                .patch(url)
+                .bearer_auth(&self.token)
+                .json(&json!({ "name": name }));
+            request.send().await.unwrap().status()
+        });
+        assert!(status.is_success(), "update account: {status}");
+    }
+
     /// How many records the entity set holds, following every page.
     pub fn count(&self, entity_set: &str) -> u64 {
         let mut url = Some(format!("{}{entity_set}", self.api));
