@@ -89,14 +89,25 @@ pub async fn create_and_activate(
     let profile = if stored {
         profile
     } else {
-        des_engine::admin::create_profile(ports, profile)
-            .await
-            .context("cannot create the profile")?
+        create(ports, profile).await?
     };
+    activate(ports, &profile).await?;
+    Ok(profile)
+}
+
+/// Stores a new profile.
+pub async fn create(ports: &EnginePorts, profile: Profile) -> anyhow::Result<Profile> {
+    des_engine::admin::create_profile(ports, profile)
+        .await
+        .context("cannot create the profile")
+}
+
+/// Activates a stored profile (again: activating an active profile resumes its streams).
+pub async fn activate(ports: &EnginePorts, profile: &Profile) -> anyhow::Result<()> {
     des_engine::admin::activate(ports, profile.id, Mode::All)
         .await
         .context("cannot activate the profile")?;
-    Ok(profile)
+    Ok(())
 }
 
 /// Starts the poller and applier loops.

@@ -3,9 +3,11 @@
 mod api;
 mod authority;
 mod files;
+mod guards;
 mod mssql;
 mod portal;
 mod postgres;
+mod startup;
 mod support;
 
 use std::time::Duration;
