@@ -8,7 +8,7 @@ use std::sync::Arc;
 use anyhow::Context;
 use des_core::StreamId;
 use des_core::ports::{ControlStore, Sink, Source, SystemClock, WorkQueue};
-use des_core::profile::Profile;
+use des_core::profile::{Profile, ProfileState};
 use des_engine::{
     EnginePorts, Mode, Runtime, RuntimeHandle, RuntimeOptions, SingleSink, SingleSource,
     SinkResolver, SourceResolver,
@@ -107,6 +107,30 @@ pub async fn activate(ports: &EnginePorts, profile: &Profile) -> anyhow::Result<
     des_engine::admin::activate(ports, profile.id, Mode::All)
         .await
         .context("cannot activate the profile")?;
+    Ok(())
+}
+
+/// Checks the target of every replicating profile against what the control store believes
+/// it holds, before the loops start (`des_engine::check`), and says what was repaired. A
+/// check that cannot run is a warning: the loops meet the same fault and retry it.
+pub async fn check_targets(ports: &EnginePorts) -> anyhow::Result<()> {
+    for profile in ports.control.profiles().await? {
+        let profile = profile.value;
+        if profile.state == ProfileState::Inactive {
+            continue;
+        }
+        match des_engine::check::check_profile(ports, &profile).await {
+            Ok(repairs) => {
+                for repair in repairs {
+                    println!("target check: {repair}");
+                }
+            }
+            Err(error) => println!(
+                "warning: cannot check the target of profile {}: {error}",
+                profile.id
+            ),
+        }
+    }
     Ok(())
 }
 

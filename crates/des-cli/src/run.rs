@@ -138,6 +138,7 @@ async fn replicate(
     let sinks = Arc::new(CachedSinks::new(Arc::clone(&secrets) as _, factory));
     let ports = stores.ports_with(Arc::clone(&clients) as _, sinks);
     let (profile, resumed) = prepare_profile(plan, env, stores, &ports, &org, &stop).await?;
+    replication::check_targets(&ports).await?;
     let api = crate::api::start(
         &args.api,
         ApiParts {

@@ -252,7 +252,7 @@ async fn update_cursors(
 }
 
 /// Applies `change` to an existing cursor under its etag, retrying on conflicts.
-async fn update_cursor(
+pub(crate) async fn update_cursor(
     ports: &EnginePorts,
     profile_id: Uuid,
     entity: &str,

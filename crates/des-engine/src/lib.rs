@@ -15,6 +15,8 @@
 //!   written through an outbox in the payload store and checkpointed after every page.
 //! - [`applier`]: one delivery at a time: batches, per-record retries, failure lines, poison.
 //! - [`admin`]: profile operations (create, activate, deactivate, resync, status).
+//! - [`check`]: at start, the target is checked against what the control store believes it
+//!   holds (tables, watermark per stream) and repaired with a resync where it lost batches.
 //! - [`monitor`]: per-stream figures for monitoring, with the lag and the pending batches.
 //! - [`runtime`]: the local single-process loops (`des run`); the Functions handlers call the
 //!   same [`Poller::step`](poller::Poller::step) and [`Applier::apply_one`](applier::Applier::apply_one).
@@ -60,6 +62,7 @@
 
 pub mod admin;
 pub mod applier;
+pub mod check;
 mod error;
 pub mod message;
 pub mod monitor;

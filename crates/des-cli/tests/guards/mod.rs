@@ -1,7 +1,9 @@
-//! What `des run` refuses at start: a data folder another run is using, and targets that
-//! are not targets.
+//! What `des run` refuses or repairs at start: a data folder another run is using, targets
+//! that are not targets, and a target that lost what the control store believes it holds.
 
-use crate::support::{Des, run_to_end};
+use std::time::Duration;
+
+use crate::support::{Des, poll_until, run_to_end, target};
 use crate::{SYNC_TIMEOUT, is_sync_done};
 
 #[test]
@@ -47,5 +49,52 @@ fn targets_that_are_not_targets_are_refused_at_start() {
     assert!(
         !dir.path().join("des-data/control.db").exists(),
         "refused before anything is opened"
+    );
+}
+
+#[test]
+fn a_target_deleted_between_runs_is_noticed_recreated_and_refilled() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("des-data/export.db");
+    let args = [
+        "run",
+        "--records",
+        "7",
+        "--entity",
+        "account",
+        "--poll-interval",
+        "0.2",
+    ];
+    let mut first = Des::spawn(dir.path(), &args);
+    first.wait_for(is_sync_done, SYNC_TIMEOUT);
+    let (rows, _) = target::counts(&db, "account").expect("the account table");
+    assert!(rows > 0);
+    assert!(first.interrupt().success());
+
+    for file in ["export.db", "export.db-wal", "export.db-shm"] {
+        let _ = std::fs::remove_file(dir.path().join("des-data").join(file));
+    }
+    let mut again = Des::spawn(dir.path(), &args);
+    let said = again.wait_for(|l| l.starts_with("target check:"), SYNC_TIMEOUT);
+    assert!(
+        said.contains("account") && said.contains("resyncing"),
+        "{said}"
+    );
+    let (back, ids) = poll_until(
+        "the rows back in the new file",
+        Duration::from_secs(120),
+        || target::counts(&db, "account").filter(|(n, _)| *n == rows),
+    );
+    assert_eq!(back, ids, "no duplicate ids");
+    assert!(again.interrupt().success());
+
+    // Nothing lost this time: the next start finds the target as it left it.
+    let mut third = Des::spawn(dir.path(), &args);
+    third.wait_for(|l| l.starts_with("resuming export"), SYNC_TIMEOUT);
+    assert!(third.interrupt().success());
+    assert!(
+        !third.seen.iter().any(|l| l.starts_with("target check:")),
+        "{:?}",
+        third.seen
     );
 }

@@ -1,5 +1,6 @@
 mod lifecycle;
 mod monitor;
+mod restore;
 mod resync;
 mod steps;
 mod sync;
