@@ -111,7 +111,7 @@ mod tests {
     #[tokio::test]
     async fn a_stop_ends_the_wait_at_once() {
         let (tx, rx) = watch::channel(false);
-        let waiting = patiently("test", &rx, || std::future::pending::<anyhow::Result<()>>());
+        let waiting = patiently("test", &rx, std::future::pending::<anyhow::Result<()>>);
         let stopper = async {
             tx.send(true).unwrap();
         };

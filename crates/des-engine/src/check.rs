@@ -10,7 +10,10 @@
 //! the target committed ([`crate::monitor`]'s payload run: a payload is deleted only after its
 //! batch was committed). A target behind that gets the missing `seq`s as empty batches (so
 //! the batches still queued apply again) and a resync of the stream, which writes every row
-//! again and deletes what the source no longer has.
+//! again and deletes what the source no longer has. The stored batches after it are sent
+//! again, so none the target lost waits for a message that was acknowledged already.
+
+use std::time::Duration;
 
 use des_core::StreamId;
 use des_core::ports::{BatchOutcome, Sink};
@@ -20,7 +23,7 @@ use des_core::sync::EntityCursor;
 use des_core::{Batch, BatchKind};
 
 use crate::error::EngineError;
-use crate::message::plan_key;
+use crate::message::{BatchEnvelope, WorkMessage, batch_key, plan_key};
 use crate::plan::{PlanCache, stream_table};
 use crate::ports::EnginePorts;
 
@@ -87,11 +90,13 @@ async fn check_stream(
     let table = stream_table(plan, &stream.entity)?;
     let found = sink.watermark(table).await?;
     let expected = crate::monitor::applied_through(ports, stream, cursor.next_seq).await?;
-    if found >= expected {
-        return Ok(None);
-    }
+    let behind = found < expected;
     for seq in found + 1..=expected {
         fill(ports, sink, plan, table, stream, seq).await?;
+    }
+    resend_stored(ports, stream, found.max(expected) + 1, cursor.next_seq).await?;
+    if !behind {
+        return Ok(None);
     }
     let stats = ports
         .control
@@ -106,6 +111,33 @@ async fn check_stream(
         found,
         expected,
     }))
+}
+
+/// Sends the messages of the stored batches from `first` on again. A payload outlives its
+/// message when a process stops between acknowledging and deleting it; the target no longer
+/// holding that batch would wait for it for ever. Back-pressure keeps these few, and a
+/// batch the target holds comes back as a duplicate, a no-op.
+async fn resend_stored(
+    ports: &EnginePorts,
+    stream: &StreamId,
+    first: u64,
+    next_seq: u64,
+) -> Result<(), EngineError> {
+    for seq in first..next_seq {
+        let key = batch_key(stream, seq);
+        let Some(bytes) = ports.payloads.get(&key).await? else {
+            continue;
+        };
+        let envelope = BatchEnvelope::decode(&bytes).map_err(|e| EngineError::corrupt(&key, e))?;
+        let message = WorkMessage::Batch {
+            stream: stream.clone(),
+            seq,
+            key,
+            plan_key: envelope.plan_key,
+        };
+        ports.queue.send(&message.encode(), Duration::ZERO).await?;
+    }
+    Ok(())
 }
 
 /// An empty batch at `seq`, as the poison path writes one: it moves the watermark only.

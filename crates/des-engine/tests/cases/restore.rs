@@ -6,37 +6,6 @@ use des_engine::Mode;
 use super::{CONVERGE, ids, name_field};
 use crate::harness::{Harness, Options};
 
-/// Every table of `db` (a SQLite target) as it is now, into `backup`.
-fn back_up(db: &std::path::Path, backup: &std::path::Path) {
-    let conn = rusqlite::Connection::open(db).unwrap();
-    conn.execute("VACUUM INTO ?1", [backup.to_str().unwrap()])
-        .unwrap();
-}
-
-/// Puts every table of `backup` back into `db`, through a connection of its own (the sink's
-/// stays open, as a server's would while an operator restores a database under it).
-fn restore(db: &std::path::Path, backup: &std::path::Path) {
-    let mut conn = rusqlite::Connection::open(db).unwrap();
-    conn.execute("ATTACH ?1 AS b", [backup.to_str().unwrap()])
-        .unwrap();
-    let tables: Vec<String> = {
-        let mut stmt = conn
-            .prepare("SELECT name FROM b.sqlite_master WHERE type = 'table'")
-            .unwrap();
-        let names = stmt.query_map([], |r| r.get(0)).unwrap();
-        names.map(Result::unwrap).collect()
-    };
-    let tx = conn.transaction().unwrap();
-    for table in tables {
-        let quoted = format!("\"{}\"", table.replace('"', "\"\""));
-        tx.execute(&format!("DELETE FROM main.{quoted}"), [])
-            .unwrap();
-        let copy = format!("INSERT INTO main.{quoted} SELECT * FROM b.{quoted}");
-        tx.execute(&copy, []).unwrap();
-    }
-    tx.commit().unwrap();
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_target_restored_from_an_older_backup_is_found_behind_and_resynced() {
     let options = Options {
@@ -49,8 +18,7 @@ async fn a_target_restored_from_an_older_backup_is_found_behind_and_resynced() {
     let runtime = harness.run();
     harness.converged(CONVERGE).await.expect("initial sync");
     runtime.shutdown().await;
-    let backup = harness.target_db().with_extension("backup.db");
-    back_up(&harness.target_db(), &backup);
+    harness.target.back_up().await;
     let nothing = des_engine::check::check_profile(&harness.ports, &harness.profile).await;
     assert_eq!(
         nothing.unwrap(),
@@ -79,7 +47,7 @@ async fn a_target_restored_from_an_older_backup_is_found_behind_and_resynced() {
 
     // The operator restores the older backup: deleted rows are back, the new one is gone,
     // and the watermark is behind what the engine applied.
-    restore(&harness.target_db(), &backup);
+    harness.target.restore().await;
     assert!(harness.diff().await.is_err(), "the restored target differs");
     harness.reopen().await;
     let repairs = des_engine::check::check_profile(&harness.ports, &harness.profile)
