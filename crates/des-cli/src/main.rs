@@ -29,6 +29,7 @@ mod shutdown;
 mod status;
 mod target;
 mod target_check;
+mod target_watch;
 
 use clap::{Parser, Subcommand};
 use tracing_subscriber::EnvFilter;

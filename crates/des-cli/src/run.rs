@@ -26,6 +26,7 @@ use crate::profile::RUN_PROFILE_NAME;
 use crate::progress::Display;
 use crate::replication::{self, LocalStores};
 use crate::target::Target;
+use crate::target_watch::TargetWatch;
 
 #[derive(Debug, clap::Args)]
 pub struct RunArgs {
@@ -190,7 +191,8 @@ async fn replicate(
     let every = Duration::from_secs_f64(args.status_every.max(0.1));
     let tty = std::io::stdout().is_terminal();
     let display = Display::new(tty, every, resumed, replicating_since);
-    watch_until_stopped(&handle, stores, &totals, display, stop).await;
+    let target = crate::target_watch::TargetWatch::new(&plan.target);
+    watch_until_stopped(&handle, stores, &totals, (display, target), stop).await;
     if let Some(generator) = generator {
         println!("generated {} changes", generator.await.unwrap_or_default());
     }
@@ -264,12 +266,13 @@ async fn new_profile(
     Ok(profile)
 }
 
-/// Refreshes the display every half second until Ctrl-C or SIGTERM.
+/// Refreshes the display every half second until Ctrl-C or SIGTERM, and says when the target
+/// file was deleted or replaced.
 async fn watch_until_stopped(
     handle: &RuntimeHandle,
     stores: &LocalStores,
     totals: &HashMap<String, u64>,
-    mut display: Display,
+    (mut display, mut target): (Display, Option<TargetWatch>),
     mut stop: watch::Receiver<bool>,
 ) {
     let mut tick = tokio::time::interval(Duration::from_millis(500));
@@ -277,6 +280,9 @@ async fn watch_until_stopped(
         tokio::select! {
             _ = stop.changed() => break,
             _ = tick.tick() => display.update(&replication::snapshot(handle, stores, totals).await),
+        }
+        if let Some(warning) = target.as_mut().and_then(TargetWatch::check) {
+            println!("{warning}");
         }
     }
     display.update(&replication::snapshot(handle, stores, totals).await);

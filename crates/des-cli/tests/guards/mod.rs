@@ -98,3 +98,29 @@ fn a_target_deleted_between_runs_is_noticed_recreated_and_refilled() {
         third.seen
     );
 }
+
+#[test]
+fn a_target_deleted_while_running_is_said_loudly() {
+    let dir = tempfile::tempdir().unwrap();
+    let args = [
+        "run",
+        "--records",
+        "5",
+        "--entity",
+        "account",
+        "--status-every",
+        "0.5",
+    ];
+    let mut des = Des::spawn(dir.path(), &args);
+    des.wait_for(is_sync_done, SYNC_TIMEOUT);
+    std::fs::remove_file(dir.path().join("des-data/export.db")).unwrap();
+    let said = des.wait_for(
+        |l| l.starts_with("warning: the target"),
+        Duration::from_secs(60),
+    );
+    assert!(
+        said.contains("export.db") && said.contains("stop and start"),
+        "{said}"
+    );
+    assert!(des.interrupt().success());
+}
