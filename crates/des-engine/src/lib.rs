@@ -71,6 +71,7 @@ pub mod poller;
 mod ports;
 pub mod resolve;
 pub mod runtime;
+mod shared;
 pub mod streams;
 
 pub use admin::Mode;

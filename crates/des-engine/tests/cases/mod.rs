@@ -2,6 +2,7 @@ mod lifecycle;
 mod monitor;
 mod restore;
 mod resync;
+mod shared;
 mod steps;
 mod sync;
 
