@@ -57,6 +57,9 @@
 //!   twice, but a crash between send and count leaves it uncounted).
 //! - A batch whose rows the target refuses every time is poisoned, resynced, and poisoned
 //!   again: the stream keeps converging everything else, and the failure log says why.
+//! - The target is checked ([`check`]) when `des run` starts; the Azure apps do not run the
+//!   check yet, and a table dropped while the engine runs is only recreated at the next start
+//!   (its applies fail and are retried until then).
 //!
 //! Logs carry stream ids, seqs and counts, never record values or secrets.
 
