@@ -63,6 +63,13 @@ fn sqlite_restore(db: &Path) {
     // Immediate: it reads before it writes, and a deferred transaction would then fail with
     // "database is locked" instead of waiting for a write still under way.
     let behavior = rusqlite::TransactionBehavior::Immediate;
+    // A write of the aborted runtime may still be finishing on a blocking thread.
+    for _ in 0..50 {
+        if conn.execute_batch("BEGIN IMMEDIATE; ROLLBACK;").is_ok() {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    }
     let tx = conn.transaction_with_behavior(behavior).expect("begin");
     for table in tables {
         let columns: Vec<String> = {

@@ -39,6 +39,13 @@ pub struct Repair {
 
 impl std::fmt::Display for Repair {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if self.found >= self.expected {
+            return write!(
+                f,
+                "{}: resyncing with the rest of a lost, replaced or restored target",
+                self.entity
+            );
+        }
         write!(
             f,
             "{}: the target holds batches up to {} of {} that were applied (a lost, replaced or restored target); tables recreated where missing, resyncing",
@@ -55,7 +62,7 @@ pub async fn check_profile(
 ) -> Result<Vec<Repair>, EngineError> {
     let sink = ports.sinks.sink(profile).await?;
     let plans = PlanCache::default();
-    let mut repairs = Vec::new();
+    let (mut repairs, mut untouched) = (Vec::new(), Vec::new());
     for progress in ports.control.progress(Some(profile.id)).await? {
         let Some(cursor) = progress.cursor else {
             continue;
@@ -74,9 +81,36 @@ pub async fn check_profile(
                 "The target lost applied batches; resyncing the stream."
             );
             repairs.push(repair);
+        } else {
+            untouched.push(cursor);
+        }
+    }
+    // A target behind on one stream was restored or replaced as a whole: the others may have
+    // lost what moves no watermark (a retried record), so they are resynced too.
+    if !repairs.is_empty() {
+        for cursor in untouched {
+            let entity = cursor.stream.entity.clone();
+            request_resync(ports, &cursor.stream).await?;
+            let at = cursor.next_seq.saturating_sub(1);
+            repairs.push(Repair {
+                entity,
+                found: at,
+                expected: at,
+            });
         }
     }
     Ok(repairs)
+}
+
+async fn request_resync(ports: &EnginePorts, stream: &StreamId) -> Result<(), EngineError> {
+    let stats = ports
+        .control
+        .stats(stream.profile_id, &stream.entity)
+        .await?;
+    crate::admin::update_cursor(ports, stream.profile_id, &stream.entity, |c| {
+        c.request_resync(stats.failure)
+    })
+    .await
 }
 
 async fn check_stream(
