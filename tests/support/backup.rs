@@ -123,7 +123,8 @@ async fn pg_back_up(db: &PgDatabase) {
 
 async fn pg_restore(db: &PgDatabase) {
     let copies = pg_tables(db, &format!("table_schema = '{PG_BACKUP_SCHEMA}'")).await;
-    let mut sql = String::from("BEGIN;");
+    // A lock still held by an aborted write fails the step instead of hanging it.
+    let mut sql = String::from("SET lock_timeout = '30s'; BEGIN;");
     for (_, copy) in copies {
         let (s, t) = copy.split_once('.').expect("schema.table");
         let target = format!("{}.{}", quote(s), quote(t));

@@ -130,8 +130,9 @@ async fn run(seed: u64, target: Target) -> Result<(), String> {
         if round == restore_round {
             tracing::debug!(round, "Restore the older backup.");
             runtime.abort();
-            harness.target.restore().await;
+            // The old sink goes first: its sessions may hold locks of an aborted write.
             harness.reopen().await;
+            harness.target.restore().await;
             check_at_start(&harness).await?;
             runtime = harness.run();
         } else if crash {
