@@ -5,8 +5,7 @@
 //! sink faults; crashes at arbitrary points (the runtime's tasks are aborted mid-flight and a
 //! new runtime starts on the same files); duplicated and reordered deliveries (a
 //! `ChaosQueue` around the real SQLite queue); 429s and an expired change token from the
-//! emulator; and the target restored from a backup taken a few rounds earlier (the engine's
-//! start-up check must find it behind and resync). The same seeded runs go against SQLite and against the real `PostgresSink` (a
+//! emulator. The same seeded runs go against SQLite and against the real `PostgresSink` (a
 //! fresh database per seed on the server named by `DES_TEST_PG`). Then the source goes quiet, failing records are healed and touched (the seed's
 //! rule: a failed record is tried again only when it changes), and every exported table must
 //! equal the source exactly, value by value. A divergence fails loudly with the seed and the
@@ -106,10 +105,6 @@ async fn run(seed: u64, target: Target) -> Result<(), String> {
     let mut runtime = harness.run();
     let mut model = SourceModel::default();
     let expire_round = rng.usize(..ROUNDS);
-    // Drawn apart, so each seed's other steps stay what they were.
-    let mut steps = fastrand::Rng::with_seed(seed ^ 0xbac4);
-    let backup_round = steps.usize(..ROUNDS / 2);
-    let restore_round = steps.usize(ROUNDS / 2..ROUNDS);
     for round in 0..ROUNDS {
         for _ in 0..rng.usize(2..8) {
             let change = random_change(&harness, &mut model, &mut rng).await;
@@ -123,19 +118,7 @@ async fn run(seed: u64, target: Target) -> Result<(), String> {
         }
         inject_faults(&harness, &mut rng, round == expire_round);
         tokio::time::sleep(Duration::from_millis(rng.u64(0..300))).await;
-        let crash = rng.u8(..10) < 3;
-        if round == backup_round {
-            harness.target.back_up().await;
-        }
-        if round == restore_round {
-            tracing::debug!(round, "Restore the older backup.");
-            runtime.abort();
-            // The old sink goes first: its sessions may hold locks of an aborted write.
-            harness.reopen().await;
-            harness.target.restore().await;
-            check_at_start(&harness).await?;
-            runtime = harness.run();
-        } else if crash {
+        if rng.u8(..10) < 3 {
             tracing::debug!(round, "Crash.");
             runtime.abort();
             harness.reopen().await;
@@ -149,20 +132,6 @@ async fn run(seed: u64, target: Target) -> Result<(), String> {
     result?;
     harness.dispose().await;
     Ok(())
-}
-
-/// What `des run` does before its loops: the target is checked against the control store,
-/// and a target that went back in time is resynced. The sink's injected faults may fail a
-/// try; a restarted process would try again.
-async fn check_at_start(harness: &Harness) -> Result<(), String> {
-    let mut last = String::new();
-    for _ in 0..10 {
-        match des_engine::check::check_profile(&harness.ports, &harness.profile).await {
-            Ok(_) => return Ok(()),
-            Err(error) => last = error.to_string(),
-        }
-    }
-    Err(format!("the start-up check kept failing: {last}"))
 }
 
 fn inject_faults(harness: &Harness, rng: &mut fastrand::Rng, expire: bool) {
