@@ -3,6 +3,7 @@
 //! faults ([`faulty_sink`], [`chaos_queue`]), and an exact table-versus-source comparison
 //! ([`compare`]).
 
+pub mod backup;
 pub mod chaos_queue;
 pub mod compare;
 pub mod faulty_sink;

@@ -71,6 +71,11 @@ impl PgDatabase {
         self.reader.batch_execute(sql).await.map_err(detail)
     }
 
+    /// The reading connection, for steps that change the database as an operator would.
+    pub fn reader(&self) -> &Client {
+        &self.reader
+    }
+
     /// Every row of `table` by lower-case `Id`.
     pub async fn rows(&self, table: &TableDef) -> Result<TargetRows, String> {
         let list: Vec<String> = table

@@ -1,12 +1,13 @@
 //! The organization `des run` exports from, registered once in the control store, and the
 //! secret store its target and client secret are resolved through.
 
-use anyhow::Context;
-use des_core::ports::{ControlStore, Organization};
+use des_core::ports::{ControlStore, Organization, SourceError};
 use des_local::LocalSecrets;
+use tokio::sync::watch;
 
 use crate::config::{CLIENT_SECRET_ENV, SourceSettings};
 use crate::environment::Environment;
+use crate::patience::patiently;
 use crate::replication::LocalStores;
 use crate::target::Target;
 
@@ -21,12 +22,21 @@ pub async fn register(
     stores: &LocalStores,
     settings: &SourceSettings,
     env: &Environment,
+    stop: &watch::Receiver<bool>,
 ) -> anyhow::Result<Organization> {
-    let who = env
-        .client
-        .who_am_i()
-        .await
-        .context("cannot sign in to Dataverse")?;
+    let who = patiently("signing in", stop, || async {
+        env.client.who_am_i().await.map_err(|error| {
+            // Throttled or unavailable is not refused: only a refusal is "cannot sign in".
+            let transient = matches!(error, SourceError::Unavailable(_));
+            let error = anyhow::Error::from(error);
+            if transient {
+                error
+            } else {
+                error.context("cannot sign in to Dataverse")
+            }
+        })
+    })
+    .await?;
     let stored = stores.control.organizations().await?;
     if let Some(org) = stored
         .into_iter()

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use anyhow::Context;
 use des_core::StreamId;
 use des_core::ports::{ControlStore, Sink, Source, SystemClock, WorkQueue};
-use des_core::profile::Profile;
+use des_core::profile::{Profile, ProfileState};
 use des_engine::{
     EnginePorts, Mode, Runtime, RuntimeHandle, RuntimeOptions, SingleSink, SingleSource,
     SinkResolver, SourceResolver,
@@ -89,14 +89,49 @@ pub async fn create_and_activate(
     let profile = if stored {
         profile
     } else {
-        des_engine::admin::create_profile(ports, profile)
-            .await
-            .context("cannot create the profile")?
+        create(ports, profile).await?
     };
+    activate(ports, &profile).await?;
+    Ok(profile)
+}
+
+/// Stores a new profile.
+pub async fn create(ports: &EnginePorts, profile: Profile) -> anyhow::Result<Profile> {
+    des_engine::admin::create_profile(ports, profile)
+        .await
+        .context("cannot create the profile")
+}
+
+/// Activates a stored profile (again: activating an active profile resumes its streams).
+pub async fn activate(ports: &EnginePorts, profile: &Profile) -> anyhow::Result<()> {
     des_engine::admin::activate(ports, profile.id, Mode::All)
         .await
         .context("cannot activate the profile")?;
-    Ok(profile)
+    Ok(())
+}
+
+/// Checks the target of every replicating profile against what the control store believes
+/// it holds, before the loops start (`des_engine::check`), and says what was repaired. A
+/// check that cannot run is a warning: the loops meet the same fault and retry it.
+pub async fn check_targets(ports: &EnginePorts) -> anyhow::Result<()> {
+    for profile in ports.control.profiles().await? {
+        let profile = profile.value;
+        if profile.state == ProfileState::Inactive {
+            continue;
+        }
+        match des_engine::check::check_profile(ports, &profile).await {
+            Ok(repairs) => {
+                for repair in repairs {
+                    println!("target check: {repair}");
+                }
+            }
+            Err(error) => println!(
+                "warning: cannot check the target of profile {}: {error}",
+                profile.id
+            ),
+        }
+    }
+    Ok(())
 }
 
 /// Starts the poller and applier loops.

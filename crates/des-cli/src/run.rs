@@ -21,10 +21,12 @@ use crate::api::{ApiArgs, ApiParts};
 use crate::catalog::Catalog;
 use crate::config::{ConfigFile, Layout, LayoutArgs, SourceArgs, SourceSettings, resolve_target};
 use crate::environment::{EmulatorOptions, Environment, emulator_banner, emulator_port};
+use crate::patience::{Stopped, patiently};
 use crate::profile::RUN_PROFILE_NAME;
 use crate::progress::Display;
 use crate::replication::{self, LocalStores};
 use crate::target::Target;
+use crate::target_watch::TargetWatch;
 
 #[derive(Debug, clap::Args)]
 pub struct RunArgs {
@@ -69,6 +71,9 @@ pub async fn run(args: RunArgs) -> anyhow::Result<()> {
     let plan = resolve(&args)?;
     crate::data_folder::private_from_now_on();
     crate::data_folder::prepare(&plan.data_dir)?;
+    // Held until this function returns (or the process dies): one run per data folder.
+    let _lock = crate::folder_lock::lock(&plan.data_dir)?;
+    crate::target_check::refuse_non_target(&plan.target, &plan.data_dir)?;
     plan.target.connect().await?;
     let stores = LocalStores::open(&plan.data_dir).await?;
     let state_file = Some(plan.data_dir.join("emulator.json"));
@@ -83,7 +88,13 @@ pub async fn run(args: RunArgs) -> anyhow::Result<()> {
     }
     let result = replicate(&args, &plan, &env, &stores, stop).await;
     env.shutdown().await;
-    result
+    match result {
+        Err(error) if error.is::<Stopped>() => {
+            println!("stopped during start-up");
+            Ok(())
+        }
+        other => other,
+    }
 }
 
 fn resolve(args: &RunArgs) -> anyhow::Result<Plan> {
@@ -120,14 +131,15 @@ async fn replicate(
     stores: &LocalStores,
     stop: watch::Receiver<bool>,
 ) -> anyhow::Result<()> {
-    let org = crate::organization::register(stores, &plan.settings, env).await?;
+    let org = crate::organization::register(stores, &plan.settings, env, &stop).await?;
     let clients =
         Arc::new(OrgClients::new().with_client(org.organization_id, Arc::clone(&env.client)));
     let secrets = Arc::new(crate::organization::secrets(&plan.data_dir, &plan.target));
     let factory = Box::new(crate::target::open_sink);
     let sinks = Arc::new(CachedSinks::new(Arc::clone(&secrets) as _, factory));
     let ports = stores.ports_with(Arc::clone(&clients) as _, sinks);
-    let (profile, resumed) = prepare_profile(plan, env, stores, &ports, &org).await?;
+    let (profile, resumed) = prepare_profile(plan, env, stores, &ports, &org, &stop).await?;
+    replication::check_targets(&ports).await?;
     let api = crate::api::start(
         &args.api,
         ApiParts {
@@ -179,7 +191,8 @@ async fn replicate(
     let every = Duration::from_secs_f64(args.status_every.max(0.1));
     let tty = std::io::stdout().is_terminal();
     let display = Display::new(tty, every, resumed, replicating_since);
-    watch_until_stopped(&handle, stores, &totals, display, stop).await;
+    let target = crate::target_watch::TargetWatch::new(&plan.target);
+    watch_until_stopped(&handle, stores, &totals, (display, target), stop).await;
     if let Some(generator) = generator {
         println!("generated {} changes", generator.await.unwrap_or_default());
     }
@@ -199,10 +212,14 @@ async fn prepare_profile(
     stores: &LocalStores,
     ports: &EnginePorts,
     org: &Organization,
+    stop: &watch::Receiver<bool>,
 ) -> anyhow::Result<(Profile, bool)> {
     let (profile, resumed) = match stores.find_profile(RUN_PROFILE_NAME).await? {
         Some(profile) => (profile, true),
-        None => (new_profile(plan, env, org).await?, false),
+        None => {
+            let reading = || new_profile(plan, env, org);
+            (patiently("reading metadata", stop, reading).await?, false)
+        }
     };
     if resumed && profile.destination_type != plan.target.destination_type() {
         bail!(
@@ -212,7 +229,14 @@ async fn prepare_profile(
             plan.target
         );
     }
-    let profile = replication::create_and_activate(ports, profile, resumed).await?;
+    let profile = if resumed {
+        profile
+    } else {
+        replication::create(ports, profile).await?
+    };
+    // Activation reads the relationships from the source: as patient as the rest.
+    let activating = || replication::activate(ports, &profile);
+    patiently("activating the profile", stop, activating).await?;
     if resumed && plan.layout.differs_from(&profile) {
         let dir = plan.data_dir.display();
         println!(
@@ -242,12 +266,13 @@ async fn new_profile(
     Ok(profile)
 }
 
-/// Refreshes the display every half second until Ctrl-C or SIGTERM.
+/// Refreshes the display every half second until Ctrl-C or SIGTERM, and says when the target
+/// file was deleted or replaced.
 async fn watch_until_stopped(
     handle: &RuntimeHandle,
     stores: &LocalStores,
     totals: &HashMap<String, u64>,
-    mut display: Display,
+    (mut display, mut target): (Display, Option<TargetWatch>),
     mut stop: watch::Receiver<bool>,
 ) {
     let mut tick = tokio::time::interval(Duration::from_millis(500));
@@ -255,6 +280,9 @@ async fn watch_until_stopped(
         tokio::select! {
             _ = stop.changed() => break,
             _ = tick.tick() => display.update(&replication::snapshot(handle, stores, totals).await),
+        }
+        if let Some(warning) = target.as_mut().and_then(TargetWatch::check) {
+            println!("{warning}");
         }
     }
     display.update(&replication::snapshot(handle, stores, totals).await);

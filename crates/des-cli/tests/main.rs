@@ -3,10 +3,12 @@
 mod api;
 mod authority;
 mod files;
+mod guards;
 mod mssql;
 mod portal;
 mod postgres;
 mod refusal;
+mod startup;
 mod support;
 
 use std::time::Duration;

@@ -67,6 +67,7 @@ pub async fn activate(
     profile_id: Uuid,
     mode: Mode,
 ) -> Result<Profile, EngineError> {
+    crate::shared::refuse_shared_tables(ports, profile_id).await?;
     let profile = set_state(ports, profile_id, mode.state()).await?;
     update_cursors(ports, &profile, EntityCursor::resume).await?;
     Ok(profile)
@@ -252,7 +253,7 @@ async fn update_cursors(
 }
 
 /// Applies `change` to an existing cursor under its etag, retrying on conflicts.
-async fn update_cursor(
+pub(crate) async fn update_cursor(
     ports: &EnginePorts,
     profile_id: Uuid,
     entity: &str,

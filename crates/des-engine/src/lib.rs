@@ -15,6 +15,8 @@
 //!   written through an outbox in the payload store and checkpointed after every page.
 //! - [`applier`]: one delivery at a time: batches, per-record retries, failure lines, poison.
 //! - [`admin`]: profile operations (create, activate, deactivate, resync, status).
+//! - [`check`]: at start, the target is checked against what the control store believes it
+//!   holds (tables, watermark per stream) and repaired with a resync where it lost batches.
 //! - [`monitor`]: per-stream figures for monitoring, with the lag and the pending batches.
 //! - [`runtime`]: the local single-process loops (`des run`); the Functions handlers call the
 //!   same [`Poller::step`](poller::Poller::step) and [`Applier::apply_one`](applier::Applier::apply_one).
@@ -59,11 +61,15 @@
 //! - A refusal the sink cannot isolate (SQL Server triggers, SQLite's `RAISE(ROLLBACK)`)
 //!   poisons its batch, which is resynced and poisoned again while the refusal lasts: the
 //!   stream keeps converging everything else, and the failure log says why.
+//! - The target is checked ([`check`]) when `des run` starts; the Azure apps do not run the
+//!   check yet, and a table dropped while the engine runs is only recreated at the next start
+//!   (its applies fail and are retried until then).
 //!
 //! Logs carry stream ids, seqs and counts, never record values or secrets.
 
 pub mod admin;
 pub mod applier;
+pub mod check;
 pub mod decision;
 mod error;
 pub mod message;
@@ -73,6 +79,7 @@ pub mod poller;
 mod ports;
 pub mod resolve;
 pub mod runtime;
+mod shared;
 pub mod streams;
 
 pub use admin::Mode;

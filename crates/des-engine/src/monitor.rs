@@ -96,6 +96,22 @@ async fn pending(ports: &EnginePorts, stream: &StreamId) -> Result<Pending, Engi
     })
 }
 
+/// The last `seq` of the stream that the target must hold: the one before the oldest
+/// payload still stored (the applier deletes a payload only once the target committed its
+/// batch), or the cursor's last when none is. A payload left by a crash between commit and
+/// delete only makes this lower, never higher than the truth.
+pub(crate) async fn applied_through(
+    ports: &EnginePorts,
+    stream: &StreamId,
+    next_seq: u64,
+) -> Result<u64, EngineError> {
+    let last = next_seq.saturating_sub(1);
+    if last == 0 || !stored(ports, stream, last).await? {
+        return Ok(last);
+    }
+    Ok(oldest_stored(ports, stream, last).await?.saturating_sub(1))
+}
+
 async fn stored(ports: &EnginePorts, stream: &StreamId, seq: u64) -> Result<bool, EngineError> {
     Ok(ports.payloads.get(&batch_key(stream, seq)).await?.is_some())
 }

@@ -3,6 +3,9 @@
 //! doubles are shared with the system tests (`tests/support`), included here by path because
 //! that crate depends on this one.
 
+#[path = "../../../tests/support/backup.rs"]
+#[allow(dead_code)]
+mod backup;
 #[path = "../../../tests/support/chaos_queue.rs"]
 #[allow(dead_code)]
 mod chaos_queue;

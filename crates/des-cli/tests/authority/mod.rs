@@ -12,9 +12,9 @@ use crate::support::{Des, current_thread_runtime, poll_until, run_to_end_with_en
 use crate::{SYNC_TIMEOUT, is_sync_done};
 
 /// The emulator's defaults (`dataverse-emulator --help`).
-const TENANT: &str = "9188040d-6c67-4c5b-b112-36a304b66dad";
-const CLIENT_ID: &str = "51f81489-12ee-4a9e-aaae-a2591f45987d";
-const SECRET: &str = "emulator-secret";
+pub(crate) const TENANT: &str = "9188040d-6c67-4c5b-b112-36a304b66dad";
+pub(crate) const CLIENT_ID: &str = "51f81489-12ee-4a9e-aaae-a2591f45987d";
+pub(crate) const SECRET: &str = "emulator-secret";
 
 /// The `dataverse-emulator` binary, built by cargo on first use (a no-op when fresh).
 fn emulator_binary() -> PathBuf {
@@ -35,13 +35,13 @@ fn emulator_binary() -> PathBuf {
 }
 
 /// A standalone emulator process on a free port; killed when dropped.
-struct EmulatorProcess {
+pub(crate) struct EmulatorProcess {
     child: Child,
-    base_url: String,
+    pub(crate) base_url: String,
 }
 
 impl EmulatorProcess {
-    fn start() -> Self {
+    pub(crate) fn start() -> Self {
         let mut child = Command::new(emulator_binary())
             .args(["--port", "0", "--records", "15"])
             .stdout(Stdio::piped())
@@ -62,6 +62,16 @@ impl EmulatorProcess {
             .recv_timeout(Duration::from_secs(120))
             .expect("the emulator prints its URL");
         Self { child, base_url }
+    }
+
+    /// Switches the emulator's faults on demand (`POST /_emulator/faults`).
+    pub(crate) fn faults(&self, request: serde_json::Value) {
+        let url = format!("{}/_emulator/faults", self.base_url);
+        let status = current_thread_runtime().block_on(async {
+            let sent = reqwest::Client::new().post(url).json(&request).send().await;
+            sent.expect("the emulator answers").status()
+        });
+        assert!(status.is_success(), "faults refused: {status}");
     }
 }
 

@@ -91,6 +91,17 @@ impl Des {
         line.trim_start()[label.len()..].trim().to_owned()
     }
 
+    /// The process id.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// SIGKILL: no clean stop, as after a crash or an OOM kill.
+    pub fn kill(&mut self) {
+        self.child.kill().unwrap();
+        self.child.wait().unwrap();
+    }
+
     /// Sends SIGINT (what Ctrl-C sends) and waits for the exit.
     pub fn interrupt(&mut self) -> ExitStatus {
         self.signal("-INT")

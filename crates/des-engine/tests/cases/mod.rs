@@ -1,7 +1,9 @@
 mod lifecycle;
 mod monitor;
 mod refusal;
+mod restore;
 mod resync;
+mod shared;
 mod steps;
 mod sync;
 

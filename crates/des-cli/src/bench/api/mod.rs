@@ -128,7 +128,9 @@ async fn start(
     let Some(emulator) = &env.emulator else {
         bail!("des bench api runs against the built-in emulator");
     };
-    let org = crate::organization::register(stores, settings, env).await?;
+    // The bench is not stopped by signals while it signs in.
+    let (_, never) = tokio::sync::watch::channel(false);
+    let org = crate::organization::register(stores, settings, env, &never).await?;
     let clients =
         Arc::new(OrgClients::new().with_client(org.organization_id, Arc::clone(&env.client)));
     let checks = Arc::new(CountingChecker::new(Arc::clone(&clients) as _));
