@@ -4,6 +4,7 @@ mod api;
 mod authority;
 mod files;
 mod mssql;
+mod names;
 mod portal;
 mod postgres;
 mod support;
