@@ -1,5 +1,6 @@
 mod cancel;
 mod contract;
 mod layout;
+mod numbers;
 mod permissions;
 mod target;
