@@ -4,6 +4,7 @@ mod contract;
 mod layout;
 mod names;
 mod permissions;
+mod reports;
 mod stage;
 mod target;
 mod throughput;

@@ -3,4 +3,5 @@ mod contract;
 mod layout;
 mod numbers;
 mod permissions;
+mod reports;
 mod target;
