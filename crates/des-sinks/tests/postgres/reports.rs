@@ -2,7 +2,7 @@
 //! The only change to the templates' SQL: PostgreSQL's boolean flag compares with
 //! `false`/`true`, not `0`/`1`.
 
-use crate::reports::{queries, write_accounts};
+use crate::reports::{queries, view_follows_the_table, write_accounts};
 
 use super::target::{fresh, server};
 
@@ -22,5 +22,22 @@ async fn des_report_queries_find_their_rows() {
             .map(|r| (0..r.len()).map(|i| r.get(i)).collect())
             .collect();
         assert_eq!(got, expected, "{sql}");
+    }
+}
+
+#[tokio::test]
+async fn the_labeled_view_gains_the_columns_its_table_gains() {
+    let Some(url) = server() else { return };
+    let (sink, db) = fresh(&url).await;
+    let wanted = view_follows_the_table(&sink).await;
+    let sql = "SELECT column_name::text FROM information_schema.columns \
+               WHERE table_schema = 'dbo' AND table_name = 'account_Labeled'";
+    let rows = db.client.query(sql, &[]).await.expect("catalog query");
+    let columns: Vec<String> = rows.iter().map(|r| r.get(0)).collect();
+    for column in wanted {
+        assert!(
+            columns.contains(&column),
+            "{column} missing from {columns:?}"
+        );
     }
 }

@@ -56,8 +56,10 @@ fn options(name: &str, labels: &[(i32, &str, &str)]) -> Option<OptionSetMetadata
     })
 }
 
-pub fn report_plan() -> SchemaPlan {
-    let attributes = vec![
+/// The account plan the reports read; `tier` adds a `new_tier` choice, as a later
+/// customization would.
+pub fn report_plan(tier: bool) -> SchemaPlan {
+    let mut attributes = vec![
         attr("accountid", K::Uniqueidentifier),
         AttributeMetadata {
             max_length: Some(160),
@@ -89,6 +91,15 @@ pub fn report_plan() -> SchemaPlan {
         },
         attr("versionnumber", K::BigInt),
     ];
+    if tier {
+        attributes.push(AttributeMetadata {
+            option_set: options(
+                "account_new_tier",
+                &[(1, "Gold", "Gold"), (2, "Silver", "Silber")],
+            ),
+            ..attr("new_tier", K::Picklist)
+        });
+    }
     let account = EntityMetadata {
         logical_name: "account".into(),
         schema_name: "Account".into(),
@@ -148,7 +159,7 @@ fn batch(seq: u64, changes: Vec<Change>) -> Batch {
 
 /// Writes three accounts, deletes the third, and leaves the plan's tables and view behind.
 pub async fn write_accounts<S: Sink>(sink: &S) {
-    let plan = report_plan();
+    let plan = report_plan(false);
     sink.apply_schema(&plan).await.expect("schema applies");
     let table = plan.table_for("account").expect("planned");
     let changes = vec![
@@ -206,4 +217,16 @@ pub fn queries(flag: fn(u8) -> &'static str) -> Vec<(String, Vec<Vec<Option<Stri
             vec![vec![s("account"), s(&Uuid::from_u128(3).to_string())]],
         ),
     ]
+}
+
+/// Writes the accounts, then evolves the table with a new choice column; answers the columns
+/// the labeled view must then have (the new column and its label), which each dialect reads
+/// from its catalog.
+pub async fn view_follows_the_table<S: Sink>(sink: &S) -> Vec<String> {
+    write_accounts(sink).await;
+    let evolved = report_plan(true);
+    sink.apply_schema(&evolved)
+        .await
+        .expect("evolved schema applies");
+    vec!["new_tier".to_owned(), "new_tiername".to_owned()]
 }
