@@ -142,6 +142,7 @@ fn text(s: &str) -> Value {
 /// - scripts written against Synapse Link's `OptionsetMetadata` files (Azure/dataverse-to-sql,
 ///   `Optionsets_*.sql`, which keeps the flag as the text `True`/`False`) filter on the flag
 ///   being true to get the label the metadata was read in.
+///
 /// A table keyed like the templates' copies (`EntityName, State, IsUserLocalizedLabel,
 /// LocalizedLabelLanguageCode`) holds both rows.
 fn label_rows(option: &OptionMetadata) -> Vec<[Value; 3]> {
