@@ -1,6 +1,7 @@
 //! The labeled views in SQL Server. `CREATE OR ALTER VIEW` runs after every plan, so the
-//! view's `t.*` and its label columns follow the table. Multi-select labels use
-//! `STRING_SPLIT(..., 1)` for the values' order (SQL Server 2022 and Azure SQL).
+//! view's `t.*` and its label columns follow the table. Multi-select labels split the values
+//! with two-argument `STRING_SPLIT` (compatibility level 130 and up; the ordinal argument
+//! would need 160) and keep the values' order by their position in the list.
 
 use des_core::schema::{LabeledView, SchemaPlan, labeled_views};
 
@@ -28,8 +29,9 @@ impl ViewDialect for TSql {
 
     fn joined_labels(&self, values: &str, from: &str, filter: &str, separator: &str) -> String {
         format!(
-            "(SELECT STRING_AGG(m.[LocalizedLabel], N'{separator}') WITHIN GROUP (ORDER BY v.ordinal) \
-             FROM STRING_SPLIT({values}, N',', 1) AS v, {from} \
+            "(SELECT STRING_AGG(m.[LocalizedLabel], N'{separator}') WITHIN GROUP \
+             (ORDER BY CHARINDEX(N',' + v.value + N',', N',' + {values} + N',')) \
+             FROM STRING_SPLIT({values}, N',') AS v, {from} \
              WHERE {filter} AND m.[Option] = TRY_CAST(v.value AS int))"
         )
     }
