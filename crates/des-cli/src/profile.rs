@@ -1,5 +1,6 @@
 //! The export profile `des run` and `des bench` create for themselves.
 
+use anyhow::Context;
 use des_core::profile::{Profile, ProfileEntity, ProfileRelationship, ProfileState, RetryPolicy};
 use time::OffsetDateTime;
 use uuid::Uuid;
@@ -11,8 +12,23 @@ use crate::target::Target;
 /// The name `des run` gives its profile; a later run finds it by this name and resumes.
 pub const RUN_PROFILE_NAME: &str = "des run";
 
-/// A profile exporting every entity and relationship of `catalog` to `target`.
+/// A profile exporting every entity and relationship of `catalog` to `target`, checked by
+/// `Profile::validate`: `des run`, `des schema` and `des bench` all build their profile here,
+/// so each refuses the same prefixes, schema names and entities with the same message.
 pub fn build(
+    name: &str,
+    organization_id: Uuid,
+    org_url: &str,
+    layout: &Layout,
+    catalog: &Catalog,
+    target: &Target,
+) -> anyhow::Result<Profile> {
+    let profile = unchecked(name, organization_id, org_url, layout, catalog, target);
+    profile.validate().context("the profile is not valid")?;
+    Ok(profile)
+}
+
+fn unchecked(
     name: &str,
     organization_id: Uuid,
     org_url: &str,

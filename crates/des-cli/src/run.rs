@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
-use anyhow::{Context, bail};
+use anyhow::bail;
 use dataverse_emulator::Emulator;
 use des_api::OrgClients;
 use des_core::ports::Organization;
@@ -261,8 +261,7 @@ async fn new_profile(
         layout,
         &catalog,
         target,
-    );
-    profile.validate().context("the profile is not valid")?;
+    )?;
     Ok(profile)
 }
 

@@ -58,7 +58,7 @@ async fn print_ddl(env: &Environment, layout: &Layout, dialect: Dialect) -> anyh
         layout,
         &catalog,
         &target,
-    );
+    )?;
     let plan = catalog.plan(&profile);
     for statement in des_sinks::render_ddl(&plan, dialect) {
         println!("{};\n", statement.trim_end().trim_end_matches(';'));

@@ -5,6 +5,7 @@ mod authority;
 mod files;
 mod guards;
 mod mssql;
+mod names;
 mod portal;
 mod postgres;
 mod refusal;

@@ -20,6 +20,8 @@ pub enum Source {
     Version,
     Cell(usize),
     LookupTarget(usize),
+    /// The exact text of a decimal cell (SQLite's `<column>_exact`).
+    Exact(usize),
 }
 
 /// What one record puts in a column.
@@ -29,6 +31,8 @@ pub enum Field<'v> {
     Value(&'v Value),
     /// The lookup whose target's logical name the column holds.
     LookupTarget(&'v Value),
+    /// The decimal whose exact text the column holds when the number column cannot.
+    Exact(&'v Value),
 }
 
 /// The table's columns the batch writes, in table order, each with its source; fails when
@@ -53,6 +57,7 @@ pub fn written<'a>(
         ColumnSource::Attribute(a) if a == VERSION => Some(Source::Version),
         ColumnSource::Attribute(a) => position(a).map(Source::Cell),
         ColumnSource::LookupEntityType(l) => position(l).map(Source::LookupTarget),
+        ColumnSource::ExactDecimal(a) => position(a).map(Source::Exact),
         ColumnSource::Metadata => None,
     };
     Ok(table
@@ -73,6 +78,7 @@ impl Source {
             Self::Version => Field::Version(version),
             Self::Cell(i) => Field::Value(cell(i)),
             Self::LookupTarget(i) => Field::LookupTarget(cell(i)),
+            Self::Exact(i) => Field::Exact(cell(i)),
         })
     }
 }

@@ -12,6 +12,7 @@ pub mod mssql;
 pub mod postgres;
 pub mod sqlite;
 mod tables;
+mod views;
 
 use des_core::schema::SchemaPlan;
 

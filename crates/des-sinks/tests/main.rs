@@ -2,4 +2,5 @@
 
 mod mssql;
 mod postgres;
+mod reports;
 mod sqlite;

@@ -132,7 +132,7 @@ async fn measure(
     report.records = report.source_read.records;
     progress("sink write");
     let (sink_phase, e2e_phase) = (place.phase("sink"), place.phase("e2e"));
-    let plan = plan_for(env, &catalog, &sink_phase);
+    let plan = plan_for(env, &catalog, &sink_phase)?;
     let result = async {
         let sink = sink_phase.target.open()?;
         report.sink_write =
@@ -158,15 +158,15 @@ async fn measure(
     Ok(report)
 }
 
-fn plan_for(env: &Environment, catalog: &Catalog, phase: &Phase) -> SchemaPlan {
-    catalog.plan(&bench_profile(env, catalog, phase))
+fn plan_for(env: &Environment, catalog: &Catalog, phase: &Phase) -> anyhow::Result<SchemaPlan> {
+    Ok(catalog.plan(&bench_profile(env, catalog, phase)?))
 }
 
 fn bench_profile(
     env: &Environment,
     catalog: &Catalog,
     phase: &Phase,
-) -> des_core::profile::Profile {
+) -> anyhow::Result<des_core::profile::Profile> {
     let layout = Layout {
         entities: catalog.entity_names(),
         prefix: String::new(),
@@ -196,7 +196,7 @@ async fn end_to_end(
     let stores = LocalStores::open(dir).await?;
     let sink: Arc<dyn Sink> = phase.target.open()?;
     let ports = stores.ports(env.source(), sink);
-    let profile = bench_profile(env, catalog, phase);
+    let profile = bench_profile(env, catalog, phase)?;
     let table = place.table_sql(&catalog.plan(&profile), &catalog.entities[0].logical_name)?;
     memory::reset_peak();
     let cpu_before = CpuTimes::now();

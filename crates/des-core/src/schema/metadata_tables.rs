@@ -131,22 +131,27 @@ fn text(s: &str) -> Value {
     Value::Text(s.to_owned())
 }
 
-/// One row per localized label; the user's label is flagged (and added when Dataverse sent it
-/// without listing it among the localized labels).
+/// The label rows of one option, as DES and Synapse Link wrote them: one row per entry of
+/// `LocalizedLabels` with `IsUserLocalizedLabel = 0`, and one more row for the
+/// `UserLocalizedLabel` with `IsUserLocalizedLabel = 1`. So each language's label is there
+/// under both flag values, and both joins found in the wild find it:
+/// - Microsoft's DES-era Power BI templates (Microsoft/BusinessPlatformApps,
+///   `Source/Apps/Microsoft/Released/Microsoft-D365CustomerService/Database`, view
+///   `csrv.caseview`) join `StatusMetadata`/`StateMetadata`/`OptionSetMetadata` on
+///   `IsUserLocalizedLabel = 0 AND LocalizedLabelLanguageCode = 1033`;
+/// - scripts written against Synapse Link's `OptionsetMetadata` files (Azure/dataverse-to-sql,
+///   `Optionsets_*.sql`, which keeps the flag as the text `True`/`False`) filter on the flag
+///   being true to get the label the metadata was read in.
+///
+/// A table keyed like the templates' copies (`EntityName, State, IsUserLocalizedLabel,
+/// LocalizedLabelLanguageCode`) holds both rows.
 fn label_rows(option: &OptionMetadata) -> Vec<[Value; 3]> {
-    let user = option.user_localized_label.as_ref();
-    let is_user = |lang: i32| user.is_some_and(|u| u.language_code == lang);
     let mut rows: Vec<[Value; 3]> = option
         .labels
         .iter()
-        .map(|l| label_row(is_user(l.language_code), l.language_code, &l.label))
+        .map(|l| label_row(false, l.language_code, &l.label))
         .collect();
-    if let Some(u) = user.filter(|u| {
-        !option
-            .labels
-            .iter()
-            .any(|l| l.language_code == u.language_code)
-    }) {
+    if let Some(u) = &option.user_localized_label {
         rows.push(label_row(true, u.language_code, &u.label));
     }
     rows

@@ -6,6 +6,7 @@
 
 mod columns;
 mod evolution;
+mod labels;
 mod metadata_tables;
 mod plan;
 mod types;
@@ -17,5 +18,6 @@ mod tests;
 
 pub use columns::sql_type;
 pub use evolution::{SchemaChange, diff, widens};
+pub use labels::{LabelColumn, LabelSource, LabeledView, MULTI_SELECT_SEPARATOR, labeled_views};
 pub use plan::{Naming, plan, plan_entity_table, plan_relationship_table};
 pub use types::{ColumnDef, ColumnSource, MetadataTable, SchemaPlan, SqlType, TableDef, TableKind};

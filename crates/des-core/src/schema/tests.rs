@@ -276,42 +276,27 @@ fn option_set_rows_carry_every_label_and_flag_the_user_one() {
         .iter()
         .filter(|r| r[1] == t("industrycode"))
         .collect();
-    assert_eq!(
-        industry,
-        [
-            &vec![
-                t("account"),
-                t("industrycode"),
-                Value::Int(1),
-                Value::Bool(true),
-                Value::Int(1033),
-                t("Accounting")
-            ],
-            &vec![
-                t("account"),
-                t("industrycode"),
-                Value::Int(1),
-                Value::Bool(false),
-                Value::Int(1031),
-                t("Buchhaltung")
-            ],
-            &vec![
-                t("account"),
-                t("industrycode"),
-                Value::Int(2),
-                Value::Bool(true),
-                Value::Int(1033),
-                t("Agriculture")
-            ],
-            &vec![
-                t("account"),
-                t("industrycode"),
-                Value::Int(2),
-                Value::Bool(false),
-                Value::Int(1031),
-                t("Landwirtschaft")
-            ],
+    let row = |option: i64, user: bool, language: i64, label: &str| {
+        vec![
+            t("account"),
+            t("industrycode"),
+            Value::Int(option),
+            Value::Bool(user),
+            Value::Int(language),
+            t(label),
         ]
+    };
+    assert_eq!(
+        industry.into_iter().cloned().collect::<Vec<_>>(),
+        [
+            row(1, false, 1033, "Accounting"),
+            row(1, false, 1031, "Buchhaltung"),
+            row(1, true, 1033, "Accounting"),
+            row(2, false, 1033, "Agriculture"),
+            row(2, false, 1031, "Landwirtschaft"),
+            row(2, true, 1033, "Agriculture"),
+        ],
+        "every LocalizedLabels entry with flag 0, the UserLocalizedLabel again with flag 1"
     );
     let mut option_sets: Vec<&Value> = rows(&plan, "OptionSetMetadata")
         .iter()
@@ -334,19 +319,20 @@ fn global_option_sets_are_listed_once() {
     let global = rows(&plan, "GlobalOptionSetMetadata");
     assert_eq!(
         global.len(),
-        4,
-        "two options, two languages, once despite two references"
+        6,
+        "two options, two languages plus the user's label, once despite two references"
     );
-    assert_eq!(
-        global[0],
+    let gold = |user: bool| {
         [
             t("new_tier"),
             Value::Int(1),
-            Value::Bool(true),
+            Value::Bool(user),
             Value::Int(1033),
-            t("Gold")
+            t("Gold"),
         ]
-    );
+    };
+    assert_eq!(global[0], gold(false), "the LocalizedLabels entry");
+    assert_eq!(global[2], gold(true), "the UserLocalizedLabel");
     assert_eq!(plan.metadata[1].replace_key, "OptionSetName");
 }
 
@@ -354,20 +340,21 @@ fn global_option_sets_are_listed_once() {
 fn state_and_status_rows_link_status_to_state() {
     let plan = full_plan();
     let state = rows(&plan, "StateMetadata");
-    assert_eq!(
-        state[2],
+    let inactive = |user: bool| {
         [
             t("account"),
             Value::Int(1),
-            Value::Bool(true),
+            Value::Bool(user),
             Value::Int(1033),
-            t("Inactive")
+            t("Inactive"),
         ]
-    );
+    };
+    assert_eq!(state[3], inactive(false), "the LocalizedLabels entry");
+    assert_eq!(state[5], inactive(true), "the UserLocalizedLabel");
     let status = rows(&plan, "StatusMetadata");
-    assert_eq!(status.len(), 4);
+    assert_eq!(status.len(), 6);
     assert_eq!(
-        status[2],
+        status[5],
         [
             t("account"),
             Value::Int(1),
@@ -498,4 +485,41 @@ fn widening_rules() {
     assert!(!widens(text(Some(100)), text(Some(100))));
     assert!(!widens(SqlType::Int, SqlType::BigInt));
     assert!(!widens(decimal(4), decimal(2)));
+}
+
+#[test]
+fn each_entity_gets_a_labeled_view_with_a_label_per_choice() {
+    let plan = full_plan();
+    let views = super::labeled_views(&plan);
+    let account = views
+        .iter()
+        .find(|v| v.entity == "account")
+        .expect("account view");
+    assert_eq!(account.name, "crm_account_Labeled");
+    assert_eq!(account.table, "crm_account");
+    let labels: Vec<(&str, &str, &super::LabelSource, bool)> = account
+        .labels
+        .iter()
+        .map(|l| (l.column.as_str(), l.name.as_str(), &l.source, l.is_bit))
+        .collect();
+    use super::LabelSource as S;
+    for expected in [
+        ("statecode", "statecodename", &S::State, false),
+        ("statuscode", "statuscodename", &S::Status, false),
+        ("industrycode", "industrycodename", &S::Option, false),
+        ("new_tags", "new_tagsname", &S::MultiSelect, false),
+        ("donotemail", "donotemailname", &S::Option, true),
+    ] {
+        assert!(
+            labels.contains(&expected),
+            "{expected:?} missing from {labels:?}"
+        );
+    }
+    assert_eq!(
+        views.len(),
+        plan.tables
+            .iter()
+            .filter(|t| matches!(t.kind, TableKind::Entity(_)))
+            .count()
+    );
 }

@@ -38,6 +38,9 @@ pub enum ColumnSource {
     LookupEntityType(String),
     /// A metadata-table column, filled from [`MetadataTable::rows`].
     Metadata,
+    /// SQLite only: the exact text of a decimal attribute's value when SQLite's number (a
+    /// 64-bit float) cannot hold it, by the attribute's name; null when the number is exact.
+    ExactDecimal(String),
 }
 
 /// One column.

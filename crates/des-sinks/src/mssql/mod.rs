@@ -17,6 +17,7 @@ pub mod schema;
 mod service;
 pub mod sql;
 pub mod state;
+mod views;
 mod writer;
 
 /// One connection signed in as the sink would be (redirects, Entra tokens, timeouts), for

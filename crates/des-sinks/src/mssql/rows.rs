@@ -61,7 +61,8 @@ impl<'a> Layout<'a> {
             .map(|(col, field)| match field {
                 Field::Id(id) => Ok(guid(id)),
                 Field::Version(version) => Ok(Cell::I64(Some(version))),
-                Field::Value(value) => encode(value, col),
+                // Only SQLite plans `<column>_exact`; a text cell is all it could be here.
+                Field::Value(value) | Field::Exact(value) => encode(value, col),
                 Field::LookupTarget(value) => lookup_target(value, col),
             })
             .collect::<Result<Vec<_>, String>>()?;

@@ -18,6 +18,7 @@ use super::client::{Connection, Finish, begin, db_error, end, run, scalar, schem
 use super::encoding::encode;
 use super::sql::{self, STAGE, primary_key_name, quote, table_name, tsql_type};
 use super::state::StateTables;
+use super::views;
 use super::writer::{bulk_load, recreate};
 use crate::metadata;
 pub use crate::metadata::replaced_keys;
@@ -100,6 +101,7 @@ pub fn render_ddl(plan: &SchemaPlan) -> Vec<String> {
         format!("IF OBJECT_ID({name}, N'U') IS NULL {}", create_table(t))
     }));
     ddl.extend(StateTables::new(&plan.schema, &plan.prefix).ddl());
+    ddl.extend(views::statements(plan));
     ddl
 }
 
@@ -194,6 +196,9 @@ async fn write_schema(conn: &mut Connection, plan: &SchemaPlan) -> Result<Finish
         }
         for meta in &plan.metadata {
             replace_metadata_rows(conn, plan, meta).await?;
+        }
+        for ddl in views::statements(plan) {
+            run(conn, &ddl, &[]).await?;
         }
         Ok(Finish::Commit(()))
     }

@@ -16,6 +16,7 @@ mod schema;
 mod service;
 mod sql;
 mod stage;
+mod views;
 mod writer;
 
 pub use config::{ConfigError, PostgresConfig};

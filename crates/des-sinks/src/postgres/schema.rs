@@ -18,6 +18,7 @@ use tokio_postgres::{Client, Transaction};
 use super::client::{db_error, schema_error};
 use super::metadata;
 use super::sql::{StateTables, pg_type, primary_key_name, quote, table_name};
+use super::views;
 use crate::tables;
 
 fn column_ddl(col: &ColumnDef, identity: bool) -> String {
@@ -89,6 +90,8 @@ pub fn render_ddl(plan: &SchemaPlan) -> Vec<String> {
     )];
     ddl.extend(tables::all(plan).map(create_table));
     ddl.extend(state_ddl(&StateTables::new(&plan.schema, &plan.prefix)));
+    ddl.extend(views::drops(plan));
+    ddl.extend(views::creates(plan));
     ddl
 }
 
@@ -211,6 +214,9 @@ pub(super) async fn apply(client: &mut Client, plan: &SchemaPlan) -> Result<(), 
         .await
         .map_err(db_error)?;
     ensure_schema(&tx, &plan.schema).await?;
+    for ddl in views::drops(plan) {
+        tx.batch_execute(&ddl).await.map_err(db_error)?;
+    }
     for table in tables::all(plan) {
         create_or_evolve(&tx, table).await?;
     }
@@ -218,6 +224,9 @@ pub(super) async fn apply(client: &mut Client, plan: &SchemaPlan) -> Result<(), 
         tx.batch_execute(&ddl).await.map_err(db_error)?;
     }
     metadata::replace_rows(&tx, plan).await?;
+    for ddl in views::creates(plan) {
+        tx.batch_execute(&ddl).await.map_err(db_error)?;
+    }
     tx.commit().await.map_err(db_error)
 }
 

@@ -11,7 +11,7 @@ use rusqlite::types::{ToSqlOutput, Value as SqlValue, ValueRef};
 use time::{OffsetDateTime, UtcOffset};
 use uuid::Uuid;
 
-use super::decimal::decimal_literal;
+use super::decimal::{Number, decimal_literal};
 use crate::checks::{self, decimal, mismatch, text};
 
 /// A bound value. GUIDs stay inline, so only text costs an allocation per cell.
@@ -125,8 +125,25 @@ fn decimal_value(
 ) -> Result<Param, String> {
     let literal = decimal::as_literal(value).ok_or_else(|| mismatch(col))?;
     decimal_literal(&literal, precision, scale)
-        .map(Param::text)
+        .map(|exact| Param::Value(Number::of(&exact).value))
         .map_err(|e| decimal::reason(e, col, precision, scale))
+}
+
+/// The `<column>_exact` cell: the decimal's exact text when its number column holds only the
+/// nearest float, null otherwise (and for a value the number column refuses, which fails the
+/// record there with its reason).
+pub fn exact_text(value: &Value, col: &ColumnDef) -> Result<Param, String> {
+    let (Some(literal), SqlType::Decimal { precision, scale }) =
+        (decimal::as_literal(value), col.ty)
+    else {
+        return Ok(Param::Value(SqlValue::Null));
+    };
+    Ok(Param::Value(
+        decimal_literal(&literal, precision, scale)
+            .ok()
+            .filter(|exact| !Number::of(exact).exact)
+            .map_or(SqlValue::Null, SqlValue::Text),
+    ))
 }
 
 #[cfg(test)]
@@ -235,7 +252,17 @@ mod tests {
                 scale: 10,
             },
         );
-        assert_eq!(encode(&Value::Float(1.5), &rate), Ok(text("1.5000000000")));
+        let number = |f: f64| Ok(Param::Value(SqlValue::Real(f)));
+        assert_eq!(
+            encode(&Value::Float(1.5), &rate),
+            number(1.5),
+            "a number, not text"
+        );
+        assert_eq!(
+            encode(&Value::Decimal("0.00000000005".into()), &rate),
+            number(1e-10),
+            "rounded to the column's scale first"
+        );
         assert!(encode(&Value::Float(f64::NAN), &rate).is_err());
     }
 }

@@ -14,6 +14,7 @@ mod rows;
 mod schema;
 mod service;
 mod sql;
+mod views;
 mod writer;
 
 pub use config::SqliteConfig;

@@ -6,7 +6,7 @@ use des_core::{Change, Value};
 use rusqlite::types::Value as SqlValue;
 use uuid::Uuid;
 
-use super::encoding::{Param, encode, lookup_target};
+use super::encoding::{Param, encode, exact_text, lookup_target};
 use crate::columns::{self, Field, Source};
 
 /// The columns one batch writes, in statement order, and where each value comes from.
@@ -44,6 +44,7 @@ impl<'a> Layout<'a> {
                 Field::Id(id) => Ok(Param::guid(id)),
                 Field::Version(version) => Ok(Param::Value(SqlValue::Integer(version))),
                 Field::Value(value) => encode(value, col),
+                Field::Exact(value) => exact_text(value, col),
                 Field::LookupTarget(value) => lookup_target(value, col),
             })
             .collect()

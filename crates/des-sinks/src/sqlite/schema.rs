@@ -2,14 +2,15 @@
 //!
 //! Type mapping: `Guid` → `TEXT` (lower-case hyphenated), `DateTime` → `TEXT` (ISO-8601 UTC,
 //! `2024-01-02T03:04:05Z`, which SQLite's date functions read and which sorts in time
-//! order), `Int`/`BigInt`/`Bit` → `INTEGER`, `Text` → `TEXT`, and `Decimal` → `TEXT` holding
-//! the exact literal: SQLite's only non-integer number is a 64-bit float, which cannot hold
-//! `decimal(38, s)` and would silently round money. SQLite does not enforce declared lengths,
-//! so DES's `nvarchar(n)` and `decimal(38, s)` limits are checked when values are encoded.
+//! order), `Int`/`BigInt`/`Bit` → `INTEGER`, `Text` → `TEXT`, and `Decimal` →
+//! `DECIMAL(38,s)` holding a number, with a `<column>_exact` `TEXT` column beside it for the
+//! values a float cannot hold (`decimal.rs` says how). SQLite does not enforce declared
+//! lengths, so DES's `nvarchar(n)` and `decimal(38, s)` limits are checked when values are
+//! encoded.
 //!
 //! Evolution adds missing columns with `ALTER TABLE ... ADD COLUMN` and never drops. Widening
-//! needs no DDL: every text and decimal column is unbounded `TEXT`, and the new limits apply as
-//! soon as the wider plan is used for writing.
+//! needs no DDL: every text column is unbounded `TEXT`, declared decimal precision is not
+//! enforced by SQLite, and the new limits apply as soon as the wider plan is used for writing.
 
 use des_core::ports::SinkError;
 use des_core::schema::{
@@ -18,28 +19,34 @@ use des_core::schema::{
 use rusqlite::{Connection, Transaction, TransactionBehavior, params_from_iter};
 
 use super::client::db_error;
+use super::decimal::with_exact_columns;
 use super::encoding::plain;
 use super::sql::{StateTables, delete_where_in, insert_row, quote};
+use super::views;
 use crate::metadata::replaced_keys;
 use crate::tables;
 
-pub fn sqlite_type(ty: SqlType) -> &'static str {
-    match ty {
-        SqlType::Int | SqlType::BigInt | SqlType::Bit => "INTEGER",
-        SqlType::Guid | SqlType::DateTime | SqlType::Decimal { .. } | SqlType::Text { .. } => {
-            "TEXT"
-        }
+/// The declared type. `DECIMAL(p,s)` gives the column SQLite's NUMERIC affinity (numbers
+/// stay numbers) and shows DES's precision; its exact-text companion is plain `TEXT`, which
+/// SQLite never turns into a (rounded) number.
+pub fn sqlite_type(col: &ColumnDef) -> String {
+    match (col.ty, &col.source) {
+        (_, ColumnSource::ExactDecimal(_)) => "TEXT".to_owned(),
+        (SqlType::Int | SqlType::BigInt | SqlType::Bit, _) => "INTEGER".to_owned(),
+        (SqlType::Decimal { precision, scale }, _) => format!("DECIMAL({precision},{scale})"),
+        (SqlType::Guid | SqlType::DateTime | SqlType::Text { .. }, _) => "TEXT".to_owned(),
     }
 }
 
 fn column_ddl(col: &ColumnDef) -> String {
     let null = if col.nullable { "" } else { " NOT NULL" };
-    format!("{} {}{null}", quote(&col.name), sqlite_type(col.ty))
+    format!("{} {}{null}", quote(&col.name), sqlite_type(col))
 }
 
 /// `CREATE TABLE IF NOT EXISTS`. Data tables name their key like DES did (`EPK[dbo].[t]`);
 /// `DeleteLog`'s `INTEGER` key becomes SQLite's rowid, which numbers rows like an identity.
 pub fn create_table(table: &TableDef) -> String {
+    let table = &*with_exact_columns(table);
     let mut parts: Vec<String> = table.columns.iter().map(column_ddl).collect();
     if !table.primary_key.is_empty() {
         let key: Vec<String> = table.primary_key.iter().map(|c| quote(c)).collect();
@@ -91,6 +98,7 @@ pub fn state_ddl(state: &StateTables) -> Vec<String> {
 pub fn render_ddl(plan: &SchemaPlan) -> Vec<String> {
     let mut ddl: Vec<String> = tables::all(plan).map(create_table).collect();
     ddl.extend(state_ddl(&StateTables::for_prefix(&plan.prefix)));
+    ddl.extend(views::statements(plan));
     ddl
 }
 
@@ -130,6 +138,7 @@ fn existing_table(tx: &Transaction<'_>, table: &TableDef) -> rusqlite::Result<Op
 }
 
 fn create_or_evolve(tx: &Transaction<'_>, table: &TableDef) -> Result<(), SinkError> {
+    let table = &*with_exact_columns(table);
     let error = schema_error(table);
     let Some(existing) = existing_table(tx, table).map_err(&error)? else {
         return tx.execute_batch(&create_table(table)).map_err(error);
@@ -162,6 +171,9 @@ pub fn apply(conn: &mut Connection, plan: &SchemaPlan) -> Result<(), SinkError> 
         tx.execute_batch(&ddl).map_err(db_error)?;
     }
     replace_metadata_rows(&tx, plan)?;
+    for ddl in views::statements(plan) {
+        tx.execute_batch(&ddl).map_err(db_error)?;
+    }
     tx.commit().map_err(db_error)
 }
 

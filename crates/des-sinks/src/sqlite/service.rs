@@ -11,6 +11,7 @@ use time::OffsetDateTime;
 use super::apply::{BatchJob, Chunk, RetryJob};
 use super::client::{Client, db_error};
 use super::config::SqliteConfig;
+use super::decimal::with_exact_columns;
 use super::encoding::iso_datetime;
 use super::permissions;
 use super::rows::{Encoded, Layout};
@@ -50,6 +51,7 @@ async fn apply_batch(
     table: &TableDef,
     batch: &Batch,
 ) -> Result<BatchOutcome, SinkError> {
+    let table = &*with_exact_columns(table);
     let layout = Layout::new(table, &batch.columns)?;
     let (sender, chunks) = mpsc::channel();
     let job = BatchJob {
@@ -82,6 +84,7 @@ fn retry_job(
     table: &TableDef,
     retry: &RetryChange,
 ) -> Result<RetryJob, SinkError> {
+    let table = &*with_exact_columns(table);
     let layout = Layout::new(table, &retry.columns)?;
     let now = now();
     let version = match &retry.change {

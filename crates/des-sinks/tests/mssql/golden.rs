@@ -66,3 +66,19 @@ fn account_ddl_is_des_own() {
         assert!(ddl.contains(expected), "missing {expected:?} in\n{ddl}");
     }
 }
+
+/// The labeled view of the report tests' account (state, choice and multi-select labels), as
+/// SQL Server gets it: no server here, so its text is held to a reviewed file.
+#[test]
+fn labeled_view_matches_its_golden_file() {
+    let ddl = des_sinks::render_ddl(
+        &crate::reports::report_plan(false),
+        des_sinks::Dialect::TSql,
+    );
+    let views: Vec<String> = ddl
+        .into_iter()
+        .filter(|s| s.starts_with("CREATE OR ALTER VIEW"))
+        .collect();
+    assert_eq!(views.len(), 1, "one entity, one view");
+    check("labeled_view", &format!("{}\nGO\n", views[0])).unwrap_or_else(|e| panic!("{e}"));
+}

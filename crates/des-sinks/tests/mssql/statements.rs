@@ -45,6 +45,7 @@ fn ddl(out: &mut Vec<Statement>, plan: &SchemaPlan) {
     for (i, text) in render_ddl(plan).into_iter().enumerate() {
         let kind = match i {
             0 => "create schema if missing".to_owned(),
+            _ if text.starts_with("CREATE OR ALTER VIEW") => format!("labeled view {i}"),
             _ => format!("create table if missing {i}"),
         };
         push(out, "ddl", &kind, text);

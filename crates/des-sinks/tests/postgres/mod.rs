@@ -5,6 +5,7 @@ mod layout;
 mod names;
 mod permissions;
 mod refusal;
+mod reports;
 mod stage;
 mod target;
 mod throughput;

@@ -14,7 +14,7 @@ fn ddl_keeps_des_names_and_key() {
         "CREATE TABLE IF NOT EXISTS \"des_account\" (\n    \"Id\" TEXT NOT NULL,\n    \
          \"SinkCreatedOn\" TEXT,\n    \"SinkModifiedOn\" TEXT,\n    \"industrycode\" INTEGER,\n    \
          \"primarycontactid\" TEXT,\n    \"primarycontactid_entitytype\" TEXT,\n    \
-         \"revenue\" TEXT,\n    \"accountid\" TEXT,\n    \"name\" TEXT,\n    \
+         \"revenue\" DECIMAL(38,2),\n    \"revenue_exact\" TEXT,\n    \"accountid\" TEXT,\n    \"name\" TEXT,\n    \
          \"versionnumber\" INTEGER,\n    CONSTRAINT \"EPK[dbo].[des_account]\" PRIMARY KEY (\"Id\")\n)"
     );
     let tables: Vec<&str> = ddl
@@ -35,6 +35,8 @@ fn ddl_keeps_des_names_and_key() {
             "des_DesWatermark",
             "des_DesTombstone",
             "des_DesResyncSeen",
+            "des_account_Labeled", // DROP VIEW IF EXISTS
+            "des_account_Labeled", // CREATE VIEW
         ]
     );
 }
@@ -51,10 +53,13 @@ async fn the_file_holds_the_planned_columns_in_order() {
         .iter()
         .map(|c| c[0].as_deref().unwrap_or_default())
         .collect();
-    assert_eq!(
-        names,
-        planned.iter().map(|c| c.name.as_str()).collect::<Vec<_>>()
-    );
+    let mut expected: Vec<&str> = planned.iter().map(|c| c.name.as_str()).collect();
+    let revenue = expected
+        .iter()
+        .position(|c| *c == "revenue")
+        .expect("revenue");
+    expected.insert(revenue + 1, "revenue_exact"); // the exact text beside the number
+    assert_eq!(names, expected);
     assert_eq!(
         columns[0][1..],
         [Some("TEXT".into()), Some("1".into())],
@@ -78,7 +83,7 @@ async fn evolution_appends_columns_and_never_drops() {
         .expect("an older plan drops nothing");
     let columns = file.read_sql("SELECT name FROM pragma_table_info('des_account')");
     assert_eq!(columns.last(), Some(&vec![Some("new_score".to_owned())]));
-    assert_eq!(columns.len(), 11);
+    assert_eq!(columns.len(), 12, "10 planned, new_score, revenue_exact");
 }
 
 #[tokio::test]

@@ -119,3 +119,11 @@ GO
 -- create table if missing 12
 IF OBJECT_ID(N'[dbo].[crm_DesResyncSeen]', N'U') IS NULL CREATE TABLE [dbo].[crm_DesResyncSeen] ([Table] nvarchar(128) NOT NULL, [FirstSeq] bigint NOT NULL, [Id] uniqueidentifier NOT NULL, PRIMARY KEY ([Table], [FirstSeq], [Id]))
 GO
+-- labeled view 13
+CREATE OR ALTER VIEW [dbo].[crm_account_Labeled] AS
+SELECT t.*,
+    (SELECT MIN(m.[LocalizedLabel]) FROM [dbo].[crm_StateMetadata] AS m WHERE m.[EntityName] = 'account' AND m.[IsUserLocalizedLabel] = 1 AND m.[State] = t.[statecode]) AS [statecodename],
+    (SELECT MIN(m.[LocalizedLabel]) FROM [dbo].[crm_StatusMetadata] AS m WHERE m.[EntityName] = 'account' AND m.[IsUserLocalizedLabel] = 1 AND m.[Status] = t.[statuscode]) AS [statuscodename],
+    (SELECT MIN(m.[LocalizedLabel]) FROM [dbo].[crm_OptionSetMetadata] AS m WHERE m.[EntityName] = 'account' AND m.[IsUserLocalizedLabel] = 1 AND m.[OptionSetName] = 'industrycode' AND m.[Option] = t.[industrycode]) AS [industrycodename],
+    (SELECT MIN(m.[LocalizedLabel]) FROM [dbo].[crm_OptionSetMetadata] AS m WHERE m.[EntityName] = 'account' AND m.[IsUserLocalizedLabel] = 1 AND m.[OptionSetName] = 'donotemail' AND m.[Option] = t.[donotemail]) AS [donotemailname] FROM [dbo].[crm_account] AS t
+GO
