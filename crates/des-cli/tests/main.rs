@@ -2,6 +2,7 @@
 
 mod api;
 mod authority;
+mod budget;
 mod files;
 mod mssql;
 mod portal;
