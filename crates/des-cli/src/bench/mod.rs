@@ -102,6 +102,8 @@ pub async fn bench(args: BenchArgs) -> anyhow::Result<()> {
         .transpose()?;
     let place = Place::new(target, dir.path())?;
     place.reach().await?;
+    let server_cpu_counted = place.count_server_cpu().await;
+    let load_before = api::load_average();
     // Only the measured entity is large; the others keep a token size.
     let settings = SourceSettings::Emulator {
         records: OTHER_ENTITY_RECORDS,
@@ -116,7 +118,12 @@ pub async fn bench(args: BenchArgs) -> anyhow::Result<()> {
     let env = Environment::connect(&settings, options).await?;
     let result = measure(&args, &env, &place, dir.path()).await;
     env.shutdown().await;
-    let report = result?;
+    let report = Report {
+        server_cpu_counted,
+        load_before,
+        load_after: api::load_average(),
+        ..result?
+    };
     if args.json {
         println!("{}", serde_json::to_string(&report)?);
     } else {
