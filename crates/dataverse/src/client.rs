@@ -42,6 +42,11 @@ impl DataverseClient {
         })
     }
 
+    /// How this client has paced its requests so far (one budget for all its callers).
+    pub fn pace_stats(&self) -> crate::PaceStats {
+        self.transport.pace_stats()
+    }
+
     /// `WhoAmI`: a cheap authenticated round trip that names the calling user.
     pub async fn who_am_i(&self) -> Result<WhoAmI, SourceError> {
         identity::who_am_i(&self.transport).await

@@ -6,6 +6,8 @@ use url::Url;
 
 /// The largest page Dataverse serves (also its default).
 const MAX_PAGE_SIZE: u32 = 5000;
+/// Dataverse's limit of concurrent requests per user.
+pub const DEFAULT_MAX_CONCURRENCY: u32 = 52;
 
 /// Settings of a [`DataverseClient`](crate::DataverseClient).
 #[derive(Debug, Clone)]
@@ -19,6 +21,9 @@ pub struct ClientConfig {
     pub retry: RetryPolicy,
     /// Limit for one HTTP exchange, body included.
     pub request_timeout: Duration,
+    /// Requests in flight at once, at most (the service's limit per user is 52); the client
+    /// paces below it by the service's hints and remaining budget (`pace.rs`).
+    pub max_concurrency: u32,
 }
 
 impl ClientConfig {
@@ -30,6 +35,7 @@ impl ClientConfig {
             page_size: MAX_PAGE_SIZE,
             retry: RetryPolicy::default(),
             request_timeout: Duration::from_secs(60),
+            max_concurrency: DEFAULT_MAX_CONCURRENCY,
         }
     }
 

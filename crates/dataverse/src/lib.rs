@@ -15,6 +15,7 @@ mod config;
 mod fault;
 mod identity;
 pub mod metadata;
+mod pace;
 mod page;
 mod plan;
 mod retry;
@@ -22,9 +23,10 @@ pub mod token;
 mod transport;
 
 pub use client::DataverseClient;
-pub use config::{ClientConfig, ConfigError, RetryPolicy};
+pub use config::{ClientConfig, ConfigError, DEFAULT_MAX_CONCURRENCY, RetryPolicy};
 pub use fault::{EXPIRED_VERSION_STAMP, ServiceErrorBody, TokenErrorBody};
 pub use identity::{SYSTEM_ADMIN_ROLE_TEMPLATE, WhoAmI};
+pub use pace::PaceStats;
 pub use page::parse_page;
 pub use plan::{ColumnPlan, PlannedColumn};
 pub use token::{

@@ -16,6 +16,7 @@ use url::Url;
 use crate::batch::Batch;
 use crate::config::{ClientConfig, ConfigError, RetryPolicy};
 use crate::fault::{ServiceErrorBody, service_error};
+use crate::pace::{PaceStats, Pacer};
 use crate::retry::{Backoff, retry_after};
 use crate::token::{AccessToken, TokenError, TokenProvider};
 
@@ -25,6 +26,8 @@ pub(crate) struct Transport {
     api_root: Url,
     tokens: Arc<dyn TokenProvider>,
     retry: RetryPolicy,
+    /// Shared by every caller of this client: one app user, one budget.
+    pacer: Arc<Pacer>,
 }
 
 /// Builds one try of a request.
@@ -71,7 +74,12 @@ impl Transport {
             api_root: config.api_root()?,
             tokens,
             retry: config.retry.clone(),
+            pacer: Pacer::new(config.max_concurrency),
         })
+    }
+
+    pub(crate) fn pace_stats(&self) -> PaceStats {
+        self.pacer.stats()
     }
 
     /// `relative` (e.g. `EntityDefinitions?$select=...`) under the Web API root.
@@ -148,12 +156,14 @@ impl Transport {
             Err(error) => return Attempt::Fatal(SourceError::Auth(error.to_string())),
         };
         let request = build(&self.http).bearer_auth(token.secret().expose());
+        let permit = self.pacer.acquire().await;
         let response = match request.send().await {
             Ok(response) => response,
             Err(error) => return transport_fault(error),
         };
         let status = response.status().as_u16();
         let retry_after = retry_after(response.headers());
+        permit.answered(status, response.headers(), retry_after);
         match response.bytes().await {
             Ok(body) => classify(status, retry_after, body, token),
             Err(error) => transport_fault(error),

@@ -3,6 +3,7 @@
 mod faults;
 mod identity;
 mod metadata;
+mod pacing;
 mod samples;
 mod support;
 mod sync;

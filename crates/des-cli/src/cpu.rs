@@ -1,8 +1,20 @@
-//! CPU time from `/proc` (Linux only): this process's, and the whole machine's busy time.
+//! CPU time from `/proc` (Linux only): this process's, the processes in the measurement
+//! (this one and a local database server's), and the whole machine's busy time.
 //!
-//! The bench reports both per phase. The machine's figure includes every process (a
-//! PostgreSQL server's work, but also a build running beside the bench); on a machine with
-//! few cores it tells whether end to end was limited by CPU rather than by waiting.
+//! The bench reports them per phase. The machine's figure includes every process (a build
+//! running beside the bench too), so the CPU ceiling is computed from the measured processes
+//! alone: the bench names the database server's main process ([`count_server`]) and its CPU
+//! and its children's (backends, live and exited) count with this process's.
+
+use std::sync::OnceLock;
+
+/// The database server's main process (PostgreSQL's postmaster), when it runs on this machine.
+static SERVER: OnceLock<u32> = OnceLock::new();
+
+/// Counts `pid` and its children in [`CpuTimes::measured`] from now on (once per process).
+pub fn count_server(pid: u32) {
+    let _ = SERVER.set(pid);
+}
 
 /// `/proc` counts in USER_HZ, which Linux fixes at 100 for these interfaces.
 const TICKS_PER_SECOND: f64 = 100.0;
@@ -14,6 +26,8 @@ pub struct CpuTimes {
     pub process: f64,
     /// Busy time of all cores together, every process included.
     pub machine: f64,
+    /// This process and, when named, the database server with its children.
+    pub measured: f64,
 }
 
 impl CpuTimes {
@@ -21,9 +35,14 @@ impl CpuTimes {
     pub fn now() -> Option<Self> {
         let process = std::fs::read_to_string("/proc/self/stat").ok()?;
         let machine = std::fs::read_to_string("/proc/stat").ok()?;
+        let process = process_ticks(&process)? / TICKS_PER_SECOND;
+        let server = SERVER
+            .get()
+            .map_or(0.0, |pid| tree_ticks(*pid) / TICKS_PER_SECOND);
         Some(Self {
-            process: process_ticks(&process)? / TICKS_PER_SECOND,
+            process,
             machine: machine_busy_ticks(&machine)? / TICKS_PER_SECOND,
+            measured: process + server,
         })
     }
 
@@ -32,6 +51,7 @@ impl CpuTimes {
         Self {
             process: (self.process - earlier.process).max(0.0),
             machine: (self.machine - earlier.machine).max(0.0),
+            measured: (self.measured - earlier.measured).max(0.0),
         }
     }
 
@@ -39,6 +59,7 @@ impl CpuTimes {
         Self {
             process: self.process + other.process,
             machine: self.machine + other.machine,
+            measured: self.measured + other.measured,
         }
     }
 }
@@ -57,6 +78,52 @@ fn process_ticks(stat: &str) -> Option<f64> {
     let utime: f64 = fields.get(11)?.parse().ok()?;
     let stime: f64 = fields.get(12)?.parse().ok()?;
     Some(utime + stime)
+}
+
+/// The fields after the command name of `/proc/<pid>/stat`.
+fn stat_fields(pid: u32) -> Option<Vec<u64>> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    let rest = &stat[stat.rfind(')')? + 1..];
+    // The state letter is the first field; the rest are numbers (ppid is index 1).
+    Some(
+        rest.split_whitespace()
+            .skip(1)
+            .map(|f| f.parse().unwrap_or(0))
+            .collect(),
+    )
+}
+
+/// A process's parent.
+pub fn parent_of(pid: u32) -> Option<u32> {
+    stat_fields(pid)?
+        .first()
+        .and_then(|p| u32::try_from(*p).ok())
+}
+
+/// The main process of the PostgreSQL server whose backend is `backend`, when that backend
+/// is a process of this machine (not a server elsewhere or in another PID namespace).
+pub fn postgres_server_of(backend: u32) -> Option<u32> {
+    let comm = std::fs::read_to_string(format!("/proc/{backend}/comm")).ok()?;
+    comm.starts_with("postgres").then(|| parent_of(backend))?
+}
+
+/// CPU ticks of `root` (its own and its exited, reaped children's) plus its live children's:
+/// a PostgreSQL server's backends are the postmaster's children.
+fn tree_ticks(root: u32) -> f64 {
+    // After the state letter: utime, stime, cutime, cstime are indexes 10..=13.
+    let own = stat_fields(root)
+        .and_then(|f| Some(f.get(10..14)?.iter().sum::<u64>()))
+        .unwrap_or(0);
+    let children: u64 = std::fs::read_dir("/proc")
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter_map(|e| e.file_name().to_str()?.parse::<u32>().ok())
+        .filter_map(stat_fields)
+        .filter(|f| f.first() == Some(&u64::from(root)))
+        .filter_map(|f| Some(f.get(10)? + f.get(11)?))
+        .sum();
+    (own + children) as f64
 }
 
 /// Busy ticks of the `cpu` line of `/proc/stat`: everything but idle and iowait (guest
@@ -110,5 +177,18 @@ mod tests {
         assert!(used.process >= 0.05, "{used:?}");
         // The machine's busy time includes ours (ticks are sampled apart, so allow one).
         assert!(used.machine >= used.process - 0.011, "{used:?}");
+    }
+
+    #[test]
+    fn a_process_tree_counts_its_childrens_cpu() {
+        let me = std::process::id();
+        let parent = parent_of(me).expect("a parent");
+        // The test runner's tree holds at least this process's CPU.
+        let mine = process_ticks(&std::fs::read_to_string("/proc/self/stat").unwrap()).unwrap();
+        assert!(
+            tree_ticks(parent) >= mine,
+            "{} < {mine}",
+            tree_ticks(parent)
+        );
     }
 }

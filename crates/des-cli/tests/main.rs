@@ -2,6 +2,7 @@
 
 mod api;
 mod authority;
+mod budget;
 mod files;
 mod guards;
 mod mssql;
@@ -202,6 +203,10 @@ fn bench_reports_every_figure_as_json() {
     assert!(ok, "des bench failed: {err}");
     let report: serde_json::Value = serde_json::from_str(out.trim()).expect("one JSON object");
     assert_eq!(report["target"], "sqlite");
+    assert_eq!(
+        report["server_cpu_counted"], false,
+        "SQLite runs in the process"
+    );
     assert_every_figure(&report, 2000.0);
 }
 
@@ -222,7 +227,12 @@ pub fn assert_every_figure(report: &serde_json::Value, records: f64) {
         assert!(number(&format!("{rate}/records_per_sec")) > 0.0);
         assert!(number(&format!("{rate}/peak_rss_bytes")) > 0.0);
         assert!(number(&format!("{rate}/machine_cpu_seconds")) >= 0.0);
+        // The measured processes are this one and, at most, a database server.
+        let measured = number(&format!("{rate}/measured_cpu_seconds"));
+        assert!(measured >= number(&format!("{rate}/cpu_seconds")), "{rate}");
     }
+    assert!(report["load_before"].is_string() && report["load_after"].is_string());
+    assert!(report["server_cpu_counted"].is_boolean());
     // CPU time comes in 10 ms ticks: a small phase may show none, the three together not.
     let cpu: f64 = ["/source_read", "/sink_write", "/end_to_end"]
         .iter()

@@ -33,6 +33,17 @@ struct Usage {
     finished: std::collections::VecDeque<(Instant, Duration)>,
     executing: Duration,
     in_flight: u32,
+    /// Since the last reset: what a client's whole run used, beyond the window.
+    totals: Totals,
+}
+
+/// One user's usage since the emulator started or was last reset.
+#[derive(Debug, Default, Clone, Copy)]
+struct Totals {
+    requests: u64,
+    execution: Duration,
+    throttled: u64,
+    peak_in_flight: u32,
 }
 
 impl Usage {
@@ -69,6 +80,12 @@ pub struct UserUsage {
     pub requests: usize,
     pub execution_secs: f64,
     pub in_flight: u32,
+    /// Since the emulator started or the last reset: requests admitted, their execution
+    /// time, requests refused with 429, and the most requests in flight at once.
+    pub total_requests: u64,
+    pub total_execution_secs: f64,
+    pub throttled: u64,
+    pub peak_in_flight: u32,
 }
 
 /// A refusal: the error code and message of the facet over its limit, and `Retry-After`.
@@ -115,13 +132,17 @@ impl Limiter {
         self.with(|s| s.settings = settings);
     }
 
-    /// Forgets every user's usage (requests in flight still finish normally).
+    /// Forgets every user's usage and totals (requests in flight still finish normally).
     pub fn reset(&self) {
         self.with(|s| {
             for u in s.users.values_mut() {
                 u.started.clear();
                 u.finished.clear();
                 u.executing = Duration::ZERO;
+                u.totals = Totals {
+                    peak_in_flight: u.in_flight,
+                    ..Totals::default()
+                };
             }
         });
     }
@@ -141,6 +162,10 @@ impl Limiter {
                         requests: u.started.len(),
                         execution_secs: u.executing.as_secs_f64(),
                         in_flight: u.in_flight,
+                        total_requests: u.totals.requests,
+                        total_execution_secs: u.totals.execution.as_secs_f64(),
+                        throttled: u.totals.throttled,
+                        peak_in_flight: u.totals.peak_in_flight,
                     }
                 })
                 .collect();
@@ -156,11 +181,14 @@ impl Limiter {
             let limits = s.settings.clone();
             let u = s.users.entry(user.to_owned()).or_default();
             u.prune(now, limits.window);
-            if limits.enabled {
-                refusal(u, &limits, now).map_or(Ok(()), Err)?;
+            if let Some(refused) = refusal(u, &limits, now).filter(|_| limits.enabled) {
+                u.totals.throttled += 1;
+                return Err(refused);
             }
             u.started.push_back(now);
             u.in_flight += 1;
+            u.totals.requests += 1;
+            u.totals.peak_in_flight = u.totals.peak_in_flight.max(u.in_flight);
             Ok(())
         })?;
         Ok(Permit {
@@ -179,6 +207,7 @@ impl Limiter {
                 let spent = now.saturating_duration_since(start);
                 u.finished.push_back((now, spent));
                 u.executing += spent;
+                u.totals.execution += spent;
             }
         });
     }
@@ -343,6 +372,11 @@ mod tests {
         );
         drop(a);
         assert!(l.admit("u").is_ok());
+        let seen = &l.usage()[0];
+        assert_eq!((seen.total_requests, seen.throttled), (3, 1));
+        assert_eq!(seen.peak_in_flight, 2);
+        l.reset();
+        assert_eq!(l.usage()[0].total_requests, 0);
     }
 
     #[test]

@@ -5,6 +5,7 @@
 //! a plain client of its own for the end-to-end check and the latency probe.
 
 mod api;
+mod budget;
 mod dialect;
 mod latency;
 mod place;
@@ -58,11 +59,24 @@ pub struct BenchArgs {
     /// Print one JSON object instead of a table.
     #[arg(long)]
     json: bool,
+    /// `budget`: an initial sync of 10 entities × --records and --entity × 20 on the
+    /// emulator's cost model and service-protection limits, parallel against one page at a
+    /// time (README: "des bench --scenario budget").
+    #[arg(long, value_enum)]
+    scenario: Option<Scenario>,
+    /// The budget scenario's time scale: page cost, window and execution budget times this.
+    #[arg(long, default_value_t = 0.1)]
+    time_scale: f64,
     /// A server to measure (or DES_TARGET): postgres://... or mssql:<ADO.NET connection
     /// string>. Each phase writes to a fresh schema in its database, dropped at the end.
     /// Default: SQLite files in a temp folder.
     #[arg(long)]
     target: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+enum Scenario {
+    Budget,
 }
 
 /// Benches other than the engine's.
@@ -76,6 +90,9 @@ pub async fn bench(args: BenchArgs) -> anyhow::Result<()> {
     if let Some(BenchWhat::Api(api_args)) = args.what {
         return api::bench(api_args).await;
     }
+    if let Some(Scenario::Budget) = args.scenario {
+        return budget_scenario(&args).await;
+    }
     if args.changes_per_sec <= 0.0 || args.delta_seconds <= 0.0 {
         bail!("--changes-per-sec and --delta-seconds must be positive");
     }
@@ -85,6 +102,8 @@ pub async fn bench(args: BenchArgs) -> anyhow::Result<()> {
         .transpose()?;
     let place = Place::new(target, dir.path())?;
     place.reach().await?;
+    let server_cpu_counted = place.count_server_cpu().await;
+    let load_before = api::load_average();
     // Only the measured entity is large; the others keep a token size.
     let settings = SourceSettings::Emulator {
         records: OTHER_ENTITY_RECORDS,
@@ -99,7 +118,27 @@ pub async fn bench(args: BenchArgs) -> anyhow::Result<()> {
     let env = Environment::connect(&settings, options).await?;
     let result = measure(&args, &env, &place, dir.path()).await;
     env.shutdown().await;
-    let report = result?;
+    let report = Report {
+        server_cpu_counted,
+        load_before,
+        load_after: api::load_average(),
+        ..result?
+    };
+    if args.json {
+        println!("{}", serde_json::to_string(&report)?);
+    } else {
+        print!("{}", report.to_table());
+    }
+    Ok(())
+}
+
+async fn budget_scenario(args: &BenchArgs) -> anyhow::Result<()> {
+    let budget_args = budget::BudgetArgs {
+        records: args.records,
+        large_entity: &args.entity,
+        time_scale: args.time_scale,
+    };
+    let report = budget::run(&budget_args).await?;
     if args.json {
         println!("{}", serde_json::to_string(&report)?);
     } else {

@@ -76,6 +76,28 @@ impl Place {
         }
     }
 
+    /// Counts a local PostgreSQL server's CPU (its main process and backends) with this
+    /// process's from now on, found through a backend's process; false when the server is
+    /// not a process of this machine (or not PostgreSQL), whose CPU then is not counted.
+    pub async fn count_server_cpu(&self) -> bool {
+        let Self::Postgres(url) = self else {
+            return false;
+        };
+        let Ok((client, connection)) = tokio_postgres::connect(url, tokio_postgres::NoTls).await
+        else {
+            return false;
+        };
+        let task = tokio::spawn(connection);
+        let backend = client.query_one("SELECT pg_backend_pid()", &[]).await;
+        let server = backend
+            .ok()
+            .and_then(|row| u32::try_from(row.get::<_, i32>(0)).ok())
+            .and_then(crate::cpu::postgres_server_of);
+        drop(client);
+        let _ = task.await;
+        server.map(crate::cpu::count_server).is_some()
+    }
+
     /// A fresh target for the phase named `name` (alphanumeric).
     pub fn phase(&self, name: &str) -> Phase {
         match self {

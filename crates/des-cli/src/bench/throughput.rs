@@ -22,14 +22,14 @@ pub fn select_list(meta: &EntityMetadata) -> Vec<String> {
 }
 
 /// Pages of one entity's full read, one at a time, so memory holds a single page.
-struct Pages<'a> {
+pub(super) struct Pages<'a> {
     source: &'a dyn Source,
     select: Vec<String>,
     next: Option<PageRequest>,
 }
 
 impl<'a> Pages<'a> {
-    fn new(source: &'a dyn Source, meta: &EntityMetadata) -> Self {
+    pub(super) fn new(source: &'a dyn Source, meta: &EntityMetadata) -> Self {
         let select = select_list(meta);
         let start = PageRequest::Start {
             entity_set: meta.entity_set_name.clone(),
@@ -42,7 +42,7 @@ impl<'a> Pages<'a> {
         }
     }
 
-    async fn next(&mut self) -> anyhow::Result<Option<Page>> {
+    pub(super) async fn next(&mut self) -> anyhow::Result<Option<Page>> {
         let Some(request) = self.next.take() else {
             return Ok(None);
         };

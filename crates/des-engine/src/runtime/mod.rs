@@ -4,7 +4,11 @@
 //!   profile, streams in parallel. A stream that still has pages to read (an initial sync, a
 //!   resync, a long delta) gets the next round at once instead of waiting for the interval,
 //!   until it has `max_unapplied_batches` batches waiting: then it waits for the appliers
-//!   (back-pressure, so memory stays flat whatever the table size).
+//!   (back-pressure, so memory stays flat whatever the table size). A caught-up stream is
+//!   polled once per interval even while others keep the rounds busy: empty deltas would
+//!   spend the service's request and execution-time budget that the reads need. How many
+//!   requests are in flight at once is the source's business (the Dataverse client paces
+//!   every caller against one budget per app user).
 //! - Appliers receive continuously. The poller wakes them as soon as it enqueues (a
 //!   [`Notify`]), so delta latency is about one poll interval. Different streams are applied
 //!   in parallel; one stream in order (the applier's per-stream lock and the sink's seq).
@@ -17,8 +21,11 @@ mod handoff;
 mod loops;
 mod status;
 
+use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::time::{Duration, Instant};
+
+use des_core::StreamId;
 
 use tokio::sync::{Notify, watch};
 use tokio::task::JoinHandle;
@@ -79,6 +86,22 @@ pub(crate) struct Shared {
     pub applied: Notify,
     pub stop: watch::Receiver<bool>,
     pub status: Mutex<Vec<StreamStatus>>,
+    /// When a caught-up stream is next polled; absent: at the next round.
+    pub due: Mutex<HashMap<StreamId, Instant>>,
+}
+
+impl Shared {
+    fn due_map(&self) -> std::sync::MutexGuard<'_, HashMap<StreamId, Instant>> {
+        self.due.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    pub(crate) fn not_due(&self, stream: &StreamId, now: Instant) -> bool {
+        self.due_map().get(stream).is_some_and(|at| *at > now)
+    }
+
+    pub(crate) fn due_after(&self, stream: StreamId, wait: Duration) {
+        self.due_map().insert(stream, Instant::now() + wait);
+    }
 }
 
 impl Runtime {
@@ -106,6 +129,7 @@ impl Runtime {
             applied: Notify::new(),
             stop: stop_rx,
             status: Mutex::default(),
+            due: Mutex::default(),
             options,
         });
         let mut tasks = vec![tokio::spawn(loops::poll_loop(Arc::clone(&shared)))];
@@ -139,6 +163,7 @@ impl RuntimeHandle {
 
     /// Runs a poller round now instead of at the next interval.
     pub fn wake(&self) {
+        self.shared.due_map().clear();
         self.shared.enqueued.notify_waiters();
     }
 

@@ -12,6 +12,8 @@ mod checks;
 mod load;
 mod report;
 
+pub(super) use report::load_average;
+
 use std::sync::Arc;
 use std::time::Duration;
 

@@ -1,0 +1,65 @@
+//! `des bench --scenario budget`, small: every figure is there and they agree with each other
+//! (no timing asserts: the machine's speed varies).
+
+use serde_json::Value;
+
+use crate::support::run_to_end;
+
+#[test]
+fn budget_scenario_reports_consistent_figures_as_json() {
+    let dir = tempfile::tempdir().unwrap();
+    let args = [
+        "bench",
+        "--scenario",
+        "budget",
+        "--records",
+        "600",
+        "--time-scale",
+        "0.01",
+        "--json",
+    ];
+    let (ok, out, err) = run_to_end(dir.path(), &args);
+    assert!(ok, "des bench --scenario budget failed: {err}");
+    let report: Value = serde_json::from_str(out.trim()).expect("one JSON object");
+    let number = |path: &str| -> f64 {
+        report
+            .pointer(path)
+            .and_then(Value::as_f64)
+            .unwrap_or_else(|| panic!("{path} missing in {report}"))
+    };
+    let share = number("/budget_share");
+    assert!((0.0..=1.0).contains(&share), "budget_share {share}");
+    assert_eq!(share, number("/parallel/budget_share"));
+    let ratio = number("/ratio_to_budget_bound");
+    assert!(ratio > 0.0);
+    assert_eq!(ratio, number("/parallel/ratio_to_budget_bound"));
+    let speedup = number("/speedup_over_sequential");
+    let walls = number("/sequential/wall_secs") / number("/parallel/wall_secs");
+    assert!((speedup - walls).abs() < 1e-9, "{speedup} vs {walls}");
+    let bound = number("/bound_secs");
+    assert_eq!(
+        bound,
+        number("/budget_bound_secs").max(number("/stream_bound_secs"))
+    );
+    assert!((ratio - bound / number("/parallel/wall_secs")).abs() < 1e-9);
+
+    let entities = report["entities"].as_array().expect("entities");
+    // The large one and up to ten others (the emulator has fewer change-tracked tables).
+    assert!((2..=11).contains(&entities.len()), "{report}");
+    let records: f64 = entities.iter().filter_map(|e| e["records"].as_f64()).sum();
+    assert_eq!(entities[0]["records"].as_f64(), Some(12_000.0), "20 × 600");
+    for reader in ["/parallel", "/sequential"] {
+        assert_eq!(number(&format!("{reader}/records")), records, "{reader}");
+        let pages: f64 = entities.iter().filter_map(|e| e["pages"].as_f64()).sum();
+        assert!(number(&format!("{reader}/requests")) >= pages, "{reader}");
+        let peak = number(&format!("{reader}/peak_in_flight"));
+        assert!(
+            peak >= 1.0 && peak <= number("/budget/concurrent"),
+            "{reader}"
+        );
+        assert!(number(&format!("{reader}/throttled")) >= 0.0);
+        assert!(number(&format!("{reader}/execution_secs")) > 0.0);
+    }
+    assert_eq!(number("/sequential/peak_in_flight"), 1.0, "one at a time");
+    assert!(report["load_before"].is_string() && report["load_after"].is_string());
+}
