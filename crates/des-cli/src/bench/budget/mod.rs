@@ -170,7 +170,7 @@ async fn parallel_run(
     let phase = place.phase("budget");
     let stores = LocalStores::open(&dir.path().join("engine")).await?;
     let ports = stores.ports(env.source(), phase.target.open()?);
-    let profile = super::bench_profile(env, catalog, &phase);
+    let profile = super::bench_profile(env, catalog, &phase)?;
     let started = Instant::now();
     replication::create_and_activate(&ports, profile, false).await?;
     let handle = replication::start(ports, POLL_INTERVAL.mul_f64(time_scale));
