@@ -90,3 +90,19 @@ async fn the_source_check_fails_when_dataverse_is_down() {
     assert!(!passed(&report, "EntitiesExportable"));
     assert!(passed(&report, "TargetReachable"));
 }
+
+/// A malformed `organizationId` parameter is refused even when the body names the
+/// organization (found by the OpenAPI fuzzer: it was ignored and the checks ran).
+#[tokio::test]
+async fn validate_refuses_a_malformed_organization_parameter_beside_a_body() {
+    let env = Env::start().await;
+    let body = env.profile_body("Draft");
+    let uri = "/crm/exporter/profiles/validate?organizationId=not-a-guid";
+    let answer = env.admin(Method::POST, uri, Some(body)).await;
+    assert_eq!(answer.status, StatusCode::BAD_REQUEST, "{}", answer.text());
+    assert!(
+        answer.text().contains("organizationId"),
+        "{}",
+        answer.text()
+    );
+}

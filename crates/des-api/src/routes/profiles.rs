@@ -68,12 +68,15 @@ pub async fn body_org(
     body: &ProfileBody,
     query: &Query,
 ) -> ApiResult<Organization> {
+    // The query is checked even when the body names the organization: a malformed
+    // parameter is refused, never ignored.
+    let from_query = query.org()?;
     let wanted = match body.organization_id() {
         Some(id) => OrgRef {
             id: Some(id),
             url: None,
         },
-        None => query.org()?,
+        None => from_query,
     };
     if wanted.id.is_none() && wanted.url.is_none() {
         return Err(ApiError::bad_request(
