@@ -48,10 +48,14 @@ impl CpuTimes {
 
     /// What was used since `earlier`.
     pub fn since(self, earlier: Self) -> Self {
+        let process = (self.process - earlier.process).max(0.0);
+        // The server's tree loses the ticks of a backend that exits between the two
+        // readings, so its part can shrink; it never counts below nothing, nor ours below us.
+        let server = (self.measured - self.process) - (earlier.measured - earlier.process);
         Self {
-            process: (self.process - earlier.process).max(0.0),
+            process,
             machine: (self.machine - earlier.machine).max(0.0),
-            measured: (self.measured - earlier.measured).max(0.0),
+            measured: process + server.max(0.0),
         }
     }
 
@@ -144,6 +148,20 @@ fn machine_busy_ticks(stat: &str) -> Option<f64> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_server_tree_that_lost_a_backend_never_counts_below_this_process() {
+        let at = |process: f64, measured: f64| CpuTimes {
+            process,
+            machine: 10.0,
+            measured,
+        };
+        let used = at(3.0, 4.0).since(at(1.0, 5.0));
+        assert_eq!(used.process, 2.0);
+        assert_eq!(used.measured, 2.0);
+        let used = at(3.0, 6.0).since(at(1.0, 2.0));
+        assert_eq!(used.measured, 4.0);
+    }
 
     #[test]
     fn process_ticks_are_counted_after_the_command_name() {
