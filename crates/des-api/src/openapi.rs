@@ -276,7 +276,7 @@ fn monitor_report() -> Value {
     let entity = object(
         json!({"Type": {"type": "string"}, "RowsRead": count, "RowsApplied": count, "Failures": count,
                "PendingBatches": count, "LagSeconds": seconds,
-               "LastSync": {"type": "string", "format": "date-time"}, "History": history}),
+               "LastSync": {"type": "string", "format": "date-time", "nullable": true, "description": "null until the stream first synced."}, "History": history}),
         &[
             "Type",
             "RowsApplied",
