@@ -88,22 +88,7 @@ fn run_signs_in_at_a_standalone_emulator_named_by_authority() {
     let base = emulator.base_url.as_str();
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("des-data/export.db");
-    let args = [
-        "run",
-        "--dataverse-url",
-        base,
-        "--tenant",
-        TENANT,
-        "--client-id",
-        CLIENT_ID,
-        "--authority",
-        base,
-        "--entity",
-        "account",
-        "--poll-interval",
-        "0.2",
-    ];
-    let mut des = Des::spawn_with_env(dir.path(), &args, &[("DES_CLIENT_SECRET", SECRET)]);
+    let mut des = run_against(&emulator, dir.path());
     des.wait_for(is_sync_done, SYNC_TIMEOUT);
     let api = WebApi::sign_in(
         &format!("{base}/api/data/v9.2"),
@@ -189,4 +174,25 @@ fn run_refuses_an_authority_that_would_send_the_secret_in_clear() {
         !dir.path().join("des-data").exists(),
         "nothing is created before the settings are checked"
     );
+}
+
+/// `des run` replicating `account` from `emulator`, signing in at it as the authority.
+pub(crate) fn run_against(emulator: &EmulatorProcess, dir: &std::path::Path) -> Des {
+    let base = emulator.base_url.as_str();
+    let args = [
+        "run",
+        "--dataverse-url",
+        base,
+        "--tenant",
+        TENANT,
+        "--client-id",
+        CLIENT_ID,
+        "--authority",
+        base,
+        "--entity",
+        "account",
+        "--poll-interval",
+        "0.2",
+    ];
+    Des::spawn_with_env(dir, &args, &[("DES_CLIENT_SECRET", SECRET)])
 }

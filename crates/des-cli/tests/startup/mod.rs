@@ -5,29 +5,9 @@ use std::time::Duration;
 
 use serde_json::json;
 
-use crate::authority::{CLIENT_ID, EmulatorProcess, SECRET, TENANT};
-use crate::support::{Des, poll_until};
+use crate::authority::{EmulatorProcess, run_against};
+use crate::support::poll_until;
 use crate::{SYNC_TIMEOUT, is_sync_done};
-
-fn run_against(emulator: &EmulatorProcess, dir: &std::path::Path) -> Des {
-    let base = emulator.base_url.as_str();
-    let args = [
-        "run",
-        "--dataverse-url",
-        base,
-        "--tenant",
-        TENANT,
-        "--client-id",
-        CLIENT_ID,
-        "--authority",
-        base,
-        "--entity",
-        "account",
-        "--poll-interval",
-        "0.2",
-    ];
-    Des::spawn_with_env(dir, &args, &[("DES_CLIENT_SECRET", SECRET)])
-}
 
 #[test]
 fn a_throttled_start_waits_says_throttled_and_goes_on() {
