@@ -11,9 +11,27 @@ use std::time::Duration;
 
 use des_core::sync::EntityCursor;
 
-use crate::harness::Harness;
+use des_engine::Mode;
+
+use crate::harness::{Harness, Options};
 
 pub const CONVERGE: Duration = Duration::from_secs(30);
+
+/// Fifteen accounts replicated in full, the runtime stopped: the start of the resync and
+/// restore cases, which then change the world while nothing runs.
+pub async fn synced_accounts() -> Harness {
+    let options = Options {
+        records: 15,
+        entities: vec!["account".into()],
+        ..Options::default()
+    };
+    let harness = Harness::start(options).await;
+    harness.activate(Mode::All).await;
+    let runtime = harness.run();
+    harness.converged(CONVERGE).await.expect("initial sync");
+    runtime.shutdown().await;
+    harness
+}
 
 pub async fn cursor(harness: &Harness, entity: &str) -> EntityCursor {
     let control = &harness.ports.control;

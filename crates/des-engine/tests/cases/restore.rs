@@ -1,23 +1,11 @@
 //! The target is checked, not believed: restored from an older backup, it is found behind and
 //! resynced back to the source.
 
-use des_engine::Mode;
-
-use super::{CONVERGE, ids, name_field};
-use crate::harness::{Harness, Options};
+use super::{CONVERGE, ids, name_field, synced_accounts};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_target_restored_from_an_older_backup_is_found_behind_and_resynced() {
-    let options = Options {
-        records: 15,
-        entities: vec!["account".into()],
-        ..Options::default()
-    };
-    let mut harness = Harness::start(options).await;
-    harness.activate(Mode::All).await;
-    let runtime = harness.run();
-    harness.converged(CONVERGE).await.expect("initial sync");
-    runtime.shutdown().await;
+    let mut harness = synced_accounts().await;
     harness.target.back_up().await;
     let nothing = des_engine::check::check_profile(&harness.ports, &harness.profile).await;
     assert_eq!(

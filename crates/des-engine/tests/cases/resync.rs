@@ -2,21 +2,12 @@
 
 use des_engine::Mode;
 
-use super::{CONVERGE, count, cursor, ids, name_field};
+use super::{CONVERGE, count, cursor, ids, name_field, synced_accounts};
 use crate::harness::{Harness, Options};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_expired_token_resyncs_and_deletes_vanished_rows_with_delete_log() {
-    let options = Options {
-        records: 15,
-        entities: vec!["account".into()],
-        ..Options::default()
-    };
-    let mut harness = Harness::start(options).await;
-    harness.activate(Mode::All).await;
-    let runtime = harness.run();
-    harness.converged(CONVERGE).await.expect("initial sync");
-    runtime.shutdown().await;
+    let mut harness = synced_accounts().await;
 
     // While nothing runs, rows vanish and the change token expires: the deletes can only
     // be found by a full re-read.
@@ -149,16 +140,7 @@ async fn a_new_source_column_is_added_to_the_table_and_filled_by_a_resync() {
 /// and completes; no row the source holds is ever deleted.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_poisoned_resync_batch_never_sweeps_its_rows() {
-    let options = Options {
-        records: 15,
-        entities: vec!["account".into()],
-        ..Options::default()
-    };
-    let mut harness = Harness::start(options).await;
-    harness.activate(Mode::All).await;
-    let runtime = harness.run();
-    harness.converged(CONVERGE).await.expect("initial sync");
-    runtime.shutdown().await;
+    let mut harness = synced_accounts().await;
 
     harness.emulator.control().expire_change_tokens();
     harness.reopen().await;
