@@ -69,7 +69,9 @@ const COLUMNS: [&str; 5] = [
     "versionnumber",
 ];
 
-fn attr(name: &str, kind: K) -> AttributeMetadata {
+/// An attribute as metadata discovery gives it, readable and with no extras; the suites
+/// and the sinks' own tests build their entities from it.
+pub fn attr(name: &str, kind: K) -> AttributeMetadata {
     AttributeMetadata {
         logical_name: name.into(),
         schema_name: name.into(),

@@ -7,6 +7,7 @@
 //! delete-log query (`DeleteLog` rows of an entity); scripts written against Synapse Link's
 //! metadata files join on the flag being 1. Each query must find rows.
 
+use des_contract::sink::attr;
 use des_core::metadata::{AttributeKind as K, AttributeMetadata, EntityMetadata};
 use des_core::metadata::{LocalizedLabel, OptionMetadata, OptionSetMetadata};
 use des_core::ports::{BatchOutcome, Sink};
@@ -14,25 +15,6 @@ use des_core::schema::{Naming, SchemaPlan, plan};
 use des_core::{Batch, BatchKind, Change, Row, StreamId, Value};
 use time::OffsetDateTime;
 use uuid::Uuid;
-
-fn attr(name: &str, kind: K) -> AttributeMetadata {
-    AttributeMetadata {
-        logical_name: name.into(),
-        schema_name: name.into(),
-        metadata_id: format!("md-{name}"),
-        kind,
-        attribute_of: None,
-        is_valid_for_read: true,
-        is_valid_odata: true,
-        is_primary_id: false,
-        column_number: None,
-        max_length: None,
-        precision: None,
-        targets: Vec::new(),
-        date_time_behavior: None,
-        option_set: None,
-    }
-}
 
 fn label(text: &str, language_code: i32) -> LocalizedLabel {
     LocalizedLabel {
