@@ -116,27 +116,34 @@ impl Monitor {
     /// Starts the sampler for as long as the monitor lives (what a host that always wants
     /// history does, like `des run`).
     pub fn start_sampling(self: &Arc<Self>, ports: EnginePorts) {
-        self.spawn_sampler(ports, None);
+        self.spawn_sampler(ports, None, Duration::ZERO);
     }
 
     /// Notes a reader and makes sure a sampler runs; one started here stops after
-    /// [`IDLE_STOP`] without readers.
+    /// [`IDLE_STOP`] without readers. Its first sample is one interval away: the reader
+    /// samples now itself, and two samples of one moment would chart a step that never was.
     pub fn read_by_someone(self: &Arc<Self>, ports: &EnginePorts) {
         *lock(&self.last_read) = Some(Instant::now());
-        self.spawn_sampler(ports.clone(), Some(IDLE_STOP));
+        self.spawn_sampler(ports.clone(), Some(IDLE_STOP), SAMPLE_EVERY);
     }
 
     fn idle_for(&self, limit: Duration) -> bool {
         lock(&self.last_read).is_none_or(|at| at.elapsed() > limit)
     }
 
-    fn spawn_sampler(self: &Arc<Self>, ports: EnginePorts, idle_stop: Option<Duration>) {
+    fn spawn_sampler(
+        self: &Arc<Self>,
+        ports: EnginePorts,
+        idle_stop: Option<Duration>,
+        first_in: Duration,
+    ) {
         if self.sampling.swap(true, Ordering::SeqCst) {
             return;
         }
         let monitor: Weak<Monitor> = Arc::downgrade(self);
         tokio::spawn(async move {
-            let mut tick = tokio::time::interval(SAMPLE_EVERY);
+            let first = tokio::time::Instant::now() + first_in;
+            let mut tick = tokio::time::interval_at(first, SAMPLE_EVERY);
             tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
             loop {
                 tick.tick().await;
