@@ -162,7 +162,8 @@ fn schemas() -> Value {
             "SuccessNotifications": {"type": "integer"}, "FailureNotifications": {"type": "integer"},
             "LastExportDate": {"type": "string", "format": "date-time", "nullable": true, "description": "null until a batch was exported."},
             "LastExportStatus": string, "EntityMetadataState": string,
-            "InitialSyncState": {"type": "string", "enum": ["NotStarted", "InProgress", "Completed", "CompletedWithFailures"]}
+            "InitialSyncState": {"type": "string", "enum": ["NotStarted", "InProgress", "Completed", "CompletedWithFailures"]},
+            "Hint": hint()
         }), &["Type"]),
         "ProfileEntity": object(json!({
             "Type": {"type": "string", "description": "Entity logical name."},
@@ -188,6 +189,12 @@ fn schemas() -> Value {
         "ResyncResult": object(json!({"ProfileId": guid, "Resynced": {"type": "array", "items": string}}), &["ProfileId", "Resynced"]),
         "MonitorReport": monitor_report(),
     })
+}
+
+/// The operator hint of a stream that waits (an extension in DES's status object too).
+fn hint() -> Value {
+    json!({"type": "string", "nullable": true,
+           "description": "Not in DES: what the operator should do while the stream waits for them (a target or configuration fault such as a missing table or a wrong connection string); null otherwise."})
 }
 
 /// Declares that properties not listed are refused (400).
@@ -276,7 +283,8 @@ fn monitor_report() -> Value {
     let entity = object(
         json!({"Type": {"type": "string"}, "RowsRead": count, "RowsApplied": count, "Failures": count,
                "PendingBatches": count, "LagSeconds": seconds,
-               "LastSync": {"type": "string", "format": "date-time", "nullable": true, "description": "null until the stream first synced."}, "History": history}),
+               "LastSync": {"type": "string", "format": "date-time", "nullable": true, "description": "null until the stream first synced."},
+               "Hint": hint(), "History": history}),
         &[
             "Type",
             "RowsApplied",

@@ -20,3 +20,4 @@ mod refusals;
 mod revocation;
 mod rollover;
 mod support;
+mod waiting;

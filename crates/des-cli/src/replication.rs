@@ -176,7 +176,7 @@ pub async fn snapshot(
                 .estimated_total
                 .or_else(|| totals.get(entity).copied()),
             last_applied_at: stats.last_export_date,
-            hint: status.hint.clone(),
+            hint: stats.hint.clone().or_else(|| status.hint.clone()),
         });
     }
     let queue_depth = stores.queue.approximate_len().await.unwrap_or_default();

@@ -95,6 +95,10 @@ pub struct EntityStatus {
     pub entity_metadata_state: String,
     /// `NotStarted`, `InProgress`, `Completed` or `CompletedWithFailures`.
     pub initial_sync_state: String,
+    /// Not in DES: what the operator should do while the stream waits for them (a target
+    /// or configuration fault: a missing table, a wrong connection string), else `null`.
+    #[serde(default)]
+    pub hint: Option<String>,
 }
 
 /// An export profile as DES stored and served it, plus `Relationships` for M:N.

@@ -256,6 +256,10 @@ pub struct EntityStats {
     pub last_export_status: Option<String>,
     pub metadata_state: Option<String>,
     pub initial_sync_state: Option<String>,
+    /// What the operator should do while the stream waits for them (a target- or
+    /// configuration-class fault); `None` once a batch went through again.
+    #[serde(default)]
+    pub hint: Option<String>,
 }
 
 /// A change to [`EntityStats`]; counters add, the other fields replace when set.
@@ -268,6 +272,8 @@ pub struct StatsDelta {
     pub last_export_status: Option<String>,
     pub metadata_state: Option<String>,
     pub initial_sync_state: Option<String>,
+    /// `None` keeps the hint, `Some(None)` clears it, `Some(Some(_))` sets it.
+    pub hint: Option<Option<String>>,
 }
 
 impl EntityStats {
@@ -285,6 +291,9 @@ impl EntityStats {
             &mut self.initial_sync_state,
             delta.initial_sync_state.clone(),
         );
+        if let Some(hint) = &delta.hint {
+            self.hint.clone_from(hint);
+        }
     }
 }
 

@@ -198,6 +198,7 @@ pub fn entity_status(
             .unwrap_or_else(|| "NotStarted".into()),
         entity_metadata_state: metadata_state,
         initial_sync_state: initial.to_owned(),
+        hint: stats.hint.clone(),
     }
 }
 
@@ -355,6 +356,13 @@ mod tests {
         let s = entity_status(Uuid::nil(), "account", &stats, Some(&stopped));
         assert_eq!(s.initial_sync_state, "CompletedWithFailures");
         assert_eq!(s.entity_metadata_state, "Failed");
+        assert_eq!(s.hint, None);
+        let waiting = EntityStats {
+            hint: Some("fix the target".into()),
+            ..stats
+        };
+        let s = entity_status(Uuid::nil(), "account", &waiting, Some(&stopped));
+        assert_eq!(s.hint.as_deref(), Some("fix the target"));
     }
 
     #[test]

@@ -34,6 +34,8 @@ pub struct StreamFigures {
     pub pending_batches: u64,
     /// Seconds; `None` while the profile does not replicate data.
     pub lag_seconds: Option<f64>,
+    /// What the operator should do while the stream waits for them.
+    pub hint: Option<String>,
 }
 
 /// The figures of every stream of `profile`.
@@ -63,6 +65,7 @@ pub async fn figures(
             last_sync: status.last_export_date,
             pending_batches: pending.batches,
             lag_seconds: lag,
+            hint: status.hint,
         });
     }
     Ok(out)

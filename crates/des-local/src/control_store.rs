@@ -74,6 +74,7 @@ impl SqliteControlStore {
     /// Opens the store at `path`, creating the file and its tables if needed.
     pub async fn open(path: impl AsRef<Path>) -> Result<Self, StoreError> {
         let db = Database::open(path.as_ref(), &[SCHEMA, stats::SCHEMA]).await?;
+        db.call(|conn| Ok(stats::migrate(conn)?)).await?;
         Ok(Self { db })
     }
 

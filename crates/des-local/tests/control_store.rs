@@ -111,3 +111,48 @@ async fn a_foreign_etag_conflicts() {
     let result = store.put_profile(&profile, Precondition::Match(etag)).await;
     assert!(matches!(result, Err(StoreError::Conflict(_))), "{result:?}");
 }
+
+/// A `control.db` from before the operator hint opens with the hint column added, keeping
+/// its counters.
+#[tokio::test]
+async fn a_control_store_from_before_the_hint_column_is_migrated() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = file(&dir, "control.db");
+    let (profile_id, entity) = (Uuid::new_v4(), "account");
+    {
+        let conn = rusqlite::Connection::open(&path).expect("open");
+        conn.execute_batch(
+            r#"CREATE TABLE "stats" (
+                "profile_id" TEXT NOT NULL, "entity" TEXT NOT NULL,
+                "total" INTEGER NOT NULL, "success" INTEGER NOT NULL, "failure" INTEGER NOT NULL,
+                "last_export_date" TEXT, "last_export_status" TEXT,
+                "metadata_state" TEXT, "initial_sync_state" TEXT,
+                PRIMARY KEY ("profile_id", "entity"));"#,
+        )
+        .expect("old schema");
+        conn.execute(
+            r#"INSERT INTO "stats" VALUES (?1, ?2, 3, 2, 1, NULL, 'Success', NULL, NULL)"#,
+            [profile_id.to_string(), entity.to_owned()],
+        )
+        .expect("old row");
+    }
+    let store = open(path.clone()).await;
+    let delta = des_core::sync::StatsDelta {
+        hint: Some(Some("fix the target".into())),
+        ..Default::default()
+    };
+    store
+        .update_stats(profile_id, entity, &delta)
+        .await
+        .expect("update");
+    let stats = store.stats(profile_id, entity).await.expect("stats");
+    assert_eq!((stats.total, stats.failure), (3, 1));
+    assert_eq!(stats.hint.as_deref(), Some("fix the target"));
+    drop(store);
+    // Opening again does not add it twice.
+    let store = open(path).await;
+    assert_eq!(
+        store.stats(profile_id, entity).await.expect("stats").hint,
+        stats.hint
+    );
+}

@@ -58,6 +58,7 @@ mod tests {
             last_sync: None,
             pending_batches: 2,
             lag_seconds: Some(1.25),
+            hint: None,
         };
         let text = line(profile, &figures);
         assert_eq!(

@@ -149,6 +149,7 @@ mod tests {
             last_sync: Some(OffsetDateTime::UNIX_EPOCH),
             pending_batches: 2,
             lag_seconds: Some(1.5),
+            hint: None,
         };
         let sample = Sample {
             at: OffsetDateTime::UNIX_EPOCH,

@@ -37,6 +37,8 @@ struct EntityMonitor {
     lag_seconds: Option<f64>,
     #[serde(with = "time::serde::rfc3339::option")]
     last_sync: Option<OffsetDateTime>,
+    /// What the operator should do while the stream waits for them; `null` otherwise.
+    hint: Option<String>,
     history: History,
 }
 
@@ -102,6 +104,7 @@ fn entity(figures: &StreamFigures, history: &[Sample]) -> EntityMonitor {
         pending_batches: figures.pending_batches,
         lag_seconds: figures.lag_seconds,
         last_sync: figures.last_sync,
+        hint: figures.hint.clone(),
         history: columns,
     }
 }

@@ -242,7 +242,7 @@ async fn end_to_end(
     let started = Instant::now();
     replication::create_and_activate(&ports, profile, false).await?;
     let handle = replication::start(ports, POLL_INTERVAL);
-    let applied = wait_for_initial_sync(&handle, &stores).await?;
+    let applied = wait_for_initial_sync(&handle, &stores, &mut report.faults).await?;
     let seconds = started.elapsed().as_secs_f64();
     let cpu = cpu_before.zip(CpuTimes::now()).map(|(b, a)| a.since(b));
     report.end_to_end = Rate::new(applied, seconds, memory::peak_rss_bytes()).with_cpu(cpu);
@@ -259,6 +259,9 @@ async fn end_to_end(
         delta_latency(args, env, catalog, &reader, &table, dialect).await
     }
     .await;
+    let last = replication::snapshot(&handle, &stores, &HashMap::new()).await;
+    note_faults(&last, &mut report.faults);
+    report.faults.failures = last.failed();
     handle.shutdown().await;
     report.delta_latency = result?;
     report.delta_latency.poll_interval_ms = POLL_INTERVAL.as_millis() as u64;
@@ -268,13 +271,27 @@ async fn end_to_end(
 async fn wait_for_initial_sync(
     handle: &des_engine::RuntimeHandle,
     stores: &LocalStores,
+    faults: &mut report::Faults,
 ) -> anyhow::Result<u64> {
     loop {
         let snap = replication::snapshot(handle, stores, &HashMap::new()).await;
+        note_faults(&snap, faults);
         if snap.initial_sync_done() {
             return Ok(snap.applied());
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// A stream that waits for its operator would otherwise look like a slow bench: say why,
+/// as it happens, and keep it for the report.
+fn note_faults(snap: &crate::status::Snapshot, faults: &mut report::Faults) {
+    for stream in &snap.streams {
+        if let Some(hint) = &stream.hint
+            && faults.note_wait(&stream.name, hint)
+        {
+            eprintln!("des bench: {} waits: {hint}", stream.name);
+        }
     }
 }
 

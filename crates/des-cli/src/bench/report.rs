@@ -63,6 +63,39 @@ pub struct Latency {
     pub peak_rss_bytes: Option<u64>,
 }
 
+/// What the engine reported as going wrong during the run: a clean run has nothing here.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Faults {
+    /// `FailureNotifications` of every stream at the end of the run.
+    pub failures: u64,
+    /// Each wait for the operator seen while the bench ran, as `<entity>: <hint>`.
+    pub waits: Vec<String>,
+}
+
+impl Faults {
+    /// Notes a stream's hint once; `true` when it is new.
+    pub fn note_wait(&mut self, entity: &str, hint: &str) -> bool {
+        let wait = format!("{entity}: {hint}");
+        if self.waits.contains(&wait) {
+            return false;
+        }
+        self.waits.push(wait);
+        true
+    }
+
+    fn lines(&self) -> String {
+        let mut out = format!(
+            "failures (FailureNotifications): {}
+",
+            self.failures
+        );
+        for wait in &self.waits {
+            out += &format!("waited for the operator: {wait}\n");
+        }
+        out
+    }
+}
+
 /// Everything one bench run measured.
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct Report {
@@ -90,6 +123,7 @@ pub struct Report {
     pub delta_latency: Latency,
     /// Peak resident memory over the whole run (bytes).
     pub peak_rss_bytes: Option<u64>,
+    pub faults: Faults,
 }
 
 impl Report {
@@ -156,6 +190,7 @@ impl Report {
         out += &self.ceiling_line();
         out += &self.latency_lines();
         out += &format!("peak RSS over the run: {}\n", mib(self.peak_rss_bytes));
+        out += &self.faults.lines();
         out
     }
 
@@ -274,6 +309,31 @@ mod tests {
         assert!(table.contains("CPU ceiling on 2 cores"), "{table}");
         assert!(table.contains("end to end reached 0.50 of it"), "{table}");
         assert!(table.contains("0.5/1.5/9.0"), "{table}");
+    }
+
+    #[test]
+    fn failures_and_each_wait_for_the_operator_are_shown_once() {
+        let mut r = Report::default();
+        assert!(
+            r.to_table()
+                .contains("failures (FailureNotifications): 0\n")
+        );
+        assert!(!r.to_table().contains("waited"));
+        assert!(r.faults.note_wait("account", "no such table"));
+        assert!(!r.faults.note_wait("account", "no such table"));
+        r.faults.failures = 2;
+        let table = r.to_table();
+        assert!(
+            table.contains("failures (FailureNotifications): 2\n"),
+            "{table}"
+        );
+        assert_eq!(
+            table
+                .matches("waited for the operator: account: no such table")
+                .count(),
+            1,
+            "{table}"
+        );
     }
 
     #[test]

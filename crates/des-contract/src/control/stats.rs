@@ -65,8 +65,21 @@ pub async fn stats_fields_replace_when_set<T: ControlStore>(store: T) {
         last_export_status: Some("Failure".to_owned()),
         ..Default::default()
     };
+    // The operator hint: set, kept by a delta that does not name it, then cleared.
+    let waits = StatsDelta {
+        hint: Some(Some("fix the target".to_owned())),
+        ..Default::default()
+    };
+    let counted = StatsDelta {
+        total: 1,
+        ..Default::default()
+    };
+    let resumed = StatsDelta {
+        hint: Some(None),
+        ..Default::default()
+    };
     let mut expected = EntityStats::default();
-    for delta in [&first, &second] {
+    for delta in [&first, &second, &waits, &counted] {
         store
             .update_stats(profile_id, "account", delta)
             .await
@@ -78,6 +91,13 @@ pub async fn stats_fields_replace_when_set<T: ControlStore>(store: T) {
         );
     }
     assert_eq!(expected.metadata_state.as_deref(), Some("Created"));
+    assert_eq!(expected.hint.as_deref(), Some("fix the target"));
+    store
+        .update_stats(profile_id, "account", &resumed)
+        .await
+        .expect("update");
+    let read = store.stats(profile_id, "account").await.expect("read");
+    assert_eq!((read.hint, read.total), (None, 8));
 }
 
 /// `progress` lists every stream's cursor and counters, of one profile or of all, paired by

@@ -110,6 +110,8 @@ impl Applier {
             success: success as u64,
             last_export_date: Some(self.ports.clock.now()),
             last_export_status: Some(status.into()),
+            // A batch went through: the stream no longer waits for its operator.
+            hint: Some(None),
             ..Default::default()
         };
         self.add_stats(stream, &delta).await

@@ -12,7 +12,8 @@ use super::Applier;
 use crate::error::EngineError;
 use crate::message::WorkMessage;
 
-/// The operator hints of streams that wait, in memory (shown by `des run`'s status).
+/// The operator hints of streams that wait, in memory (the stored one is in the stream's
+/// counters, `EntityStats::hint`).
 #[derive(Default)]
 pub(super) struct Hints(Mutex<HashMap<StreamId, String>>);
 
@@ -50,10 +51,14 @@ impl Applier {
             return;
         };
         let stream = message.stream();
-        self.hints.set(stream, format!("{error}: {hint}"));
+        let hint = format!("{error}: {hint}");
+        self.hints.set(stream, hint.clone());
+        // Stored with the counters, so the API and every process read it; the next batch
+        // that goes through clears it (`settle::count_written`).
         let delta = StatsDelta {
             last_export_date: Some(self.ports.clock.now()),
             last_export_status: Some("Failure".into()),
+            hint: Some(Some(hint)),
             ..Default::default()
         };
         if let Err(e) = self.add_stats(stream, &delta).await {

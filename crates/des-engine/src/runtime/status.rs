@@ -44,7 +44,7 @@ pub(super) async fn snapshot(shared: &Shared, streams: &[StreamId]) -> Vec<Strea
             failed: stats.failure,
             estimated_total: None,
             last_applied_at: stats.last_export_date,
-            hint: shared.applier.hint(stream),
+            hint: stats.hint.or_else(|| shared.applier.hint(stream)),
         });
     }
     out

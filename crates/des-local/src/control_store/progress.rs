@@ -32,7 +32,7 @@ pub(super) async fn read(
             let mut stmt = conn.prepare_cached(stats::SELECT_MANY)?;
             let counters = stmt
                 .query_map([&wanted], |row| {
-                    Ok((row.get(7)?, row.get(8)?, stats::stored_stats(row)?))
+                    Ok((row.get(8)?, row.get(9)?, stats::stored_stats(row)?))
                 })?
                 .collect::<Result<_, _>>()?;
             Ok((cursors, counters))

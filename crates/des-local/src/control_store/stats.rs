@@ -15,15 +15,28 @@ CREATE TABLE IF NOT EXISTS "stats" (
     "profile_id" TEXT NOT NULL, "entity" TEXT NOT NULL,
     "total" INTEGER NOT NULL, "success" INTEGER NOT NULL, "failure" INTEGER NOT NULL,
     "last_export_date" TEXT, "last_export_status" TEXT,
-    "metadata_state" TEXT, "initial_sync_state" TEXT,
+    "metadata_state" TEXT, "initial_sync_state" TEXT, "hint" TEXT,
     PRIMARY KEY ("profile_id", "entity"));
 "#;
+
+/// The operator hint came after the first release: a `control.db` from before gets it.
+pub(super) fn migrate(conn: &rusqlite::Connection) -> rusqlite::Result<()> {
+    let has_hint: bool = conn.query_row(
+        r#"SELECT count(*) FROM pragma_table_info('stats') WHERE "name" = 'hint'"#,
+        [],
+        |row| row.get::<_, i64>(0).map(|n| n > 0),
+    )?;
+    if !has_hint {
+        conn.execute_batch(r#"ALTER TABLE "stats" ADD COLUMN "hint" TEXT"#)?;
+    }
+    Ok(())
+}
 
 /// Counters add; the other fields replace only when the delta sets them (`EntityStats::apply`).
 const UPSERT: &str = r#"
 INSERT INTO "stats" ("profile_id", "entity", "total", "success", "failure",
-    "last_export_date", "last_export_status", "metadata_state", "initial_sync_state")
-VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)
+    "last_export_date", "last_export_status", "metadata_state", "initial_sync_state", "hint")
+VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?11)
 ON CONFLICT ("profile_id", "entity") DO UPDATE SET
     "total" = "total" + excluded."total",
     "success" = "success" + excluded."success",
@@ -31,19 +44,20 @@ ON CONFLICT ("profile_id", "entity") DO UPDATE SET
     "last_export_date" = coalesce(excluded."last_export_date", "last_export_date"),
     "last_export_status" = coalesce(excluded."last_export_status", "last_export_status"),
     "metadata_state" = coalesce(excluded."metadata_state", "metadata_state"),
-    "initial_sync_state" = coalesce(excluded."initial_sync_state", "initial_sync_state")
+    "initial_sync_state" = coalesce(excluded."initial_sync_state", "initial_sync_state"),
+    "hint" = CASE WHEN ?10 THEN excluded."hint" ELSE "hint" END
 "#;
 
 const SELECT: &str = r#"
 SELECT "total", "success", "failure", "last_export_date", "last_export_status",
-    "metadata_state", "initial_sync_state"
+    "metadata_state", "initial_sync_state", "hint"
 FROM "stats" WHERE "profile_id" = ?1 AND "entity" = ?2
 "#;
 
 /// Every stats row, of one profile (`?1`) or of all (`?1` null).
 pub(super) const SELECT_MANY: &str = r#"
 SELECT "total", "success", "failure", "last_export_date", "last_export_status",
-    "metadata_state", "initial_sync_state", "profile_id", "entity"
+    "metadata_state", "initial_sync_state", "hint", "profile_id", "entity"
 FROM "stats" WHERE ?1 IS NULL OR "profile_id" = ?1
 "#;
 
@@ -107,11 +121,16 @@ pub(super) async fn update(
         delta.initial_sync_state.clone(),
     ];
     let (profile_id, entity) = (profile_id.to_string(), entity.to_owned());
+    let (set_hint, hint) = match &delta.hint {
+        Some(hint) => (true, hint.clone()),
+        None => (false, None),
+    };
     db.call(move |conn| {
         let [total, success, failure] = counters;
         let [date, status, metadata, initial] = texts;
         let values = params![
-            profile_id, entity, total, success, failure, date, status, metadata, initial
+            profile_id, entity, total, success, failure, date, status, metadata, initial, set_hint,
+            hint
         ];
         Ok(conn.execute(UPSERT, values)?)
     })
@@ -128,6 +147,7 @@ pub(super) fn stored_stats(row: &Row<'_>) -> rusqlite::Result<StoredStats> {
         last_export_status: row.get(4)?,
         metadata_state: row.get(5)?,
         initial_sync_state: row.get(6)?,
+        hint: row.get(7)?,
     };
     Ok(StoredStats {
         stats,

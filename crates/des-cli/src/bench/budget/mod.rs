@@ -174,7 +174,9 @@ async fn parallel_run(
     let started = Instant::now();
     replication::create_and_activate(&ports, profile, false).await?;
     let handle = replication::start(ports, POLL_INTERVAL.mul_f64(time_scale));
-    let applied = super::wait_for_initial_sync(&handle, &stores).await;
+    // A stream that waits for its operator is said on stderr as it happens.
+    let mut faults = super::report::Faults::default();
+    let applied = super::wait_for_initial_sync(&handle, &stores, &mut faults).await;
     let wall_secs = started.elapsed().as_secs_f64();
     handle.shutdown().await;
     Ok(RunFigures {
