@@ -80,6 +80,9 @@ impl Display {
 
     /// Shows a snapshot; one without streams (the engine's first round is not done) is skipped.
     pub fn update(&mut self, snap: &Snapshot) {
+        for repair in &snap.repairs {
+            self.println(&format!("target check: {repair}"));
+        }
         if snap.streams.is_empty() {
             return;
         }
@@ -224,6 +227,7 @@ mod tests {
         Snapshot {
             streams: vec![stream],
             queue_depth: 0,
+            repairs: Vec::new(),
         }
     }
 

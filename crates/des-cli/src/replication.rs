@@ -183,5 +183,6 @@ pub async fn snapshot(
     Snapshot {
         streams,
         queue_depth,
+        repairs: handle.take_repairs(),
     }
 }

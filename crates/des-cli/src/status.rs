@@ -35,6 +35,8 @@ impl StreamView {
 pub struct Snapshot {
     pub streams: Vec<StreamView>,
     pub queue_depth: u64,
+    /// What the engine repaired in the target since the last snapshot, one line each.
+    pub repairs: Vec<String>,
 }
 
 impl Snapshot {
@@ -128,6 +130,7 @@ mod tests {
         let mut snap = Snapshot {
             streams,
             queue_depth: 0,
+            repairs: Vec::new(),
         };
         assert!(!snap.initial_sync_done());
         snap.streams[0].phase = SyncPhase::Delta;
@@ -149,6 +152,7 @@ mod tests {
         let mut snap = Snapshot {
             streams: vec![stream(SyncPhase::Delta, 5, 5)],
             queue_depth: 0,
+            repairs: Vec::new(),
         };
         assert_eq!(snap.lag(t0 + Duration::from_secs(9), t0), Duration::ZERO);
         snap.streams[0].enqueued = 6;

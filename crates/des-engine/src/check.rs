@@ -102,6 +102,38 @@ pub async fn check_profile(
     Ok(repairs)
 }
 
+/// The start-up check of one stream, at run time: after a write failed for a missing table
+/// or column, the stream's plan is applied again (recreating what is missing) and the
+/// stream is resynced whatever its watermark says (a dropped table takes its rows but not
+/// the watermark, kept in the engine's own state). `None` when the stream has no plan yet.
+pub async fn repair_stream(
+    ports: &EnginePorts,
+    profile: &Profile,
+    stream: &StreamId,
+) -> Result<Option<Repair>, EngineError> {
+    let control = &ports.control;
+    let Some(cursor) = control.cursor(stream.profile_id, &stream.entity).await? else {
+        return Ok(None);
+    };
+    let Some(fingerprint) = cursor.value.metadata_fingerprint.as_deref() else {
+        return Ok(None);
+    };
+    let sink = ports.sinks.sink(profile).await?;
+    let plan = PlanCache::default()
+        .get(ports.payloads.as_ref(), &plan_key(stream, fingerprint))
+        .await?;
+    if let Some(repair) = check_stream(ports, sink.as_ref(), &plan, &cursor.value).await? {
+        return Ok(Some(repair)); // Behind as well: resynced by the check.
+    }
+    request_resync(ports, stream).await?;
+    let at = cursor.value.next_seq.saturating_sub(1);
+    Ok(Some(Repair {
+        entity: stream.entity.clone(),
+        found: at,
+        expected: at,
+    }))
+}
+
 async fn request_resync(ports: &EnginePorts, stream: &StreamId) -> Result<(), EngineError> {
     let stats = ports
         .control

@@ -7,6 +7,11 @@
 //! | target        | stop: wait at the longest back-off, never poison, operator hint | the same |
 //! | configuration | stop: wait at the longest back-off, never poison, operator hint | the same |
 //!
+//! One target-class fault the engine heals itself ([`decide_error`]): a table or column the
+//! plan has is missing (dropped while running). The applier applies the stream's plan again
+//! and resyncs the stream (`check::repair_stream`), then tries the message again; a second
+//! such failure of the same message stops the stream as above.
+//!
 //! A sink isolates record refusals inside a batch itself (the batch commits with the other
 //! changes and the refused ones come back as record failures), so a record-class error of a
 //! whole batch is rare: a refusal that ended the transaction (SQLite's `RAISE(ROLLBACK)`).
@@ -14,7 +19,9 @@
 //! batches wait behind it, so fixing the target resumes the stream where it stood.
 
 use des_core::ErrorClass;
-use des_core::ports::{FailureLogError, QueueError, SecretError, SourceError, StoreError};
+use des_core::ports::{
+    FailureLogError, QueueError, SecretError, SinkError, SourceError, StoreError,
+};
 
 use crate::error::EngineError;
 
@@ -36,6 +43,10 @@ pub enum Decision {
     Poison,
     /// Wait for the operator at the longest back-off, never poisoned; the hint says what to do.
     Stop { hint: String },
+    /// A table or column the plan has is gone from the target (a target-class fault the
+    /// engine can heal): apply the stream's plan again, resync the stream, try again now.
+    /// Once per message: when the write fails the same way after that, [`Decision::Stop`].
+    Repair,
 }
 
 /// Maps a class to a decision.
@@ -54,6 +65,15 @@ pub fn decide(class: ErrorClass, subject: Subject) -> Decision {
                    stream waits and resumes once they work"
                 .into(),
         },
+    }
+}
+
+/// [`decide`] for one error: a missing table or column (`SinkError::Missing`) is the one
+/// target-class fault the engine repairs itself, as the start-up check does.
+pub fn decide_error(error: &EngineError, subject: Subject) -> Decision {
+    match error {
+        EngineError::Sink(SinkError::Missing(_)) => Decision::Repair,
+        _ => decide(error.class(), subject),
     }
 }
 
@@ -92,8 +112,6 @@ fn source_class(e: &SourceError) -> ErrorClass {
 
 #[cfg(test)]
 mod tests {
-    use des_core::ports::SinkError;
-
     use super::*;
 
     #[test]
@@ -107,6 +125,20 @@ mod tests {
         }
         assert_eq!(decide(Record, Subject::Batch), Decision::Poison);
         assert_eq!(decide(Record, Subject::Retry), Decision::RecordAttempt);
+    }
+
+    #[test]
+    fn a_missing_table_is_repaired_and_other_target_faults_stop() {
+        for subject in [Subject::Batch, Subject::Retry] {
+            let missing = EngineError::Sink(SinkError::Missing("no such table".into()));
+            assert_eq!(missing.class(), ErrorClass::Target);
+            assert_eq!(decide_error(&missing, subject), Decision::Repair);
+            let denied = EngineError::Sink(SinkError::Database("permission".into()));
+            assert!(matches!(
+                decide_error(&denied, subject),
+                Decision::Stop { .. }
+            ));
+        }
     }
 
     #[test]

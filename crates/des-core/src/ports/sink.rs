@@ -65,6 +65,10 @@ pub enum SinkError {
     /// Target: the plan has no such table.
     #[error("no table is planned for {0}")]
     UnknownTable(String),
+    /// Target: a table or column the applied plan has is not in the target (dropped by
+    /// hand, a database restored from before it): applying the plan again recreates it.
+    #[error("the target lost part of its schema: {0}")]
+    Missing(String),
     /// Target: the target is not as the stream needs it (missing table, column or
     /// permission), or failed in a way no retry fixes.
     #[error("target database error: {0}")]
@@ -80,7 +84,9 @@ impl SinkError {
         match self {
             Self::Unavailable(_) => ErrorClass::Transient,
             Self::Refused(_) => ErrorClass::Record,
-            Self::Schema { .. } | Self::UnknownTable(_) | Self::Database(_) => ErrorClass::Target,
+            Self::Schema { .. } | Self::UnknownTable(_) | Self::Missing(_) | Self::Database(_) => {
+                ErrorClass::Target
+            }
             Self::Configuration(_) => ErrorClass::Configuration,
         }
     }

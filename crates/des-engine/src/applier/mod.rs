@@ -21,6 +21,7 @@
 //! streams run in parallel.
 
 mod poison;
+mod repair;
 mod retry;
 mod settle;
 mod stop;
@@ -109,6 +110,7 @@ pub struct Applier {
     turns: Arc<Turns>,
     settling: Settling,
     hints: stop::Hints,
+    repairs: repair::Repairs,
 }
 
 /// What a batch holds while it is applied: the stream's lock and its turn.
@@ -150,6 +152,7 @@ impl Applier {
             turns: Arc::default(),
             settling: Settling::default(),
             hints: stop::Hints::default(),
+            repairs: repair::Repairs::default(),
         }
     }
 

@@ -16,7 +16,7 @@ use des_core::sync::StatsDelta;
 use des_core::{Batch, BatchKind, ChangeType, FailureLine, StreamId};
 
 use super::{Applier, ApplyOutcome};
-use crate::decision::{Decision, Subject, decide};
+use crate::decision::{Decision, Subject, decide, decide_error};
 use crate::error::EngineError;
 use crate::message::{WorkMessage, batch_key, poison_key};
 
@@ -34,8 +34,17 @@ impl Applier {
             _ => Subject::Batch,
         };
         let class = error.class();
-        match decide(class, subject) {
-            Decision::Backoff => {}
+        let mut decision = decide_error(error, subject);
+        if decision == Decision::Repair {
+            match self.repair(delivery, error).await {
+                Ok(true) => return Ok(()),
+                Ok(false) => {}
+                Err(e) => tracing::error!(message = %delivery.id, error = %e, "Repair failed."),
+            }
+            decision = decide(class, subject);
+        }
+        match decision {
+            Decision::Backoff | Decision::Repair => {}
             Decision::Poison | Decision::RecordAttempt => {
                 tracing::warn!(message = %delivery.id, %class, %error, "Apply failed; poisoned.");
                 self.clear_errors(&delivery.id);

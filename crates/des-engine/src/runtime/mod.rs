@@ -161,6 +161,12 @@ impl RuntimeHandle {
             .clone()
     }
 
+    /// What the appliers repaired in the target since the last call (a table dropped while
+    /// running, recreated and resynced), one line each, for the status display.
+    pub fn take_repairs(&self) -> Vec<String> {
+        self.shared.applier.take_repairs()
+    }
+
     /// Runs a poller round now instead of at the next interval.
     pub fn wake(&self) {
         self.shared.due_map().clear();

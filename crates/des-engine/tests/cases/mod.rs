@@ -1,3 +1,4 @@
+mod dropped;
 mod lifecycle;
 mod monitor;
 mod refusal;

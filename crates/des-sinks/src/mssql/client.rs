@@ -232,12 +232,18 @@ pub(super) async fn end<T>(
 /// timeout as transient.
 pub(super) fn db_error(e: Error) -> SinkError {
     match &e {
+        Error::Server(token) if missing_schema(token.code()) => SinkError::Missing(redact(&e)),
         Error::Server(token) => SinkError::of_class(number_class(token.code()), redact(&e)),
         Error::Io { .. } | Error::Tls(_) | Error::Routing { .. } => {
             SinkError::Unavailable(e.to_string())
         }
         _ => SinkError::Database(e.to_string()),
     }
+}
+
+/// Invalid object (208) or column (207): applying the plan again recreates it.
+pub(super) fn missing_schema(code: u32) -> bool {
+    matches!(code, 207 | 208)
 }
 
 /// The class of a SQL Server error number.
@@ -280,7 +286,7 @@ fn redact(e: &Error) -> String {
 /// The same error as a failed schema change of `table`.
 pub(super) fn schema_error(table: &str) -> impl Fn(SinkError) -> SinkError + '_ {
     move |e| match e {
-        SinkError::Database(reason) => SinkError::Schema {
+        SinkError::Database(reason) | SinkError::Missing(reason) => SinkError::Schema {
             table: table.to_owned(),
             reason,
         },
@@ -317,6 +323,14 @@ mod class_tests {
         ];
         for (code, class) in cases {
             assert_eq!(number_class(code), class, "error {code}");
+        }
+    }
+
+    #[test]
+    fn an_invalid_object_or_column_is_missing_schema() {
+        assert!(missing_schema(208) && missing_schema(207));
+        for other in [229, 2760, 50000, 1205] {
+            assert!(!missing_schema(other), "error {other}");
         }
     }
 }

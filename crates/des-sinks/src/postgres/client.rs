@@ -156,7 +156,15 @@ pub(super) fn db_error(e: tokio_postgres::Error) -> SinkError {
         };
     };
     let text = format!("{} (SQLSTATE {})", db.message(), db.code().code());
+    if missing_schema(db.code().code()) {
+        return SinkError::Missing(text);
+    }
     SinkError::of_class(sqlstate_class(db.code().code()), text)
+}
+
+/// Undefined table (42P01) or column (42703): applying the plan again recreates it.
+pub(super) fn missing_schema(code: &str) -> bool {
+    matches!(code, "42P01" | "42703")
 }
 
 /// The class of a SQLSTATE, by its two-character class, then a few codes of their own.
@@ -181,7 +189,7 @@ pub(super) fn sqlstate_class(code: &str) -> ErrorClass {
 /// The same error as a failed schema change of `table`.
 pub(super) fn schema_error(table: &str) -> impl Fn(tokio_postgres::Error) -> SinkError + '_ {
     move |e| match db_error(e) {
-        SinkError::Database(reason) => SinkError::Schema {
+        SinkError::Database(reason) | SinkError::Missing(reason) => SinkError::Schema {
             table: table.to_owned(),
             reason,
         },
@@ -192,6 +200,15 @@ pub(super) fn schema_error(table: &str) -> impl Fn(tokio_postgres::Error) -> Sin
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_undefined_table_or_column_is_missing_schema() {
+        assert!(missing_schema("42P01"));
+        assert!(missing_schema("42703"));
+        for other in ["42501", "3F000", "42601", "23505"] {
+            assert!(!missing_schema(other), "{other}");
+        }
+    }
 
     #[test]
     fn each_sqlstate_class_has_its_class() {

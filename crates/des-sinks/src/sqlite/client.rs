@@ -74,7 +74,21 @@ impl<T> Pending<T> {
 /// tables, columns and constraints, never bound values (a trigger's `RAISE` text is the
 /// operator's own).
 pub fn db_error(e: rusqlite::Error) -> SinkError {
-    SinkError::of_class(class_of(&e), e.to_string())
+    let text = e.to_string();
+    if missing_schema(&e, &text) {
+        return SinkError::Missing(text);
+    }
+    SinkError::of_class(class_of(&e), text)
+}
+
+/// A table or column that is not there: SQLite says so only in its message (SQLITE_ERROR).
+fn missing_schema(e: &rusqlite::Error, text: &str) -> bool {
+    let generic = matches!(e, rusqlite::Error::SqliteFailure(f, _) if f.code == ErrorCode::Unknown)
+        || matches!(e, rusqlite::Error::SqlInputError { .. });
+    generic
+        && ["no such table", "no such column", "has no column named"]
+            .iter()
+            .any(|m| text.contains(m))
 }
 
 pub fn class_of(e: &rusqlite::Error) -> ErrorClass {
@@ -161,6 +175,27 @@ mod tests {
         ] {
             assert_eq!(class(code), ErrorClass::Target, "code {code}");
         }
+    }
+
+    #[test]
+    fn a_missing_table_or_column_says_so() {
+        let conn = Connection::open_in_memory().unwrap();
+        conn.execute_batch("CREATE TABLE t (name TEXT);").unwrap();
+        for sql in [
+            "INSERT INTO gone (name) VALUES ('x')",
+            "INSERT INTO t (gone) VALUES ('x')",
+            "SELECT gone FROM t",
+        ] {
+            let e = conn.execute_batch(sql).unwrap_err();
+            let mapped = db_error(e);
+            assert!(matches!(mapped, SinkError::Missing(_)), "{sql}: {mapped:?}");
+            assert_eq!(mapped.class(), ErrorClass::Target);
+        }
+        // Another SQLITE_ERROR is the operator's, not a table to recreate.
+        let e = conn
+            .execute_batch("SELECT no_such_function(1)")
+            .unwrap_err();
+        assert!(matches!(db_error(e), SinkError::Database(_)));
     }
 
     #[test]

@@ -1,0 +1,88 @@
+//! A table dropped while the engine runs (issue: "a dropped table is never recreated; its
+//! applies fail forever while the status says 0 failures"): the next write that fails for
+//! the missing table makes the applier apply the stream's plan again and resync the stream,
+//! with a note saying why, and every row comes back. On SQLite and PostgreSQL.
+
+use des_core::schema::TableDef;
+use des_engine::Mode;
+
+use super::{CONVERGE, ids, name_field};
+use crate::harness::{Harness, Options};
+use crate::target::{Target, TargetDb, postgres_server};
+
+async fn drop_table(target: &TargetDb, table: &TableDef) {
+    let name = format!("\"{}\"", table.name);
+    match target {
+        TargetDb::Sqlite(path) => {
+            let conn = rusqlite::Connection::open(path).expect("target opens");
+            conn.busy_timeout(std::time::Duration::from_secs(30))
+                .expect("busy timeout");
+            conn.execute_batch(&format!("DROP TABLE {name}"))
+                .expect("drop");
+        }
+        TargetDb::Postgres(db) => {
+            // Its `_Labeled` view goes with it, as an operator's `DROP ... CASCADE` takes it.
+            let sql = format!("DROP TABLE \"{}\".{name} CASCADE", table.schema);
+            db.execute(&sql).await.expect("drop");
+        }
+        TargetDb::Mssql(_) => panic!("not run on SQL Server here"),
+    }
+}
+
+async fn a_dropped_table_is_recreated_and_refilled(target: Target) {
+    let options = Options {
+        records: 15,
+        entities: vec!["account".into()],
+        target,
+        ..Options::default()
+    };
+    let harness = Harness::start(options).await;
+    harness.activate(Mode::All).await;
+    let runtime = harness.run();
+    harness.converged(CONVERGE).await.expect("initial sync");
+
+    // The operator drops the table while the engine runs; changes keep coming.
+    let (table, _) = harness.table("account").await;
+    drop_table(&harness.target, &table).await;
+    let control = harness.emulator.control();
+    let accounts = ids(&harness, "account");
+    control
+        .update("account", accounts[2], name_field("account", "Renamed"))
+        .unwrap();
+    control
+        .create("account", name_field("account", "Created"))
+        .unwrap();
+    control.delete("account", accounts[4]).unwrap();
+
+    harness
+        .converged(CONVERGE)
+        .await
+        .expect("every row is back and the changes applied");
+    let repairs = runtime.take_repairs();
+    assert!(!repairs.is_empty(), "no repair was noted");
+    for repair in &repairs {
+        assert!(
+            repair.starts_with("account: a write failed for a missing table or column"),
+            "{repair}"
+        );
+        assert!(repair.contains("resyncing"), "{repair}");
+    }
+    let status = des_engine::admin::status(&harness.ports, harness.profile.id)
+        .await
+        .unwrap();
+    assert_eq!(status[0].hint, None, "the stream did not wait: {status:?}");
+    assert!(harness.failure_lines().await.is_empty(), "nothing was lost");
+    runtime.shutdown().await;
+    harness.dispose().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_table_dropped_while_running_is_recreated_and_refilled_on_sqlite() {
+    a_dropped_table_is_recreated_and_refilled(Target::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_table_dropped_while_running_is_recreated_and_refilled_on_postgresql() {
+    let Some(url) = postgres_server() else { return };
+    a_dropped_table_is_recreated_and_refilled(Target::Postgres(url)).await;
+}
