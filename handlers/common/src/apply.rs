@@ -5,7 +5,15 @@
 //! |---|---|---|
 //! | applied, duplicate, retry scheduled, record failed, dropped | 200 | deletes the message |
 //! | deferred (an earlier batch is missing) | 200, after re-sending a copy with the delay | deletes this copy |
-//! | error (target unreachable, storage down) | 500 | shows it again; after the last try moves it to `des-apply-poison` |
+//! | error of the target or configuration class (a missing table, permission, a wrong connection string) | 200, after re-sending a copy delayed by the longest back-off (or at once after a repair) | deletes this copy |
+//! | any other error (target unreachable, storage down) | 500 | shows it again; after the last try moves it to `des-apply-poison` |
+//!
+//! A target or configuration fault never ends in the poison queue: retrying the same
+//! message cannot help before the operator acts, and counting its tries would poison every
+//! batch of a stream whose target is being fixed. The engine decides as in local mode
+//! (`des_engine::decision::decide_error`): the stream waits with its hint stored in its
+//! counters (the API's `Status.Hint`), or a missing table is recreated and the stream
+//! resynced; the copy carries the wait, with a fresh dequeue count.
 //!
 //! A deferral cannot be a 500: the host would count it as a failed try and poison a batch
 //! that only waits for an earlier one. So the copy carries the delay (the engine's local
@@ -26,6 +34,7 @@ use std::sync::Arc;
 use des_core::ports::{Clock, Delivery, FailureLog, SystemClock};
 use des_core::{ChangeType, FailureLine};
 use des_engine::applier::{Applier, ApplierOptions, ApplyOutcome};
+use des_engine::decision::{Decision, Subject, decide_error};
 use des_engine::message::WorkMessage;
 use des_engine::{EngineError, EnginePorts};
 use uuid::Uuid;
@@ -90,6 +99,10 @@ impl ApplyFunction {
                 let settlement = self.queue.settle(delivery);
                 self.completed(delivery, &outcome, settlement).await
             }
+            Err(error) if waits_for_operator(delivery, &error) => {
+                self.queue.settle(delivery);
+                self.keep(delivery, &error).await
+            }
             Err(error) if delivery.dequeue_count < self.max_dequeue_count => {
                 self.queue.settle(delivery);
                 let (id, n, max) = (&delivery.id, delivery.dequeue_count, self.max_dequeue_count);
@@ -99,6 +112,38 @@ impl ApplyFunction {
             }
             Err(error) => self.last_try_failed(delivery, &error).await,
         }
+    }
+
+    /// Keeps a message the operator (or a repair) must unblock: the engine settles it as in
+    /// local mode (hint stored, or the schema repaired), and a copy carries its delay.
+    async fn keep(&self, delivery: &Delivery, error: &EngineError) -> Invocation {
+        self.queue.hold(delivery);
+        let settled = self.applier.settle_error(delivery, error).await;
+        let settlement = self.queue.settle(delivery);
+        let delay = match (settled, settlement) {
+            (Ok(()), Settlement::Released(delay)) => delay,
+            (Ok(()), _) => self.applier_max_backoff(),
+            (Err(e), _) => {
+                // The hint could not be stored; the message is kept all the same.
+                tracing::warn!(message = %delivery.id, error = %e, "Could not settle a kept message.");
+                self.applier_max_backoff()
+            }
+        };
+        if let Err(e) = self.queue.inner().send(&delivery.body, delay).await {
+            return Invocation::retried(vec![format!(
+                "Message {}: {error}; cannot keep it for the operator: {e}",
+                delivery.id
+            )]);
+        }
+        Invocation::ok(vec![format!(
+            "Message {}: {error}; kept for the operator, offered again after {} ms (never poisoned).",
+            delivery.id,
+            delay.as_millis()
+        )])
+    }
+
+    fn applier_max_backoff(&self) -> std::time::Duration {
+        ApplierOptions::default().max_backoff
     }
 
     async fn completed(
@@ -152,6 +197,20 @@ impl ApplyFunction {
             Err(e) => format!("Cannot write the failure line for {stream}: {e}"),
         }
     }
+}
+
+/// Whether the engine keeps this error's message rather than letting the host count tries:
+/// a target or configuration fault (wait for the operator, or repair a missing table).
+fn waits_for_operator(delivery: &Delivery, error: &EngineError) -> bool {
+    let subject = match WorkMessage::decode(&delivery.body) {
+        Ok(WorkMessage::Retry { .. }) => Subject::Retry,
+        Ok(WorkMessage::Batch { .. }) => Subject::Batch,
+        Err(_) => return false,
+    };
+    matches!(
+        decide_error(error, subject),
+        Decision::Stop { .. } | Decision::Repair
+    )
 }
 
 fn poison_line(

@@ -36,6 +36,9 @@ pub struct PollFunction {
     control: Arc<dyn ControlStore>,
     ports: EnginePorts,
     budget: Duration,
+    /// Whether this instance checked its targets yet (`des_engine::check`, as `des run`
+    /// does at start); until a check of every profile went through, each tick tries again.
+    checked: tokio::sync::Mutex<bool>,
 }
 
 impl PollFunction {
@@ -46,7 +49,42 @@ impl PollFunction {
             control,
             ports,
             budget,
+            checked: tokio::sync::Mutex::new(false),
         }
+    }
+
+    /// The start-up check of every replicating profile's target, on this instance's first
+    /// tick: tables the target lost are recreated and their streams resynced, with a line
+    /// saying why. The poller is where the Azure deployment starts writing (it applies each
+    /// stream's plan before its first batch), and one instance runs per tick.
+    async fn check_targets(&self, profiles: &[Profile], logs: &mut Vec<String>) {
+        let mut checked = self.checked.lock().await;
+        if *checked {
+            return;
+        }
+        let mut all = true;
+        for profile in profiles {
+            if profile.state == ProfileState::Inactive {
+                continue;
+            }
+            match des_engine::check::check_profile(&self.ports, profile).await {
+                Ok(repairs) => {
+                    for repair in repairs {
+                        tracing::warn!(profile = %profile.id, %repair, "Target check repaired a stream.");
+                        logs.push(format!("target check: {repair}"));
+                    }
+                }
+                Err(error) => {
+                    all = false;
+                    tracing::warn!(profile = %profile.id, %error, "Target check failed; the next tick tries again.");
+                    logs.push(format!(
+                        "Profile {}: target check failed: {error}",
+                        profile.id
+                    ));
+                }
+            }
+        }
+        *checked = all;
     }
 
     /// One timer tick. Fails (500) only when the profiles cannot be listed.
@@ -63,6 +101,7 @@ impl PollFunction {
             }
         };
         let profiles: Vec<Profile> = profiles.into_iter().map(|p| p.value).collect();
+        self.check_targets(&profiles, &mut logs).await;
         let mut tasks = JoinSet::new();
         for profile in profiles.iter().cloned() {
             if profile.state == ProfileState::Inactive {

@@ -14,6 +14,7 @@ mod api;
 mod deployment;
 mod functions_host;
 mod logs;
+mod operator;
 mod processes;
 mod scenario;
 

@@ -1,12 +1,13 @@
 //! The whole deployment under the played host: profiles made through the API handler (one
 //! with a chunked body), data read by the poller handler, applied by the applier handler,
-//! changes followed, a record failure logged, a batch failure poisoned (its failed tries in
-//! the log at their levels) and replayed.
+//! changes followed, a record failure logged, a stream whose target the applier cannot open
+//! kept waiting for its operator (never poisoned, its hint in the API) and resuming once
+//! fixed, the poison queue replayed, and a target lost between runs found by the poller's
+//! start-up check (see `operator`).
 
 use std::time::{Duration, Instant};
 
 use des_azure::names::{APPLY_FUNCTION, POISON_QUEUE, POLL_FUNCTION, WORK_QUEUE};
-use des_core::ports::WorkQueue;
 use reqwest::Method;
 use serde_json::json;
 use uuid::Uuid;
@@ -15,7 +16,8 @@ use crate::api::ApiClient;
 use crate::deployment::{Deployment, has_account_named, rows};
 use crate::functions_host::FunctionsHost;
 use crate::logs;
-use crate::processes::{API, APPLIER, Handler, HostLevel, POLLER, run_applier_command};
+use crate::operator;
+use crate::processes::{API, APPLIER, Handler, HostLevel, POLLER};
 
 /// Ticks the timer and delivers the queue until `check` holds (or the time is up).
 async fn until(
@@ -40,7 +42,8 @@ async fn until(
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn the_three_apps_replicate_follow_changes_and_poison_under_a_played_host() {
+async fn the_three_apps_replicate_follow_changes_wait_for_the_operator_and_heal_under_a_played_host()
+ {
     let Some(connection) = crate::azurite() else {
         return;
     };
@@ -107,7 +110,7 @@ async fn the_three_apps_replicate_follow_changes_and_poison_under_a_played_host(
         rows(&target, "crm_account") == accounts - 1
             && rows(&target, "crm_contact") == contacts
             && !deployment.failure_lines(sales).await.is_empty()
-            && !deployment.failure_lines(orders).await.is_empty()
+            && operator::hint(&client, orders).await.is_some()
     })
     .await;
     assert!(
@@ -147,29 +150,11 @@ async fn the_three_apps_replicate_follow_changes_and_poison_under_a_played_host(
         .expect("text");
     assert!(text.contains(&victim.to_string()), "{text}");
 
-    // The batch failure: poisoned after 3 tries, with an entity-level line.
-    assert!(
-        host.poison.approximate_len().await.expect("len") >= 1,
-        "nothing poisoned"
-    );
-    let lines = deployment.failure_lines(orders).await;
-    assert!(
-        lines[0].starts_with("Entity: contact, RecordId: N/A, "),
-        "{lines:?}"
-    );
-    assert!(
-        lines[0].contains("failed 3 times and was moved to des-apply-poison"),
-        "{lines:?}"
-    );
-    assert_eq!(rows(&second, "crm_contact"), 0);
-    // The failed tries reached the log although the host drops their Logs: the retried
-    // ones as warnings, the last one as an error, on stderr where the host reads them.
-    let retried = applier
-        .wait_for_line(|l| l.level == HostLevel::Warning && l.text.contains("try 1 of 3 failed"))
-        .await;
-    assert!(retried.text.contains("invocation{id="), "{retried:?}");
+    // The applier cannot open the Orders target: a configuration fault, kept for the
+    // operator with its hint, never poisoned.
+    operator::waits_unpoisoned(&deployment, &host, &client, orders, &second).await;
     applier
-        .wait_for_line(|l| l.level == HostLevel::Error && l.text.contains("last try (3) failed"))
+        .wait_for_line(|l| l.level == HostLevel::Error && l.text.contains("Stream waits"))
         .await;
     for handler in [&api, &poller, &applier] {
         logs::assert_streams_follow_levels(handler);
@@ -215,21 +200,45 @@ async fn the_three_apps_replicate_follow_changes_and_poison_under_a_played_host(
         rows(&target, "crm_contact")
     );
 
-    // The operator fixes the applier's target and replays the poison queue.
+    // The operator fixes the applier's target: the kept batches apply, the hint goes.
     drop(applier);
     let applier = Handler::start(APPLIER, &good).await;
     host.apply_url = applier.url(&format!("/{APPLY_FUNCTION}"));
-    let said = run_applier_command(&["replay-poison"], &good);
-    assert!(said.contains("moved"), "{said}");
-    assert_eq!(host.poison.approximate_len().await.expect("len"), 0);
-    let replayed = until(&host, Duration::from_secs(60), async || {
+    let resumed = until(&host, Duration::from_secs(90), async || {
         rows(&second, "crm_contact") == contacts - 1
+            && operator::hint(&client, orders).await.is_none()
     })
     .await;
     assert!(
-        replayed,
-        "{} of {} contacts after the replay",
+        resumed,
+        "{} of {} contacts after the fix; hint {:?}",
         rows(&second, "crm_contact"),
-        contacts - 1
+        contacts - 1,
+        operator::hint(&client, orders).await
+    );
+    operator::replays_the_poison_queue(&host, &good).await;
+
+    // The Sales target is lost between runs; the restarted poller's first tick checks it.
+    drop((applier, poller));
+    operator::lose_target(&target);
+    let poller = Handler::start(POLLER, &good).await;
+    let applier = Handler::start(APPLIER, &good).await;
+    host.poll_url = poller.url(&format!("/{POLL_FUNCTION}"));
+    host.apply_url = applier.url(&format!("/{APPLY_FUNCTION}"));
+    let logs = host.tick().await;
+    assert!(
+        logs.iter()
+            .any(|l| l.starts_with("target check: account: ")),
+        "{logs:?}"
+    );
+    let refilled = until(&host, Duration::from_secs(90), async || {
+        rows(&target, "crm_account") == accounts && rows(&target, "crm_contact") == contacts - 1
+    })
+    .await;
+    assert!(
+        refilled,
+        "{} accounts, {} contacts after the target was lost",
+        rows(&target, "crm_account"),
+        rows(&target, "crm_contact")
     );
 }
