@@ -4,14 +4,17 @@
 use std::path::Path;
 use std::time::Duration;
 
-use des_core::ports::WorkQueue;
+use des_azure::BlobControlStore;
+use des_azure::names::CONTROL_CONTAINER;
+use des_core::ports::{ControlStore, WorkQueue};
 use reqwest::Method;
+use serde_json::json;
 use uuid::Uuid;
 
 use crate::api::ApiClient;
 use crate::deployment::{Deployment, rows};
 use crate::functions_host::FunctionsHost;
-use crate::processes::run_applier_command;
+use crate::processes::{Handler, HostLevel, run_applier_command};
 
 /// The operator hint of the profile's first entity, as the API's status answers it.
 pub async fn hint(client: &ApiClient, profile: Uuid) -> Option<String> {
@@ -87,4 +90,52 @@ pub fn lose_target(db: &Path) {
         let _ = std::fs::remove_file(path);
     }
     assert!(!db.exists());
+}
+
+/// A batch that cannot be applied for a reason no operator fix helps (here its payload is
+/// gone) is still poisoned after the host's tries: the retried tries as Warning lines, the
+/// last as an Error line, each naming its invocation, then `des-apply-poison` and a line.
+pub async fn poisons_a_batch_without_payload(
+    deployment: &Deployment,
+    host: &FunctionsHost,
+    applier: &Handler,
+    profile: Uuid,
+) {
+    let control = BlobControlStore::open(&deployment.account, CONTROL_CONTAINER)
+        .await
+        .expect("control");
+    let cursor = control
+        .cursor(profile, "account")
+        .await
+        .expect("cursor")
+        .expect("a cursor")
+        .value;
+    let fingerprint = cursor.metadata_fingerprint.expect("planned");
+    let seq = cursor.next_seq + 1_000;
+    let message = json!({"Batch": {
+        "stream": {"profile_id": profile, "entity": "account"},
+        "seq": seq,
+        "key": format!("batches/{profile}/account/{seq}"),
+        "plan_key": format!("plans/{profile}/account/{fingerprint}"),
+    }});
+    host.work
+        .send(message.to_string().as_bytes(), Duration::ZERO)
+        .await
+        .expect("send");
+    let mut poisoned = 0;
+    for _ in 0..3 {
+        poisoned += host.deliver_all().await.poisoned;
+    }
+    assert_eq!(poisoned, 1, "poisoned after its third try");
+    assert_eq!(host.poison.approximate_len().await.expect("len"), 1);
+    let lines = deployment.failure_lines(profile).await;
+    let line = format!("Batch {seq} failed 3 times and was moved to des-apply-poison");
+    assert!(lines.iter().any(|l| l.contains(&line)), "{lines:#?}");
+    let retried = applier
+        .wait_for_line(|l| l.level == HostLevel::Warning && l.text.contains("try 1 of 3 failed"))
+        .await;
+    assert!(retried.text.contains("invocation{id="), "{retried:?}");
+    applier
+        .wait_for_line(|l| l.level == HostLevel::Error && l.text.contains("last try (3) failed"))
+        .await;
 }

@@ -217,6 +217,7 @@ async fn the_three_apps_replicate_follow_changes_wait_for_the_operator_and_heal_
         operator::hint(&client, orders).await
     );
     operator::replays_the_poison_queue(&host, &good).await;
+    operator::poisons_a_batch_without_payload(&deployment, &host, &applier, sales).await;
 
     // The Sales target is lost between runs; the restarted poller's first tick checks it.
     drop((applier, poller));
