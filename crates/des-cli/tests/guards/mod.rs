@@ -1,10 +1,11 @@
-//! What `des run` refuses or repairs at start: a data folder another run is using, targets
-//! that are not targets, and a target that lost what the control store believes it holds.
+//! What `des run` refuses or repairs: a data folder another run is using, targets that are
+//! not targets, and a target that lost what the control store believes it holds (at start,
+//! or a table dropped while running).
 
 use std::time::Duration;
 
 use crate::support::{Des, poll_until, run_to_end, target};
-use crate::{SYNC_TIMEOUT, is_sync_done};
+use crate::{SYNC_TIMEOUT, is_sync_done, sign_in};
 
 #[test]
 fn a_second_run_on_the_same_data_folder_is_refused_until_the_first_is_gone() {
@@ -121,6 +122,52 @@ fn a_target_deleted_while_running_is_said_loudly() {
     assert!(
         said.contains("export.db") && said.contains("stop and start"),
         "{said}"
+    );
+    assert!(des.interrupt().success());
+}
+
+/// A table dropped while `des run` runs is recreated at the next write that fails for it,
+/// with a `target check:` line saying why, and refilled by a resync.
+#[test]
+fn a_table_dropped_while_running_is_recreated_and_refilled() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("des-data/export.db");
+    let args = [
+        "run",
+        "--records",
+        "7",
+        "--entity",
+        "account",
+        "--poll-interval",
+        "0.2",
+        "--status-every",
+        "0.5",
+    ];
+    let mut des = Des::spawn(dir.path(), &args);
+    let api = sign_in(&mut des);
+    des.wait_for(is_sync_done, SYNC_TIMEOUT);
+    {
+        let conn = rusqlite::Connection::open(&db).unwrap();
+        conn.busy_timeout(Duration::from_secs(30)).unwrap();
+        let table = target::entity_table(&conn, "account").expect("the account table");
+        conn.execute_batch(&format!("DROP TABLE {table}")).unwrap();
+    }
+    // The next change is the write that finds the table gone.
+    api.create_account("Created after the drop");
+    let said = des.wait_for(|l| l.starts_with("target check:"), SYNC_TIMEOUT);
+    assert!(
+        said.contains("account: a write failed for a missing table") && said.contains("resyncing"),
+        "{said}"
+    );
+    let (rows, ids) = poll_until(
+        "the table recreated and refilled",
+        Duration::from_secs(120),
+        || target::counts(&db, "account").filter(|(n, _)| *n == 8),
+    );
+    assert_eq!(ids, rows, "no duplicate ids");
+    assert_eq!(
+        target::rows_named(&db, "account", "Created after the drop"),
+        Some(1)
     );
     assert!(des.interrupt().success());
 }
