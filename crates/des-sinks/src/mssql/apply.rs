@@ -4,10 +4,11 @@
 //! the batch's ids and upserts into session temp tables, write the upserts with one
 //! version-guarded MERGE, delete with one statement whose OUTPUT feeds `DeleteLog` and the
 //! tombstones, sweep a finished resync, and move the watermark. The statement count does not
-//! grow with the batch.
+//! grow with the batch. A batch the target refuses for a record-class reason is applied
+//! again in parts (`isolate`, `parts`).
 
 use des_core::ports::{BatchOutcome, RecordFailure, RetryOutcome, SinkError};
-use des_core::{Batch, BatchKind, Change, ChangeType, RetryChange};
+use des_core::{Batch, BatchKind, Change, ChangeType, ErrorClass, RetryChange};
 use time::{OffsetDateTime, PrimitiveDateTime};
 
 use super::client::{Connection, Finish, begin, end};
@@ -16,7 +17,7 @@ use super::sql;
 use super::writer::{Writer, seq_param};
 
 /// The write time, in UTC as `datetime` holds it.
-fn now() -> PrimitiveDateTime {
+pub(super) fn now() -> PrimitiveDateTime {
     let t = OffsetDateTime::now_utc();
     PrimitiveDateTime::new(t.date(), t.time())
 }
@@ -32,7 +33,13 @@ pub(super) async fn apply_batch(
     let prepared = Prepared::new(layout, &batch.changes);
     begin(conn).await?;
     let outcome = write_batch(conn, writer, layout, batch, prepared).await;
-    end(conn, outcome).await
+    match end(conn, outcome).await {
+        // A refusal doomed the transaction: isolate the refused changes in parts.
+        Err(e) if e.class() == ErrorClass::Record && !batch.changes.is_empty() => {
+            super::parts::apply_in_parts(conn, writer, layout, batch, e).await
+        }
+        other => other,
+    }
 }
 
 async fn write_batch(

@@ -11,6 +11,8 @@ mod client;
 mod config;
 mod connection_string;
 mod encoding;
+mod isolate;
+mod parts;
 pub mod permissions;
 mod rows;
 pub mod schema;

@@ -10,3 +10,27 @@ async fn mssql_keeps_the_sink_contract() {
     let Some(url) = server() else { return };
     Box::pin(des_contract::sink::run_all(|| fresh(&url))).await;
 }
+
+impl des_contract::sink::Refuse for super::target::Database {
+    async fn refuse_name(&self, name: &str) {
+        let name = name.replace('\'', "''");
+        // SQL Server has no BEFORE triggers: an AFTER trigger's THROW dooms the statement's
+        // transaction, which is why the sink isolates by re-applying parts (`mssql/parts.rs`).
+        let sql = format!(
+            "CREATE TRIGGER [dbo].[refuse] ON [dbo].[des_account] AFTER INSERT, UPDATE AS \
+             IF EXISTS (SELECT 1 FROM inserted WHERE [name] = N'{name}') \
+             THROW 50000, 'refused by policy', 1;"
+        );
+        self.execute(&sql).await;
+    }
+}
+
+/// Record isolation against a real SQL Server trigger; conditional like the test above (no
+/// SQL Server runs where this project is built: the part plan is unit-tested in
+/// `mssql/isolate.rs`).
+#[tokio::test]
+async fn mssql_isolates_records_a_trigger_refuses() {
+    let Some(url) = server() else { return };
+    let (sink, db) = fresh(&url).await;
+    des_contract::sink::target_refusals_are_isolated(sink, db).await;
+}

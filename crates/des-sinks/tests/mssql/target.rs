@@ -39,6 +39,19 @@ pub struct Database {
     conn: Mutex<Conn>,
 }
 
+impl Database {
+    /// Runs one batch of statements on the fresh database.
+    pub async fn execute(&self, sql: &str) {
+        let mut conn = self.conn.lock().await;
+        conn.simple_query(sql.to_owned())
+            .await
+            .expect("statement runs")
+            .into_results()
+            .await
+            .expect("statement done");
+    }
+}
+
 impl Inspect for Database {
     async fn rows(&self, table: &str, columns: &[&str]) -> Vec<Vec<Option<String>>> {
         let quote = |n: &str| format!("[{}]", n.replace(']', "]]"));
