@@ -110,6 +110,10 @@ fn bounded_text_column(table: &TableDef, columns: &[String]) -> Option<(usize, u
 
 #[async_trait]
 impl Sink for FaultySink {
+    async fn has_table(&self, table: &TableDef) -> Result<bool, SinkError> {
+        self.inner.has_table(table).await
+    }
+
     async fn apply_schema(&self, plan: &SchemaPlan) -> Result<(), SinkError> {
         self.inner.apply_schema(plan).await
     }

@@ -270,7 +270,10 @@ fn account(n: u128, name: &str, version: i64) -> (Uuid, Option<String>, Option<i
 }
 
 pub async fn schema_create_is_idempotent<S: Sink, I: Inspect>(sink: S, inspect: I) {
+    let before = sink.has_table(table(&base_plan())).await;
+    assert!(!before.expect("has_table"), "a fresh target has no table");
     let plan = setup(&sink).await;
+    assert!(sink.has_table(table(&plan)).await.expect("has_table"));
     sink.apply_schema(&plan)
         .await
         .expect("second apply is a no-op");

@@ -6,7 +6,8 @@
 //! behind) or fails for a missing table, while the counters say all is well. [`check_profile`]
 //! runs at start, before the loops: for each stream whose table was created it applies the
 //! stream's plan again (idempotent: it recreates missing tables, columns and the sink's own
-//! state tables), and compares the target's watermark with the last `seq` the engine knows
+//! state tables; a stream whose table was gone is resynced, since its watermark outlived its
+//! rows), and compares the target's watermark with the last `seq` the engine knows
 //! the target committed ([`crate::monitor`]'s payload run: a payload is deleted only after its
 //! batch was committed). A target behind that gets the missing `seq`s as empty batches (so
 //! the batches still queued apply again) and a resync of the stream, which writes every row
@@ -35,10 +36,19 @@ pub struct Repair {
     pub found: u64,
     /// The last `seq` the engine knows the target had committed.
     pub expected: u64,
+    /// The stream's table was gone and was created again (its rows with it).
+    pub recreated: bool,
 }
 
 impl std::fmt::Display for Repair {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if self.recreated && self.found >= self.expected {
+            return write!(
+                f,
+                "{}: its table was gone from the target; recreated, resyncing",
+                self.entity
+            );
+        }
         if self.found >= self.expected {
             return write!(
                 f,
@@ -96,6 +106,7 @@ pub async fn check_profile(
                 entity,
                 found: at,
                 expected: at,
+                recreated: false,
             });
         }
     }
@@ -131,6 +142,7 @@ pub async fn repair_stream(
         entity: stream.entity.clone(),
         found: at,
         expected: at,
+        recreated: false,
     }))
 }
 
@@ -152,11 +164,13 @@ async fn check_stream(
     cursor: &EntityCursor,
 ) -> Result<Option<Repair>, EngineError> {
     let stream = &cursor.stream;
-    sink.apply_schema(plan).await?;
     let table = stream_table(plan, &stream.entity)?;
+    // A table that is gone lost its rows but not its watermark (the engine's own state).
+    let existed = sink.has_table(table).await?;
+    sink.apply_schema(plan).await?;
     let found = sink.watermark(table).await?;
     let expected = crate::monitor::applied_through(ports, stream, cursor.next_seq).await?;
-    let behind = found < expected;
+    let behind = found < expected || (!existed && found > 0);
     for seq in found + 1..=expected {
         fill(ports, sink, plan, table, stream, seq).await?;
     }
@@ -176,6 +190,7 @@ async fn check_stream(
         entity: stream.entity.clone(),
         found,
         expected,
+        recreated: !existed,
     }))
 }
 

@@ -142,6 +142,10 @@ pub trait Sink: Send + Sync {
     async fn ping(&self) -> Result<(), SinkError>;
     /// The last applied `seq` of the table (0 when none).
     async fn watermark(&self, table: &TableDef) -> Result<u64, SinkError>;
+    /// Whether the table exists in the target. The start-up check asks before it applies
+    /// the plan again: a table that was gone lost its rows but not its watermark (kept in the
+    /// engine's own state), so its stream needs a resync.
+    async fn has_table(&self, table: &TableDef) -> Result<bool, SinkError>;
     /// Checks the DES permission set on the target.
     async fn check_permissions(&self, plan: &SchemaPlan)
     -> Result<Vec<PermissionCheck>, SinkError>;

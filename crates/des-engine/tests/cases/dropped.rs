@@ -1,7 +1,9 @@
 //! A table dropped while the engine runs (issue: "a dropped table is never recreated; its
 //! applies fail forever while the status says 0 failures"): the next write that fails for
 //! the missing table makes the applier apply the stream's plan again and resync the stream,
-//! with a note saying why, and every row comes back. On SQLite and PostgreSQL.
+//! with a note saying why, and every row comes back. Dropped between runs, the start-up
+//! check finds it gone (its watermark is not: the engine keeps it apart) and resyncs the
+//! stream. On SQLite and PostgreSQL.
 
 use des_core::schema::TableDef;
 use des_engine::Mode;
@@ -85,4 +87,50 @@ async fn a_table_dropped_while_running_is_recreated_and_refilled_on_sqlite() {
 async fn a_table_dropped_while_running_is_recreated_and_refilled_on_postgresql() {
     let Some(url) = postgres_server() else { return };
     a_dropped_table_is_recreated_and_refilled(Target::Postgres(url)).await;
+}
+
+async fn a_table_dropped_between_runs_is_recreated_and_refilled(target: Target) {
+    let options = Options {
+        records: 15,
+        entities: vec!["account".into()],
+        target,
+        ..Options::default()
+    };
+    let harness = Harness::start(options).await;
+    harness.activate(Mode::All).await;
+    let runtime = harness.run();
+    harness.converged(CONVERGE).await.expect("initial sync");
+    runtime.shutdown().await;
+
+    let (table, _) = harness.table("account").await;
+    drop_table(&harness.target, &table).await;
+    let repairs = des_engine::check::check_profile(&harness.ports, &harness.profile)
+        .await
+        .expect("checked");
+    assert_eq!(repairs.len(), 1, "{repairs:?}");
+    assert!(repairs[0].recreated, "{:?}", repairs[0]);
+    assert_eq!(
+        repairs[0].to_string(),
+        "account: its table was gone from the target; recreated, resyncing"
+    );
+    let runtime = harness.run();
+    harness
+        .converged(CONVERGE)
+        .await
+        .expect("the resync refills the recreated table");
+    runtime.shutdown().await;
+    let again = des_engine::check::check_profile(&harness.ports, &harness.profile).await;
+    assert_eq!(again.expect("checked"), vec![], "nothing to repair twice");
+    harness.dispose().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_table_dropped_between_runs_is_recreated_and_refilled_on_sqlite() {
+    a_table_dropped_between_runs_is_recreated_and_refilled(Target::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_table_dropped_between_runs_is_recreated_and_refilled_on_postgresql() {
+    let Some(url) = postgres_server() else { return };
+    a_table_dropped_between_runs_is_recreated_and_refilled(Target::Postgres(url)).await;
 }

@@ -6,11 +6,12 @@ use des_core::schema::{SchemaPlan, TableDef};
 use des_core::{Batch, RetryChange};
 
 use super::apply;
-use super::client::{Pool, run};
+use super::client::{Pool, run, scalar};
 use super::config::MssqlConfig;
 use super::permissions;
 use super::rows::Layout;
 use super::schema;
+use super::sql;
 use super::writer::Writer;
 
 /// A SQL Server or Azure SQL database as a DES target. Connections are opened on demand and
@@ -86,6 +87,14 @@ impl Sink for MssqlSink {
         let seq = Writer::without_plan(table)?.watermark(&mut conn).await?;
         conn.release();
         Ok(seq)
+    }
+
+    async fn has_table(&self, table: &TableDef) -> Result<bool, SinkError> {
+        let mut conn = self.pool.get().await?;
+        let name = sql::table_name(table);
+        let found = scalar::<i32>(&mut conn, "SELECT OBJECT_ID(@P1, 'U')", &[&name]).await?;
+        conn.release();
+        Ok(found.flatten().is_some())
     }
 
     async fn check_permissions(

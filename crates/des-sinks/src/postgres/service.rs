@@ -11,6 +11,7 @@ use super::config::PostgresConfig;
 use super::permissions;
 use super::rows::Layout;
 use super::schema;
+use super::sql;
 use super::writer::Writer;
 
 /// A PostgreSQL database as a DES target. Connections are opened on demand and pooled, so
@@ -81,6 +82,16 @@ impl Sink for PostgresSink {
         Writer::without_plan(table)?
             .watermark(&*self.pool.get().await?)
             .await
+    }
+
+    async fn has_table(&self, table: &TableDef) -> Result<bool, SinkError> {
+        let name = format!("{}.{}", sql::quote(&table.schema), sql::quote(&table.name));
+        let client = self.pool.get().await?;
+        let row = client
+            .query_one("SELECT to_regclass($1) IS NOT NULL", &[&name])
+            .await
+            .map_err(db_error)?;
+        Ok(row.get(0))
     }
 
     async fn check_permissions(

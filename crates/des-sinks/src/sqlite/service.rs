@@ -153,6 +153,19 @@ impl Sink for SqliteSink {
             .await
     }
 
+    async fn has_table(&self, table: &TableDef) -> Result<bool, SinkError> {
+        let name = table.name.clone();
+        self.client
+            .run(move |conn| {
+                let sql = "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = ?1";
+                let n: i64 = conn
+                    .query_row(sql, [&name], |r| r.get(0))
+                    .map_err(db_error)?;
+                Ok(n > 0)
+            })
+            .await
+    }
+
     async fn check_permissions(
         &self,
         plan: &SchemaPlan,
