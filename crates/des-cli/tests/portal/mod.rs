@@ -124,6 +124,7 @@ fn number(text: &str) -> u64 {
 
 const ROWS: usize = 1;
 const LAG: usize = 4;
+const WAITS: usize = 6;
 
 #[test]
 fn an_admin_runs_an_export_from_the_portal() {
@@ -197,6 +198,8 @@ fn an_admin_runs_an_export_from_the_portal() {
     b.wait("a lag figure", || {
         (portal.cell("account", LAG) != "—").then_some(())
     });
+    // A stream that does not wait for its operator shows no hint.
+    assert_eq!(portal.cell("account", WAITS), "—");
     b.wait("the rows chart", || {
         b.all("svg.chart[aria-label^='Rows applied per minute over the last hour']")
             .first()

@@ -113,7 +113,7 @@ export async function profileList(screen) {
   });
 }
 
-const COLUMNS = ['Entity', 'Initial sync', 'Rows exported', 'Failures', 'Pending batches', 'Lag', 'Last sync', 'Actions'];
+const COLUMNS = ['Entity', 'Initial sync', 'Rows exported', 'Failures', 'Pending batches', 'Lag', 'Last sync', 'Waits for the operator', 'Actions'];
 
 function entityCells(entity, status) {
   return [
@@ -123,6 +123,8 @@ function entityCells(entity, status) {
     count(entity.PendingBatches),
     seconds(entity.LagSeconds),
     when(entity.LastSync),
+    // What to fix while a target or configuration fault holds the stream (x-monitor's Hint).
+    entity.Hint || '—',
   ];
 }
 
