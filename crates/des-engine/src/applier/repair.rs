@@ -7,8 +7,11 @@
 //! a log line and in the notes `des run` prints, and offers the message again at once.
 //! Once per message: when the same message fails for a missing table again, the plan cannot
 //! heal it (a trigger naming a table of its own, say) and the stream waits for its operator.
+//! A message is known by its body, not its id: the Functions applier offers it again as a
+//! copy with a new id.
 
 use std::collections::HashSet;
+use std::hash::{Hash, Hasher};
 use std::sync::Mutex;
 use std::time::Duration;
 
@@ -18,21 +21,24 @@ use super::Applier;
 use crate::error::EngineError;
 use crate::message::WorkMessage;
 
-/// Messages already repaired for, and what was repaired (drained by `des run`'s status).
+/// Messages already repaired for (by a hash of their body), and what was repaired (drained
+/// by `des run`'s status).
 #[derive(Default)]
 pub(super) struct Repairs {
-    repaired: Mutex<HashSet<String>>,
+    repaired: Mutex<HashSet<u64>>,
     notes: Mutex<Vec<String>>,
 }
 
 impl Repairs {
-    /// `true` the first time for `message_id`.
-    fn first(&self, message_id: &str) -> bool {
+    /// `true` the first time for a message with this body.
+    fn first(&self, body: &[u8]) -> bool {
+        let mut hasher = std::collections::hash_map::DefaultHasher::new();
+        body.hash(&mut hasher);
         let mut repaired = self.repaired.lock().unwrap_or_else(|p| p.into_inner());
         if repaired.len() > 10_000 {
             repaired.clear(); // A bound, not a cache: a second repair is harmless.
         }
-        repaired.insert(message_id.to_owned())
+        repaired.insert(hasher.finish())
     }
 
     fn note(&self, note: String) {
@@ -58,7 +64,7 @@ impl Applier {
         delivery: &Delivery,
         error: &EngineError,
     ) -> Result<bool, EngineError> {
-        if !self.repairs.first(&delivery.id) {
+        if !self.repairs.first(&delivery.body) {
             return Ok(false);
         }
         let Ok(message) = WorkMessage::decode(&delivery.body) else {
@@ -85,5 +91,22 @@ impl Applier {
         self.repairs.note(note);
         self.ports.queue.release(delivery, Duration::ZERO).await?;
         Ok(true)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_message_is_repaired_for_once_whatever_its_id() {
+        let repairs = Repairs::default();
+        assert!(repairs.first(br#"{"Batch":{"seq":7}}"#));
+        // The Functions applier's copy: the same body under a new id.
+        assert!(!repairs.first(br#"{"Batch":{"seq":7}}"#));
+        assert!(repairs.first(br#"{"Batch":{"seq":8}}"#));
+        repairs.note("account: repaired".into());
+        assert_eq!(repairs.take(), ["account: repaired"]);
+        assert!(repairs.take().is_empty());
     }
 }

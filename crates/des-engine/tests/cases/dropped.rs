@@ -134,3 +134,49 @@ async fn a_table_dropped_between_runs_is_recreated_and_refilled_on_postgresql() 
     let Some(url) = postgres_server() else { return };
     a_table_dropped_between_runs_is_recreated_and_refilled(Target::Postgres(url)).await;
 }
+
+/// A missing table the plan cannot bring back (a trigger of the owner's writes to a table of
+/// its own that is gone): one repair, then the stream waits for its operator with the
+/// reason as its hint, and resumes once the owner fixes it. No repair loop.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_missing_table_the_plan_cannot_heal_waits_for_the_operator_after_one_repair() {
+    let options = Options {
+        records: 5,
+        entities: vec!["account".into()],
+        ..Options::default()
+    };
+    let harness = Harness::start(options).await;
+    harness.activate(Mode::All).await;
+    let runtime = harness.run();
+    harness.converged(CONVERGE).await.expect("initial sync");
+    let owner = rusqlite::Connection::open(harness.target_db()).unwrap();
+    owner
+        .execute_batch(
+            r#"CREATE TRIGGER "audit" BEFORE INSERT ON "crm_account"
+               BEGIN INSERT INTO "audit_log_gone" VALUES (NEW."Id"); END;"#,
+        )
+        .unwrap();
+    let control = harness.emulator.control();
+    control
+        .create("account", name_field("account", "Audited"))
+        .unwrap();
+    let hint = async || {
+        let status = des_engine::admin::status(&harness.ports, harness.profile.id).await;
+        status.ok().and_then(|s| s[0].hint.clone())
+    };
+    let waits = crate::harness::wait_until(CONVERGE, || async { hint().await.is_some() }).await;
+    assert!(waits, "the stream waits for its operator");
+    let said = hint().await.unwrap_or_default();
+    assert!(said.contains("audit_log_gone"), "{said}");
+    let repairs = runtime.take_repairs();
+    assert_eq!(repairs.len(), 1, "one repair, then a wait: {repairs:?}");
+
+    owner.execute_batch(r#"DROP TRIGGER "audit""#).unwrap();
+    harness
+        .converged(CONVERGE)
+        .await
+        .expect("resumes once the owner fixed it");
+    assert_eq!(hint().await, None);
+    assert!(runtime.take_repairs().is_empty(), "no repair loop");
+    runtime.shutdown().await;
+}
