@@ -286,6 +286,10 @@ async fn wait_for_initial_sync(
 /// A stream that waits for its operator would otherwise look like a slow bench: say why,
 /// as it happens, and keep it for the report.
 fn note_faults(snap: &crate::status::Snapshot, faults: &mut report::Faults) {
+    for repair in &snap.repairs {
+        eprintln!("des bench: target check: {repair}");
+        faults.repairs.push(repair.clone());
+    }
     for stream in &snap.streams {
         if let Some(hint) = &stream.hint
             && faults.note_wait(&stream.name, hint)

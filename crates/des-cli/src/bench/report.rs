@@ -70,6 +70,8 @@ pub struct Faults {
     pub failures: u64,
     /// Each wait for the operator seen while the bench ran, as `<entity>: <hint>`.
     pub waits: Vec<String>,
+    /// What the engine repaired in the target while the bench ran (a table gone).
+    pub repairs: Vec<String>,
 }
 
 impl Faults {
@@ -91,6 +93,9 @@ impl Faults {
         );
         for wait in &self.waits {
             out += &format!("waited for the operator: {wait}\n");
+        }
+        for repair in &self.repairs {
+            out += &format!("target check: {repair}\n");
         }
         out
     }
@@ -322,6 +327,7 @@ mod tests {
         assert!(r.faults.note_wait("account", "no such table"));
         assert!(!r.faults.note_wait("account", "no such table"));
         r.faults.failures = 2;
+        r.faults.repairs.push("account: recreated".into());
         let table = r.to_table();
         assert!(
             table.contains("failures (FailureNotifications): 2\n"),
@@ -332,6 +338,10 @@ mod tests {
                 .matches("waited for the operator: account: no such table")
                 .count(),
             1,
+            "{table}"
+        );
+        assert!(
+            table.contains("target check: account: recreated\n"),
             "{table}"
         );
     }
