@@ -245,6 +245,11 @@ pub fn assert_every_figure(report: &serde_json::Value, records: f64) {
     assert!(number("/delta_latency/p50_ms") > 0.0);
     assert!(number("/delta_latency/p99_ms") >= number("/delta_latency/p50_ms"));
     assert!(number("/peak_rss_bytes") > 0.0);
+    // A clean run: no failure, no wait for the operator, nothing repaired.
+    let faults = &report["faults"];
+    assert_eq!(faults["failures"], 0, "{faults}");
+    assert_eq!(faults["waits"], serde_json::json!([]), "{faults}");
+    assert_eq!(faults["repairs"], serde_json::json!([]), "{faults}");
 }
 
 #[test]
