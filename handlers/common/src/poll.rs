@@ -4,6 +4,7 @@
 //! precondition, so an overlapping invocation (a slow tick, a second instance) loses the
 //! race for a stream instead of reading its page twice.
 
+use std::collections::HashSet;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -14,6 +15,7 @@ use des_engine::poller::{Poller, PollerOptions, StepOutcome};
 use des_engine::streams::StreamSpec;
 use tokio::task::JoinSet;
 use tokio::time::Instant;
+use uuid::Uuid;
 
 use crate::protocol::{Invocation, InvocationRequest};
 
@@ -36,9 +38,9 @@ pub struct PollFunction {
     control: Arc<dyn ControlStore>,
     ports: EnginePorts,
     budget: Duration,
-    /// Whether this instance checked its targets yet (`des_engine::check`, as `des run`
-    /// does at start); until a check of every profile went through, each tick tries again.
-    checked: tokio::sync::Mutex<bool>,
+    /// The profiles whose target this instance checked (`des_engine::check`, as `des run`
+    /// does at start); a profile whose check failed is tried again on the next tick.
+    checked: tokio::sync::Mutex<HashSet<Uuid>>,
 }
 
 impl PollFunction {
@@ -49,33 +51,29 @@ impl PollFunction {
             control,
             ports,
             budget,
-            checked: tokio::sync::Mutex::new(false),
+            checked: tokio::sync::Mutex::default(),
         }
     }
 
     /// The start-up check of every replicating profile's target, on this instance's first
-    /// tick: tables the target lost are recreated and their streams resynced, with a line
+    /// tick (a profile activated later: on the first tick that sees it): tables the target lost are recreated and their streams resynced, with a line
     /// saying why. The poller is where the Azure deployment starts writing (it applies each
     /// stream's plan before its first batch), and one instance runs per tick.
     async fn check_targets(&self, profiles: &[Profile], logs: &mut Vec<String>) {
         let mut checked = self.checked.lock().await;
-        if *checked {
-            return;
-        }
-        let mut all = true;
         for profile in profiles {
-            if profile.state == ProfileState::Inactive {
+            if profile.state == ProfileState::Inactive || checked.contains(&profile.id) {
                 continue;
             }
             match des_engine::check::check_profile(&self.ports, profile).await {
                 Ok(repairs) => {
+                    checked.insert(profile.id);
                     for repair in repairs {
                         tracing::warn!(profile = %profile.id, %repair, "Target check repaired a stream.");
                         logs.push(format!("target check: {repair}"));
                     }
                 }
                 Err(error) => {
-                    all = false;
                     tracing::warn!(profile = %profile.id, %error, "Target check failed; the next tick tries again.");
                     logs.push(format!(
                         "Profile {}: target check failed: {error}",
@@ -84,7 +82,6 @@ impl PollFunction {
                 }
             }
         }
-        *checked = all;
     }
 
     /// One timer tick. Fails (500) only when the profiles cannot be listed.
