@@ -7,6 +7,7 @@
 mod api;
 mod budget;
 mod dialect;
+mod faults;
 mod latency;
 mod place;
 mod reader;
