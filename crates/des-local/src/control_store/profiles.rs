@@ -19,11 +19,12 @@ const ROWS: &str = r#"SELECT "id", "doc", "version" FROM "profiles" ORDER BY "id
 
 type Summary = (i64, i64);
 type Rows = Vec<(String, String, i64)>;
+type Parsed = Arc<Vec<Versioned<Profile>>>;
 
 /// The profiles last parsed and the summary they were read under.
 #[derive(Debug, Default)]
 pub(super) struct ProfileCache {
-    last: Mutex<Option<(Summary, Arc<Vec<Versioned<Profile>>>)>>,
+    last: Mutex<Option<(Summary, Parsed)>>,
 }
 
 impl ProfileCache {
