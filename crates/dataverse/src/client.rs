@@ -24,20 +24,16 @@ use crate::transport::Transport;
 /// seen yet looks its metadata up first. [`DataverseClient::read_page_with`] skips the cache.
 pub struct DataverseClient {
     transport: Transport,
-    prefer: String,
+    page_size: u32,
     entities: Mutex<HashMap<String, Arc<EntityMetadata>>>,
 }
 
 impl DataverseClient {
     pub fn new(config: ClientConfig, tokens: Arc<dyn TokenProvider>) -> Result<Self, ConfigError> {
         let transport = Transport::new(&config, tokens)?;
-        let prefer = format!(
-            "odata.track-changes,odata.maxpagesize={},odata.include-annotations=\"{}\"",
-            config.page_size, "Microsoft.Dynamics.CRM.lookuplogicalname"
-        );
         Ok(Self {
             transport,
-            prefer,
+            page_size: config.page_size,
             entities: Mutex::new(HashMap::new()),
         })
     }
@@ -91,7 +87,13 @@ impl DataverseClient {
             }
             PageRequest::Follow { link } => (self.transport.link(link)?, Some(link.as_str())),
         };
-        let body = self.transport.get(&url, Some(&self.prefer)).await?;
+        // The annotations follow the plan: formatted values only when it reads lookup names.
+        let prefer = format!(
+            "odata.track-changes,odata.maxpagesize={},odata.include-annotations=\"{}\"",
+            self.page_size,
+            plan.annotations()
+        );
+        let body = self.transport.get(&url, Some(&prefer)).await?;
         let page = parse_page(&body, plan, followed)?;
         let more = matches!(page.next, NextLink::More(_));
         tracing::debug!(entity_set = %plan.entity_set, changes = page.changes.len(), more, "Read a page.");
