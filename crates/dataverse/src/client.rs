@@ -1,6 +1,7 @@
 //! The client: metadata discovery and change-tracked reads behind the `Source` port.
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 
 use async_trait::async_trait;
@@ -25,6 +26,8 @@ use crate::transport::Transport;
 pub struct DataverseClient {
     transport: Transport,
     page_size: u32,
+    /// Body bytes of the data pages read so far.
+    page_bytes: AtomicU64,
     entities: Mutex<HashMap<String, Arc<EntityMetadata>>>,
 }
 
@@ -34,8 +37,15 @@ impl DataverseClient {
         Ok(Self {
             transport,
             page_size: config.page_size,
+            page_bytes: AtomicU64::new(0),
             entities: Mutex::new(HashMap::new()),
         })
+    }
+
+    /// Body bytes of every data page this client has read (what `des bench` compares with
+    /// and without lookup names).
+    pub fn page_bytes_read(&self) -> u64 {
+        self.page_bytes.load(Ordering::Relaxed)
     }
 
     /// How this client has paced its requests so far (one budget for all its callers).
@@ -94,6 +104,8 @@ impl DataverseClient {
             plan.annotations()
         );
         let body = self.transport.get(&url, Some(&prefer)).await?;
+        self.page_bytes
+            .fetch_add(body.len() as u64, Ordering::Relaxed);
         let page = parse_page(&body, plan, followed)?;
         let more = matches!(page.next, NextLink::More(_));
         tracing::debug!(entity_set = %plan.entity_set, changes = page.changes.len(), more, "Read a page.");
