@@ -3,9 +3,9 @@
 //! Source rows are the emulator's full-`$select` Web API JSON; target rows are read straight
 //! from the SQLite file ([`sqlite_rows`]) or the PostgreSQL database (`crate::postgres`), each
 //! cell normalised per column type into a [`Cell`]. System columns (`SinkCreatedOn`, `SinkModifiedOn`) are skipped, and
-//! `<attr>_entitytype` is checked for presence only. A lookup's name and type columns are
-//! compared with the lookup's annotations in the source row (its formatted value and
-//! lookup logical name), when the source rows carry them.
+//! `<attr>_entitytype` is checked for presence only. A lookup's type column is compared with
+//! the lookup's `lookuplogicalname` annotation in the source row; its name column only for
+//! belonging to a set lookup (see [`name_of_a_set_lookup`]).
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -137,18 +137,22 @@ fn part_key(lookup: &AttributeMetadata, part: LookupPart) -> String {
     format!("{}@{term}", lookup.wire_name())
 }
 
-/// A lookup's name is the referenced row's name when the referencing row was read: renaming
-/// the referenced row records no change of the referencing one (Dataverse computes the name
-/// when it is read), so the target keeps the name it read, as DES's did. Checked: a source
-/// that names the reference has a name in the target.
-fn name_present(
+/// A lookup's name is the referenced row's name when the referencing row was read: renaming,
+/// deleting or re-creating the referenced row records no change of the rows pointing to it
+/// (Dataverse computes the name when it is read), so the target keeps the name it read, as
+/// DES's did, and under random changes it need not equal the source's name now. Checked: a
+/// name in the target belongs to a set lookup. Exact names are tested where nothing renames
+/// (`des-engine` `owner_and_creator_names_reach_the_target_as_the_source_names_them`).
+fn name_of_a_set_lookup(
     source: &Map<String, Json>,
     lookup: &AttributeMetadata,
     target: &Cell,
 ) -> Result<(), String> {
-    let named = source.contains_key(&part_key(lookup, LookupPart::Name));
-    match (named, target.is_none()) {
-        (true, true) => Err("the source names the reference, the target has no name".into()),
+    let set = source
+        .get(&lookup.wire_name())
+        .is_some_and(|v| !v.is_null());
+    match (set, target.is_some()) {
+        (false, true) => Err("the target names a reference the source does not have".into()),
         _ => Ok(()),
     }
 }
@@ -170,7 +174,7 @@ fn check_cell(
                 .attribute(attr)
                 .and_then(|a| metadata.lookup_part(a));
             if let Some((lookup, LookupPart::Name)) = part {
-                return name_present(source, lookup, target);
+                return name_of_a_set_lookup(source, lookup, target);
             }
             let key = part.map_or_else(|| wire(attr), |(lookup, part)| part_key(lookup, part));
             let json = source.get(&key).unwrap_or(&Json::Null);
