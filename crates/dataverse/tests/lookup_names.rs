@@ -71,3 +71,34 @@ async fn owner_and_creator_names_and_the_owner_type_come_with_each_row() {
         assert_eq!(values[6], Value::Text(creator.clone()), "createdbyname");
     }
 }
+
+/// The name and type columns' metadata is discovered over HTTP like any column's (their
+/// lengths through the `StringAttributeMetadata` cast), so the planned table types them as
+/// Dataverse does.
+#[tokio::test]
+async fn planned_name_and_type_columns_take_their_types_from_discovered_metadata() {
+    use des_core::ports::Source;
+    use des_core::schema::{Naming, SqlType, plan_entity_table};
+    let env = env(5, 10).await;
+    let naming = Naming {
+        schema: "dbo".into(),
+        prefix: String::new(),
+        write_delete_log: false,
+    };
+    let text = |n| SqlType::Text { max_len: n };
+    let cases = [
+        ("account", "owneridname", text(Some(100))),
+        ("account", "owneridyominame", text(Some(100))),
+        ("account", "owneridtype", text(Some(4000))),
+        ("account", "createdbyname", text(Some(100))),
+        ("contact", "parentcustomeridname", text(Some(160))),
+        ("contact", "parentcustomeridyominame", text(Some(450))),
+        ("contact", "parentcustomeridtype", text(Some(4000))),
+    ];
+    for (entity, column, expected) in cases {
+        let metadata = env.client.entity_metadata(entity).await.expect("metadata");
+        let table = plan_entity_table(&naming, &metadata);
+        let planned = table.column(column).map(|c| c.ty);
+        assert_eq!(planned, Some(expected), "{entity}.{column}");
+    }
+}
