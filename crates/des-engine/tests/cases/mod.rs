@@ -1,4 +1,5 @@
 mod lifecycle;
+mod lookups;
 mod monitor;
 mod refusal;
 mod restore;
