@@ -3,13 +3,15 @@
 //! Source rows are the emulator's full-`$select` Web API JSON; target rows are read straight
 //! from the SQLite file ([`sqlite_rows`]) or the PostgreSQL database (`crate::postgres`), each
 //! cell normalised per column type into a [`Cell`]. System columns (`SinkCreatedOn`, `SinkModifiedOn`) are skipped, and
-//! `<attr>_entitytype` is checked for presence only (the source rows carry no annotations).
+//! `<attr>_entitytype` is checked for presence only. A lookup's type column is compared with
+//! the lookup's `lookuplogicalname` annotation in the source row; its name column only for
+//! belonging to a set lookup (see [`name_of_a_set_lookup`]).
 
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use des_core::EntityMetadata;
 use des_core::schema::{ColumnDef, ColumnSource, SqlType, TableDef};
+use des_core::{AttributeMetadata, EntityMetadata, LookupPart};
 use rusqlite::types::Value as Sql;
 use serde_json::{Map, Value as Json};
 use time::format_description::well_known::Rfc3339;
@@ -124,6 +126,37 @@ pub fn compare_rows(
     Ok(())
 }
 
+/// The source row's key holding a lookup part: an annotation of the lookup, or none for the
+/// yomi name (no annotation carries it; the target holds null).
+fn part_key(lookup: &AttributeMetadata, part: LookupPart) -> String {
+    let term = match part {
+        LookupPart::Name => "OData.Community.Display.V1.FormattedValue",
+        LookupPart::EntityType => "Microsoft.Dynamics.CRM.lookuplogicalname",
+        LookupPart::YomiName => return String::new(),
+    };
+    format!("{}@{term}", lookup.wire_name())
+}
+
+/// A lookup's name is the referenced row's name when the referencing row was read: renaming,
+/// deleting or re-creating the referenced row records no change of the rows pointing to it
+/// (Dataverse computes the name when it is read), so the target keeps the name it read, as
+/// DES's did, and under random changes it need not equal the source's name now. Checked: a
+/// name in the target belongs to a set lookup. Exact names are tested where nothing renames
+/// (`des-engine` `owner_and_creator_names_reach_the_target_as_the_source_names_them`).
+fn name_of_a_set_lookup(
+    source: &Map<String, Json>,
+    lookup: &AttributeMetadata,
+    target: &Cell,
+) -> Result<(), String> {
+    let set = source
+        .get(&lookup.wire_name())
+        .is_some_and(|v| !v.is_null());
+    match (set, target.is_some()) {
+        (false, true) => Err("the target names a reference the source does not have".into()),
+        _ => Ok(()),
+    }
+}
+
 fn check_cell(
     metadata: &EntityMetadata,
     column: &ColumnDef,
@@ -137,7 +170,14 @@ fn check_cell(
     };
     match &column.source {
         ColumnSource::Attribute(attr) => {
-            let json = source.get(&wire(attr)).unwrap_or(&Json::Null);
+            let part = metadata
+                .attribute(attr)
+                .and_then(|a| metadata.lookup_part(a));
+            if let Some((lookup, LookupPart::Name)) = part {
+                return name_of_a_set_lookup(source, lookup, target);
+            }
+            let key = part.map_or_else(|| wire(attr), |(lookup, part)| part_key(lookup, part));
+            let json = source.get(&key).unwrap_or(&Json::Null);
             let want = from_json(column.ty, json);
             if same(column.ty, &want, target) {
                 Ok(())

@@ -104,7 +104,7 @@ impl Harness {
     pub async fn diff(&self) -> Result<(), String> {
         for entity in &self.options.entities {
             let (table, metadata) = self.table(entity).await;
-            let rows = by_id(&metadata, self.emulator.control().rows(entity));
+            let rows = by_id(&metadata, self.emulator.control().annotated_rows(entity));
             compare_rows(&self.target.rows(&table).await?, &table, &metadata, &rows)?;
         }
         for relationship in &self.options.relationships {

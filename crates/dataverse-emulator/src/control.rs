@@ -110,6 +110,21 @@ impl Control {
 
     /// Current rows as a full-`$select` GET returns them, without annotations.
     pub fn rows(&self, entity_name: &str) -> Vec<Map<String, Value>> {
+        self.rows_with(entity_name, Annotations::default())
+    }
+
+    /// Current rows as a full-`$select` GET asking for every annotation returns them: with
+    /// formatted values (a lookup's primary name), lookup targets and navigation properties.
+    pub fn annotated_rows(&self, entity_name: &str) -> Vec<Map<String, Value>> {
+        let all = Annotations {
+            formatted: true,
+            navigation: true,
+            logical: true,
+        };
+        self.rows_with(entity_name, all)
+    }
+
+    fn rows_with(&self, entity_name: &str, ann: Annotations) -> Vec<Map<String, Value>> {
         let store = self.shared.read();
         let Some(e) = store.entity_index(entity_name) else {
             return Vec::new();
@@ -122,7 +137,7 @@ impl Control {
             store: &store,
             def,
             cols: &cols,
-            ann: Annotations::default(),
+            ann,
         };
         let mut buf = String::new();
         store

@@ -5,6 +5,7 @@ mod batch;
 mod csdl;
 mod faults;
 mod limits;
+mod lookup_parts;
 mod metadata;
 mod paging;
 mod persist;

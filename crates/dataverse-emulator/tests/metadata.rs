@@ -46,7 +46,7 @@ async fn entity_definitions_filters() {
         .as_array()
         .expect("attributes");
     assert!(
-        (25..=45).contains(&attrs.len()),
+        (25..=70).contains(&attrs.len()),
         "{} account attributes",
         attrs.len()
     );

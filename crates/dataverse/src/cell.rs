@@ -159,6 +159,7 @@ mod tests {
             kind,
             date_only,
             sole_target: Some("account".into()),
+            source: crate::plan::WireSource::Property,
         }
     }
 

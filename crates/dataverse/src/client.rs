@@ -1,6 +1,7 @@
 //! The client: metadata discovery and change-tracked reads behind the `Source` port.
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 
 use async_trait::async_trait;
@@ -24,22 +25,27 @@ use crate::transport::Transport;
 /// seen yet looks its metadata up first. [`DataverseClient::read_page_with`] skips the cache.
 pub struct DataverseClient {
     transport: Transport,
-    prefer: String,
+    page_size: u32,
+    /// Body bytes of the data pages read so far.
+    page_bytes: AtomicU64,
     entities: Mutex<HashMap<String, Arc<EntityMetadata>>>,
 }
 
 impl DataverseClient {
     pub fn new(config: ClientConfig, tokens: Arc<dyn TokenProvider>) -> Result<Self, ConfigError> {
         let transport = Transport::new(&config, tokens)?;
-        let prefer = format!(
-            "odata.track-changes,odata.maxpagesize={},odata.include-annotations=\"{}\"",
-            config.page_size, "Microsoft.Dynamics.CRM.lookuplogicalname"
-        );
         Ok(Self {
             transport,
-            prefer,
+            page_size: config.page_size,
+            page_bytes: AtomicU64::new(0),
             entities: Mutex::new(HashMap::new()),
         })
+    }
+
+    /// Body bytes of every data page this client has read (what `des bench` compares with
+    /// and without lookup names).
+    pub fn page_bytes_read(&self) -> u64 {
+        self.page_bytes.load(Ordering::Relaxed)
     }
 
     /// How this client has paced its requests so far (one budget for all its callers).
@@ -91,7 +97,15 @@ impl DataverseClient {
             }
             PageRequest::Follow { link } => (self.transport.link(link)?, Some(link.as_str())),
         };
-        let body = self.transport.get(&url, Some(&self.prefer)).await?;
+        // The annotations follow the plan: formatted values only when it reads lookup names.
+        let prefer = format!(
+            "odata.track-changes,odata.maxpagesize={},odata.include-annotations=\"{}\"",
+            self.page_size,
+            plan.annotations()
+        );
+        let body = self.transport.get(&url, Some(&prefer)).await?;
+        self.page_bytes
+            .fetch_add(body.len() as u64, Ordering::Relaxed);
         let page = parse_page(&body, plan, followed)?;
         let more = matches!(page.next, NextLink::More(_));
         tracing::debug!(entity_set = %plan.entity_set, changes = page.changes.len(), more, "Read a page.");

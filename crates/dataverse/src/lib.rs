@@ -28,7 +28,7 @@ pub use fault::{EXPIRED_VERSION_STAMP, ServiceErrorBody, TokenErrorBody};
 pub use identity::{SYSTEM_ADMIN_ROLE_TEMPLATE, WhoAmI};
 pub use pace::PaceStats;
 pub use page::parse_page;
-pub use plan::{ColumnPlan, PlannedColumn};
+pub use plan::{ColumnPlan, PlannedColumn, WireSource};
 pub use token::{
     AccessToken, CachedToken, ClientCredentials, StaticToken, TokenError, TokenFn, TokenProvider,
 };

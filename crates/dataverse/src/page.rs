@@ -172,7 +172,7 @@ mod tests {
     use uuid::Uuid;
 
     use super::*;
-    use crate::plan::PlannedColumn;
+    use crate::plan::{PlannedColumn, WireSource};
 
     fn plan() -> ColumnPlan {
         let column = |name: &str, wire: &str, kind| PlannedColumn {
@@ -181,6 +181,7 @@ mod tests {
             kind,
             date_only: false,
             sole_target: None,
+            source: WireSource::Property,
         };
         let columns = vec![
             column("name", "name", AttributeKind::String),

@@ -3,10 +3,14 @@
 //! [`Value`]: des_core::Value
 
 use des_core::ports::SourceError;
-use des_core::{AttributeKind, DateTimeBehavior, EntityMetadata};
+use des_core::{AttributeKind, AttributeMetadata, DateTimeBehavior, EntityMetadata, LookupPart};
 
 /// The row version column; every read selects it.
 pub(crate) const VERSION_NUMBER: &str = "versionnumber";
+/// The annotation naming a lookup's target table; every read asks for it.
+const LOGICAL_NAME: &str = "Microsoft.Dynamics.CRM.lookuplogicalname";
+/// The annotation holding a lookup's display name (the referenced row's primary name).
+const FORMATTED_VALUE: &str = "OData.Community.Display.V1.FormattedValue";
 
 /// How a page of one entity set is read: the requested columns in order, plus the primary key.
 #[derive(Debug, Clone, PartialEq)]
@@ -28,16 +32,33 @@ pub struct PlannedColumn {
     pub date_only: bool,
     /// The lookup's target when it has just one, used when the annotation is missing.
     pub sole_target: Option<String>,
+    /// Where the value is on the wire.
+    pub source: WireSource,
+}
+
+/// Where a planned column's value is on the wire.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum WireSource {
+    /// The property `wire_name`, named in `$select`.
+    Property,
+    /// An annotation of a lookup, `wire_name` being the annotation's full name
+    /// (`_ownerid_value@OData.Community.Display.V1.FormattedValue`): the columns Dataverse
+    /// keeps beside a lookup are no Web API properties. The lookup (its wire name here) is
+    /// selected in their place.
+    Annotation { lookup: String },
+    /// Nowhere: no annotation carries a lookup's yomi name, so the column reads as null.
+    Absent,
 }
 
 impl PlannedColumn {
     /// The annotation that names a lookup's target table.
     pub fn target_annotation(&self) -> String {
-        format!(
-            "{}@Microsoft.Dynamics.CRM.lookuplogicalname",
-            self.wire_name
-        )
+        annotation(&self.wire_name, LOGICAL_NAME)
     }
+}
+
+fn annotation(wire_name: &str, term: &str) -> String {
+    format!("{wire_name}@{term}")
 }
 
 impl ColumnPlan {
@@ -63,15 +84,35 @@ impl ColumnPlan {
         }
     }
 
-    /// The `$select` value: the columns' wire names, the primary key and `versionnumber`.
+    /// The `$select` value: the properties' wire names (a lookup in place of the columns
+    /// read from its annotations), the primary key and `versionnumber`.
     pub fn select_clause(&self) -> String {
-        let mut names: Vec<&str> = self.columns.iter().map(|c| c.wire_name.as_str()).collect();
-        for required in [self.primary_id.as_str(), VERSION_NUMBER] {
-            if !names.contains(&required) {
-                names.push(required);
+        let mut names: Vec<&str> = Vec::new();
+        let selected = self.columns.iter().filter_map(|c| match &c.source {
+            WireSource::Property => Some(c.wire_name.as_str()),
+            WireSource::Annotation { lookup } => Some(lookup.as_str()),
+            WireSource::Absent => None,
+        });
+        for name in selected.chain([self.primary_id.as_str(), VERSION_NUMBER]) {
+            if !names.contains(&name) {
+                names.push(name);
             }
         }
         names.join(",")
+    }
+
+    /// The `odata.include-annotations` list: lookup targets always; formatted values only
+    /// when a column reads a lookup's name, since the service then formats every cell of the
+    /// page (money, dates, choices), which makes pages larger.
+    pub fn annotations(&self) -> String {
+        let formatted = self.columns.iter().any(|c| {
+            matches!(c.source, WireSource::Annotation { .. })
+                && c.wire_name.ends_with(FORMATTED_VALUE)
+        });
+        match formatted {
+            true => format!("{LOGICAL_NAME},{FORMATTED_VALUE}"),
+            false => LOGICAL_NAME.to_owned(),
+        }
     }
 }
 
@@ -87,6 +128,9 @@ fn plan_column(entity: &EntityMetadata, name: &str) -> Result<PlannedColumn, Sou
         .ok_or_else(|| {
             SourceError::Protocol(format!("{} has no attribute {name}", entity.logical_name))
         })?;
+    if let Some((lookup, part)) = entity.lookup_part(attribute) {
+        return Ok(lookup_part_column(attribute, lookup, part));
+    }
     let sole_target = match attribute.targets.as_slice() {
         [only] => Some(only.clone()),
         _ => None,
@@ -97,5 +141,33 @@ fn plan_column(entity: &EntityMetadata, name: &str) -> Result<PlannedColumn, Sou
         kind: attribute.kind,
         date_only: attribute.date_time_behavior == Some(DateTimeBehavior::DateOnly),
         sole_target,
+        source: WireSource::Property,
     })
+}
+
+/// A lookup's name (its formatted value), type (its target's logical name) or yomi name.
+fn lookup_part_column(
+    attribute: &AttributeMetadata,
+    lookup: &AttributeMetadata,
+    part: LookupPart,
+) -> PlannedColumn {
+    let lookup = lookup.wire_name();
+    let term = match part {
+        LookupPart::Name => Some(FORMATTED_VALUE),
+        LookupPart::EntityType => Some(LOGICAL_NAME),
+        LookupPart::YomiName => None,
+    };
+    let (wire_name, source) = match term {
+        Some(term) => (annotation(&lookup, term), WireSource::Annotation { lookup }),
+        None => (String::new(), WireSource::Absent),
+    };
+    PlannedColumn {
+        logical_name: attribute.logical_name.clone(),
+        wire_name,
+        // The kind of the column itself (String, EntityName): the annotation is text.
+        kind: attribute.kind,
+        date_only: false,
+        sole_target: None,
+        source,
+    }
 }

@@ -139,6 +139,7 @@ async fn bad_request_surfaces_code_and_message_without_retry() {
         kind: AttributeKind::String,
         date_only: false,
         sole_target: None,
+        source: dataverse::WireSource::Property,
     };
     let plan = ColumnPlan::from_columns("accounts", "accountid", vec![bogus]);
     let request = PageRequest::Start {

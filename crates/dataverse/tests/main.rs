@@ -2,6 +2,7 @@
 
 mod faults;
 mod identity;
+mod lookup_names;
 mod metadata;
 mod pacing;
 mod samples;

@@ -73,6 +73,7 @@ fn plan() -> ColumnPlan {
         kind: AttributeKind::String,
         date_only: false,
         sole_target: None,
+        source: dataverse::WireSource::Property,
     };
     ColumnPlan::from_columns("accounts", "accountid", vec![name])
 }

@@ -40,4 +40,4 @@ pub use links::{FAILURE_LOG_PATH, FailureLinks, LinkError, LinkKey, SignedLinks}
 pub use refusal::{MAX_HEADER_BYTES, MAX_URI_BYTES};
 pub use routes::router;
 pub use serve::{HYPER_BUFFER_BYTES, serve};
-pub use state::{ApiSettings, ApiState, FAILURE_LINK_LIFETIME};
+pub use state::{ApiSettings, ApiState, FAILURE_LINK_LIFETIME, REFUSAL_FLOOR};

@@ -26,7 +26,15 @@ pub struct ApiSettings {
     /// How long admin answers are used (at most 8 s by default: the bound on how long a
     /// removed role or a disabled user keeps access).
     pub admin_recheck: AdminRecheck,
+    /// The least time a refusal about an organization or profile takes (403/404), counted
+    /// from the start of the check. An unknown one is known at once, an unadministered one
+    /// only after an admin check that may reach Dataverse; without the floor the answer's
+    /// timing would tell an outsider which organizations and profiles exist.
+    pub refusal_floor: Duration,
 }
+
+/// [`ApiSettings::refusal_floor`] by default: above a typical admin check's round trip.
+pub const REFUSAL_FLOOR: Duration = Duration::from_millis(500);
 
 impl ApiSettings {
     pub fn new(public_base_url: Url, link_key: LinkKey) -> Self {
@@ -34,6 +42,7 @@ impl ApiSettings {
             public_base_url,
             link_key,
             admin_recheck: AdminRecheck::default(),
+            refusal_floor: REFUSAL_FLOOR,
         }
     }
 

@@ -77,6 +77,10 @@ impl ControlStore for Counting {
         self.count();
         self.inner.progress(p).await
     }
+    async fn progress_of(&self, ids: &[Uuid]) -> Result<Vec<StreamProgress>, StoreError> {
+        self.count();
+        self.inner.progress_of(ids).await
+    }
 }
 
 async fn store_calls_to_list(env: &Env, profiles: usize) -> usize {

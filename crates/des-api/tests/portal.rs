@@ -65,6 +65,21 @@ async fn the_page_its_files_and_its_settings_are_served_from_the_binary() {
     }
     let missing = call(&router, Method::GET, "/portal/../Cargo.toml", None, None).await;
     assert_eq!(missing.status, StatusCode::NOT_FOUND);
+    assert!(
+        missing.json()["CorrelationId"].is_string(),
+        "DES's error body"
+    );
+    let long_url = format!("/portal/app.js?pad={}", "a".repeat(10 * 1024));
+    let refused = call(&router, Method::GET, &long_url, None, None).await;
+    assert_eq!(refused.status, StatusCode::URI_TOO_LONG);
+    assert!(refused.message().contains("URL"), "{}", refused.message());
+    let big_header = "t".repeat(40 * 1024);
+    let refused = call(&router, Method::GET, "/", Some(&big_header), None).await;
+    assert_eq!(refused.status, StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE);
+    assert!(
+        refused.json()["CorrelationId"].is_string(),
+        "DES's error body"
+    );
     let icon = call(&router, Method::GET, "/favicon.ico", None, None).await;
     assert_eq!(icon.headers["content-type"], "image/svg+xml");
 }

@@ -217,6 +217,21 @@ async fn unknown_and_unadministered_things_are_answered_alike() {
     let profile = env.create_profile("Hidden").await;
     let plain = env.token(env.users.plain);
     let unknown = Uuid::new_v4();
+    // Every one of these refusals takes at least the floor: an unknown thing is known at
+    // once, an unadministered one only after an admin check, and timing must not tell them
+    // apart.
+    let timed = async |uri: String| {
+        let started = tokio::time::Instant::now();
+        let answer = env
+            .call(axum::http::Method::GET, &uri, Some(&plain), None)
+            .await;
+        let took = started.elapsed();
+        assert!(
+            took >= des_api::REFUSAL_FLOOR,
+            "{uri}: refused after {took:?}"
+        );
+        answer
+    };
     let message_of = |answer: &crate::support::Answer, id: &str| {
         (
             answer.status,
@@ -225,22 +240,8 @@ async fn unknown_and_unadministered_things_are_answered_alike() {
         )
     };
     // A profile: existing (not administered) and unknown read the same.
-    let existing = env
-        .call(
-            axum::http::Method::GET,
-            &format!("/crm/exporter/profiles/{profile}"),
-            Some(&plain),
-            None,
-        )
-        .await;
-    let missing = env
-        .call(
-            axum::http::Method::GET,
-            &format!("/crm/exporter/profiles/{unknown}"),
-            Some(&plain),
-            None,
-        )
-        .await;
+    let existing = timed(format!("/crm/exporter/profiles/{profile}")).await;
+    let missing = timed(format!("/crm/exporter/profiles/{unknown}")).await;
     assert_eq!(
         message_of(&existing, &profile),
         message_of(&missing, &unknown.to_string())
@@ -249,17 +250,8 @@ async fn unknown_and_unadministered_things_are_answered_alike() {
     // An organization: configured (not administered) and unknown read the same.
     let org = env.org.organization_id.to_string();
     let path = |id: &str| format!("/crm/exporter/profiles?organizationId={id}");
-    let configured = env
-        .call(axum::http::Method::GET, &path(&org), Some(&plain), None)
-        .await;
-    let unconfigured = env
-        .call(
-            axum::http::Method::GET,
-            &path(&unknown.to_string()),
-            Some(&plain),
-            None,
-        )
-        .await;
+    let configured = timed(path(&org)).await;
+    let unconfigured = timed(path(&unknown.to_string())).await;
     assert_eq!(
         message_of(&configured, &org),
         message_of(&unconfigured, &unknown.to_string())

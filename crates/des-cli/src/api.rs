@@ -47,6 +47,10 @@ pub struct ApiArgs {
     /// Admit app-only tokens carrying this app role (repeatable); without it they are refused.
     #[arg(long = "api-app-role")]
     api_app_roles: Vec<String>,
+    /// The least time, in milliseconds, a refusal about an organization or profile takes, so
+    /// its timing does not tell which exist (0 turns it off, e.g. for a fuzzer's throughput).
+    #[arg(long, default_value_t = des_api::REFUSAL_FLOOR.as_millis() as u64)]
+    api_refusal_floor_ms: u64,
     /// The admin portal's Entra app registration (a single-page app); with the built-in
     /// emulator, the emulator's own portal app.
     #[arg(long, env = "DES_PORTAL_CLIENT_ID")]
@@ -150,7 +154,8 @@ fn state(args: &ApiArgs, parts: &ApiParts<'_>, base_url: &str) -> anyhow::Result
     auth.app_roles = args.api_app_roles.clone();
     let authenticator = Authenticator::new(auth).context("API authentication")?;
     let key = LinkKey::new(link_key::load_or_create(parts.data_dir)?);
-    let settings = ApiSettings::new(Url::parse(base_url)?, key);
+    let mut settings = ApiSettings::new(Url::parse(base_url)?, key);
+    settings.refusal_floor = std::time::Duration::from_millis(args.api_refusal_floor_ms);
     Ok(ApiState::new(
         parts.ports.clone(),
         Arc::clone(&parts.secrets),

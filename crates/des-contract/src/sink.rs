@@ -17,7 +17,9 @@ use uuid::Uuid;
 
 use crate::case::Suite;
 
+mod lookups;
 mod refusal;
+pub use lookups::{lookup_names_and_types_read_back, owner_plan};
 pub use refusal::{Refuse, target_refusals_are_isolated};
 
 /// Reads a target back.
@@ -58,6 +60,7 @@ where
     case!(resync_sweeps_unseen_rows);
     case!(record_failure_is_isolated);
     case!(metadata_rows_are_replaced);
+    case!(lookup_names_and_types_read_back);
     suite.finish();
 }
 

@@ -19,7 +19,7 @@ pub use failure::{ChangeType, FailureLine};
 pub use fault::ErrorClass;
 pub use metadata::{
     AttributeKind, AttributeMetadata, DateTimeBehavior, EntityMetadata, EntitySummary,
-    LocalizedLabel, ManyToManyRelationship, OptionMetadata, OptionSetMetadata,
+    LocalizedLabel, LookupPart, ManyToManyRelationship, OptionMetadata, OptionSetMetadata,
 };
 pub use record::{Batch, BatchKind, Change, RetryChange, Row, StreamId, Value};
 pub use secret::Secret;

@@ -43,6 +43,51 @@ impl EntityMetadata {
     pub fn readable_attributes(&self) -> impl Iterator<Item = &AttributeMetadata> {
         self.attributes.iter().filter(|a| a.is_readable())
     }
+
+    /// Attributes a DES table holds: the readable ones and the name, yomi-name and type
+    /// columns of readable lookups (see [`EntityMetadata::lookup_part`]).
+    pub fn exported_attributes(&self) -> impl Iterator<Item = &AttributeMetadata> {
+        self.attributes
+            .iter()
+            .filter(|a| a.is_readable() || self.lookup_part(a).is_some())
+    }
+
+    /// When `attr` is a column Dataverse keeps beside one of this entity's readable lookups
+    /// (its `AttributeOf` names the lookup): the lookup and which part of it `attr` holds.
+    ///
+    /// These columns (`owneridname`, `owneridyominame`, `owneridtype`) are no Web API
+    /// properties (`IsValidODataAttribute` is false); their values travel as annotations of
+    /// the lookup, so they are told apart by kind and name, not read with `$select`.
+    pub fn lookup_part(
+        &self,
+        attr: &AttributeMetadata,
+    ) -> Option<(&AttributeMetadata, LookupPart)> {
+        let lookup = self.attribute(attr.attribute_of.as_deref()?)?;
+        if !lookup.kind.is_lookup() || !lookup.is_readable() || !attr.is_valid_for_read {
+            return None;
+        }
+        let part = match attr.kind {
+            AttributeKind::EntityName => LookupPart::EntityType,
+            AttributeKind::String if attr.logical_name.ends_with("yominame") => {
+                LookupPart::YomiName
+            }
+            AttributeKind::String => LookupPart::Name,
+            _ => return None,
+        };
+        Some((lookup, part))
+    }
+}
+
+/// Which part of a lookup a companion column holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum LookupPart {
+    /// `<lookup>name`: the referenced row's primary name (the lookup's formatted value).
+    Name,
+    /// `<lookup>yominame`: the phonetic name of the referenced row. No Web API annotation
+    /// carries it, so it stays null.
+    YomiName,
+    /// `<lookup>type` (an EntityName column): the referenced table's logical name.
+    EntityType,
 }
 
 /// The kind of a column: Dataverse's `AttributeType`, with the `Virtual` subtypes

@@ -140,14 +140,14 @@ pub async fn status(
     Ok(out)
 }
 
-/// DES's status objects of every stream of one profile or of all (`None`), keyed by
-/// (profile, entity), from one `progress` read of the control store: no round trip per
-/// profile or per stream, and no Dataverse call.
+/// DES's status objects of every stream of the listed profiles, keyed by (profile, entity),
+/// from one `progress_of` read of the control store: no round trip per profile or per
+/// stream, and no Dataverse call.
 pub async fn statuses(
     ports: &EnginePorts,
-    profile_id: Option<Uuid>,
+    profile_ids: &[Uuid],
 ) -> Result<HashMap<(Uuid, String), EntityStatus>, EngineError> {
-    let progress = ports.control.progress(profile_id).await?;
+    let progress = ports.control.progress_of(profile_ids).await?;
     Ok(progress
         .into_iter()
         .map(|p| {

@@ -7,10 +7,12 @@
 //! never both succeed against the same version. The counter never goes back, so an etag from
 //! a deleted and re-created row can never match the new one.
 
+mod profiles;
 mod progress;
 mod stats;
 
 use std::path::Path;
+use std::sync::Arc;
 
 use async_trait::async_trait;
 use des_core::ports::{
@@ -68,6 +70,7 @@ const CURSORS: VersionedTable = VersionedTable {
 #[derive(Debug, Clone)]
 pub struct SqliteControlStore {
     db: Database,
+    profiles: Arc<profiles::ProfileCache>,
 }
 
 impl SqliteControlStore {
@@ -75,7 +78,8 @@ impl SqliteControlStore {
     pub async fn open(path: impl AsRef<Path>) -> Result<Self, StoreError> {
         let db = Database::open(path.as_ref(), &[SCHEMA, stats::SCHEMA]).await?;
         db.call(|conn| Ok(stats::migrate(conn)?)).await?;
-        Ok(Self { db })
+        let profiles = Arc::default();
+        Ok(Self { db, profiles })
     }
 
     async fn write_versioned(
@@ -205,18 +209,7 @@ impl ControlStore for SqliteControlStore {
     }
 
     async fn profiles(&self) -> Result<Vec<Versioned<Profile>>, StoreError> {
-        let sql = r#"SELECT "id", "doc", "version" FROM "profiles" ORDER BY "id""#;
-        let rows: Vec<(String, String, i64)> = self
-            .db
-            .call(move |conn| {
-                let mut stmt = conn.prepare(sql)?;
-                let rows = stmt.query_map([], |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)))?;
-                Ok(rows.collect::<Result<_, _>>()?)
-            })
-            .await?;
-        rows.into_iter()
-            .map(|(id, doc, version)| versioned((doc, version), &format!("profile {id}")))
-            .collect()
+        profiles::read(&self.db, &self.profiles).await
     }
 
     async fn put_profile(&self, profile: &Profile, when: Precondition) -> Result<Etag, StoreError> {
@@ -286,6 +279,10 @@ impl ControlStore for SqliteControlStore {
     }
 
     async fn progress(&self, profile_id: Option<Uuid>) -> Result<Vec<StreamProgress>, StoreError> {
-        progress::read(&self.db, profile_id).await
+        progress::read(&self.db, profile_id.as_ref().map(std::slice::from_ref)).await
+    }
+
+    async fn progress_of(&self, profile_ids: &[Uuid]) -> Result<Vec<StreamProgress>, StoreError> {
+        progress::read(&self.db, Some(profile_ids)).await
     }
 }

@@ -156,3 +156,57 @@ async fn a_control_store_from_before_the_hint_column_is_migrated() {
         stats.hint
     );
 }
+
+/// The names `profiles()` lists, by id order.
+async fn listed_names(store: &SqliteControlStore) -> Vec<String> {
+    let listed = store.profiles().await.expect("list");
+    listed.into_iter().map(|p| p.value.name).collect()
+}
+
+/// The listing is parsed once per change, and every change shows, whoever wrote it: an
+/// update, a delete, a delete followed by a create, each by another connection (another
+/// process) to the same file.
+#[tokio::test]
+async fn every_write_shows_in_the_next_listing_even_from_another_process() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let reader = open(file(&dir, "control.db")).await;
+    let writer = open(file(&dir, "control.db")).await;
+    let (mut first, mut second) = (profile(), profile());
+    (first.name, second.name) = ("first".into(), "second".into());
+    for p in [&first, &second] {
+        writer
+            .put_profile(p, Precondition::MustNotExist)
+            .await
+            .expect("create");
+    }
+    let sorted = |mut names: Vec<&str>| {
+        let mut ids = [(first.id, "first"), (second.id, "second")];
+        ids.sort();
+        names.sort_by_key(|n| ids.iter().position(|(_, m)| m == n));
+        names.into_iter().map(str::to_owned).collect::<Vec<_>>()
+    };
+    assert_eq!(listed_names(&reader).await, sorted(vec!["first", "second"]));
+    assert_eq!(
+        listed_names(&reader).await,
+        sorted(vec!["first", "second"]),
+        "from the cache"
+    );
+    first.name = "renamed".into();
+    writer
+        .put_profile(&first, Precondition::None)
+        .await
+        .expect("update");
+    let names = listed_names(&reader).await;
+    assert!(names.contains(&"renamed".to_owned()), "{names:?}");
+    writer.delete_profile(second.id).await.expect("delete");
+    assert_eq!(listed_names(&reader).await, ["renamed"]);
+    // A delete and a create in between two listings: the same count, a higher version.
+    writer.delete_profile(first.id).await.expect("delete");
+    let mut third = profile();
+    third.name = "third".into();
+    writer
+        .put_profile(&third, Precondition::MustNotExist)
+        .await
+        .expect("create");
+    assert_eq!(listed_names(&reader).await, ["third"]);
+}

@@ -218,6 +218,7 @@ pub fn entity(t: Table<'_>, columns: Vec<AttrDef>) -> EntityDef {
         Gen::Version,
     ));
     system_columns(&mut attributes, t.ownership);
+    lookup_parts(&mut attributes);
     for (i, a) in attributes.iter_mut().enumerate() {
         a.column_number = i as i32 + 1;
         a.metadata_id = metadata_id(&["attribute", t.logical, &a.logical_name]);
@@ -321,6 +322,42 @@ fn system_columns(attributes: &mut Vec<AttrDef>, ownership: &str) {
     for a in columns {
         if !attributes.iter().any(|x| x.logical_name == a.logical_name) {
             attributes.push(a);
+        }
+    }
+}
+
+/// The columns Dataverse keeps beside each lookup, where the definition does not name them:
+/// its name (`createdbyname`), for lookups to users, accounts and contacts its yomi name, and
+/// for owner and customer lookups the referenced table (`owneridtype`). None is a Web API
+/// property (`AttributeOf` names the lookup); the service returns their values as the lookup's
+/// annotations. Lengths as Dataverse's: 100, or 160 (name) and 450 (yomi name) for lookups
+/// to accounts or contacts.
+fn lookup_parts(attributes: &mut Vec<AttrDef>) {
+    let lookups: Vec<AttrDef> = attributes
+        .iter()
+        .filter(|a| a.kind.is_lookup())
+        .cloned()
+        .collect();
+    for lookup in lookups {
+        let has = |t: &[&str]| lookup.targets.iter().any(|x| t.contains(&x.as_str()));
+        let customer = has(&["account", "contact"]);
+        let (name, yomi) = if customer { (160, 450) } else { (100, 100) };
+        let part = |suffix: &str, display: &str, kind: Kind| {
+            let logical = format!("{}{suffix}", lookup.logical_name);
+            let display = format!("{} {display}", lookup.display);
+            attr(&logical, &display, kind, Gen::Null)
+        };
+        let mut parts = vec![part("name", "Name", Kind::String).max(name)];
+        if customer || has(&["systemuser"]) {
+            parts.push(part("yominame", "Yomi Name", Kind::String).max(yomi));
+        }
+        if matches!(lookup.kind, Kind::Owner | Kind::Customer) {
+            parts.push(part("type", "Type", Kind::EntityName));
+        }
+        for p in parts {
+            if !attributes.iter().any(|x| x.logical_name == p.logical_name) {
+                attributes.push(p.of(&lookup.logical_name).hidden());
+            }
         }
     }
 }

@@ -11,7 +11,7 @@ use uuid::Uuid;
 
 use super::keys::{Cursor, KeyTable};
 use super::protocol;
-use crate::plan::{ColumnPlan, VERSION_NUMBER};
+use crate::plan::{ColumnPlan, VERSION_NUMBER, WireSource};
 
 /// The slots of the properties read besides the planned columns.
 struct Special {
@@ -28,8 +28,9 @@ struct Special {
 pub(super) struct RowReader<'p, 'de> {
     plan: &'p ColumnPlan,
     keys: KeyTable,
-    /// Per planned column: the slot of its value and, for lookups, of its target annotation.
-    columns: Vec<(usize, Option<usize>)>,
+    /// Per planned column: the slot of its value (none when it is nowhere on the wire) and,
+    /// for lookups, of its target annotation.
+    columns: Vec<(Option<usize>, Option<usize>)>,
     special: Special,
     fields: Vec<Option<&'de RawValue>>,
 }
@@ -41,11 +42,9 @@ impl<'p, 'de> RowReader<'p, 'de> {
             .columns
             .iter()
             .map(|c| {
+                let value = (c.source != WireSource::Absent).then(|| keys.intern(&c.wire_name));
                 let annotation = c.kind.is_lookup().then(|| c.target_annotation());
-                (
-                    keys.intern(&c.wire_name),
-                    annotation.map(|a| keys.intern(&a)),
-                )
+                (value, annotation.map(|a| keys.intern(&a)))
             })
             .collect();
         let special = Special {
@@ -90,7 +89,8 @@ impl<'p, 'de> RowReader<'p, 'de> {
         let mut values = Vec::with_capacity(self.columns.len());
         for (column, &(value, annotation)) in self.plan.columns.iter().zip(&self.columns) {
             let target = annotation.and_then(|a| self.fields[a]);
-            values.push(crate::cell::to_value(self.fields[value], column, target)?);
+            let raw = value.and_then(|v| self.fields[v]);
+            values.push(crate::cell::to_value(raw, column, target)?);
         }
         Ok(values)
     }

@@ -9,6 +9,7 @@ use uuid::Uuid;
 
 mod bodies;
 mod definitions;
+mod lookup_names;
 mod pages;
 
 /// Each sample file and the test that reads it.
@@ -70,6 +71,7 @@ pub(crate) fn column(name: &str, kind: AttributeKind, targets: &[&str]) -> Plann
             [only] => Some((*only).to_owned()),
             _ => None,
         },
+        source: dataverse::WireSource::Property,
     }
 }
 

@@ -10,6 +10,7 @@ mod cache;
 
 use async_trait::async_trait;
 use des_core::ports::{Organization, SourceError};
+use tokio::time::Instant;
 use uuid::Uuid;
 
 use crate::auth::Caller;
@@ -81,6 +82,7 @@ pub async fn admin_org(
     caller: &Caller,
     wanted: &OrgRef,
 ) -> ApiResult<Organization> {
+    let started = Instant::now();
     let named = named(wanted)?;
     let refused = || {
         ApiError::forbidden(format!(
@@ -89,12 +91,23 @@ pub async fn admin_org(
     };
     let Some(org) = find_org(state, wanted).await? else {
         tracing::info!(caller = %caller.object_id, "Refused a call about an organization that is not configured.");
-        return Err(refused());
+        return refuse_evenly(state, started, refused()).await;
     };
     match is_admin(state, caller, &org).await? {
         true => Ok(org),
-        false => Err(refused()),
+        false => refuse_evenly(state, started, refused()).await,
     }
+}
+
+/// `refusal`, no sooner than [`ApiSettings::refusal_floor`](crate::ApiSettings) after
+/// `started`, so a refusal's timing does not tell what exists.
+pub async fn refuse_evenly<T>(
+    state: &ApiState,
+    started: Instant,
+    refusal: ApiError,
+) -> ApiResult<T> {
+    tokio::time::sleep_until(started + state.settings().refusal_floor).await;
+    Err(refusal)
 }
 
 /// The configured organization with this id, if any.

@@ -60,6 +60,9 @@ pub fn router(settings: PortalSettings) -> Router {
         .route("/portal/config.json", get(config))
         .route("/favicon.ico", get(icon))
         .route("/portal/{file}", get(file))
+        // The API's outer layer here too: the same head limits, and DES's error body on
+        // every refusal, whichever router answers.
+        .layer(axum::middleware::from_fn(crate::refusal::guard))
         .with_state(std::sync::Arc::new(settings))
 }
 

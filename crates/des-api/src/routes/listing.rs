@@ -1,7 +1,8 @@
 //! `GET /crm/exporter/profiles` and the `?status=true` of profile reads.
 //!
-//! Statuses come from one read of every stream's progress (`des_engine::admin::statuses`),
-//! however many profiles are listed. Paging is an extension DES clients can ignore: without
+//! Statuses come from one read of the listed profiles' progress (`des_engine::admin::statuses`),
+//! however many profiles are listed; the profiles themselves from the control store, which
+//! parses them once per change. Paging is an extension DES clients can ignore: without
 //! `x-top` the whole list comes back as DES answered it; with `x-top=N` at most N profiles
 //! come back (by name, then id) and, when more follow, a `Link: <...>; rel="next"` header
 //! names the next page (its `x-skiptoken` is opaque: the last name and id, base64url).
@@ -43,7 +44,7 @@ fn fill(profiles: &mut [Profile], statuses: &HashMap<(Uuid, String), EntityStatu
 
 /// One profile with its entities' status (`?status=true`): one store read.
 pub async fn with_status(state: &ApiState, mut profile: Profile) -> ApiResult<Profile> {
-    let statuses = admin::statuses(state.engine(), Some(profile.id)).await?;
+    let statuses = admin::statuses(state.engine(), &[profile.id]).await?;
     fill(std::slice::from_mut(&mut profile), &statuses);
     Ok(profile)
 }
@@ -104,7 +105,8 @@ pub async fn list(
         }
     }
     if status {
-        let statuses = admin::statuses(state.engine(), None).await?;
+        let ids: Vec<Uuid> = out.iter().map(|p| p.id).collect();
+        let statuses = admin::statuses(state.engine(), &ids).await?;
         fill(&mut out, &statuses);
     }
     Ok((headers, Json(out)))

@@ -9,9 +9,10 @@ use des_core::profile::Profile;
 use des_engine::Mode;
 use des_engine::admin;
 use serde::Serialize;
+use tokio::time::Instant;
 use uuid::Uuid;
 
-use crate::access::{admin_org, is_admin, org_by_id};
+use crate::access::{admin_org, is_admin, org_by_id, refuse_evenly};
 use crate::auth::Caller;
 use crate::body::DesJson;
 use crate::error::{ApiError, ApiResult};
@@ -34,6 +35,7 @@ pub async fn authorized(
     caller: &Caller,
     id: &str,
 ) -> ApiResult<(Versioned<Profile>, Organization)> {
+    let started = Instant::now();
     let id = parse_id(id)?;
     let hidden = || {
         ApiError::new(
@@ -43,14 +45,14 @@ pub async fn authorized(
         )
     };
     let Some(stored) = state.engine().control.profile(id).await? else {
-        return Err(hidden());
+        return refuse_evenly(state, started, hidden()).await;
     };
     let Some(org) = org_by_id(state, stored.value.organization_id).await? else {
-        return Err(hidden());
+        return refuse_evenly(state, started, hidden()).await;
     };
     match is_admin(state, caller, &org).await? {
         true => Ok((stored, org)),
-        false => Err(hidden()),
+        false => refuse_evenly(state, started, hidden()).await,
     }
 }
 

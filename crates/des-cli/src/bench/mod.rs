@@ -167,8 +167,17 @@ async fn measure(
     };
     // Phases of a large run take minutes; say where it is, on stderr so --json stays clean.
     let progress = |phase: &str| eprintln!("des bench: {phase}...");
+    // The same full read without, then with the lookup names (formatted values asked
+    // for): what the names cost in bytes and time. The second is what the engine reads.
+    progress("source read without lookup names");
+    let client = env.client.as_ref();
+    let (rate, bytes) = throughput::source_read(client, meta, false).await?;
+    (
+        report.source_read_without_names,
+        report.page_bytes_without_names,
+    ) = (rate, bytes);
     progress("source read");
-    report.source_read = throughput::source_read(env.client.as_ref(), meta).await?;
+    (report.source_read, report.page_bytes) = throughput::source_read(client, meta, true).await?;
     report.records = report.source_read.records;
     progress("sink write");
     let (sink_phase, e2e_phase) = (place.phase("sink"), place.phase("e2e"));

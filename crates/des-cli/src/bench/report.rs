@@ -3,6 +3,7 @@
 use serde::Serialize;
 
 pub use super::faults::Faults;
+use super::throughput::PageBytes;
 use crate::cpu::CpuTimes;
 
 /// A throughput figure.
@@ -71,7 +72,13 @@ pub struct Report {
     /// The measured target kind: `sqlite` or `postgresql`.
     pub target: String,
     pub records: u64,
+    /// The engine's full read: lookup names and types included (formatted values asked for).
     pub source_read: Rate,
+    /// The same read without the lookup names (only lookup targets asked for).
+    pub source_read_without_names: Rate,
+    /// Pages and body bytes of the two reads.
+    pub page_bytes: PageBytes,
+    pub page_bytes_without_names: PageBytes,
     pub sink_write: Rate,
     pub end_to_end: Rate,
     /// End-to-end rate divided by the slower of the source and sink rates.
@@ -138,6 +145,10 @@ impl Report {
             "phase", "records", "seconds", "records/s", "peak RSS", "CPU s (us/meas/all)"
         );
         for (name, rate) in [
+            (
+                "source read, no lookup names",
+                &self.source_read_without_names,
+            ),
             ("source read (Web API)", &self.source_read),
             (&*format!("sink write ({})", self.target), &self.sink_write),
             ("end-to-end initial sync", &self.end_to_end),
@@ -151,8 +162,9 @@ impl Report {
                 cpu(rate)
             );
         }
+        out += &self.lookup_names_line();
         out += &format!(
-            "\nend-to-end / slower of source and sink: {:.2}\n",
+            "end-to-end / slower of source and sink: {:.2}\n",
             self.end_to_end_ratio
         );
         out += &self.ceiling_line();
@@ -160,6 +172,24 @@ impl Report {
         out += &format!("peak RSS over the run: {}\n", mib(self.peak_rss_bytes));
         out += &self.faults.lines();
         out
+    }
+
+    /// What the lookup names cost: page bytes and read time with them over without.
+    fn lookup_names_line(&self) -> String {
+        let (with, without) = (&self.page_bytes, &self.page_bytes_without_names);
+        let ratio = |a: f64, b: f64| a / b.max(1e-9);
+        format!(
+            "\nlookup names: {:.0} bytes/page with, {:.0} without ({:.2}x, {} pages); \
+             read time {:.2}x\n",
+            with.per_page(),
+            without.per_page(),
+            ratio(with.per_page(), without.per_page()),
+            with.pages,
+            ratio(
+                self.source_read.seconds,
+                self.source_read_without_names.seconds
+            ),
+        )
     }
 
     fn ceiling_line(&self) -> String {

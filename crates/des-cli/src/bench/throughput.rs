@@ -4,6 +4,7 @@
 use std::time::{Duration, Instant};
 
 use anyhow::bail;
+use dataverse::DataverseClient;
 use des_core::ports::{NextLink, Page, PageRequest, Sink, Source};
 use des_core::schema::SchemaPlan;
 use des_core::{Batch, BatchKind, EntityMetadata, StreamId};
@@ -14,11 +15,28 @@ use super::report::Rate;
 use crate::cpu::CpuTimes;
 use crate::memory;
 
-/// The attributes a full read selects, by logical name.
-pub fn select_list(meta: &EntityMetadata) -> Vec<String> {
-    meta.readable_attributes()
-        .map(|a| a.logical_name.clone())
-        .collect()
+/// The attributes a full read selects, by logical name: what the engine reads (with each
+/// lookup's name and type columns, read from annotations) or, without `lookup_names`, only
+/// the Web API properties.
+pub fn select_list(meta: &EntityMetadata, lookup_names: bool) -> Vec<String> {
+    let attributes: Vec<&des_core::AttributeMetadata> = match lookup_names {
+        true => meta.exported_attributes().collect(),
+        false => meta.readable_attributes().collect(),
+    };
+    attributes.iter().map(|a| a.logical_name.clone()).collect()
+}
+
+/// A full read's pages and their body bytes.
+#[derive(Debug, Clone, Copy, Default, serde::Serialize)]
+pub struct PageBytes {
+    pub pages: u64,
+    pub bytes: u64,
+}
+
+impl PageBytes {
+    pub fn per_page(&self) -> f64 {
+        self.bytes as f64 / (self.pages.max(1) as f64)
+    }
 }
 
 /// Pages of one entity's full read, one at a time, so memory holds a single page.
@@ -29,8 +47,7 @@ pub(super) struct Pages<'a> {
 }
 
 impl<'a> Pages<'a> {
-    pub(super) fn new(source: &'a dyn Source, meta: &EntityMetadata) -> Self {
-        let select = select_list(meta);
+    pub(super) fn new(source: &'a dyn Source, meta: &EntityMetadata, select: Vec<String>) -> Self {
         let start = PageRequest::Start {
             entity_set: meta.entity_set_name.clone(),
             select: select.clone(),
@@ -54,19 +71,33 @@ impl<'a> Pages<'a> {
     }
 }
 
-/// Reads every page of the entity and counts the records.
-pub async fn source_read(source: &dyn Source, meta: &EntityMetadata) -> anyhow::Result<Rate> {
+/// Reads every page of the entity and counts the records and the page bytes.
+pub async fn source_read(
+    client: &DataverseClient,
+    meta: &EntityMetadata,
+    lookup_names: bool,
+) -> anyhow::Result<(Rate, PageBytes)> {
     memory::reset_peak();
     let cpu_before = CpuTimes::now();
+    let bytes_before = client.page_bytes_read();
     let started = Instant::now();
-    let mut pages = Pages::new(source, meta);
-    let mut records = 0u64;
+    let mut pages = Pages::new(client, meta, select_list(meta, lookup_names));
+    let (mut records, mut count) = (0u64, 0u64);
     while let Some(page) = pages.next().await? {
         records += page.changes.len() as u64;
+        count += 1;
     }
     let seconds = started.elapsed().as_secs_f64();
     let cpu = cpu_before.zip(CpuTimes::now()).map(|(b, a)| a.since(b));
-    Ok(Rate::new(records, seconds, memory::peak_rss_bytes()).with_cpu(cpu))
+    let rate = Rate::new(records, seconds, memory::peak_rss_bytes()).with_cpu(cpu);
+    let bytes = client.page_bytes_read() - bytes_before;
+    Ok((
+        rate,
+        PageBytes {
+            pages: count,
+            bytes,
+        },
+    ))
 }
 
 /// Applies the entity's pages to `sink` as ordered batches, timing only the writes.
@@ -85,7 +116,7 @@ pub async fn sink_write(
         profile_id: Uuid::new_v4(),
         entity: meta.logical_name.clone(),
     };
-    let mut pages = Pages::new(source, meta);
+    let mut pages = Pages::new(source, meta, select_list(meta, true));
     let (mut records, mut writing, mut seq) = (0u64, Duration::ZERO, 0u64);
     // Only the writes count: the pages are read between them.
     let mut cpu = Some(CpuTimes::default());

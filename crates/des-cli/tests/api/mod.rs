@@ -15,7 +15,7 @@ fn quoted(line: &str) -> Vec<String> {
 }
 
 /// The two curl lines under "Call the API:".
-fn printed_calls(des: &mut Des) -> (String, String) {
+pub(crate) fn printed_calls(des: &mut Des) -> (String, String) {
     des.wait_for(|l| l == "Call the API:", SYNC_TIMEOUT);
     let start = des.seen.iter().position(|l| l == "Call the API:").unwrap();
     des.wait_for(
@@ -117,7 +117,7 @@ fn the_api_answers_inside_run_with_the_printed_token_curl() {
 }
 
 /// A token from the banner's token line, then `call(http, token, profiles_url)`.
-fn with_api<T>(
+pub(crate) fn with_api<T>(
     token_line: &str,
     profiles_line: &str,
     call: impl AsyncFnOnce(&reqwest::Client, &str, &str) -> T,

@@ -6,6 +6,7 @@ use std::path::PathBuf;
 
 use serde_json::json;
 
+use crate::api::{printed_calls, with_api};
 use crate::support::webdriver::{Browser, Element};
 use crate::support::{Des, current_thread_runtime};
 use crate::{SYNC_TIMEOUT, is_sync_done, sign_in};
@@ -248,7 +249,7 @@ fn refusal_expiry_and_phone_width() {
     if skipped() {
         return;
     }
-    let portal = Portal::start();
+    let mut portal = Portal::start();
     let b = &portal.browser;
     b.goto(&portal.url);
     portal.sign_in_as(USER);
@@ -274,4 +275,69 @@ fn refusal_expiry_and_phone_width() {
     portal.fits_the_window();
     portal.shot("portal-phone");
     portal.no_console_errors();
+
+    // Beyond a page: the list shows twenty profiles and links to the next page.
+    b.resize(1280, 900);
+    create_profiles(&mut portal.des, 21);
+    b.goto(&portal.url);
+    portal.heading("Export profiles");
+    b.wait("a full first page", || {
+        (b.all(".card h2").len() == 20).then_some(())
+    });
+    b.find(".card h2", "Paged 00");
+    b.click(&b.find("[data-action=next-page]", "Next profiles"));
+    b.wait("the second page", || {
+        let names: Vec<String> = b.all(".card h2").iter().map(|c| b.text(c)).collect();
+        (names == ["Paged 20", "des run"]).then_some(())
+    });
+    assert!(
+        b.all("[data-action=next-page]").is_empty(),
+        "no page after the last"
+    );
+    b.click(&b.find("[data-action=first-page]", "First page"));
+    b.find(".card h2", "Paged 00");
+    portal.no_console_errors();
+}
+
+/// Creates `count` profiles named `Paged NN` through the DES API, as the banner's token
+/// curl shows.
+fn create_profiles(des: &mut Des, count: usize) {
+    let (token_line, profiles_line) = printed_calls(des);
+    with_api(
+        &token_line,
+        &profiles_line,
+        async |http, token, profiles_url| {
+            let url = reqwest::Url::parse(profiles_url).unwrap();
+            let org = url
+                .query_pairs()
+                .find(|(k, _)| k == "organizationId")
+                .unwrap()
+                .1;
+            let create = format!(
+                "{}?organizationId={org}",
+                url.as_str().split('?').next().unwrap()
+            );
+            for n in 0..count {
+                let body = json!({
+                    "Name": format!("Paged {n:02}"), "OrganizationId": org,
+                    "Entities": [{"Type": "account"}], "DestinationType": "sqlite",
+                    "DestinationKeyVaultUri": "local:target", "DestinationPrefix": format!("paged{n}"),
+                    "RetryPolicy": {"MaxRetryCount": 0, "IntervalInSeconds": 0}, "WriteDeleteLog": true
+                });
+                let answer = http
+                    .post(&create)
+                    .bearer_auth(token)
+                    .json(&body)
+                    .send()
+                    .await
+                    .unwrap();
+                assert_eq!(
+                    answer.status().as_u16(),
+                    201,
+                    "{}",
+                    answer.text().await.unwrap()
+                );
+            }
+        },
+    );
 }

@@ -140,6 +140,16 @@ pub async fn progress_lists_every_stream<T: ControlStore>(store: T) {
     let mut expected = vec![(p1, "account"), (p1, "lead"), (p2, "contact")];
     expected.sort();
     assert_eq!(mine, expected);
+    let listed = store.progress_of(&[p2, p1]).await.expect("progress of");
+    let listed: Vec<_> = listed
+        .iter()
+        .map(|s| (s.profile_id, s.entity.as_str()))
+        .collect();
+    assert_eq!(listed, expected, "the listed profiles' streams, in order");
+    let only = store.progress_of(&[p2]).await.expect("progress of");
+    assert_eq!(only, store.progress(Some(p2)).await.expect("progress"));
+    let none = store.progress_of(&[]).await.expect("progress of");
+    assert!(none.is_empty(), "no profile listed, no stream: {none:?}");
     let one = store.progress(Some(p1)).await.expect("progress");
     assert_eq!(one.len(), 2, "{one:?}");
     let account = &one[0];

@@ -129,6 +129,16 @@ pub trait ControlStore: Send + Sync {
     /// one read where the store allows it: the status of many profiles costs no round trip
     /// per profile or per stream. Sorted by profile, then entity.
     async fn progress(&self, profile_id: Option<Uuid>) -> Result<Vec<StreamProgress>, StoreError>;
+
+    /// [`progress`](Self::progress) of the listed profiles only (a page of a listing), in
+    /// one read where the store allows it; the same order.
+    async fn progress_of(&self, profile_ids: &[Uuid]) -> Result<Vec<StreamProgress>, StoreError> {
+        let all = self.progress(None).await?;
+        Ok(all
+            .into_iter()
+            .filter(|p| profile_ids.contains(&p.profile_id))
+            .collect())
+    }
     async fn update_stats(
         &self,
         profile_id: Uuid,

@@ -114,9 +114,11 @@ pub(super) fn attribute_column(name: &str, ty: SqlType) -> ColumnDef {
     column(name, ty, true, ColumnSource::Attribute(name.to_owned()))
 }
 
-/// Every exported column of an entity, after the sink columns, in DES order.
+/// Every exported column of an entity, after the sink columns, in DES order. A lookup's
+/// name, yomi-name and type columns (`owneridname`, `owneridtype`) are exported as DES did,
+/// typed from their own metadata; the source fills them from the lookup's annotations.
 pub(super) fn entity_columns(entity: &EntityMetadata) -> Vec<ColumnDef> {
-    let mut attrs: Vec<&AttributeMetadata> = entity.readable_attributes().collect();
+    let mut attrs: Vec<&AttributeMetadata> = entity.exported_attributes().collect();
     attrs.sort_by_key(|a| {
         (
             group(a),

@@ -149,10 +149,24 @@ fn skipped_attrs() -> Vec<AttributeMetadata> {
         attr("entityimage", K::Image, 60),
         attr("new_contract", K::File, 61),
         attr("new_virtual", K::Virtual, 62),
-        with(attr("createdbyname", K::String, 63), |a| {
-            a.is_valid_odata = false
-        }),
+        // The name column of a lookup the entity does not export.
+        companion("createdbyname", K::String, 63, "createdby", Some(100)),
     ]
+}
+
+/// A column Dataverse keeps beside a lookup (`AttributeOf`), not a Web API property.
+fn companion(
+    name: &str,
+    kind: K,
+    n: i32,
+    lookup: &str,
+    max_length: Option<i32>,
+) -> AttributeMetadata {
+    with(attr(name, kind, n), |a| {
+        a.attribute_of = Some(lookup.into());
+        a.is_valid_odata = false;
+        a.max_length = max_length;
+    })
 }
 
 /// An account with one attribute of every kind DES exported, plus some it skipped, listed in
@@ -174,7 +188,7 @@ pub fn account() -> EntityMetadata {
         with(attr("new_founded", K::DateTime, 9), |a| {
             a.date_time_behavior = Some(DateTimeBehavior::DateOnly);
         }),
-        attr("owneridtype", K::EntityName, 10),
+        companion("owneridtype", K::EntityName, 10, "ownerid", None),
         attr("entityimageid", K::Uniqueidentifier, 11),
         sized("entityimage_url", K::String, 12, Some(200), None),
         attr("entityimage_timestamp", K::BigInt, 13),
@@ -182,6 +196,8 @@ pub fn account() -> EntityMetadata {
         lookup("primarycontactid", K::Lookup, 21, &["contact"]),
         lookup("ownerid", K::Owner, 22, &["systemuser", "team"]),
         lookup("parentaccountid", K::Lookup, 23, &["account"]),
+        companion("owneridname", K::String, 15, "ownerid", Some(100)),
+        companion("owneridyominame", K::String, 16, "ownerid", Some(100)),
     ];
     attributes.extend(state_attrs());
     attributes.extend(choice_attrs());

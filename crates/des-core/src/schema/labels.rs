@@ -9,7 +9,9 @@
 //! as is the organization's base language. Multi-select values come out as their labels in
 //! value order, joined by `; `. Everything here is derived from the plan (a column is a
 //! choice when `OptionSetMetadata` has rows for it), so the view follows the table as it
-//! evolves; each sink drops and recreates it whenever it applies a plan.
+//! evolves; each sink drops and recreates it whenever it applies a plan. Lookup names need no
+//! label: the table holds them (`owneridname`, filled from the lookup's formatted value), so
+//! the view shows them among the table's columns.
 
 use super::types::{ColumnSource, SchemaPlan, SqlType, TableDef, TableKind};
 use crate::record::Value;

@@ -286,7 +286,7 @@ fn target_rows(entities: &[EntityMetadata]) -> Vec<Vec<Value>> {
 fn attribute_rows(entities: &[EntityMetadata]) -> Vec<Vec<Value>> {
     let exported = entities
         .iter()
-        .flat_map(|e| e.readable_attributes().map(move |a| (e, a)))
+        .flat_map(|e| e.exported_attributes().map(move |a| (e, a)))
         .filter(|(_, a)| sql_type(a).is_some());
     let int = |n: Option<i32>| n.map_or(Value::Null, |n| Value::Int(n.into()));
     (1..)

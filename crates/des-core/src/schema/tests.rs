@@ -84,6 +84,8 @@ fn entity_table_has_des_name_and_column_order() {
             "entityimage_url",
             "entityimage_timestamp",
             "new_notes",
+            "owneridname",
+            "owneridyominame",
         ]
     );
 }
@@ -110,6 +112,8 @@ fn types_follow_des_mapping() {
         ("primarycontactid", SqlType::Guid),
         ("ownerid_entitytype", text(Some(128))),
         ("owneridtype", text(Some(4000))),
+        ("owneridname", text(Some(100))),
+        ("owneridyominame", text(Some(100))),
         ("statecode", SqlType::Int),
         ("industrycode", SqlType::Int),
         ("donotemail", SqlType::Bit),
@@ -522,4 +526,34 @@ fn each_entity_gets_a_labeled_view_with_a_label_per_choice() {
             .filter(|t| matches!(t.kind, TableKind::Entity(_)))
             .count()
     );
+}
+
+#[test]
+fn lookup_name_yomi_and_type_columns_are_exported_as_attributes_of_their_lookup() {
+    use crate::metadata::LookupPart;
+    let entity = account();
+    let part = |name: &str| {
+        let attr = entity.attribute(name).expect("fixture attribute");
+        entity
+            .lookup_part(attr)
+            .map(|(l, p)| (l.logical_name.as_str(), p))
+    };
+    assert_eq!(part("owneridname"), Some(("ownerid", LookupPart::Name)));
+    assert_eq!(
+        part("owneridyominame"),
+        Some(("ownerid", LookupPart::YomiName))
+    );
+    assert_eq!(
+        part("owneridtype"),
+        Some(("ownerid", LookupPart::EntityType))
+    );
+    assert_eq!(part("createdbyname"), None, "its lookup is not exported");
+    assert_eq!(part("name"), None);
+    let table = plan_entity_table(&naming("crm", false), &entity);
+    for name in ["owneridname", "owneridyominame", "owneridtype"] {
+        let column = table.column(name).expect("exported");
+        assert_eq!(column.source, ColumnSource::Attribute(name.into()));
+    }
+    let attrs = rows(&full_plan(), "AttributeMetadata").to_vec();
+    assert!(attrs.iter().any(|r| r[2] == t("owneridname")));
 }

@@ -32,7 +32,9 @@ pub enum ColumnSource {
     SinkCreatedOn,
     /// Set on every write of the row.
     SinkModifiedOn,
-    /// An attribute's value, by logical name.
+    /// An attribute's value, by logical name. A lookup's name, yomi-name and type columns
+    /// are attributes too (`EntityMetadata::lookup_part`); the source fills their cells from
+    /// the lookup's annotations.
     Attribute(String),
     /// The target table of a lookup attribute (`<attr>_entitytype`), by the lookup's name.
     LookupEntityType(String),

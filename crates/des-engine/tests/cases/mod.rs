@@ -1,5 +1,6 @@
 mod dropped;
 mod lifecycle;
+mod lookups;
 mod monitor;
 mod refusal;
 mod restore;

@@ -58,7 +58,7 @@ FROM "stats" WHERE "profile_id" = ?1 AND "entity" = ?2
 pub(super) const SELECT_MANY: &str = r#"
 SELECT "total", "success", "failure", "last_export_date", "last_export_status",
     "metadata_state", "initial_sync_state", "hint", "profile_id", "entity"
-FROM "stats" WHERE ?1 IS NULL OR "profile_id" = ?1
+FROM "stats" WHERE ?1 IS NULL OR "profile_id" IN (SELECT "value" FROM json_each(?1))
 "#;
 
 /// The stats row as stored; the date stays text until it is parsed outside the connection.

@@ -64,6 +64,16 @@ fn lookup(name: &str, kind: K, n: i32, targets: &[&str]) -> AttributeMetadata {
     }
 }
 
+/// A column Dataverse keeps beside the owner lookup (`AttributeOf`), no Web API property.
+fn lookup_part(name: &str, kind: K, n: i32, max_length: Option<i32>) -> AttributeMetadata {
+    AttributeMetadata {
+        attribute_of: Some("ownerid".into()),
+        is_valid_odata: false,
+        max_length,
+        ..attr(name, kind, n)
+    }
+}
+
 fn with_options(a: AttributeMetadata, set: OptionSetMetadata) -> AttributeMetadata {
     AttributeMetadata {
         option_set: Some(set),
@@ -85,7 +95,9 @@ pub fn account(name_len: i32, later: bool) -> EntityMetadata {
         attr("numberofemployees", K::Integer, 6),
         attr("versionnumber", K::BigInt, 7),
         attr("createdon", K::DateTime, 8),
-        attr("owneridtype", K::EntityName, 10),
+        lookup_part("owneridtype", K::EntityName, 10, None),
+        lookup_part("owneridname", K::String, 11, Some(100)),
+        lookup_part("owneridyominame", K::String, 12, Some(100)),
         with_options(
             attr("donotemail", K::Boolean, 20),
             options(

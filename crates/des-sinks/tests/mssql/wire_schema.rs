@@ -70,6 +70,7 @@ fn every_kind() -> Vec<(&'static str, Value)> {
         ("numberofemployees", Value::Int(120)),
         ("createdon", Value::DateTime(created)),
         ("owneridtype", Value::Text("systemuser".into())),
+        ("owneridname", Value::Text("Nancy Davolio".into())),
         ("donotemail", Value::Bool(true)),
         (
             "ownerid",

@@ -38,6 +38,16 @@ fn options(name: &str, labels: &[(i32, &str, &str)]) -> Option<OptionSetMetadata
     })
 }
 
+/// A column Dataverse keeps beside the owner lookup (`AttributeOf`), no Web API property.
+fn lookup_part(name: &str, kind: K, max_length: Option<i32>) -> AttributeMetadata {
+    AttributeMetadata {
+        attribute_of: Some("ownerid".into()),
+        is_valid_odata: false,
+        max_length,
+        ..attr(name, kind)
+    }
+}
+
 /// The account plan the reports read; `tier` adds a `new_tier` choice, as a later
 /// customization would.
 pub fn report_plan(tier: bool) -> SchemaPlan {
@@ -71,6 +81,13 @@ pub fn report_plan(tier: bool) -> SchemaPlan {
             ),
             ..attr("new_tags", K::MultiSelectPicklist)
         },
+        AttributeMetadata {
+            targets: vec!["systemuser".into(), "team".into()],
+            ..attr("ownerid", K::Owner)
+        },
+        lookup_part("owneridname", K::String, Some(100)),
+        lookup_part("owneridyominame", K::String, Some(100)),
+        lookup_part("owneridtype", K::EntityName, None),
         attr("versionnumber", K::BigInt),
     ];
     if tier {
@@ -103,15 +120,24 @@ pub fn report_plan(tier: bool) -> SchemaPlan {
     plan(&naming, &[account], &[], &[])
 }
 
-const COLUMNS: [&str; 5] = [
+/// The batch columns, as the engine derives them from the plan (its attribute columns).
+const COLUMNS: [&str; 9] = [
     "name",
     "statecode",
     "industrycode",
     "new_tags",
+    "ownerid",
+    "owneridname",
+    "owneridyominame",
+    "owneridtype",
     "versionnumber",
 ];
 
+/// The owners: a user and a team, with the names the source reads from the annotations.
+const OWNERS: [(&str, &str); 2] = [("Nancy Davolio", "systemuser"), ("Sales Team", "team")];
+
 fn account(n: u128, name: &str, state: i64, industry: i64, tags: &str) -> Change {
+    let (owner, table) = OWNERS[n as usize % 2];
     Change::Upsert(Row {
         id: Uuid::from_u128(n),
         version: n as i64,
@@ -120,6 +146,13 @@ fn account(n: u128, name: &str, state: i64, industry: i64, tags: &str) -> Change
             Value::Int(state),
             Value::Int(industry),
             Value::Text(tags.into()),
+            Value::Lookup {
+                id: Uuid::from_u128(0x0E00 + n % 2),
+                target: Some(table.into()),
+            },
+            Value::Text(owner.into()),
+            Value::Null,
+            Value::Text(table.into()),
             Value::Int(n as i64),
         ],
     })
@@ -185,13 +218,32 @@ pub fn queries(flag: fn(u8) -> &'static str) -> Vec<(String, Vec<Vec<Option<Stri
         (template(0), labels.clone()),
         (template(1), labels),
         (
-            "SELECT \"name\", \"statecodename\", \"industrycodename\", \"new_tagsname\" \
-             FROM \"account_Labeled\" ORDER BY \"name\""
+            "SELECT \"name\", \"statecodename\", \"industrycodename\", \"new_tagsname\", \
+             \"owneridname\" FROM \"account_Labeled\" ORDER BY \"name\""
                 .to_owned(),
             vec![
-                vec![s("Contoso"), s("Active"), s("Accounting"), s("Red; Blue")],
-                vec![s("Fabrikam"), s("Inactive"), s("Agriculture"), s("Green")],
+                vec![
+                    s("Contoso"),
+                    s("Active"),
+                    s("Accounting"),
+                    s("Red; Blue"),
+                    s("Sales Team"),
+                ],
+                vec![
+                    s("Fabrikam"),
+                    s("Inactive"),
+                    s("Agriculture"),
+                    s("Green"),
+                    s("Nancy Davolio"),
+                ],
             ],
+        ),
+        // A DES report selecting the owner's name and type, unquoted as report writers do.
+        (
+            "SELECT name, owneridname, owneridtype, owneridyominame FROM account \
+             WHERE owneridtype = 'team' ORDER BY owneridname, name"
+                .to_owned(),
+            vec![vec![s("Contoso"), s("Sales Team"), s("team"), None]],
         ),
         (
             "SELECT \"EntityName\", \"RecordId\" FROM \"DeleteLog\" WHERE \"EntityName\" = 'account'"

@@ -7,8 +7,17 @@ export class ApiError extends Error {
   }
 }
 
+/// Profiles per page of the list: a page's figures refresh every few seconds, one call each.
+export const PAGE_SIZE = 20;
+
+/// The `x-skiptoken` of a `Link: <...>; rel="next"` header, the API's paging extension.
+function nextToken(link) {
+  const next = /<([^>]*)>\s*;\s*rel="next"/.exec(link || '');
+  return next ? new URL(next[1], location.origin).searchParams.get('x-skiptoken') : null;
+}
+
 export function makeApi(session, onUnauthorized) {
-  async function call(method, path, { query, body } = {}) {
+  async function send(method, path, { query, body } = {}) {
     const url = new URL(path, location.origin);
     for (const [name, value] of Object.entries(query || {})) {
       if (value !== undefined && value !== null) url.searchParams.set(name, value);
@@ -29,8 +38,9 @@ export function makeApi(session, onUnauthorized) {
     if (!response.ok) {
       throw new ApiError(response.status, json?.Message || `The API answered ${response.status}.`);
     }
-    return json;
+    return { json, next: nextToken(response.headers.get('Link')) };
   }
+  const call = async (...args) => (await send(...args)).json;
   const base = '/crm/exporter';
   const org = (o) => ({ organizationId: o.OrganizationId });
   return {
@@ -39,7 +49,12 @@ export function makeApi(session, onUnauthorized) {
     acceptTerms: (o) => call('POST', `${base}/metadata/acceptprivacyterms`, { query: org(o) }),
     entities: (o) => call('GET', `${base}/metadata/entities`, { query: org(o) }),
     relationships: (o) => call('GET', `${base}/metadata/relationships`, { query: org(o) }),
-    profiles: (o) => call('GET', `${base}/profiles`, { query: { ...org(o), status: 'true' } }),
+    // One page of profiles with their status, and the token of the next page (or null).
+    profiles: async (o, token) => {
+      const query = { ...org(o), status: 'true', 'x-top': PAGE_SIZE, 'x-skiptoken': token };
+      const { json, next } = await send('GET', `${base}/profiles`, { query });
+      return { profiles: json, next };
+    },
     profile: (id) => call('GET', `${base}/profiles/${id}`, { query: { status: 'true' } }),
     monitor: (id) => call('GET', `${base}/profiles/${id}/x-monitor`),
     create: (o, body) => call('POST', `${base}/profiles`, { query: org(o), body }),

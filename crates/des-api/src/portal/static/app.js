@@ -113,6 +113,7 @@ async function route() {
     else if (parts[0] === 'new') await wizard(screen, null);
     else if (parts[0] === 'profiles' && parts[2] === 'edit') await wizard(screen, parts[1]);
     else if (parts[0] === 'profiles' && parts[1]) await profileDetail(screen, parts[1]);
+    else if (parts[0] === 'page' && parts[1]) await profileList(screen, decodeURIComponent(parts[1]));
     else await profileList(screen);
   } catch (error) {
     failed(error);

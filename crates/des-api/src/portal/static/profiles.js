@@ -80,8 +80,18 @@ async function monitors(screen, profiles) {
   return new Map(pairs);
 }
 
-export async function profileList(screen) {
-  const [profiles, accepted] = await Promise.all([screen.api.profiles(screen.org), screen.api.termsAccepted(screen.org)]);
+/// Links to the first and the next page; the browser's Back goes to the page before.
+function pager(token, next) {
+  if (!token && !next) return null;
+  return h('nav', { class: 'pager', 'aria-label': 'Profile pages' },
+    token ? h('a', { class: 'button', href: '#/', 'data-action': 'first-page' }, 'First page') : null,
+    next ? h('a', { class: 'button', href: `#/page/${encodeURIComponent(next)}`, 'data-action': 'next-page' }, 'Next profiles') : null);
+}
+
+/// The profile list, one page at a time (`token`: the page after the first, from the API).
+export async function profileList(screen, token = null) {
+  const [page, accepted] = await Promise.all([screen.api.profiles(screen.org, token), screen.api.termsAccepted(screen.org)]);
+  const { profiles, next } = page;
   let figures = await monitors(screen, profiles);
   const cards = new Map();
   const card = (profile) => {
@@ -99,9 +109,10 @@ export async function profileList(screen) {
     profiles.length
       ? h('ul', { class: 'cards', 'aria-label': 'Profiles' }, profiles.map(card))
       : h('p', {}, 'No profiles yet. Create one to start exporting.'),
+    pager(token, next),
   );
   live(screen, async () => {
-    const fresh = await screen.api.profiles(screen.org);
+    const { profiles: fresh } = await screen.api.profiles(screen.org, token);
     figures = await monitors(screen, fresh);
     for (const profile of fresh) {
       const parts = cards.get(profile.Id);

@@ -20,7 +20,7 @@ use des_core::EntityMetadata;
 use des_core::ports::Source;
 
 use super::place::Place;
-use super::throughput::Pages;
+use super::throughput::{Pages, select_list};
 use crate::catalog::Catalog;
 use crate::config::SourceSettings;
 use crate::environment::{EmulatorOptions, Environment};
@@ -205,7 +205,7 @@ async fn sequential_run(
 }
 
 async fn read_all(source: &dyn Source, meta: &EntityMetadata) -> anyhow::Result<EntityRows> {
-    let mut pages = Pages::new(source, meta);
+    let mut pages = Pages::new(source, meta, select_list(meta, true));
     let (mut records, mut count) = (0u64, 0u64);
     while let Some(page) = pages.next().await? {
         records += page.changes.len() as u64;

@@ -25,6 +25,8 @@ IF OBJECT_ID(N'[dbo].[crm_account]', N'U') IS NULL CREATE TABLE [dbo].[crm_accou
     [versionnumber] bigint NULL,
     [createdon] datetime NULL,
     [owneridtype] nvarchar(4000) NULL,
+    [owneridname] nvarchar(100) NULL,
+    [owneridyominame] nvarchar(100) NULL,
     CONSTRAINT [EPK[dbo]].[crm_account]]] PRIMARY KEY CLUSTERED ([Id])
 )
 GO

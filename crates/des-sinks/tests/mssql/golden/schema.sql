@@ -31,6 +31,8 @@ CREATE TABLE [dbo].[crm_account] (
     [versionnumber] bigint NULL,
     [createdon] datetime NULL,
     [owneridtype] nvarchar(4000) NULL,
+    [owneridname] nvarchar(100) NULL,
+    [owneridyominame] nvarchar(100) NULL,
     CONSTRAINT [EPK[dbo]].[crm_account]]] PRIMARY KEY CLUSTERED ([Id])
 )
 GO
