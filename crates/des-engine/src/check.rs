@@ -122,7 +122,7 @@ async fn check_stream(
     let stream = &cursor.stream;
     sink.apply_schema(plan).await?;
     let table = stream_table(plan, &stream.entity)?;
-    let found = sink.watermark(table).await?;
+    let found = sink.watermark(stream.profile_id, table).await?;
     let expected = crate::monitor::applied_through(ports, stream, cursor.next_seq).await?;
     let behind = found < expected;
     for seq in found + 1..=expected {
