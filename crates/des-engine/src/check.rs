@@ -12,6 +12,11 @@
 //! the batches still queued apply again) and a resync of the stream, which writes every row
 //! again and deletes what the source no longer has. The stored batches after it are sent
 //! again, so none the target lost waits for a message that was acknowledged already.
+//!
+//! Before the streams, the target's identity token is compared with the control store's
+//! ([`crate::identity`]): a target that lacks it or holds another is not the database the
+//! engine wrote, whatever its watermarks say (an emptied file, another database, a copy from
+//! another data folder), and every stream of the profile is resynced, saying why.
 
 use std::time::Duration;
 
@@ -23,6 +28,7 @@ use des_core::sync::EntityCursor;
 use des_core::{Batch, BatchKind};
 
 use crate::error::EngineError;
+use crate::identity::Lost;
 use crate::message::{BatchEnvelope, WorkMessage, batch_key, plan_key};
 use crate::plan::{PlanCache, stream_table};
 use crate::ports::EnginePorts;
@@ -35,10 +41,19 @@ pub struct Repair {
     pub found: u64,
     /// The last `seq` the engine knows the target had committed.
     pub expected: u64,
+    /// Set when the target's identity token said it is not the database the engine wrote.
+    pub lost: Option<Lost>,
 }
 
 impl std::fmt::Display for Repair {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if let Some(lost) = &self.lost {
+            return write!(
+                f,
+                "{}: {lost}; tables recreated where missing, resyncing",
+                self.entity
+            );
+        }
         if self.found >= self.expected {
             return write!(
                 f,
@@ -61,6 +76,10 @@ pub async fn check_profile(
     profile: &Profile,
 ) -> Result<Vec<Repair>, EngineError> {
     let sink = ports.sinks.sink(profile).await?;
+    let lost = crate::identity::confirm(ports, sink.as_ref(), profile.id).await?;
+    if let Some(lost) = &lost {
+        tracing::warn!(profile = %profile.id, %lost, "The target is not the one the engine wrote; resyncing the profile.");
+    }
     let plans = PlanCache::default();
     let (mut repairs, mut untouched) = (Vec::new(), Vec::new());
     for progress in ports.control.progress(Some(profile.id)).await? {
@@ -72,7 +91,8 @@ pub async fn check_profile(
         };
         let key = plan_key(&cursor.stream, fingerprint);
         let plan = plans.get(ports.payloads.as_ref(), &key).await?;
-        if let Some(repair) = check_stream(ports, sink.as_ref(), &plan, &cursor).await? {
+        if let Some(mut repair) = check_stream(ports, sink.as_ref(), &plan, &cursor).await? {
+            repair.lost.clone_from(&lost);
             tracing::warn!(
                 profile = %profile.id,
                 entity = %repair.entity,
@@ -86,8 +106,9 @@ pub async fn check_profile(
         }
     }
     // A target behind on one stream was restored or replaced as a whole: the others may have
-    // lost what moves no watermark (a retried record), so they are resynced too.
-    if !repairs.is_empty() {
+    // lost what moves no watermark (a retried record), so they are resynced too. So are all
+    // streams of a target that is not the one the engine wrote.
+    if !repairs.is_empty() || lost.is_some() {
         for cursor in untouched {
             let entity = cursor.stream.entity.clone();
             request_resync(ports, &cursor.stream).await?;
@@ -96,6 +117,7 @@ pub async fn check_profile(
                 entity,
                 found: at,
                 expected: at,
+                lost: lost.clone(),
             });
         }
     }
@@ -144,6 +166,7 @@ async fn check_stream(
         entity: stream.entity.clone(),
         found,
         expected,
+        lost: None,
     }))
 }
 

@@ -1,3 +1,4 @@
+mod identity;
 mod lifecycle;
 mod monitor;
 mod refusal;
