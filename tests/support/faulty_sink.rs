@@ -162,8 +162,12 @@ impl Sink for FaultySink {
         self.inner.ping().await
     }
 
-    async fn watermark(&self, table: &TableDef) -> Result<u64, SinkError> {
-        self.inner.watermark(table).await
+    async fn watermark(&self, profile_id: Uuid, table: &TableDef) -> Result<u64, SinkError> {
+        self.inner.watermark(profile_id, table).await
+    }
+
+    async fn identify(&self, profile_id: Uuid, token: &str) -> Result<Option<String>, SinkError> {
+        self.inner.identify(profile_id, token).await
     }
 
     async fn check_permissions(

@@ -68,6 +68,12 @@ impl ControlStore for BrokenProfiles {
     ) -> Result<Vec<des_core::ports::StreamProgress>, StoreError> {
         self.0.progress(profile_id).await
     }
+    async fn target_token(&self, profile_id: Uuid) -> Result<Option<String>, StoreError> {
+        self.0.target_token(profile_id).await
+    }
+    async fn put_target_token(&self, profile_id: Uuid, token: &str) -> Result<(), StoreError> {
+        self.0.put_target_token(profile_id, token).await
+    }
 }
 
 #[tokio::test]

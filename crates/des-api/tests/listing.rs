@@ -81,6 +81,12 @@ impl ControlStore for Counting {
         self.count();
         self.inner.progress_of(ids).await
     }
+    async fn target_token(&self, profile_id: Uuid) -> Result<Option<String>, StoreError> {
+        self.inner.target_token(profile_id).await
+    }
+    async fn put_target_token(&self, profile_id: Uuid, token: &str) -> Result<(), StoreError> {
+        self.inner.put_target_token(profile_id, token).await
+    }
 }
 
 async fn store_calls_to_list(env: &Env, profiles: usize) -> usize {

@@ -5,6 +5,7 @@
 //! - `profiles/<profile id>.json`
 //! - `cursors/<profile id>/<entity>.json`
 //! - `stats/<profile id>/<entity>.json`
+//! - `tokens/<profile id>.json` (the target identity token)
 //!
 //! The blob ETag is the document's [`Etag`]: conditional writes go out as `If-Match: <etag>`
 //! or `If-None-Match: *`, so the service refuses the second of two writers with 412/409 and
@@ -53,6 +54,10 @@ fn organization_key(id: Uuid) -> String {
 
 fn profile_key(id: Uuid) -> String {
     format!("profiles/{id}.json")
+}
+
+fn token_key(profile_id: Uuid) -> String {
+    format!("tokens/{profile_id}.json")
 }
 
 fn cursor_key(profile_id: Uuid, entity: &str) -> String {
@@ -208,6 +213,7 @@ impl ControlStore for BlobControlStore {
                 self.container.delete(&key).await?;
             }
         }
+        self.container.delete(&token_key(id)).await?;
         self.container.delete(&profile_key(id)).await?;
         tracing::debug!(profile_id = %id, "Deleted profile documents.");
         Ok(())
@@ -265,5 +271,16 @@ impl ControlStore for BlobControlStore {
         let counters = self.read_streams::<EntityStats>(&under("stats")).await?;
         let cursors = cursors.into_iter().map(|(_, _, cursor)| cursor);
         Ok(StreamProgress::merge(cursors, counters))
+    }
+
+    async fn target_token(&self, profile_id: Uuid) -> Result<Option<String>, StoreError> {
+        let found = self.read::<String>(&token_key(profile_id)).await?;
+        Ok(found.map(|v| v.value))
+    }
+
+    async fn put_target_token(&self, profile_id: Uuid, token: &str) -> Result<(), StoreError> {
+        let key = token_key(profile_id);
+        self.write(&key, &token, &Precondition::None).await?;
+        Ok(())
     }
 }

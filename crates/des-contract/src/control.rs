@@ -1,5 +1,5 @@
 //! The [`ControlStore`] contract: conditional writes never lose an update, `update_stats` is
-//! atomic, and deleting a profile removes its cursors and stats.
+//! atomic, and deleting a profile removes its cursors, stats and target identity token.
 //!
 //! [`run_all`] runs every case, each against a fresh, empty store from `make`.
 
@@ -48,6 +48,7 @@ where
             progress_lists_every_stream,
             delete_profile_removes_cursors_and_stats,
             profiles_are_listed,
+            target_tokens_belong_to_their_profile,
         ]
     );
 }
@@ -288,4 +289,33 @@ pub async fn profiles_are_listed<T: ControlStore>(store: T) {
             .expect("exists");
         assert_eq!(entry, single);
     }
+}
+
+/// A profile's target identity token reads back as written, is replaced by the next, is
+/// none for another profile, and goes with its profile.
+pub async fn target_tokens_belong_to_their_profile<T: ControlStore>(store: T) {
+    let (one, other) = (sample::profile("one"), sample::profile("other"));
+    for profile in [&one, &other] {
+        store
+            .put_profile(profile, Precondition::MustNotExist)
+            .await
+            .expect("create");
+    }
+    assert_eq!(store.target_token(one.id).await.expect("read"), None);
+    store.put_target_token(one.id, "first").await.expect("put");
+    store
+        .put_target_token(one.id, "second")
+        .await
+        .expect("replace");
+    store.put_target_token(other.id, "kept").await.expect("put");
+    assert_eq!(
+        store.target_token(one.id).await.expect("read").as_deref(),
+        Some("second")
+    );
+    store.delete_profile(one.id).await.expect("delete");
+    assert_eq!(store.target_token(one.id).await.expect("read"), None);
+    assert_eq!(
+        store.target_token(other.id).await.expect("read").as_deref(),
+        Some("kept")
+    );
 }

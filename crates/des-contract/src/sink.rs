@@ -1,5 +1,6 @@
 //! The [`Sink`] contract: ordered, exactly-once batches, no stale overwrite, no resurrection,
-//! resync sweeps, per-record failures and additive schema evolution.
+//! resync sweeps, per-record failures, additive schema evolution, and engine state that
+//! belongs to one profile.
 //!
 //! Every case gets a fresh, empty target from the factory, with an [`Inspect`] handle that
 //! reads the target back. Values read back are text, so cases compare ids as GUIDs and
@@ -18,9 +19,14 @@ use uuid::Uuid;
 use crate::case::Suite;
 
 mod lookups;
+mod profiles;
 mod refusal;
 pub use lookups::{lookup_names_and_types_read_back, owner_plan};
+pub use profiles::{each_profile_has_its_own_state, identity_tokens_are_kept_per_profile};
 pub use refusal::{Refuse, target_refusals_are_isolated};
+
+/// The profile whose state the cases write; `profiles.rs` adds a second one.
+const PROFILE: Uuid = Uuid::nil();
 
 /// Reads a target back.
 pub trait Inspect: Send + Sync + 'static {
@@ -61,6 +67,8 @@ where
     case!(record_failure_is_isolated);
     case!(metadata_rows_are_replaced);
     case!(lookup_names_and_types_read_back);
+    case!(each_profile_has_its_own_state);
+    case!(identity_tokens_are_kept_per_profile);
     suite.finish();
 }
 
@@ -194,7 +202,7 @@ fn upsert(n: u128, version: i64, name: &str) -> Change {
 fn batch(seq: u64, kind: BatchKind, changes: Vec<Change>) -> Batch {
     Batch {
         stream: StreamId {
-            profile_id: Uuid::nil(),
+            profile_id: PROFILE,
             entity: "account".into(),
         },
         seq,
@@ -208,7 +216,7 @@ fn batch(seq: u64, kind: BatchKind, changes: Vec<Change>) -> Batch {
 fn retry(origin_seq: u64, change: Change) -> RetryChange {
     RetryChange {
         stream: StreamId {
-            profile_id: Uuid::nil(),
+            profile_id: PROFILE,
             entity: "account".into(),
         },
         origin_seq,
@@ -284,7 +292,12 @@ pub async fn schema_create_is_idempotent<S: Sink, I: Inspect>(sink: S, inspect: 
     let options = inspect.rows("des_OptionSetMetadata", &["Option"]).await;
     assert_eq!(options.len(), 2, "metadata rows are not duplicated");
     assert_eq!(inspect.rows("des_DeleteLog", &["Id"]).await.len(), 0);
-    assert_eq!(sink.watermark(table(&plan)).await.expect("watermark"), 0);
+    assert_eq!(
+        sink.watermark(PROFILE, table(&plan))
+            .await
+            .expect("watermark"),
+        0
+    );
 }
 
 pub async fn evolution_adds_and_widens<S: Sink, I: Inspect>(sink: S, inspect: I) {
@@ -342,7 +355,12 @@ pub async fn ordered_batches_apply<S: Sink, I: Inspect>(sink: S, inspect: I) {
     assert_eq!(apply(&sink, &plan, second).await, applied(1));
     let third = one(3, BatchKind::Delta, upsert(1, 3, "a2"));
     assert_eq!(apply(&sink, &plan, third).await, applied(1));
-    assert_eq!(sink.watermark(table(&plan)).await.expect("watermark"), 3);
+    assert_eq!(
+        sink.watermark(PROFILE, table(&plan))
+            .await
+            .expect("watermark"),
+        3
+    );
     let expected = [account(1, "a2", 3), account(2, "b", 2)];
     assert_eq!(accounts(&inspect).await, expected);
     let updated = sink_times(&inspect).await;
@@ -609,7 +627,12 @@ pub async fn record_failure_is_isolated<S: Sink, I: Inspect>(sink: S, inspect: I
         accounts(&inspect).await,
         [account(1, "a", 1), account(3, "c", 3)]
     );
-    assert_eq!(sink.watermark(table(&plan)).await.expect("watermark"), 1);
+    assert_eq!(
+        sink.watermark(PROFILE, table(&plan))
+            .await
+            .expect("watermark"),
+        1
+    );
 }
 
 pub async fn metadata_rows_are_replaced<S: Sink, I: Inspect>(sink: S, inspect: I) {

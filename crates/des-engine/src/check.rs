@@ -13,6 +13,11 @@
 //! the batches still queued apply again) and a resync of the stream, which writes every row
 //! again and deletes what the source no longer has. The stored batches after it are sent
 //! again, so none the target lost waits for a message that was acknowledged already.
+//!
+//! Before the streams, the target's identity token is compared with the control store's
+//! ([`crate::identity`]): a target that lacks it or holds another is not the database the
+//! engine wrote, whatever its watermarks say (an emptied file, another database, a copy from
+//! another data folder), and every stream of the profile is resynced, saying why.
 
 use std::time::Duration;
 
@@ -24,6 +29,7 @@ use des_core::sync::EntityCursor;
 use des_core::{Batch, BatchKind};
 
 use crate::error::EngineError;
+use crate::identity::Lost;
 use crate::message::{BatchEnvelope, WorkMessage, batch_key, plan_key};
 use crate::plan::{PlanCache, stream_table};
 use crate::ports::EnginePorts;
@@ -38,10 +44,19 @@ pub struct Repair {
     pub expected: u64,
     /// The stream's table was gone and was created again (its rows with it).
     pub recreated: bool,
+    /// Set when the target's identity token said it is not the database the engine wrote.
+    pub lost: Option<Lost>,
 }
 
 impl std::fmt::Display for Repair {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if let Some(lost) = &self.lost {
+            return write!(
+                f,
+                "{}: {lost}; tables recreated where missing, resyncing",
+                self.entity
+            );
+        }
         if self.recreated && self.found >= self.expected {
             return write!(
                 f,
@@ -71,6 +86,10 @@ pub async fn check_profile(
     profile: &Profile,
 ) -> Result<Vec<Repair>, EngineError> {
     let sink = ports.sinks.sink(profile).await?;
+    let lost = crate::identity::confirm(ports, sink.as_ref(), profile.id).await?;
+    if let Some(lost) = &lost {
+        tracing::warn!(profile = %profile.id, %lost, "The target is not the one the engine wrote; resyncing the profile.");
+    }
     let plans = PlanCache::default();
     let (mut repairs, mut untouched) = (Vec::new(), Vec::new());
     for progress in ports.control.progress(Some(profile.id)).await? {
@@ -82,7 +101,8 @@ pub async fn check_profile(
         };
         let key = plan_key(&cursor.stream, fingerprint);
         let plan = plans.get(ports.payloads.as_ref(), &key).await?;
-        if let Some(repair) = check_stream(ports, sink.as_ref(), &plan, &cursor).await? {
+        if let Some(mut repair) = check_stream(ports, sink.as_ref(), &plan, &cursor).await? {
+            repair.lost.clone_from(&lost);
             tracing::warn!(
                 profile = %profile.id,
                 entity = %repair.entity,
@@ -96,8 +116,9 @@ pub async fn check_profile(
         }
     }
     // A target behind on one stream was restored or replaced as a whole: the others may have
-    // lost what moves no watermark (a retried record), so they are resynced too.
-    if !repairs.is_empty() {
+    // lost what moves no watermark (a retried record), so they are resynced too. So are all
+    // streams of a target that is not the one the engine wrote.
+    if !repairs.is_empty() || lost.is_some() {
         for cursor in untouched {
             let entity = cursor.stream.entity.clone();
             request_resync(ports, &cursor.stream).await?;
@@ -107,6 +128,7 @@ pub async fn check_profile(
                 found: at,
                 expected: at,
                 recreated: false,
+                lost: lost.clone(),
             });
         }
     }
@@ -143,6 +165,7 @@ pub async fn repair_stream(
         found: at,
         expected: at,
         recreated: false,
+        lost: None,
     }))
 }
 
@@ -168,7 +191,7 @@ async fn check_stream(
     // A table that is gone lost its rows but not its watermark (the engine's own state).
     let existed = sink.has_table(table).await?;
     sink.apply_schema(plan).await?;
-    let found = sink.watermark(table).await?;
+    let found = sink.watermark(stream.profile_id, table).await?;
     let expected = crate::monitor::applied_through(ports, stream, cursor.next_seq).await?;
     let behind = found < expected || (!existed && found > 0);
     for seq in found + 1..=expected {
@@ -191,6 +214,7 @@ async fn check_stream(
         found,
         expected,
         recreated: !existed,
+        lost: None,
     }))
 }
 

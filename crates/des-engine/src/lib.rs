@@ -72,6 +72,7 @@ pub mod applier;
 pub mod check;
 pub mod decision;
 mod error;
+pub mod identity;
 pub mod message;
 pub mod monitor;
 pub mod plan;

@@ -6,9 +6,11 @@ use uuid::Uuid;
 use crate::error::EngineError;
 use crate::ports::EnginePorts;
 
-/// Two replicating profiles must not write the same tables of one target: their rows, their
-/// `DeleteLog` and the target's watermark of each table would be shared, and the later
-/// profile would never finish its sync nor apply deletes. Refused, naming both.
+/// Two replicating profiles must not write the same tables of one target: each keeps its
+/// own state in the target (watermarks and tombstones are keyed by profile), but their rows
+/// and `DeleteLog` would be shared, so one profile's resync would delete rows the other
+/// wrote. Refused, naming both. (Profiles of two control stores cannot see each other; their
+/// state keyed by profile still makes each one sync and delete on its own.)
 pub(crate) async fn refuse_shared_tables(
     ports: &EnginePorts,
     profile_id: Uuid,

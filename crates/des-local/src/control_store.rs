@@ -38,6 +38,7 @@ CREATE TABLE IF NOT EXISTS "cursors" (
     "profile_id" TEXT NOT NULL, "entity" TEXT NOT NULL,
     "doc" TEXT NOT NULL, "version" INTEGER NOT NULL,
     PRIMARY KEY ("profile_id", "entity"));
+CREATE TABLE IF NOT EXISTS "target_tokens" ("profile_id" TEXT PRIMARY KEY, "token" TEXT NOT NULL);
 "#;
 
 /// The statements of one versioned table. Key columns come first (`?1`, ...), then the
@@ -226,6 +227,10 @@ impl ControlStore for SqliteControlStore {
                 let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
                 tx.execute(r#"DELETE FROM "cursors" WHERE "profile_id" = ?1"#, [&key])?;
                 tx.execute(r#"DELETE FROM "stats" WHERE "profile_id" = ?1"#, [&key])?;
+                tx.execute(
+                    r#"DELETE FROM "target_tokens" WHERE "profile_id" = ?1"#,
+                    [&key],
+                )?;
                 tx.execute(r#"DELETE FROM "profiles" WHERE "id" = ?1"#, [&key])?;
                 Ok(tx.commit()?)
             })
@@ -284,5 +289,24 @@ impl ControlStore for SqliteControlStore {
 
     async fn progress_of(&self, profile_ids: &[Uuid]) -> Result<Vec<StreamProgress>, StoreError> {
         progress::read(&self.db, Some(profile_ids)).await
+    }
+
+    async fn target_token(&self, profile_id: Uuid) -> Result<Option<String>, StoreError> {
+        let sql = r#"SELECT "token" FROM "target_tokens" WHERE "profile_id" = ?1"#;
+        let key = profile_id.to_string();
+        self.db
+            .call(move |conn| Ok(conn.query_row(sql, [key], |r| r.get(0)).optional()?))
+            .await
+            .map_err(Into::into)
+    }
+
+    async fn put_target_token(&self, profile_id: Uuid, token: &str) -> Result<(), StoreError> {
+        let sql = r#"INSERT INTO "target_tokens" ("profile_id", "token") VALUES (?1, ?2)
+                     ON CONFLICT ("profile_id") DO UPDATE SET "token" = excluded."token""#;
+        let params = (profile_id.to_string(), token.to_owned());
+        self.db
+            .call(move |conn| Ok(conn.execute(sql, params)?))
+            .await?;
+        Ok(())
     }
 }

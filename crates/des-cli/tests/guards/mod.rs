@@ -81,6 +81,7 @@ fn a_target_deleted_between_runs_is_noticed_recreated_and_refilled() {
         said.contains("account") && said.contains("resyncing"),
         "{said}"
     );
+    assert!(said.contains("identity token"), "says why: {said}");
     let (back, ids) = poll_until(
         "the rows back in the new file",
         Duration::from_secs(120),

@@ -51,7 +51,12 @@ pub async fn target_refusals_are_isolated<S: Sink, I: Inspect + Refuse>(sink: S,
     }
     let done = BatchKind::ResyncComplete { first_seq: 2 };
     apply(&sink, &plan, batch(3, done, vec![upsert(3, 3, "c")])).await;
-    assert_eq!(sink.watermark(table(&plan)).await.expect("watermark"), 3);
+    assert_eq!(
+        sink.watermark(super::PROFILE, table(&plan))
+            .await
+            .expect("watermark"),
+        3
+    );
     assert_eq!(
         accounts(&inspect).await,
         [

@@ -145,4 +145,9 @@ pub trait ControlStore: Send + Sync {
         entity: &str,
         delta: &StatsDelta,
     ) -> Result<(), StoreError>;
+
+    /// The identity token of the profile's target (see `Sink::identify`): `None` until one
+    /// was placed in the target and stored here. Deleting the profile removes it.
+    async fn target_token(&self, profile_id: Uuid) -> Result<Option<String>, StoreError>;
+    async fn put_target_token(&self, profile_id: Uuid, token: &str) -> Result<(), StoreError>;
 }

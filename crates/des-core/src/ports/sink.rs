@@ -118,6 +118,12 @@ impl SinkError {
 ///   [`RecordFailure`]. A retried change the target refuses is [`RetryOutcome::Failed`].
 /// - Calls for different tables may run concurrently; calls for one table are serialised by
 ///   the caller.
+/// - The engine's state in the target (watermarks, tombstones, resync marks, the identity
+///   token) belongs to one profile: the profile of `batch.stream` and `retry.stream`, or the
+///   one named. Two profiles writing one target never read each other's state. It lives
+///   apart from the DES tables (a schema of its own where the database has schemas), and a
+///   target written by the layout before (state tables named with the profile's prefix beside
+///   the DES tables) is moved there for the first profile that touches it, losing nothing.
 #[async_trait]
 pub trait Sink: Send + Sync {
     /// Creates or evolves the planned tables (add columns, widen strings, never drop) and
@@ -140,12 +146,16 @@ pub trait Sink: Send + Sync {
     /// Opens a real connection and runs a trivial query (`SELECT 1`): the target is
     /// reachable and the credentials work. The error's class says why not.
     async fn ping(&self) -> Result<(), SinkError>;
-    /// The last applied `seq` of the table (0 when none).
-    async fn watermark(&self, table: &TableDef) -> Result<u64, SinkError>;
+    /// The last applied `seq` of the table by `profile_id` (0 when none).
+    async fn watermark(&self, profile_id: Uuid, table: &TableDef) -> Result<u64, SinkError>;
     /// Whether the table exists in the target. The start-up check asks before it applies
     /// the plan again: a table that was gone lost its rows but not its watermark (kept in the
     /// engine's own state), so its stream needs a resync.
     async fn has_table(&self, table: &TableDef) -> Result<bool, SinkError>;
+    /// Stores `token` as the target's identity token for `profile_id` and returns the one it
+    /// held before (`None` when it held none: a new, replaced or restored target). The engine
+    /// keeps the same token in its control store and compares the two at start.
+    async fn identify(&self, profile_id: Uuid, token: &str) -> Result<Option<String>, SinkError>;
     /// Checks the DES permission set on the target.
     async fn check_permissions(&self, plan: &SchemaPlan)
     -> Result<Vec<PermissionCheck>, SinkError>;

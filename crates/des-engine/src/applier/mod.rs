@@ -300,7 +300,7 @@ impl Applier {
         seq: u64,
         key: &str,
     ) -> Result<ApplyOutcome, EngineError> {
-        if seq <= target.sink.watermark(table).await? {
+        if seq <= target.sink.watermark(target.profile.id, table).await? {
             self.finish(delivery, None).await?;
             return Ok(ApplyOutcome::Duplicate);
         }

@@ -31,7 +31,7 @@ impl Poller {
         self.apply_schema(ctx, &planned.plan).await?;
         let with_data = ctx.profile.state.replicates_data();
         let table = stream_table(&planned.plan, &ctx.stream().entity)?;
-        let earlier = ctx.sink.watermark(table).await?;
+        let earlier = ctx.sink.watermark(ctx.profile.id, table).await?;
         let next = cursor
             .value
             .after_schema(planned.columns, planned.fingerprint, with_data)

@@ -87,7 +87,7 @@ impl Poller {
         }
         let plan = self.current_plan(ctx, cursor).await?;
         let table = stream_table(&plan, &ctx.stream().entity)?;
-        let applied = ctx.sink.watermark(table).await?;
+        let applied = ctx.sink.watermark(ctx.profile.id, table).await?;
         let stream = ctx.stream().clone();
         self.memory().applied_seen.insert(stream, applied);
         Ok(sent.saturating_sub(applied) >= bound)

@@ -1,4 +1,5 @@
 mod dropped;
+mod identity;
 mod lifecycle;
 mod lookups;
 mod monitor;

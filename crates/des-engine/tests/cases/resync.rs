@@ -161,7 +161,9 @@ async fn a_poisoned_resync_batch_never_sweeps_its_rows() {
     let (table, _) = harness.table("account").await;
     let settled = crate::harness::wait_until(CONVERGE, || async {
         let c = cursor(&harness, "account").await;
-        let watermark = des_core::ports::Sink::watermark(harness.sink.as_ref(), &table).await;
+        let watermark =
+            des_core::ports::Sink::watermark(harness.sink.as_ref(), harness.profile.id, &table)
+                .await;
         c.phase == des_core::sync::SyncPhase::Delta
             && c.last_resync_seq > first_resync_batch
             && watermark.is_ok_and(|w| w + 1 >= c.next_seq)

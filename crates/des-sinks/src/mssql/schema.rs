@@ -17,7 +17,7 @@ use tiberius::ToSql;
 use super::client::{Connection, Finish, begin, db_error, end, run, scalar, schema_error};
 use super::encoding::encode;
 use super::sql::{self, STAGE, primary_key_name, quote, table_name, tsql_type};
-use super::state::StateTables;
+use super::state::{self, STATE_SCHEMA};
 use super::views;
 use super::writer::{bulk_load, recreate};
 use crate::metadata;
@@ -100,7 +100,12 @@ pub fn render_ddl(plan: &SchemaPlan) -> Vec<String> {
         let name = sql::nstring(&table_name(t));
         format!("IF OBJECT_ID({name}, N'U') IS NULL {}", create_table(t))
     }));
-    ddl.extend(StateTables::new(&plan.schema, &plan.prefix).ddl());
+    let state_schema = sql::nstring(&sql::create_schema(STATE_SCHEMA));
+    ddl.push(format!(
+        "IF SCHEMA_ID({}) IS NULL EXEC({state_schema})",
+        sql::nstring(STATE_SCHEMA)
+    ));
+    ddl.extend(state::ddl());
     ddl.extend(views::statements(plan));
     ddl
 }
@@ -164,6 +169,19 @@ async fn create_or_evolve(conn: &mut Connection, table: &TableDef) -> Result<(),
     Ok(())
 }
 
+/// Creates the engine's state schema and tables when missing, in the caller's transaction,
+/// after taking the state schema's lock (always after a data schema's: one order, no
+/// deadlock). The schema is created as the data schema is, with the same permission check.
+pub(super) async fn create_state(conn: &mut Connection) -> Result<(), SinkError> {
+    let resource = format!("des-schema:{STATE_SCHEMA}");
+    run(conn, sql::schema_lock(), &[&resource.as_str()]).await?;
+    ensure_schema(conn, STATE_SCHEMA).await?;
+    for ddl in state::ddl() {
+        run(conn, &ddl, &[]).await?;
+    }
+    Ok(())
+}
+
 async fn ensure_schema(conn: &mut Connection, schema: &str) -> Result<(), SinkError> {
     let id = scalar::<i32>(conn, sql::select_schema_id(), &[&schema]).await?;
     if id.flatten().is_none() {
@@ -191,9 +209,7 @@ async fn write_schema(conn: &mut Connection, plan: &SchemaPlan) -> Result<Finish
         for table in tables::all(plan) {
             create_or_evolve(conn, table).await?;
         }
-        for ddl in StateTables::new(&plan.schema, &plan.prefix).ddl() {
-            run(conn, &ddl, &[]).await?;
-        }
+        create_state(conn).await?;
         for meta in &plan.metadata {
             replace_metadata_rows(conn, plan, meta).await?;
         }

@@ -1,23 +1,31 @@
 //! The SQL Server [`Sink`].
 
+use std::collections::HashSet;
+use std::sync::Mutex;
+
 use async_trait::async_trait;
 use des_core::ports::{BatchOutcome, PermissionCheck, RetryOutcome, Sink, SinkError};
 use des_core::schema::{SchemaPlan, TableDef};
 use des_core::{Batch, RetryChange};
+use uuid::Uuid;
 
 use super::apply;
-use super::client::{Pool, run, scalar};
+use super::client::{Connection, Finish, Pool, begin, db_error, end, run, scalar};
 use super::config::MssqlConfig;
 use super::permissions;
 use super::rows::Layout;
 use super::schema;
 use super::sql;
+use super::state;
 use super::writer::Writer;
+use crate::tables;
 
 /// A SQL Server or Azure SQL database as a DES target. Connections are opened on demand and
 /// pooled, so batches of different tables run in parallel, each on its own connection.
 pub struct MssqlSink {
     pool: Pool,
+    /// The (profile, schema, prefix) triples whose state this sink has prepared.
+    prepared: Mutex<HashSet<(Uuid, String, String)>>,
 }
 
 impl MssqlSink {
@@ -25,7 +33,39 @@ impl MssqlSink {
     pub fn new(config: &MssqlConfig) -> Self {
         Self {
             pool: Pool::new(config),
+            prepared: Mutex::default(),
         }
+    }
+
+    /// Creates the state schema and moves the old layout's state of the table's schema and
+    /// prefix to `profile` (`state::migrate`), in one transaction, once per sink and profile:
+    /// the first call for a profile finds its state where it was left, whichever layout left it.
+    async fn prepare(&self, profile: Uuid, table: &TableDef) -> Result<(), SinkError> {
+        let prefix = tables::prefix_of(table)?.to_owned();
+        let key = (profile, table.schema.clone(), prefix);
+        if self
+            .prepared
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .contains(&key)
+        {
+            return Ok(());
+        }
+        let mut conn = self.pool.get().await?;
+        begin(&mut conn).await?;
+        let outcome = async {
+            schema::create_state(&mut conn).await?;
+            run(&mut conn, &state::migrate(profile, &key.1, &key.2), &[]).await?;
+            Ok(Finish::Commit(()))
+        }
+        .await;
+        end(&mut conn, outcome).await?;
+        conn.release();
+        self.prepared
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(key);
+        Ok(())
     }
 
     /// A sink whose server has answered once: fails early when the target is unreachable.
@@ -36,6 +76,18 @@ impl MssqlSink {
         conn.release();
         Ok(sink)
     }
+}
+
+/// The profile's identity token in the target, if it has one.
+async fn token_of(conn: &mut Connection, profile: Uuid) -> Result<Option<String>, SinkError> {
+    let row = conn
+        .query(state::select_token(profile).as_str(), &[])
+        .await
+        .map_err(db_error)?
+        .into_row()
+        .await
+        .map_err(db_error)?;
+    Ok(row.and_then(|r| r.get::<&str, _>(0).map(str::to_owned)))
 }
 
 #[async_trait]
@@ -60,7 +112,8 @@ impl Sink for MssqlSink {
         table: &TableDef,
         batch: &Batch,
     ) -> Result<BatchOutcome, SinkError> {
-        let writer = Writer::new(plan, table)?;
+        self.prepare(batch.stream.profile_id, table).await?;
+        let writer = Writer::new(batch.stream.profile_id, plan, table)?;
         let layout = Layout::new(table, &batch.columns)?;
         let mut conn = self.pool.get().await?;
         let outcome = apply::apply_batch(&mut conn, &writer, &layout, batch).await?;
@@ -74,7 +127,8 @@ impl Sink for MssqlSink {
         table: &TableDef,
         retry: &RetryChange,
     ) -> Result<RetryOutcome, SinkError> {
-        let writer = Writer::new(plan, table)?;
+        self.prepare(retry.stream.profile_id, table).await?;
+        let writer = Writer::new(retry.stream.profile_id, plan, table)?;
         let layout = Layout::new(table, &retry.columns)?;
         let mut conn = self.pool.get().await?;
         let outcome = apply::apply_retry(&mut conn, &writer, &layout, retry).await?;
@@ -82,9 +136,12 @@ impl Sink for MssqlSink {
         Ok(outcome)
     }
 
-    async fn watermark(&self, table: &TableDef) -> Result<u64, SinkError> {
+    async fn watermark(&self, profile_id: Uuid, table: &TableDef) -> Result<u64, SinkError> {
+        self.prepare(profile_id, table).await?;
         let mut conn = self.pool.get().await?;
-        let seq = Writer::without_plan(table)?.watermark(&mut conn).await?;
+        let seq = Writer::without_plan(profile_id, table)?
+            .watermark(&mut conn)
+            .await?;
         conn.release();
         Ok(seq)
     }
@@ -95,6 +152,21 @@ impl Sink for MssqlSink {
         let found = scalar::<i32>(&mut conn, "SELECT OBJECT_ID(@P1, 'U')", &[&name]).await?;
         conn.release();
         Ok(found.flatten().is_some())
+    }
+
+    async fn identify(&self, profile_id: Uuid, token: &str) -> Result<Option<String>, SinkError> {
+        let mut conn = self.pool.get().await?;
+        begin(&mut conn).await?;
+        let outcome = async {
+            schema::create_state(&mut conn).await?;
+            let before = token_of(&mut conn, profile_id).await?;
+            run(&mut conn, &state::put_token(profile_id), &[&token]).await?;
+            Ok(Finish::Commit(before))
+        }
+        .await;
+        let before = end(&mut conn, outcome).await?;
+        conn.release();
+        Ok(before)
     }
 
     async fn check_permissions(

@@ -1,13 +1,126 @@
-//! The sink's own tables of one profile and their statements, named with the profile's
-//! schema and prefix like the other sinks':
-//! - `DesWatermark([Table], [Seq])`: the last applied batch of each table, written in the same
-//!   transaction as the batch's rows; writers lock its row with `UPDLOCK, HOLDLOCK`;
-//! - `DesTombstone([Table], [Id], [Seq])`: the batch that deleted a row, so an older retried
-//!   upsert cannot resurrect it; a later write of the row lifts it;
-//! - `DesResyncSeen([Table], [FirstSeq], [Id])`: ids a resync has carried, so its final batch
-//!   can delete every row the source no longer has.
+//! The engine's own state in a SQL Server target: the schema [`STATE_SCHEMA`], apart from
+//! DES's tables, so DES's clean-up script (drop every table `LIKE @prefix + '_%'`) never
+//! deletes the writer's progress and report writers see only DES's tables. Every row belongs
+//! to a profile (`[Profile]`) beside the data table it is about (`[Table]`, its name; a
+//! profile writes one schema), so two profiles writing one target never share a watermark.
+//! The id is written into the statement text as a literal: a [`Uuid`] formatted here (hex
+//! digits and hyphens only), never a value from the source, which leaves the statements'
+//! parameter numbers as they were.
+//! - `Watermark([Profile], [Table], [Seq])`: the last applied batch of each table, written in
+//!   the same transaction as the batch's rows; writers lock its row with `UPDLOCK, HOLDLOCK`;
+//! - `Tombstone([Profile], [Table], [Id], [Seq])`: the batch that deleted a row, so an older
+//!   retried upsert cannot resurrect it; a later write of the row lifts it;
+//! - `ResyncSeen([Profile], [Table], [FirstSeq], [Id])`: ids a resync has carried, so its
+//!   final batch can delete every row the source no longer has;
+//! - `Target([Profile], [Token])`: the identity token the engine also keeps in its control
+//!   store; a target without it (or with another) is not the one the engine wrote.
+
+use uuid::Uuid;
 
 use super::sql::{GONE, KEY_DELETE, KEYS, STAGE, nstring, qualified, stage_column};
+
+/// The one schema of the engine's state, named once.
+pub const STATE_SCHEMA: &str = "des_state";
+
+fn state_table(name: &str) -> String {
+    qualified(STATE_SCHEMA, name)
+}
+
+/// `IF OBJECT_ID(...) IS NULL CREATE TABLE ...` for each state table (the schema itself is
+/// created first, as the data schema is: see `schema::ensure_schema`).
+pub fn ddl() -> Vec<String> {
+    let bodies = [
+        (
+            "Watermark",
+            "[Profile] uniqueidentifier NOT NULL, [Table] nvarchar(128) NOT NULL, [Seq] bigint NOT NULL, \
+             PRIMARY KEY ([Profile], [Table])",
+        ),
+        (
+            "Tombstone",
+            "[Profile] uniqueidentifier NOT NULL, [Table] nvarchar(128) NOT NULL, \
+             [Id] uniqueidentifier NOT NULL, [Seq] bigint NOT NULL, PRIMARY KEY ([Profile], [Table], [Id])",
+        ),
+        (
+            "ResyncSeen",
+            "[Profile] uniqueidentifier NOT NULL, [Table] nvarchar(128) NOT NULL, \
+             [FirstSeq] bigint NOT NULL, [Id] uniqueidentifier NOT NULL, \
+             PRIMARY KEY ([Profile], [Table], [FirstSeq], [Id])",
+        ),
+        (
+            "Target",
+            "[Profile] uniqueidentifier NOT NULL PRIMARY KEY, [Token] nvarchar(64) NOT NULL",
+        ),
+    ];
+    bodies
+        .iter()
+        .map(|(name, body)| {
+            let name = state_table(name);
+            format!(
+                "IF OBJECT_ID({}, N'U') IS NULL CREATE TABLE {name} ({body})",
+                nstring(&name)
+            )
+        })
+        .collect()
+}
+
+/// One batch that moves the state of the old layout (tables named with `prefix` in the data
+/// `schema`) to `profile` when the target has it: copied, then the old tables dropped. Run in
+/// the caller's transaction, so no watermark is lost. The old layout had one set of tables
+/// per schema and prefix and refused a second profile on them, so the profile that now
+/// writes them is their owner. Names of missing tables resolve when the batch runs (SQL
+/// Server's deferred name resolution), so the batch compiles on a target without them.
+pub fn migrate(profile: Uuid, schema: &str, prefix: &str) -> String {
+    let old = |base: &str| match prefix {
+        "" => qualified(schema, base),
+        p => qualified(schema, &format!("{p}_{base}")),
+    };
+    let (watermark, tombstone, seen) = (
+        old("DesWatermark"),
+        old("DesTombstone"),
+        old("DesResyncSeen"),
+    );
+    let p = profile_literal(profile);
+    let exists = |t: &str| format!("OBJECT_ID({}, N'U') IS NOT NULL", nstring(t));
+    format!(
+        "IF {} BEGIN \
+         INSERT INTO {} ([Profile], [Table], [Seq]) SELECT {p}, [Table], [Seq] FROM {watermark}; \
+         IF {} INSERT INTO {} ([Profile], [Table], [Id], [Seq]) SELECT {p}, [Table], [Id], [Seq] FROM {tombstone}; \
+         IF {} INSERT INTO {} ([Profile], [Table], [FirstSeq], [Id]) SELECT {p}, [Table], [FirstSeq], [Id] FROM {seen}; \
+         DROP TABLE IF EXISTS {watermark}, {tombstone}, {seen}; \
+         END",
+        exists(&watermark),
+        state_table("Watermark"),
+        exists(&tombstone),
+        state_table("Tombstone"),
+        exists(&seen),
+        state_table("ResyncSeen"),
+    )
+}
+
+/// The profile's identity token (one row, `[Token]`), read before [`put_token`] replaces it.
+pub fn select_token(profile: Uuid) -> String {
+    format!(
+        "SELECT [Token] FROM {} WHERE [Profile] = {}",
+        state_table("Target"),
+        profile_literal(profile)
+    )
+}
+
+/// Stores `@P1` as the profile's identity token.
+pub fn put_token(profile: Uuid) -> String {
+    let p = profile_literal(profile);
+    format!(
+        "MERGE {} WITH (HOLDLOCK) AS t USING (SELECT {p} AS [Profile]) AS s ON t.[Profile] = s.[Profile] \
+         WHEN MATCHED THEN UPDATE SET [Token] = @P1 \
+         WHEN NOT MATCHED THEN INSERT ([Profile], [Token]) VALUES (s.[Profile], @P1);",
+        state_table("Target")
+    )
+}
+
+/// `'<uuid>'`: see the module's comment.
+fn profile_literal(profile: Uuid) -> String {
+    format!("CAST('{}' AS uniqueidentifier)", profile.hyphenated())
+}
 
 /// Where the tombstones of a step come from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -18,70 +131,43 @@ pub enum Tombstoned {
     Gone,
 }
 
+/// The statements of one profile's state: each reads and writes only its rows.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StateTables {
+    /// `[Profile] = '<id>'`.
+    mine: String,
+    profile: String,
     pub watermark: String,
     pub tombstone: String,
     pub seen: String,
 }
 
 impl StateTables {
-    pub fn new(schema: &str, prefix: &str) -> Self {
-        let raw = |base: &str| {
-            if prefix.is_empty() {
-                base.to_owned()
-            } else {
-                format!("{prefix}_{base}")
-            }
-        };
-        let name = |base: &str| qualified(schema, &raw(base));
+    pub fn for_profile(profile: Uuid) -> Self {
+        let literal = profile_literal(profile);
         Self {
-            watermark: name("DesWatermark"),
-            tombstone: name("DesTombstone"),
-            seen: name("DesResyncSeen"),
+            mine: format!("[Profile] = {literal}"),
+            profile: literal,
+            watermark: state_table("Watermark"),
+            tombstone: state_table("Tombstone"),
+            seen: state_table("ResyncSeen"),
         }
     }
 
-    /// `IF OBJECT_ID(...) IS NULL CREATE TABLE ...` for each state table.
-    pub fn ddl(&self) -> Vec<String> {
-        let bodies = [
-            (
-                &self.watermark,
-                "[Table] nvarchar(128) NOT NULL PRIMARY KEY, [Seq] bigint NOT NULL",
-            ),
-            (
-                &self.tombstone,
-                "[Table] nvarchar(128) NOT NULL, [Id] uniqueidentifier NOT NULL, \
-                 [Seq] bigint NOT NULL, PRIMARY KEY ([Table], [Id])",
-            ),
-            (
-                &self.seen,
-                "[Table] nvarchar(128) NOT NULL, [FirstSeq] bigint NOT NULL, \
-                 [Id] uniqueidentifier NOT NULL, PRIMARY KEY ([Table], [FirstSeq], [Id])",
-            ),
-        ];
-        bodies
-            .iter()
-            .map(|(name, body)| {
-                format!(
-                    "IF OBJECT_ID({}, N'U') IS NULL CREATE TABLE {name} ({body})",
-                    nstring(name)
-                )
-            })
-            .collect()
-    }
-
     pub fn select_watermark(&self) -> String {
-        format!("SELECT [Seq] FROM {} WHERE [Table] = @P1", self.watermark)
+        format!(
+            "SELECT [Seq] FROM {} WHERE {} AND [Table] = @P1",
+            self.watermark, self.mine
+        )
     }
 
     /// Creates the table's watermark row at 0 the first time; the key-range lock of
     /// `UPDLOCK, HOLDLOCK` keeps two first writers from both inserting it.
     pub fn init_watermark(&self) -> String {
         format!(
-            "IF NOT EXISTS (SELECT 1 FROM {0} WITH (UPDLOCK, HOLDLOCK) WHERE [Table] = @P1) \
-             INSERT INTO {0} ([Table], [Seq]) VALUES (@P1, 0)",
-            self.watermark
+            "IF NOT EXISTS (SELECT 1 FROM {0} WITH (UPDLOCK, HOLDLOCK) WHERE {1} AND [Table] = @P1) \
+             INSERT INTO {0} ([Profile], [Table], [Seq]) VALUES ({2}, @P1, 0)",
+            self.watermark, self.mine, self.profile
         )
     }
 
@@ -89,22 +175,22 @@ impl StateTables {
     /// connection or process, are serialised here.
     pub fn lock_watermark(&self) -> String {
         format!(
-            "SELECT [Seq] FROM {} WITH (UPDLOCK, HOLDLOCK) WHERE [Table] = @P1",
-            self.watermark
+            "SELECT [Seq] FROM {} WITH (UPDLOCK, HOLDLOCK) WHERE {} AND [Table] = @P1",
+            self.watermark, self.mine
         )
     }
 
     pub fn set_watermark(&self) -> String {
         format!(
-            "UPDATE {} SET [Seq] = @P2 WHERE [Table] = @P1",
-            self.watermark
+            "UPDATE {} SET [Seq] = @P2 WHERE {} AND [Table] = @P1",
+            self.watermark, self.mine
         )
     }
 
     pub fn select_tombstone(&self) -> String {
         format!(
-            "SELECT [Seq] FROM {} WHERE [Table] = @P1 AND [Id] = @P2",
-            self.tombstone
+            "SELECT [Seq] FROM {} WHERE {} AND [Table] = @P1 AND [Id] = @P2",
+            self.tombstone, self.mine
         )
     }
 
@@ -118,18 +204,19 @@ impl StateTables {
             Tombstoned::Gone => format!("SELECT DISTINCT [Id] FROM {GONE}"),
         };
         format!(
-            "MERGE {} AS t USING ({source}) AS s ON t.[Table] = @P1 AND t.[Id] = s.[Id] \
+            "MERGE {} AS t USING ({source}) AS s ON t.{} AND t.[Table] = @P1 AND t.[Id] = s.[Id] \
              WHEN MATCHED AND t.[Seq] < @P2 THEN UPDATE SET [Seq] = @P2 \
-             WHEN NOT MATCHED BY TARGET THEN INSERT ([Table], [Id], [Seq]) VALUES (@P1, s.[Id], @P2);",
-            self.tombstone
+             WHEN NOT MATCHED BY TARGET THEN INSERT ([Profile], [Table], [Id], [Seq]) VALUES ({}, @P1, s.[Id], @P2);",
+            self.tombstone, self.mine, self.profile
         )
     }
 
     /// Lifts the tombstones older than `@P2` of the staged rows: a later write re-created them.
     pub fn lift_tombstones(&self) -> String {
         format!(
-            "DELETE FROM {} WHERE [Table] = @P1 AND [Seq] < @P2 AND [Id] IN (SELECT {} FROM {STAGE})",
+            "DELETE FROM {} WHERE {} AND [Table] = @P1 AND [Seq] < @P2 AND [Id] IN (SELECT {} FROM {STAGE})",
             self.tombstone,
+            self.mine,
             stage_column(0)
         )
     }
@@ -137,10 +224,10 @@ impl StateTables {
     /// Remembers every id of the batch as seen by the resync `@P2`.
     pub fn mark_seen(&self) -> String {
         format!(
-            "INSERT INTO {0} ([Table], [FirstSeq], [Id]) SELECT @P1, @P2, k.[Id] FROM {KEYS} AS k \
-             WHERE NOT EXISTS (SELECT 1 FROM {0} AS s WHERE s.[Table] = @P1 AND s.[FirstSeq] = @P2 \
+            "INSERT INTO {0} ([Profile], [Table], [FirstSeq], [Id]) SELECT {1}, @P1, @P2, k.[Id] FROM {KEYS} AS k \
+             WHERE NOT EXISTS (SELECT 1 FROM {0} AS s WHERE s.{2} AND s.[Table] = @P1 AND s.[FirstSeq] = @P2 \
              AND s.[Id] = k.[Id])",
-            self.seen
+            self.seen, self.profile, self.mine
         )
     }
 
@@ -148,13 +235,16 @@ impl StateTables {
     pub fn sweep_unseen(&self, table: &str) -> String {
         format!(
             "DELETE FROM {table} OUTPUT deleted.[Id], deleted.[versionnumber] INTO {GONE} ([Id], [VersionNumber]) \
-             WHERE [Id] NOT IN (SELECT [Id] FROM {} WHERE [Table] = @P1 AND [FirstSeq] = @P2)",
-            self.seen
+             WHERE [Id] NOT IN (SELECT [Id] FROM {} WHERE {} AND [Table] = @P1 AND [FirstSeq] = @P2)",
+            self.seen, self.mine
         )
     }
 
     pub fn clear_seen(&self) -> String {
-        format!("DELETE FROM {} WHERE [Table] = @P1", self.seen)
+        format!(
+            "DELETE FROM {} WHERE {} AND [Table] = @P1",
+            self.seen, self.mine
+        )
     }
 }
 
@@ -163,10 +253,18 @@ mod tests {
     use super::*;
 
     #[test]
-    fn state_tables_follow_schema_and_prefix() {
-        let state = StateTables::new("dbo", "crm");
-        assert_eq!(state.watermark, "[dbo].[crm_DesWatermark]");
-        assert_eq!(StateTables::new("dbo", "").seen, "[dbo].[DesResyncSeen]");
-        assert!(state.ddl()[0].starts_with("IF OBJECT_ID(N'[dbo].[crm_DesWatermark]', N'U')"));
+    fn state_lives_in_its_own_schema_and_reads_only_its_profiles_rows() {
+        let profile = Uuid::from_u128(7);
+        let state = StateTables::for_profile(profile);
+        assert_eq!(state.watermark, "[des_state].[Watermark]");
+        assert!(
+            state
+                .select_watermark()
+                .contains(&format!("[Profile] = CAST('{profile}'"))
+        );
+        assert!(ddl()[0].starts_with("IF OBJECT_ID(N'[des_state].[Watermark]', N'U')"));
+        let moved = migrate(profile, "dbo", "crm");
+        assert!(moved.starts_with("IF OBJECT_ID(N'[dbo].[crm_DesWatermark]', N'U') IS NOT NULL"));
+        assert!(moved.contains("DROP TABLE IF EXISTS [dbo].[crm_DesWatermark]"));
     }
 }

@@ -63,21 +63,25 @@ pub(super) struct Writer<'a> {
 }
 
 impl<'a> Writer<'a> {
-    pub(super) fn new(plan: &SchemaPlan, table: &'a TableDef) -> Result<Self, SinkError> {
+    pub(super) fn new(
+        profile: Uuid,
+        plan: &SchemaPlan,
+        table: &'a TableDef,
+    ) -> Result<Self, SinkError> {
         Ok(Self {
             delete_log: plan.delete_log.as_ref().map(sql::table_name),
-            ..Self::without_plan(table)?
+            ..Self::without_plan(profile, table)?
         })
     }
 
-    /// For reading the watermark: the state tables follow the table's schema and prefix.
-    pub(super) fn without_plan(table: &'a TableDef) -> Result<Self, SinkError> {
+    /// For reading the watermark: the state of `profile`.
+    pub(super) fn without_plan(profile: Uuid, table: &'a TableDef) -> Result<Self, SinkError> {
         let entity = tables::entity_of(table)?;
         Ok(Self {
             key: &table.name,
             entity,
             table: sql::table_name(table),
-            state: StateTables::new(&table.schema, tables::prefix_of(table)?),
+            state: StateTables::for_profile(profile),
             delete_log: None,
         })
     }

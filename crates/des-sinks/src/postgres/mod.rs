@@ -16,6 +16,7 @@ mod schema;
 mod service;
 mod sql;
 mod stage;
+mod state;
 mod views;
 mod writer;
 

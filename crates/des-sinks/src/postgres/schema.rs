@@ -17,7 +17,7 @@ use tokio_postgres::{Client, Transaction};
 
 use super::client::{db_error, schema_error};
 use super::metadata;
-use super::sql::{StateTables, pg_type, primary_key_name, quote, table_name};
+use super::sql::{pg_type, primary_key_name, quote, table_name};
 use super::views;
 use crate::tables;
 
@@ -56,32 +56,6 @@ pub(super) fn create_table(table: &TableDef) -> String {
     )
 }
 
-/// The sink's own tables, one set per schema and prefix, as in the SQLite sink:
-/// - `DesWatermark("Table", "Seq")`: the last applied batch of each table, written in the same
-///   transaction as the batch's rows; writers lock its row (`FOR UPDATE`);
-/// - `DesTombstone("Table", "Id", "Seq")`: the batch that deleted a row, so an older retried
-///   upsert cannot resurrect it; a later write of the row lifts it;
-/// - `DesResyncSeen("Table", "FirstSeq", "Id")`: ids a resync has carried, so its final batch
-///   can delete every row the source no longer has.
-pub(super) fn state_ddl(state: &StateTables) -> Vec<String> {
-    vec![
-        format!(
-            "CREATE TABLE IF NOT EXISTS {} (\"Table\" text NOT NULL PRIMARY KEY, \"Seq\" bigint NOT NULL)",
-            state.watermark
-        ),
-        format!(
-            "CREATE TABLE IF NOT EXISTS {} (\"Table\" text NOT NULL, \"Id\" uuid NOT NULL, \
-             \"Seq\" bigint NOT NULL, PRIMARY KEY (\"Table\", \"Id\"))",
-            state.tombstone
-        ),
-        format!(
-            "CREATE TABLE IF NOT EXISTS {} (\"Table\" text NOT NULL, \"FirstSeq\" bigint NOT NULL, \
-             \"Id\" uuid NOT NULL, PRIMARY KEY (\"Table\", \"FirstSeq\", \"Id\"))",
-            state.seen
-        ),
-    ]
-}
-
 /// The schema, every `CREATE TABLE IF NOT EXISTS` of the plan, and the sink's state tables.
 pub fn render_ddl(plan: &SchemaPlan) -> Vec<String> {
     let mut ddl = vec![format!(
@@ -89,7 +63,11 @@ pub fn render_ddl(plan: &SchemaPlan) -> Vec<String> {
         quote(&plan.schema)
     )];
     ddl.extend(tables::all(plan).map(create_table));
-    ddl.extend(state_ddl(&StateTables::new(&plan.schema, &plan.prefix)));
+    ddl.push(format!(
+        "CREATE SCHEMA IF NOT EXISTS {}",
+        quote(super::state::STATE_SCHEMA)
+    ));
+    ddl.extend(super::state::state_ddl());
     ddl.extend(views::drops(plan));
     ddl.extend(views::creates(plan));
     ddl
@@ -192,7 +170,7 @@ async fn create_or_evolve(tx: &Transaction<'_>, table: &TableDef) -> Result<(), 
 
 /// Creates the schema when missing (checked first: `CREATE SCHEMA IF NOT EXISTS` needs the
 /// database's CREATE privilege even when the schema exists).
-async fn ensure_schema(tx: &Transaction<'_>, schema: &str) -> Result<(), SinkError> {
+pub(super) async fn ensure_schema(tx: &Transaction<'_>, schema: &str) -> Result<(), SinkError> {
     let exists = "SELECT EXISTS (SELECT 1 FROM pg_namespace WHERE nspname = $1)";
     let row = tx.query_one(exists, &[&schema]).await.map_err(db_error)?;
     if row.get::<_, bool>(0) {
@@ -206,7 +184,8 @@ async fn ensure_schema(tx: &Transaction<'_>, schema: &str) -> Result<(), SinkErr
 
 /// Creates or evolves every planned table and the state tables and replaces the metadata
 /// rows, in one transaction (PostgreSQL's DDL is transactional), so a failure leaves the
-/// previous schema intact. An advisory lock per schema serialises concurrent callers.
+/// previous schema intact. An advisory lock per schema serialises concurrent callers; the
+/// state schema's lock (taken second, always in that order) those that create the state.
 pub(super) async fn apply(client: &mut Client, plan: &SchemaPlan) -> Result<(), SinkError> {
     let tx = client.transaction().await.map_err(db_error)?;
     let lock = "SELECT pg_advisory_xact_lock(hashtext($1))";
@@ -214,15 +193,14 @@ pub(super) async fn apply(client: &mut Client, plan: &SchemaPlan) -> Result<(), 
         .await
         .map_err(db_error)?;
     ensure_schema(&tx, &plan.schema).await?;
+    super::state::lock(&tx).await?;
     for ddl in views::drops(plan) {
         tx.batch_execute(&ddl).await.map_err(db_error)?;
     }
     for table in tables::all(plan) {
         create_or_evolve(&tx, table).await?;
     }
-    for ddl in state_ddl(&StateTables::new(&plan.schema, &plan.prefix)) {
-        tx.batch_execute(&ddl).await.map_err(db_error)?;
-    }
+    super::state::create(&tx).await?;
     metadata::replace_rows(&tx, plan).await?;
     for ddl in views::creates(plan) {
         tx.batch_execute(&ddl).await.map_err(db_error)?;

@@ -1,9 +1,13 @@
 //! The PostgreSQL [`Sink`].
 
+use std::collections::HashSet;
+use std::sync::Mutex;
+
 use async_trait::async_trait;
 use des_core::ports::{BatchOutcome, PermissionCheck, RetryOutcome, Sink, SinkError};
 use des_core::schema::{SchemaPlan, TableDef};
 use des_core::{Batch, RetryChange};
+use uuid::Uuid;
 
 use super::apply;
 use super::client::{Pool, db_error};
@@ -12,12 +16,16 @@ use super::permissions;
 use super::rows::Layout;
 use super::schema;
 use super::sql;
+use super::state;
 use super::writer::Writer;
+use crate::tables;
 
 /// A PostgreSQL database as a DES target. Connections are opened on demand and pooled, so
 /// batches of different tables run in parallel, each on its own connection.
 pub struct PostgresSink {
     pool: Pool,
+    /// The (profile, schema, prefix) triples whose state this sink has prepared.
+    prepared: Mutex<HashSet<(Uuid, String, String)>>,
 }
 
 impl PostgresSink {
@@ -25,7 +33,31 @@ impl PostgresSink {
     pub fn new(config: &PostgresConfig) -> Self {
         Self {
             pool: Pool::new(config),
+            prepared: Mutex::default(),
         }
+    }
+
+    /// Creates the state schema and moves the old layout's state of the table's schema and
+    /// prefix to `profile`, once per sink and profile (`state::prepare`): the first call for a
+    /// profile finds its state where it was left, whichever layout left it.
+    async fn prepare(&self, profile: Uuid, table: &TableDef) -> Result<(), SinkError> {
+        let prefix = tables::prefix_of(table)?.to_owned();
+        let key = (profile, table.schema.clone(), prefix);
+        if self
+            .prepared
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .contains(&key)
+        {
+            return Ok(());
+        }
+        let mut client = self.pool.get().await?;
+        state::prepare(&mut client, profile, &key.1, &key.2).await?;
+        self.prepared
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(key);
+        Ok(())
     }
 
     /// A sink whose server has answered once: fails early when the target is unreachable.
@@ -60,7 +92,8 @@ impl Sink for PostgresSink {
         table: &TableDef,
         batch: &Batch,
     ) -> Result<BatchOutcome, SinkError> {
-        let writer = Writer::new(plan, table)?;
+        self.prepare(batch.stream.profile_id, table).await?;
+        let writer = Writer::new(batch.stream.profile_id, plan, table)?;
         let layout = Layout::new(table, &batch.columns)?;
         let mut client = self.pool.get_for(&layout.stage_name()).await?;
         apply::apply_batch(&mut client, &writer, &layout, batch).await
@@ -72,14 +105,16 @@ impl Sink for PostgresSink {
         table: &TableDef,
         retry: &RetryChange,
     ) -> Result<RetryOutcome, SinkError> {
-        let writer = Writer::new(plan, table)?;
+        self.prepare(retry.stream.profile_id, table).await?;
+        let writer = Writer::new(retry.stream.profile_id, plan, table)?;
         let layout = Layout::new(table, &retry.columns)?;
         let mut client = self.pool.get_for(&layout.stage_name()).await?;
         apply::apply_retry(&mut client, &writer, &layout, retry).await
     }
 
-    async fn watermark(&self, table: &TableDef) -> Result<u64, SinkError> {
-        Writer::without_plan(table)?
+    async fn watermark(&self, profile_id: Uuid, table: &TableDef) -> Result<u64, SinkError> {
+        self.prepare(profile_id, table).await?;
+        Writer::without_plan(profile_id, table)?
             .watermark(&*self.pool.get().await?)
             .await
     }
@@ -92,6 +127,11 @@ impl Sink for PostgresSink {
             .await
             .map_err(db_error)?;
         Ok(row.get(0))
+    }
+
+    async fn identify(&self, profile_id: Uuid, token: &str) -> Result<Option<String>, SinkError> {
+        let mut client = self.pool.get().await?;
+        state::identify(&mut client, profile_id, token).await
     }
 
     async fn check_permissions(

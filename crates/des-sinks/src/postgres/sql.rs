@@ -62,119 +62,10 @@ fn fnv1a(text: &str) -> u32 {
     })
 }
 
-/// The sink's own tables of one profile, in the profile's schema and named with its prefix
-/// like the SQLite sink's (see `schema::state_ddl`).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(super) struct StateTables {
-    pub watermark: String,
-    pub tombstone: String,
-    pub seen: String,
-}
-
-impl StateTables {
-    pub(super) fn new(schema: &str, prefix: &str) -> Self {
-        let name = |base: &str| {
-            let name = if prefix.is_empty() {
-                base.to_owned()
-            } else {
-                format!("{prefix}_{base}")
-            };
-            qualified(schema, &name)
-        };
-        Self {
-            watermark: name("DesWatermark"),
-            tombstone: name("DesTombstone"),
-            seen: name("DesResyncSeen"),
-        }
-    }
-
-    pub(super) fn select_watermark(&self) -> String {
-        format!(
-            "SELECT \"Seq\" FROM {} WHERE \"Table\" = $1",
-            self.watermark
-        )
-    }
-
-    /// Serialises writers of one table across connections and processes.
-    pub(super) fn lock_watermark(&self) -> String {
-        format!("{} FOR UPDATE", self.select_watermark())
-    }
-
-    pub(super) fn init_watermark(&self) -> String {
-        format!(
-            "INSERT INTO {} (\"Table\", \"Seq\") VALUES ($1, 0) ON CONFLICT (\"Table\") DO NOTHING",
-            self.watermark
-        )
-    }
-
-    pub(super) fn set_watermark(&self) -> String {
-        format!(
-            "UPDATE {} SET \"Seq\" = $2 WHERE \"Table\" = $1",
-            self.watermark
-        )
-    }
-
-    pub(super) fn select_tombstone(&self) -> String {
-        format!(
-            "SELECT \"Seq\" FROM {} WHERE \"Table\" = $1 AND \"Id\" = $2",
-            self.tombstone
-        )
-    }
-
-    /// Tombstones the ids `$2` at `$3`, keeping the highest `seq` so a retried older delete
-    /// never lowers one.
-    pub(super) fn put_tombstones(&self) -> String {
-        format!(
-            "INSERT INTO {0} AS t (\"Table\", \"Id\", \"Seq\") SELECT $1::text, unnest($2::uuid[]), $3::bigint \
-             ON CONFLICT (\"Table\", \"Id\") DO UPDATE SET \"Seq\" = GREATEST(t.\"Seq\", excluded.\"Seq\")",
-            self.tombstone
-        )
-    }
-
-    /// Lifts the tombstones older than `$3` of the ids `$2`: a later write re-created them.
-    pub(super) fn lift_tombstones(&self) -> String {
-        format!(
-            "DELETE FROM {} WHERE \"Table\" = $1 AND \"Id\" = ANY($2) AND \"Seq\" < $3",
-            self.tombstone
-        )
-    }
-
-    /// Remembers the ids `$3` as seen by the resync `$2`.
-    pub(super) fn mark_seen(&self) -> String {
-        format!(
-            "INSERT INTO {} (\"Table\", \"FirstSeq\", \"Id\") SELECT $1::text, $2::bigint, unnest($3::uuid[]) \
-             ON CONFLICT DO NOTHING",
-            self.seen
-        )
-    }
-
-    pub(super) fn clear_seen(&self) -> String {
-        format!("DELETE FROM {} WHERE \"Table\" = $1", self.seen)
-    }
-
-    /// Deletes every row of `table` the resync `$2` did not see and tombstones it at `$3`,
-    /// logging it when `delete_log` is given (`$4` entity name, `$5` delete time), in one
-    /// statement.
-    pub(super) fn sweep_unseen(&self, table: &str, delete_log: Option<&str>) -> String {
-        let gone = format!(
-            "DELETE FROM {table} AS d WHERE NOT EXISTS (SELECT 1 FROM {} AS s WHERE s.\"Table\" = $1 \
-             AND s.\"FirstSeq\" = $2 AND s.\"Id\" = d.\"Id\") RETURNING d.\"Id\", d.\"versionnumber\"",
-            self.seen
-        );
-        let logged = delete_log.map_or_else(String::new, |log| {
-            format!(", logged AS ({})", log_gone(log, "$4", "$5"))
-        });
-        format!(
-            "WITH gone AS ({gone}){logged} INSERT INTO {} AS t (\"Table\", \"Id\", \"Seq\") \
-             SELECT $1::text, \"Id\", $3::bigint FROM gone ON CONFLICT (\"Table\", \"Id\") DO UPDATE \
-             SET \"Seq\" = GREATEST(t.\"Seq\", excluded.\"Seq\")",
-            self.tombstone
-        )
-    }
-}
+pub(super) use super::state::StateTables;
 
 /// Copies the rows of the `gone` CTE into `DeleteLog`.
-fn log_gone(delete_log: &str, entity: &str, time: &str) -> String {
+pub(super) fn log_gone(delete_log: &str, entity: &str, time: &str) -> String {
     format!(
         "INSERT INTO {delete_log} (\"EntityName\", \"RecordId\", \"SinkDeleteTime\", \"VersionNumber\") \
          SELECT {entity}::text, \"Id\"::text, {time}::timestamptz, \"versionnumber\" FROM gone"
@@ -323,18 +214,6 @@ mod tests {
         );
         assert_eq!(pg_type(SqlType::Text { max_len: None }), "text");
         assert_eq!(pg_type(SqlType::Bit), "boolean");
-    }
-
-    #[test]
-    fn state_tables_follow_schema_and_prefix() {
-        assert_eq!(
-            StateTables::new("dbo", "crm").watermark,
-            "\"dbo\".\"crm_DesWatermark\""
-        );
-        assert_eq!(
-            StateTables::new("dbo", "").seen,
-            "\"dbo\".\"DesResyncSeen\""
-        );
     }
 
     #[test]

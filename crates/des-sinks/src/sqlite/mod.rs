@@ -14,6 +14,7 @@ mod rows;
 mod schema;
 mod service;
 mod sql;
+mod state;
 mod views;
 mod writer;
 

@@ -21,7 +21,7 @@ use rusqlite::{Connection, Transaction, TransactionBehavior, params_from_iter};
 use super::client::db_error;
 use super::decimal::with_exact_columns;
 use super::encoding::plain;
-use super::sql::{StateTables, delete_where_in, insert_row, quote};
+use super::sql::{delete_where_in, insert_row, quote};
 use super::views;
 use crate::metadata::replaced_keys;
 use crate::tables;
@@ -68,36 +68,10 @@ pub fn create_table(table: &TableDef) -> String {
     )
 }
 
-/// The sink's own tables, one set per prefix:
-/// - `DesWatermark("Table", "Seq")`: the last applied batch of each table, written in the same
-///   transaction as the batch's rows (duplicate and early batches are detected with it);
-/// - `DesTombstone("Table", "Id", "Seq")`: the batch that deleted a row, so an older retried
-///   upsert cannot resurrect it; a later batch that writes the row lifts it;
-/// - `DesResyncSeen("Table", "FirstSeq", "Id")`: ids a resync has carried, so its final batch
-///   can delete every row the source no longer has.
-pub fn state_ddl(state: &StateTables) -> Vec<String> {
-    vec![
-        format!(
-            "CREATE TABLE IF NOT EXISTS {} (\"Table\" TEXT NOT NULL PRIMARY KEY, \"Seq\" INTEGER NOT NULL)",
-            state.watermark
-        ),
-        format!(
-            "CREATE TABLE IF NOT EXISTS {} (\"Table\" TEXT NOT NULL, \"Id\" TEXT NOT NULL, \
-             \"Seq\" INTEGER NOT NULL, PRIMARY KEY (\"Table\", \"Id\")) WITHOUT ROWID",
-            state.tombstone
-        ),
-        format!(
-            "CREATE TABLE IF NOT EXISTS {} (\"Table\" TEXT NOT NULL, \"FirstSeq\" INTEGER NOT NULL, \
-             \"Id\" TEXT NOT NULL, PRIMARY KEY (\"Table\", \"FirstSeq\", \"Id\")) WITHOUT ROWID",
-            state.seen
-        ),
-    ]
-}
-
 /// Every `CREATE TABLE IF NOT EXISTS` of the plan, the sink's state tables last.
 pub fn render_ddl(plan: &SchemaPlan) -> Vec<String> {
     let mut ddl: Vec<String> = tables::all(plan).map(create_table).collect();
-    ddl.extend(state_ddl(&StateTables::for_prefix(&plan.prefix)));
+    ddl.extend(super::state::state_ddl());
     ddl.extend(views::statements(plan));
     ddl
 }
@@ -167,7 +141,7 @@ pub fn apply(conn: &mut Connection, plan: &SchemaPlan) -> Result<(), SinkError> 
     for table in tables::all(plan) {
         create_or_evolve(&tx, table)?;
     }
-    for ddl in state_ddl(&StateTables::for_prefix(&plan.prefix)) {
+    for ddl in super::state::state_ddl() {
         tx.execute_batch(&ddl).map_err(db_error)?;
     }
     replace_metadata_rows(&tx, plan)?;

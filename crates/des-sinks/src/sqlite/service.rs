@@ -1,12 +1,14 @@
 //! The SQLite [`Sink`].
 
-use std::sync::mpsc;
+use std::collections::HashSet;
+use std::sync::{Arc, Mutex, mpsc};
 
 use async_trait::async_trait;
 use des_core::ports::{BatchOutcome, PermissionCheck, RetryOutcome, Sink, SinkError};
 use des_core::schema::{SchemaPlan, TableDef};
 use des_core::{Batch, Change, RetryChange};
 use time::OffsetDateTime;
+use uuid::Uuid;
 
 use super::apply::{BatchJob, Chunk, RetryJob};
 use super::client::{Client, db_error};
@@ -16,6 +18,7 @@ use super::encoding::iso_datetime;
 use super::permissions;
 use super::rows::{Encoded, Layout};
 use super::schema;
+use super::state;
 use super::writer::TableWriter;
 use crate::tables;
 
@@ -23,6 +26,8 @@ use crate::tables;
 #[derive(Clone)]
 pub struct SqliteSink {
     client: Client,
+    /// The (profile, prefix) pairs whose state this sink has prepared (`state::prepare`).
+    prepared: Arc<Mutex<HashSet<(Uuid, String)>>>,
 }
 
 impl SqliteSink {
@@ -30,7 +35,32 @@ impl SqliteSink {
     pub fn open(config: &SqliteConfig) -> Result<Self, SinkError> {
         Ok(Self {
             client: Client::open(config)?,
+            prepared: Arc::default(),
         })
+    }
+
+    /// Creates the state tables and moves the old layout's state of the table's prefix to
+    /// `profile`, once per sink and profile: the first call for a profile finds its state
+    /// where it was left, whichever layout left it.
+    async fn prepare(&self, profile: Uuid, table: &TableDef) -> Result<(), SinkError> {
+        let key = (profile, tables::prefix_of(table)?.to_owned());
+        if self
+            .prepared
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .contains(&key)
+        {
+            return Ok(());
+        }
+        let prefix = key.1.clone();
+        self.client
+            .run(move |conn| state::prepare(conn, profile, &prefix))
+            .await?;
+        self.prepared
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(key);
+        Ok(())
     }
 }
 
@@ -56,6 +86,7 @@ async fn apply_batch(
     let (sender, chunks) = mpsc::channel();
     let job = BatchJob {
         writer: TableWriter::new(
+            batch.stream.profile_id,
             plan,
             table,
             tables::entity_of(table)?,
@@ -93,6 +124,7 @@ fn retry_job(
     };
     Ok(RetryJob {
         writer: TableWriter::new(
+            retry.stream.profile_id,
             plan,
             table,
             tables::entity_of(table)?,
@@ -126,6 +158,7 @@ impl Sink for SqliteSink {
         table: &TableDef,
         batch: &Batch,
     ) -> Result<BatchOutcome, SinkError> {
+        self.prepare(batch.stream.profile_id, table).await?;
         apply_batch(&self.client, plan, table, batch).await
     }
 
@@ -135,11 +168,13 @@ impl Sink for SqliteSink {
         table: &TableDef,
         retry: &RetryChange,
     ) -> Result<RetryOutcome, SinkError> {
+        self.prepare(retry.stream.profile_id, table).await?;
         let job = retry_job(plan, table, retry)?;
         self.client.run(move |conn| job.run(conn)).await
     }
 
-    async fn watermark(&self, table: &TableDef) -> Result<u64, SinkError> {
+    async fn watermark(&self, profile_id: Uuid, table: &TableDef) -> Result<u64, SinkError> {
+        self.prepare(profile_id, table).await?;
         let plan = SchemaPlan {
             schema: table.schema.clone(),
             prefix: tables::prefix_of(table)?.to_owned(),
@@ -147,7 +182,8 @@ impl Sink for SqliteSink {
             metadata: Vec::new(),
             delete_log: None,
         };
-        let writer = TableWriter::new(&plan, table, tables::entity_of(table)?, &[("Id", 2)]);
+        let entity = tables::entity_of(table)?;
+        let writer = TableWriter::new(profile_id, &plan, table, entity, &[("Id", 2)]);
         self.client
             .run(move |conn| writer.watermark(conn).map_err(db_error))
             .await
@@ -163,6 +199,13 @@ impl Sink for SqliteSink {
                     .map_err(db_error)?;
                 Ok(n > 0)
             })
+            .await
+    }
+
+    async fn identify(&self, profile_id: Uuid, token: &str) -> Result<Option<String>, SinkError> {
+        let token = token.to_owned();
+        self.client
+            .run(move |conn| state::identify(conn, profile_id, &token))
             .await
     }
 

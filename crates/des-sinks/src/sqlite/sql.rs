@@ -19,106 +19,106 @@ fn placeholders(n: usize) -> String {
         .join(", ")
 }
 
-/// The sink's own tables for one prefix (see `schema::state_ddl`).
+/// The engine's state of one profile (see `state.rs`): each statement reads and writes only
+/// the rows of that profile.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StateTables {
-    /// The watermark table's name unquoted, to look it up in `sqlite_master`.
-    pub watermark_name: String,
+    /// `"Profile" = '<id>'`.
+    mine: String,
+    profile: String,
     pub watermark: String,
     pub tombstone: String,
     pub seen: String,
 }
 
 impl StateTables {
-    pub fn for_prefix(prefix: &str) -> Self {
-        let raw = |base: &str| {
-            if prefix.is_empty() {
-                base.to_owned()
-            } else {
-                format!("{prefix}_{base}")
-            }
-        };
-        let name = |base: &str| quote(&raw(base));
+    pub fn for_profile(profile: uuid::Uuid) -> Self {
+        let literal = super::state::profile_literal(profile);
         Self {
-            watermark_name: raw("DesWatermark"),
-            watermark: name("DesWatermark"),
-            tombstone: name("DesTombstone"),
-            seen: name("DesResyncSeen"),
+            mine: format!("\"Profile\" = {literal}"),
+            profile: literal,
+            watermark: quote(super::state::WATERMARK),
+            tombstone: quote(super::state::TOMBSTONE),
+            seen: quote(super::state::SEEN),
         }
     }
 
     pub fn select_watermark(&self) -> String {
         format!(
-            "SELECT \"Seq\" FROM {} WHERE \"Table\" = ?1",
-            self.watermark
+            "SELECT \"Seq\" FROM {} WHERE {} AND \"Table\" = ?1",
+            self.watermark, self.mine
         )
     }
 
     pub fn set_watermark(&self) -> String {
         format!(
-            "INSERT INTO {} (\"Table\", \"Seq\") VALUES (?1, ?2) \
-             ON CONFLICT (\"Table\") DO UPDATE SET \"Seq\" = excluded.\"Seq\"",
-            self.watermark
+            "INSERT INTO {} (\"Profile\", \"Table\", \"Seq\") VALUES ({}, ?1, ?2) \
+             ON CONFLICT (\"Profile\", \"Table\") DO UPDATE SET \"Seq\" = excluded.\"Seq\"",
+            self.watermark, self.profile
         )
     }
 
     pub fn any_tombstone(&self) -> String {
         format!(
-            "SELECT EXISTS (SELECT 1 FROM {} WHERE \"Table\" = ?1)",
-            self.tombstone
+            "SELECT EXISTS (SELECT 1 FROM {} WHERE {} AND \"Table\" = ?1)",
+            self.tombstone, self.mine
         )
     }
 
     pub fn select_tombstone(&self) -> String {
         format!(
-            "SELECT \"Seq\" FROM {} WHERE \"Table\" = ?1 AND \"Id\" = ?2",
-            self.tombstone
+            "SELECT \"Seq\" FROM {} WHERE {} AND \"Table\" = ?1 AND \"Id\" = ?2",
+            self.tombstone, self.mine
         )
     }
 
     /// Keeps the highest `seq` so a retried older delete never lowers a tombstone.
     pub fn put_tombstone(&self) -> String {
         format!(
-            "INSERT INTO {} (\"Table\", \"Id\", \"Seq\") VALUES (?1, ?2, ?3) \
-             ON CONFLICT (\"Table\", \"Id\") DO UPDATE SET \"Seq\" = max(\"Seq\", excluded.\"Seq\")",
-            self.tombstone
+            "INSERT INTO {} (\"Profile\", \"Table\", \"Id\", \"Seq\") VALUES ({}, ?1, ?2, ?3) \
+             ON CONFLICT (\"Profile\", \"Table\", \"Id\") DO UPDATE SET \"Seq\" = max(\"Seq\", excluded.\"Seq\")",
+            self.tombstone, self.profile
         )
     }
 
     /// Lifts a tombstone older than the write that re-creates the row.
     pub fn lift_tombstone(&self) -> String {
         format!(
-            "DELETE FROM {} WHERE \"Table\" = ?1 AND \"Id\" = ?2 AND \"Seq\" < ?3",
-            self.tombstone
+            "DELETE FROM {} WHERE {} AND \"Table\" = ?1 AND \"Id\" = ?2 AND \"Seq\" < ?3",
+            self.tombstone, self.mine
         )
     }
 
     pub fn mark_seen(&self) -> String {
         format!(
-            "INSERT OR IGNORE INTO {} (\"Table\", \"FirstSeq\", \"Id\") VALUES (?1, ?2, ?3)",
-            self.seen
+            "INSERT OR IGNORE INTO {} (\"Profile\", \"Table\", \"FirstSeq\", \"Id\") VALUES ({}, ?1, ?2, ?3)",
+            self.seen, self.profile
         )
     }
 
     pub fn clear_seen(&self) -> String {
-        format!("DELETE FROM {} WHERE \"Table\" = ?1", self.seen)
+        format!(
+            "DELETE FROM {} WHERE {} AND \"Table\" = ?1",
+            self.seen, self.mine
+        )
     }
 
     /// Rows of `table` not seen under a resync: `?1` the table's name, `?2` the resync.
     fn unseen(&self, table: &str) -> String {
         format!(
-            "{table} WHERE \"Id\" NOT IN (SELECT \"Id\" FROM {} WHERE \"Table\" = ?1 AND \
+            "{table} WHERE \"Id\" NOT IN (SELECT \"Id\" FROM {} WHERE {} AND \"Table\" = ?1 AND \
              \"FirstSeq\" = ?2)",
-            self.seen
+            self.seen, self.mine
         )
     }
 
     /// Tombstones every unseen row at `?3`.
     pub fn tombstone_unseen(&self, table: &str) -> String {
         format!(
-            "INSERT INTO {} (\"Table\", \"Id\", \"Seq\") SELECT ?1, \"Id\", ?3 FROM {} \
-             ON CONFLICT (\"Table\", \"Id\") DO UPDATE SET \"Seq\" = max(\"Seq\", excluded.\"Seq\")",
+            "INSERT INTO {} (\"Profile\", \"Table\", \"Id\", \"Seq\") SELECT {}, ?1, \"Id\", ?3 FROM {} \
+             ON CONFLICT (\"Profile\", \"Table\", \"Id\") DO UPDATE SET \"Seq\" = max(\"Seq\", excluded.\"Seq\")",
             self.tombstone,
+            self.profile,
             self.unseen(table)
         )
     }
@@ -209,11 +209,12 @@ mod tests {
     }
 
     #[test]
-    fn state_tables_follow_the_prefix() {
-        assert_eq!(
-            StateTables::for_prefix("crm").watermark,
-            "\"crm_DesWatermark\""
-        );
-        assert_eq!(StateTables::for_prefix("").tombstone, "\"DesTombstone\"");
+    fn state_statements_read_only_their_profiles_rows() {
+        let profile = uuid::Uuid::from_u128(7);
+        let state = StateTables::for_profile(profile);
+        assert_eq!(state.watermark, "\"_des_state_watermark\"");
+        let mine = format!("\"Profile\" = '{profile}'");
+        assert!(state.select_watermark().contains(&mine));
+        assert!(state.delete_unseen("\"t\"").contains(&mine));
     }
 }

@@ -35,12 +35,13 @@ pub struct TableWriter {
 
 impl TableWriter {
     pub fn new(
+        profile: Uuid,
         plan: &SchemaPlan,
         table: &TableDef,
         entity: &str,
         columns: &[(&str, usize)],
     ) -> Self {
-        let state = StateTables::for_prefix(&plan.prefix);
+        let state = StateTables::for_profile(profile);
         let log = plan.delete_log.as_ref();
         Self {
             key: table.name.clone(),
@@ -108,9 +109,7 @@ impl TableWriter {
     pub fn watermark(&self, conn: &Connection) -> Sql<u64> {
         let exists =
             "SELECT EXISTS (SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?1)";
-        if !conn.query_row(exists, [&self.state.watermark_name], |r| {
-            r.get::<_, bool>(0)
-        })? {
+        if !conn.query_row(exists, [super::state::WATERMARK], |r| r.get::<_, bool>(0))? {
             return Ok(0);
         }
         let seq: Option<i64> = conn

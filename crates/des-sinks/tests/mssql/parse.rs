@@ -33,6 +33,11 @@ const UNPARSEABLE: &[Unparseable] = &[
         why: HOLDLOCK_MERGE,
         cut: Some(" WITH (HOLDLOCK)"),
     },
+    Unparseable {
+        kind: "token put",
+        why: HOLDLOCK_MERGE,
+        cut: Some(" WITH (HOLDLOCK)"),
+    },
 ];
 
 fn parses(text: &str) -> Result<(), String> {

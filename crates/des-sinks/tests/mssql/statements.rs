@@ -6,7 +6,8 @@ use des_sinks::mssql::Layout;
 use des_sinks::mssql::permissions::permission_query;
 use des_sinks::mssql::schema::{alter, create_table, render_ddl, replaced_keys};
 use des_sinks::mssql::sql::{self, GONE, KEYS, STAGE};
-use des_sinks::mssql::state::{StateTables, Tombstoned};
+use des_sinks::mssql::state::{self, StateTables, Tombstoned};
+use uuid::Uuid;
 
 use super::fixture::{account, plan_with, realistic_plan};
 
@@ -113,7 +114,7 @@ fn batch(out: &mut Vec<Statement>, plan: &SchemaPlan) {
     let table = account_table(plan);
     let columns: Vec<String> = BATCH_COLUMNS.iter().map(|c| c.to_string()).collect();
     let layout = Layout::new(table, &columns).expect("the batch fits the table");
-    let state = StateTables::new(&plan.schema, &plan.prefix);
+    let state = StateTables::for_profile(PROFILE);
     let name = sql::table_name(table);
     let log = sql::table_name(plan.delete_log.as_ref().expect("planned"));
     let steps: Vec<(&str, String)> = vec![
@@ -152,6 +153,27 @@ fn batch(out: &mut Vec<Statement>, plan: &SchemaPlan) {
     }
 }
 
+/// The profile whose state the statements name.
+const PROFILE: Uuid = Uuid::from_u128(0x00C0_FFEE);
+
+/// The engine's state schema: its tables, the move from the old layout (state tables named
+/// with the prefix in the data schema), and the identity token.
+fn state(out: &mut Vec<Statement>, plan: &SchemaPlan) {
+    push(
+        out,
+        "state",
+        "state schema",
+        sql::create_schema(state::STATE_SCHEMA),
+    );
+    for (i, ddl) in state::ddl().into_iter().enumerate() {
+        push(out, "state", &format!("state table {i}"), ddl);
+    }
+    let migrate = state::migrate(PROFILE, &plan.schema, &plan.prefix);
+    push(out, "state", "move the old layout's state", migrate);
+    push(out, "state", "token read", state::select_token(PROFILE));
+    push(out, "state", "token put", state::put_token(PROFILE));
+}
+
 /// Every statement, in the order the golden files list them.
 pub fn all() -> Vec<Statement> {
     let plan = realistic_plan();
@@ -159,6 +181,7 @@ pub fn all() -> Vec<Statement> {
     ddl(&mut out, &plan);
     schema_apply(&mut out, &plan);
     batch(&mut out, &plan);
+    state(&mut out, &plan);
     push(
         &mut out,
         "permissions",

@@ -235,7 +235,7 @@ fn answer(request: &Request, stage: &mut Vec<Vec<u8>>, watermark: i64) -> Vec<u8
     if text.starts_with("SELECT TOP 0 * FROM #DesStage") {
         return result(stage, &[]);
     }
-    if text.starts_with("SELECT [Seq] FROM") && text.contains("DesWatermark") {
+    if text.starts_with("SELECT [Seq] FROM") && text.contains("[Watermark]") {
         let mut row = vec![8];
         row.extend_from_slice(&watermark.to_le_bytes());
         return result(&[type_info("bigint")], &[row]);

@@ -58,9 +58,15 @@ pub(super) async fn sink(stand_in: &StandIn) -> MssqlSink {
         stand_in.port
     );
     let config = MssqlConfig::parse(&text).expect("parses");
-    Box::pin(MssqlSink::connect(&config))
+    let sink = Box::pin(MssqlSink::connect(&config))
         .await
-        .expect("the stand-in takes the login")
+        .expect("the stand-in takes the login");
+    // The first call of a profile prepares its state (`state_is_prepared_once_per_profile`);
+    // the cases below look at the requests of the calls after it.
+    let plan = account_plan(160, 2, false);
+    let table = plan.table_for("account").expect("planned");
+    sink.watermark(Uuid::nil(), table).await.expect("prepares");
+    sink
 }
 
 /// The requests of one `apply_batch` call.
@@ -137,7 +143,7 @@ async fn a_batch_is_one_transaction_of_fixed_size() {
     );
     assert!(
         sent.last()
-            .is_some_and(|s| s.starts_with("UPDATE [dbo].[des_DesWatermark]")),
+            .is_some_and(|s| s.starts_with("UPDATE [des_state].[Watermark]")),
         "the watermark moves last, in the same transaction"
     );
     let mut many: Vec<Change> = (10..310).map(|n| upsert(n, "n")).collect();
@@ -189,7 +195,7 @@ async fn a_retry_checks_tombstone_and_version_then_writes_in_one_transaction() {
     let requests = stand_in.requests()[before..].to_vec();
     let sent = statements(&requests);
     let position = |prefix: &str| sent.iter().position(|s| s.starts_with(prefix));
-    let tombstone = position("SELECT [Seq] FROM [dbo].[des_DesTombstone]").expect("tombstone read");
+    let tombstone = position("SELECT [Seq] FROM [des_state].[Tombstone]").expect("tombstone read");
     let version = position("SELECT [versionnumber]").expect("version read");
     let merge = position("MERGE [dbo].[des_account]").expect("upsert");
     assert!(tombstone < version && version < merge, "{sent:?}");
@@ -198,4 +204,43 @@ async fn a_retry_checks_tombstone_and_version_then_writes_in_one_transaction() {
         1
     );
     assert_eq!(requests.last(), Some(&Request::Transaction), "committed");
+}
+
+#[tokio::test]
+async fn state_is_prepared_once_per_profile_in_one_transaction() {
+    let stand_in = StandIn::start(0).await;
+    let sink = sink(&stand_in).await; // prepared the nil profile
+    let plan = account_plan(160, 2, false);
+    let table = plan.table_for("account").expect("planned");
+    let profile = Uuid::from_u128(0xB);
+    let before = stand_in.requests().len();
+    sink.watermark(profile, table).await.expect("reads");
+    let first = stand_in.requests()[before..].to_vec();
+    assert_eq!(first.first(), Some(&Request::Transaction), "begins first");
+    assert_eq!(
+        first.get(first.len() - 2),
+        Some(&Request::Transaction),
+        "commits, then reads the watermark"
+    );
+    let sent = statements(&first);
+    assert!(
+        sent.iter()
+            .any(|s| s.starts_with("CREATE SCHEMA [des_state]")),
+        "{sent:?}"
+    );
+    let moved = sent
+        .iter()
+        .position(|s| s.starts_with("IF OBJECT_ID(N'[dbo].[des_DesWatermark]', N'U') IS NOT NULL"))
+        .expect("the old layout's state is moved");
+    assert!(
+        sent[moved].contains("CAST('00000000-0000-0000-0000-00000000000b' AS uniqueidentifier)")
+    );
+    assert!(
+        sent.last()
+            .is_some_and(|s| s.starts_with("SELECT [Seq] FROM [des_state].[Watermark]"))
+    );
+    let before = stand_in.requests().len();
+    sink.watermark(profile, table).await.expect("reads");
+    let again = statements(&stand_in.requests()[before..]).len();
+    assert_eq!(again, 1, "prepared once: the second read is one statement");
 }

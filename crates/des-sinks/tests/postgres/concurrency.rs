@@ -61,7 +61,13 @@ async fn a_batch_delivered_twice_at_once_applies_once() {
         };
         assert_eq!(outcomes, [applied, BatchOutcome::Duplicate], "seq {seq}");
     }
-    assert_eq!(first.watermark(table(&plan)).await.expect("watermark"), 3);
+    assert_eq!(
+        first
+            .watermark(Uuid::nil(), table(&plan))
+            .await
+            .expect("watermark"),
+        3
+    );
     let count = db
         .client
         .query_one("SELECT count(*) FROM dbo.des_account", &[])

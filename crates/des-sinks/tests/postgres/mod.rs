@@ -7,5 +7,6 @@ mod permissions;
 mod refusal;
 mod reports;
 mod stage;
+mod state;
 mod target;
 mod throughput;

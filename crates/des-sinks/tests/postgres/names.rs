@@ -83,7 +83,10 @@ async fn an_odd_schema_name_works_end_to_end() {
         .await
         .expect("retry runs");
     assert_eq!(outcome, RetryOutcome::Superseded);
-    assert_eq!(sink.watermark(table).await.expect("watermark"), 2);
+    assert_eq!(
+        sink.watermark(Uuid::nil(), table).await.expect("watermark"),
+        2
+    );
     let rows = db
         .client
         .query(

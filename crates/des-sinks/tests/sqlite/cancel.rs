@@ -46,7 +46,10 @@ async fn an_abandoned_batch_is_rolled_back_and_can_be_applied_again() {
         abandoned.await.is_err(),
         "the call was cut off before it finished"
     );
-    assert_eq!(sink.watermark(table).await.expect("watermark"), 0);
+    assert_eq!(
+        sink.watermark(Uuid::nil(), table).await.expect("watermark"),
+        0
+    );
     assert!(
         file.read("des_account", &["Id"]).is_empty(),
         "no row of the abandoned batch"

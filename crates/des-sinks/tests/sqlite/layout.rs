@@ -32,9 +32,10 @@ fn ddl_keeps_des_names_and_key() {
             "des_TargetMetadata",
             "des_AttributeMetadata",
             "des_DeleteLog",
-            "des_DesWatermark",
-            "des_DesTombstone",
-            "des_DesResyncSeen",
+            "_des_state_watermark",
+            "_des_state_tombstone",
+            "_des_state_resync_seen",
+            "_des_state_target",
             "des_account_Labeled", // DROP VIEW IF EXISTS
             "des_account_Labeled", // CREATE VIEW
         ]
@@ -91,5 +92,10 @@ async fn watermark_is_zero_before_any_schema() {
     let (sink, _file) = fresh();
     let plan = account_plan(160, 2, false);
     let table = plan.table_for("account").expect("planned");
-    assert_eq!(sink.watermark(table).await.expect("reads"), 0);
+    assert_eq!(
+        sink.watermark(uuid::Uuid::nil(), table)
+            .await
+            .expect("reads"),
+        0
+    );
 }

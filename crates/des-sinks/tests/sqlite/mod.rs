@@ -5,4 +5,5 @@ mod numbers;
 mod permissions;
 mod refusal;
 mod reports;
+mod state;
 mod target;

@@ -113,15 +113,21 @@ IF OBJECT_ID(N'[dbo].[crm_DeleteLog]', N'U') IS NULL CREATE TABLE [dbo].[crm_Del
 )
 GO
 -- create table if missing 10
-IF OBJECT_ID(N'[dbo].[crm_DesWatermark]', N'U') IS NULL CREATE TABLE [dbo].[crm_DesWatermark] ([Table] nvarchar(128) NOT NULL PRIMARY KEY, [Seq] bigint NOT NULL)
+IF SCHEMA_ID(N'des_state') IS NULL EXEC(N'CREATE SCHEMA [des_state]')
 GO
 -- create table if missing 11
-IF OBJECT_ID(N'[dbo].[crm_DesTombstone]', N'U') IS NULL CREATE TABLE [dbo].[crm_DesTombstone] ([Table] nvarchar(128) NOT NULL, [Id] uniqueidentifier NOT NULL, [Seq] bigint NOT NULL, PRIMARY KEY ([Table], [Id]))
+IF OBJECT_ID(N'[des_state].[Watermark]', N'U') IS NULL CREATE TABLE [des_state].[Watermark] ([Profile] uniqueidentifier NOT NULL, [Table] nvarchar(128) NOT NULL, [Seq] bigint NOT NULL, PRIMARY KEY ([Profile], [Table]))
 GO
 -- create table if missing 12
-IF OBJECT_ID(N'[dbo].[crm_DesResyncSeen]', N'U') IS NULL CREATE TABLE [dbo].[crm_DesResyncSeen] ([Table] nvarchar(128) NOT NULL, [FirstSeq] bigint NOT NULL, [Id] uniqueidentifier NOT NULL, PRIMARY KEY ([Table], [FirstSeq], [Id]))
+IF OBJECT_ID(N'[des_state].[Tombstone]', N'U') IS NULL CREATE TABLE [des_state].[Tombstone] ([Profile] uniqueidentifier NOT NULL, [Table] nvarchar(128) NOT NULL, [Id] uniqueidentifier NOT NULL, [Seq] bigint NOT NULL, PRIMARY KEY ([Profile], [Table], [Id]))
 GO
--- labeled view 13
+-- create table if missing 13
+IF OBJECT_ID(N'[des_state].[ResyncSeen]', N'U') IS NULL CREATE TABLE [des_state].[ResyncSeen] ([Profile] uniqueidentifier NOT NULL, [Table] nvarchar(128) NOT NULL, [FirstSeq] bigint NOT NULL, [Id] uniqueidentifier NOT NULL, PRIMARY KEY ([Profile], [Table], [FirstSeq], [Id]))
+GO
+-- create table if missing 14
+IF OBJECT_ID(N'[des_state].[Target]', N'U') IS NULL CREATE TABLE [des_state].[Target] ([Profile] uniqueidentifier NOT NULL PRIMARY KEY, [Token] nvarchar(64) NOT NULL)
+GO
+-- labeled view 15
 CREATE OR ALTER VIEW [dbo].[crm_account_Labeled] AS
 SELECT t.*,
     (SELECT MIN(m.[LocalizedLabel]) FROM [dbo].[crm_StateMetadata] AS m WHERE m.[EntityName] = 'account' AND m.[IsUserLocalizedLabel] = 1 AND m.[State] = t.[statecode]) AS [statecodename],
