@@ -8,6 +8,7 @@
 //! user that asked, as long as every user has the same security role.
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use futures::future::select_all;
 
@@ -23,6 +24,8 @@ pub(crate) struct AppUser {
 /// Every application user of one client (at least one).
 pub(crate) struct AppUsers {
     users: Vec<AppUser>,
+    /// Where the next tie-break starts, so equally loaded users take turns.
+    next: AtomicUsize,
 }
 
 impl AppUsers {
@@ -34,7 +37,10 @@ impl AppUsers {
                 pacer: Pacer::new(max_concurrency),
             })
             .collect();
-        Self { users }
+        Self {
+            users,
+            next: AtomicUsize::new(0),
+        }
     }
 
     pub(crate) fn is_empty(&self) -> bool {
@@ -56,7 +62,10 @@ impl AppUsers {
         if let [only] = self.users.as_slice() {
             return (0, only.pacer.acquire().await);
         }
-        let mut order: Vec<usize> = (0..self.users.len()).collect();
+        let n = self.users.len();
+        let first = self.next.fetch_add(1, Ordering::Relaxed) % n;
+        let mut order: Vec<usize> = (0..n).map(|i| (first + i) % n).collect();
+        // Stable: equally loaded users keep the rotated order.
         order.sort_by(|a, b| {
             let (a, b) = (self.users[*a].pacer.load(), self.users[*b].pacer.load());
             a.total_cmp(&b)
