@@ -94,3 +94,50 @@ pub(crate) fn total(stats: &[PaceStats]) -> PaceStats {
         requests: t.requests + s.requests,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use des_core::Secret;
+    use reqwest::header::HeaderMap;
+
+    use super::*;
+    use crate::token::StaticToken;
+
+    fn users(n: usize) -> AppUsers {
+        let tokens = (0..n)
+            .map(|_| Arc::new(StaticToken(Secret::new("t"))) as Arc<dyn TokenProvider>)
+            .collect();
+        AppUsers::new(tokens, 4)
+    }
+
+    #[tokio::test]
+    async fn equal_users_take_turns_and_a_held_one_is_passed_over() {
+        let users = users(2);
+        let (a, first) = users.acquire().await;
+        drop(first);
+        let (b, second) = users.acquire().await;
+        assert_ne!(a, b, "with nothing in flight the users take turns");
+        // A 429 for `b` holds it far beyond this test.
+        second.answered(429, &HeaderMap::new(), Some(Duration::from_secs(600)));
+        drop(second);
+        for _ in 0..3 {
+            let (user, _permit) = users.acquire().await;
+            assert_eq!(user, a, "the held user gets nothing");
+        }
+        assert!(users.any_free(), "the other user is free");
+    }
+
+    #[tokio::test]
+    async fn one_user_never_counts_as_another_free_one() {
+        let users = users(1);
+        let (_, permit) = users.acquire().await;
+        permit.answered(429, &HeaderMap::new(), Some(Duration::from_secs(600)));
+        assert!(
+            !users.any_free(),
+            "its retry waits the Retry-After as before"
+        );
+        assert_eq!(total(&users.stats()).throttled, 1);
+    }
+}

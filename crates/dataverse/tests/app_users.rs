@@ -184,7 +184,7 @@ async fn one_user_in_the_list_reads_as_before() {
 }
 
 #[tokio::test]
-async fn an_unregistered_second_app_is_refused_a_token() {
+async fn a_second_app_with_a_wrong_secret_gets_no_token() {
     let emulator = emulator(ServiceLimits::default()).await;
     let org = Url::parse(&emulator.base_url()).expect("base url");
     let grant = ClientCredentials::new(
