@@ -57,7 +57,8 @@ pub struct RunFigures {
     pub throttled: u64,
     /// Execution time the emulator counted, seconds.
     pub execution_secs: f64,
-    /// Most requests in flight at once, as the emulator saw them.
+    /// Most requests in flight at once, as the emulator saw them (of the busiest app user
+    /// when there are several: the limit is per user).
     pub peak_in_flight: u32,
     /// Execution time used over what the budget allowed within the wall time (0–1).
     pub budget_share: f64,
