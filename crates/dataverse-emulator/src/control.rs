@@ -282,6 +282,14 @@ impl Control {
         self.shared.authority.rollover.fetches()
     }
 
+    /// Registers one more app with client credentials; each app is its own application user
+    /// with its own service-protection budget (Microsoft's advice for high throughput).
+    pub fn register_confidential_app(&self, client_id: &str, secret: &str) {
+        self.shared
+            .sign_in
+            .register_confidential_app(client_id, secret);
+    }
+
     /// Registers a single-page app (a public client) and its redirect URIs, as an Entra app
     /// registration's "Single-page application" platform does.
     pub fn register_app(&self, client_id: &str, redirect_uris: &[String]) {

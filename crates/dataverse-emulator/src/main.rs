@@ -35,6 +35,10 @@ struct Cli {
     client_id: Option<String>,
     #[arg(long)]
     client_secret: Option<String>,
+    /// One more app user, `CLIENT_ID=SECRET` (repeatable): each signs in with client
+    /// credentials and has its own service-protection budget.
+    #[arg(long = "more-app", value_parser = parse_app)]
+    more_apps: Vec<(String, String)>,
     /// Keep rows, versions, deletes and change tokens in this file across restarts.
     #[arg(long)]
     state: Option<PathBuf>,
@@ -119,6 +123,11 @@ enum Command {
     },
 }
 
+fn parse_app(s: &str) -> Result<(String, String), String> {
+    let (id, secret) = s.split_once('=').ok_or("expected CLIENT_ID=SECRET")?;
+    Ok((id.to_owned(), secret.to_owned()))
+}
+
 fn parse_pair(s: &str) -> Result<(String, usize), String> {
     let (k, v) = s.split_once('=').ok_or("expected entity=count")?;
     Ok((k.to_owned(), v.parse().map_err(|e| format!("{e}"))?))
@@ -159,6 +168,9 @@ async fn main() -> anyhow::Result<()> {
     let emulator = Emulator::start(cli.config()?)
         .await
         .context("starting the emulator")?;
+    for (id, secret) in &cli.more_apps {
+        emulator.control().register_confidential_app(id, secret);
+    }
     print_banner(&emulator);
     let faults = emulator.control().faults();
     if let Some(n) = cli.throttle_every {

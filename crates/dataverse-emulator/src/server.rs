@@ -54,7 +54,21 @@ impl Shared {
 
     /// The service principal's object id (`oid` of app tokens).
     pub fn app_user_object_id(&self) -> Uuid {
-        metadata_id(&["service-principal", &self.client_id])
+        Self::object_id_of(&self.client_id)
+    }
+
+    /// The service principal of any app: each client id is its own user, with its own
+    /// service-protection budget.
+    pub fn object_id_of(client_id: &str) -> Uuid {
+        metadata_id(&["service-principal", client_id])
+    }
+
+    /// The secret `client_id` signs in with, if it is a registered confidential app.
+    pub fn secret_of(&self, client_id: &str) -> Option<String> {
+        if client_id == self.client_id {
+            return Some(self.client_secret.clone());
+        }
+        self.sign_in.confidential_secret(client_id)
     }
 
     pub fn business_unit(&self) -> Uuid {

@@ -79,6 +79,8 @@ impl CodeRefusal {
 struct Inner {
     accounts: Vec<Account>,
     apps: HashMap<String, Vec<String>>,
+    /// Confidential apps (client credentials) besides the configured one: id → secret.
+    confidential: HashMap<String, String>,
     codes: HashMap<String, Grant>,
     redeemed: HashSet<String>,
     token_lifetime: Option<i64>,
@@ -124,6 +126,19 @@ impl SignIn {
                 uris.push(uri.clone());
             }
         }
+    }
+
+    /// Registers one more app that signs in with client credentials (its own app user).
+    pub fn register_confidential_app(&self, client_id: &str, secret: &str) {
+        let mut inner = self.lock();
+        inner
+            .confidential
+            .insert(client_id.to_owned(), secret.to_owned());
+    }
+
+    /// The secret of a confidential app registered with [`Self::register_confidential_app`].
+    pub fn confidential_secret(&self, client_id: &str) -> Option<String> {
+        self.lock().confidential.get(client_id).cloned()
     }
 
     pub fn is_app(&self, client_id: &str) -> bool {

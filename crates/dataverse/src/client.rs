@@ -33,6 +33,15 @@ pub struct DataverseClient {
 
 impl DataverseClient {
     pub fn new(config: ClientConfig, tokens: Arc<dyn TokenProvider>) -> Result<Self, ConfigError> {
+        Self::with_app_users(config, vec![tokens])
+    }
+
+    /// A client that spreads its requests over several application users, each signing in
+    /// with its own `tokens` and paced within its own service-protection budget.
+    pub fn with_app_users(
+        config: ClientConfig,
+        tokens: Vec<Arc<dyn TokenProvider>>,
+    ) -> Result<Self, ConfigError> {
         let transport = Transport::new(&config, tokens)?;
         Ok(Self {
             transport,
@@ -48,8 +57,13 @@ impl DataverseClient {
         self.page_bytes.load(Ordering::Relaxed)
     }
 
-    /// How this client has paced its requests so far (one budget for all its callers).
+    /// How this client has paced its requests so far, its app users added up.
     pub fn pace_stats(&self) -> crate::PaceStats {
+        crate::users::total(&self.transport.pace_stats())
+    }
+
+    /// How each app user's requests were paced (one budget each), in the order given.
+    pub fn pace_stats_per_user(&self) -> Vec<crate::PaceStats> {
         self.transport.pace_stats()
     }
 

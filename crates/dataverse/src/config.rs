@@ -86,4 +86,6 @@ pub enum ConfigError {
     PageSize(u32),
     #[error("HTTP client could not be built: {0}")]
     Http(String),
+    #[error("a client needs at least one application user")]
+    NoAppUser,
 }

@@ -21,6 +21,7 @@ mod plan;
 mod retry;
 pub mod token;
 mod transport;
+mod users;
 
 pub use client::DataverseClient;
 pub use config::{ClientConfig, ConfigError, DEFAULT_MAX_CONCURRENCY, RetryPolicy};

@@ -1,14 +1,15 @@
-//! Pacing: how many requests of this client (one app user) are in flight at once.
+//! Pacing: how many requests of one app user are in flight at once.
 //!
 //! Dataverse's service protection is per user: requests and combined execution time in a
-//! sliding window, and requests in flight at once. Every caller of one client (every stream
-//! of every profile in the process) goes through one [`Pacer`], so they share one budget:
+//! sliding window, and requests in flight at once. Every request of one app user (every
+//! stream of every profile in the process) goes through that user's [`Pacer`], so they share
+//! one budget (a client with several app users has one pacer each, see `users`):
 //! - the limit starts at the first answer's `x-ms-dop-hint` (1 until then);
 //! - it grows by one while callers wait and `x-ms-ratelimit-time-remaining-xrm-requests` and
 //!   `x-ms-ratelimit-burst-remaining-xrm-requests` leave room for several more requests of the
 //!   average length; it shrinks by one when the time left would not cover the requests in
 //!   flight and one more, so the budget is spent near its edge instead of in a burst of 429s;
-//! - a 429 halves it and holds *every* new request until its `Retry-After` has passed (the
+//! - a 429 halves it and holds *every* new request of that user until its `Retry-After` has passed (the
 //!   retrying request waits the same), so one refusal does not become a storm;
 //! - it never exceeds `max` (the service's concurrency limit, 52 by default).
 
@@ -83,6 +84,17 @@ impl Pacer {
 
     pub(crate) fn stats(&self) -> PaceStats {
         self.with(|s| s.stats)
+    }
+
+    /// How busy this user is: requests in flight per allowed, or infinite while a
+    /// `Retry-After` holds it (the least-loaded user gets the next request).
+    pub(crate) fn load(&self) -> f64 {
+        self.with(|s| {
+            if s.not_before.is_some_and(|t| t > Instant::now()) {
+                return f64::INFINITY;
+            }
+            f64::from(s.in_flight) / f64::from(s.stats.limit.max(1))
+        })
     }
 
     /// Waits for a turn: no `Retry-After` pending and fewer than the limit in flight.

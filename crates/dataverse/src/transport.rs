@@ -16,18 +16,18 @@ use url::Url;
 use crate::batch::Batch;
 use crate::config::{ClientConfig, ConfigError, RetryPolicy};
 use crate::fault::{ServiceErrorBody, service_error};
-use crate::pace::{PaceStats, Pacer};
+use crate::pace::PaceStats;
 use crate::retry::{Backoff, retry_after};
 use crate::token::{AccessToken, TokenError, TokenProvider};
+use crate::users::AppUsers;
 
 /// The HTTP side of the client; cheap to share behind an `Arc`.
 pub(crate) struct Transport {
     http: reqwest::Client,
     api_root: Url,
-    tokens: Arc<dyn TokenProvider>,
     retry: RetryPolicy,
-    /// Shared by every caller of this client: one app user, one budget.
-    pacer: Arc<Pacer>,
+    /// Shared by every caller of this client: one pacer (one budget) per app user.
+    users: AppUsers,
 }
 
 /// Builds one try of a request.
@@ -37,7 +37,11 @@ type Build<'a> = dyn Fn(&reqwest::Client) -> reqwest::RequestBuilder + Send + Sy
 enum Attempt {
     Done(Bytes),
     Fatal(SourceError),
-    Unauthorized { token: AccessToken, body: Bytes },
+    Unauthorized {
+        user: usize,
+        token: AccessToken,
+        body: Bytes,
+    },
     Transient(Transient),
 }
 
@@ -61,8 +65,12 @@ impl Transient {
 impl Transport {
     pub(crate) fn new(
         config: &ClientConfig,
-        tokens: Arc<dyn TokenProvider>,
+        tokens: Vec<Arc<dyn TokenProvider>>,
     ) -> Result<Self, ConfigError> {
+        let users = AppUsers::new(tokens, config.max_concurrency);
+        if users.is_empty() {
+            return Err(ConfigError::NoAppUser);
+        }
         let http = reqwest::Client::builder()
             .default_headers(standard_headers())
             .timeout(config.request_timeout)
@@ -72,14 +80,14 @@ impl Transport {
         Ok(Self {
             http,
             api_root: config.api_root()?,
-            tokens,
             retry: config.retry.clone(),
-            pacer: Pacer::new(config.max_concurrency),
+            users,
         })
     }
 
-    pub(crate) fn pace_stats(&self) -> PaceStats {
-        self.pacer.stats()
+    /// Each app user's pacing, in the order the users were given.
+    pub(crate) fn pace_stats(&self) -> Vec<PaceStats> {
+        self.users.stats()
     }
 
     /// `relative` (e.g. `EntityDefinitions?$select=...`) under the Web API root.
@@ -126,18 +134,18 @@ impl Transport {
                 Attempt::Done(body) => return Ok(body),
                 Attempt::Fatal(error) => return Err(error),
                 Attempt::Unauthorized { body, .. } if refreshed => return Err(unauthorized(&body)),
-                Attempt::Unauthorized { token, .. } => {
+                Attempt::Unauthorized { user, token, .. } => {
                     tracing::warn!(
                         status = 401,
                         "Dataverse refused the token; refreshing it once."
                     );
-                    self.tokens.invalidate(&token).await;
+                    self.users.user(user).tokens.invalidate(&token).await;
                     refreshed = true;
                     continue;
                 }
                 Attempt::Transient(fault) => fault,
             };
-            let Some(wait) = backoff.next_wait(fault.retry_after) else {
+            let Some(wait) = backoff.next_wait(self.retry_after(&fault)) else {
                 let attempts = backoff.attempts();
                 let message = format!("{} (after {attempts} attempts)", fault.reason);
                 return Err(SourceError::Unavailable(message));
@@ -147,8 +155,20 @@ impl Transport {
         }
     }
 
+    /// How long a retry waits for the service. A 429 holds the user that got it (its pacer
+    /// waits the `Retry-After`), so while another user is not held the retry goes to it at
+    /// once; otherwise it waits the `Retry-After` as with one user.
+    fn retry_after(&self, fault: &Transient) -> Option<Duration> {
+        if fault.status == Some(429) && self.users.any_free() {
+            return Some(Duration::ZERO);
+        }
+        fault.retry_after
+    }
+
     async fn try_once(&self, build: &Build<'_>) -> Attempt {
-        let token = match self.tokens.token().await {
+        // The user first: its token is the one the request carries.
+        let (user, permit) = self.users.acquire().await;
+        let token = match self.users.user(user).tokens.token().await {
             Ok(token) => token,
             Err(TokenError::Unavailable(reason)) => {
                 return transient(None, String::new(), None, reason);
@@ -156,7 +176,6 @@ impl Transport {
             Err(error) => return Attempt::Fatal(SourceError::Auth(error.to_string())),
         };
         let request = build(&self.http).bearer_auth(token.secret().expose());
-        let permit = self.pacer.acquire().await;
         let response = match request.send().await {
             Ok(response) => response,
             Err(error) => return transport_fault(error),
@@ -165,7 +184,7 @@ impl Transport {
         let retry_after = retry_after(response.headers());
         permit.answered(status, response.headers(), retry_after);
         match response.bytes().await {
-            Ok(body) => classify(status, retry_after, body, token),
+            Ok(body) => classify(status, retry_after, body, (user, token)),
             Err(error) => transport_fault(error),
         }
     }
@@ -185,7 +204,7 @@ fn classify(
     status: u16,
     retry_after: Option<Duration>,
     body: Bytes,
-    token: AccessToken,
+    (user, token): (usize, AccessToken),
 ) -> Attempt {
     if (200..300).contains(&status) {
         return Attempt::Done(body);
@@ -199,7 +218,7 @@ fn classify(
     }
     let code = error.map(|e| e.code).unwrap_or_default();
     match status {
-        401 => Attempt::Unauthorized { token, body },
+        401 => Attempt::Unauthorized { user, token, body },
         _ if !is_transient_status(status) => Attempt::Fatal(service_error(status, &body)),
         429 => transient(
             Some(status),

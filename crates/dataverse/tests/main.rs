@@ -1,5 +1,6 @@
 //! Integration tests of the Dataverse client: sample bodies, then the emulator over HTTP.
 
+mod app_users;
 mod faults;
 mod identity;
 mod lookup_names;

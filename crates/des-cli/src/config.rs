@@ -10,6 +10,7 @@ use des_core::profile::Profile;
 use serde::Deserialize;
 use url::Url;
 
+use crate::app_users::{AppUser, AppUserEntry};
 use crate::target::{TARGET_ENV, Target};
 
 /// The environment variable holding the Dataverse client secret; never a flag, so it does not
@@ -49,6 +50,9 @@ pub struct ConfigFile {
     pub dataverse_url: Option<String>,
     pub tenant: Option<String>,
     pub client_id: Option<String>,
+    /// App users besides `client-id`, each with its own secret (see `app_users`).
+    #[serde(default)]
+    pub more_app_users: Vec<AppUserEntry>,
     pub authority: Option<String>,
     pub records: Option<usize>,
     pub target: Option<String>,
@@ -85,6 +89,8 @@ pub enum SourceSettings {
         tenant: String,
         client_id: String,
         secret: Secret,
+        /// App users besides `client_id`; reads are spread over all their budgets.
+        more_users: Vec<AppUser>,
         /// The Entra authority (cloud) that issues its tokens.
         authority: Url,
     },
@@ -126,11 +132,16 @@ impl SourceSettings {
         let secret = std::env::var(CLIENT_SECRET_ENV).with_context(|| {
             format!("--dataverse-url needs the client secret in {CLIENT_SECRET_ENV}")
         })?;
+        let more_users = crate::app_users::resolve(&client_id, &file.more_app_users, |name| {
+            std::env::var(name).ok()
+        })
+        .context("config file")?;
         Ok(Self::Dataverse {
             url,
             tenant,
             client_id,
             secret: Secret::new(secret),
+            more_users,
             authority,
         })
     }

@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use anyhow::Context;
-use dataverse::{CachedToken, ClientConfig, ClientCredentials, DataverseClient};
+use dataverse::{CachedToken, ClientConfig, ClientCredentials, DataverseClient, TokenProvider};
 use dataverse_emulator::{Emulator, EmulatorConfig};
 use des_core::Secret;
 use des_core::ports::Source;
@@ -48,18 +48,29 @@ impl Environment {
                 tenant,
                 client_id,
                 secret,
+                more_users,
                 authority,
             } => {
                 let org_url =
                     Url::parse(url).with_context(|| format!("bad --dataverse-url {url}"))?;
-                let credentials = ClientCredentials::for_tenant(
-                    authority,
-                    tenant,
-                    client_id,
-                    secret.clone(),
-                    &org_url,
-                )?;
-                let client = client_for(org_url, credentials)?;
+                let first = (client_id.as_str(), secret);
+                let users = std::iter::once(first)
+                    .chain(more_users.iter().map(|u| (u.client_id.as_str(), &u.secret)));
+                let mut tokens: Vec<Arc<dyn TokenProvider>> = Vec::new();
+                for (id, secret) in users {
+                    let credentials = ClientCredentials::for_tenant(
+                        authority,
+                        tenant,
+                        id,
+                        secret.clone(),
+                        &org_url,
+                    )?;
+                    tokens.push(Arc::new(CachedToken::new(credentials)));
+                }
+                let client = Arc::new(DataverseClient::with_app_users(
+                    ClientConfig::new(org_url),
+                    tokens,
+                )?);
                 Ok(Self {
                     client,
                     emulator: None,

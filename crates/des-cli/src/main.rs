@@ -8,6 +8,7 @@
 #![allow(clippy::print_stdout)]
 
 mod api;
+mod app_users;
 mod bench;
 mod catalog;
 mod changes;

@@ -74,13 +74,13 @@ pub async fn issue(
         return token_error(StatusCode::BAD_REQUEST, "unsupported_grant_type", 70003, d);
     }
     let client = form.client_id.unwrap_or_default();
-    if client != sh.client_id {
+    let Some(secret) = sh.secret_of(&client) else {
         let d = format!(
             "Application with identifier '{client}' was not found in the directory '{tenant}'."
         );
         return token_error(StatusCode::BAD_REQUEST, "unauthorized_client", 700016, &d);
-    }
-    if form.client_secret.as_deref() != Some(sh.client_secret.as_str()) {
+    };
+    if form.client_secret.as_deref() != Some(secret.as_str()) {
         let d = format!(
             "Invalid client secret provided. Ensure the secret being sent in the request is the client secret value, not the client secret ID, for a secret added to app '{client}'."
         );
@@ -96,8 +96,8 @@ pub async fn issue(
         );
         return token_error(StatusCode::BAD_REQUEST, "invalid_scope", 70011, &d);
     };
-    let mut claims = sh.authority.claims(resource, sh.app_user_object_id());
-    claims.appid = Some(sh.client_id.clone());
+    let mut claims = sh.authority.claims(resource, Shared::object_id_of(&client));
+    claims.appid = Some(client);
     let token = sh.authority.sign(&claims);
     Json(json!({"token_type": "Bearer", "expires_in": crate::auth::TOKEN_LIFETIME_SECS, "access_token": token})).into_response()
 }

@@ -68,6 +68,10 @@ pub struct BenchArgs {
     /// The budget scenario's time scale: page cost, window and execution budget times this.
     #[arg(long, default_value_t = 0.1)]
     time_scale: f64,
+    /// The budget scenario also reads through this many app users (each its own budget) and
+    /// prints it beside the one-user reader (1: not).
+    #[arg(long, default_value_t = 1)]
+    app_users: usize,
     /// A server to measure (or DES_TARGET): postgres://... or mssql:<ADO.NET connection
     /// string>. Each phase writes to a fresh schema in its database, dropped at the end.
     /// Default: SQLite files in a temp folder.
@@ -138,6 +142,7 @@ async fn budget_scenario(args: &BenchArgs) -> anyhow::Result<()> {
         records: args.records,
         large_entity: &args.entity,
         time_scale: args.time_scale,
+        app_users: args.app_users.max(1),
     };
     let report = budget::run(&budget_args).await?;
     if args.json {

@@ -7,6 +7,8 @@ use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
+mod app_users;
+
 use crate::support::web_api::WebApi;
 use crate::support::{Des, current_thread_runtime, poll_until, run_to_end_with_env, target};
 use crate::{SYNC_TIMEOUT, is_sync_done};
@@ -42,8 +44,14 @@ pub(crate) struct EmulatorProcess {
 
 impl EmulatorProcess {
     pub(crate) fn start() -> Self {
+        Self::start_with(&[])
+    }
+
+    /// The emulator with `more` flags besides a free port and 15 records per table.
+    pub(crate) fn start_with(more: &[&str]) -> Self {
         let mut child = Command::new(emulator_binary())
             .args(["--port", "0", "--records", "15"])
+            .args(more)
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
             .spawn()

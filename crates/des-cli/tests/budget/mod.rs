@@ -16,6 +16,8 @@ fn budget_scenario_reports_consistent_figures_as_json() {
         "600",
         "--time-scale",
         "0.01",
+        "--app-users",
+        "2",
         "--json",
     ];
     let (ok, out, err) = run_to_end(dir.path(), &args);
@@ -61,5 +63,14 @@ fn budget_scenario_reports_consistent_figures_as_json() {
         assert!(number(&format!("{reader}/execution_secs")) > 0.0);
     }
     assert_eq!(number("/sequential/peak_in_flight"), 1.0, "one at a time");
+    // The third reader, through two app users: every record, both budgets behind its bound.
+    assert_eq!(number("/several_users/app_users"), 2.0);
+    assert_eq!(number("/several_users/run/records"), records);
+    let two_bound = number("/several_users/bound_secs");
+    assert!(two_bound <= bound && two_bound >= number("/stream_bound_secs"));
+    let over_one = number("/parallel/wall_secs") / number("/several_users/run/wall_secs");
+    assert!((number("/several_users/speedup_over_one_user") - over_one).abs() < 1e-9);
+    let share = number("/several_users/run/budget_share");
+    assert!((0.0..=1.0).contains(&share), "{share}");
     assert!(report["load_before"].is_string() && report["load_after"].is_string());
 }

@@ -57,7 +57,8 @@ pub struct RunFigures {
     pub throttled: u64,
     /// Execution time the emulator counted, seconds.
     pub execution_secs: f64,
-    /// Most requests in flight at once, as the emulator saw them.
+    /// Most requests in flight at once, as the emulator saw them (of the busiest app user
+    /// when there are several: the limit is per user).
     pub peak_in_flight: u32,
     /// Execution time used over what the budget allowed within the wall time (0–1).
     pub budget_share: f64,
@@ -95,11 +96,25 @@ pub struct BudgetReport {
     pub bound_secs: f64,
     pub parallel: RunFigures,
     pub sequential: RunFigures,
+    /// The parallel reader through several app users (`--app-users`), if asked for.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub several_users: Option<SeveralUsers>,
     pub budget_share: f64,
     pub ratio_to_budget_bound: f64,
     pub speedup_over_sequential: f64,
     pub load_before: String,
     pub load_after: String,
+}
+
+/// The parallel reader through `app_users` budgets; its share and ratio are against them all.
+#[derive(Debug, Clone, Serialize)]
+pub struct SeveralUsers {
+    pub app_users: usize,
+    /// The time `app_users` budgets and the profile allow at best.
+    pub bound_secs: f64,
+    /// The one-user parallel reader's wall time over this one's.
+    pub speedup_over_one_user: f64,
+    pub run: RunFigures,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -134,10 +149,14 @@ impl BudgetReport {
             self.stream_bound_secs,
         );
         out += "reader       wall s   rec/s     requests  429s  exec s  peak  budget share  ratio to bound\n";
-        for (name, r) in [
-            ("parallel", &self.parallel),
-            ("sequential", &self.sequential),
-        ] {
+        let several = self.several_users.as_ref();
+        let several_name = several.map(|s| format!("parallel x{}", s.app_users));
+        let rows = [
+            Some(("parallel", &self.parallel)),
+            several_name.as_deref().zip(several.map(|s| &s.run)),
+            Some(("sequential", &self.sequential)),
+        ];
+        for (name, r) in rows.into_iter().flatten() {
             out += &format!(
                 "{name:<12} {:>6.1}  {:>8.0}  {:>8}  {:>4}  {:>6.1}  {:>4}  {:>12.2}  {:>14.2}\n",
                 r.wall_secs,
@@ -148,6 +167,12 @@ impl BudgetReport {
                 r.peak_in_flight,
                 r.budget_share,
                 r.ratio_to_budget_bound,
+            );
+        }
+        if let Some(s) = several {
+            out += &format!(
+                "{} app users: bound {:.1} s, {:.2}x the one user's parallel reader\n",
+                s.app_users, s.bound_secs, s.speedup_over_one_user
             );
         }
         out += &format!(

@@ -10,6 +10,7 @@
 //!   flattered.
 
 mod figures;
+mod users;
 
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
@@ -46,6 +47,8 @@ pub struct BudgetArgs<'a> {
     pub records: usize,
     pub large_entity: &'a str,
     pub time_scale: f64,
+    /// App users of the third reader (the parallel one through several budgets); 1: none.
+    pub app_users: usize,
 }
 
 pub async fn run(args: &BudgetArgs<'_>) -> anyhow::Result<BudgetReport> {
@@ -118,7 +121,27 @@ async fn measure(
     control.limits().reset();
     let (mut sequential, entities) = sequential_run(env.client.as_ref(), &catalog).await?;
     add_usage(&mut sequential, &control.limits().usage());
+    let several = if args.app_users > 1 {
+        eprintln!(
+            "des bench: budget scenario, parallel reader through {} app users...",
+            args.app_users
+        );
+        let env_n = users::environment(env, emulator, args.app_users)?;
+        control.limits().reset();
+        let mut run = parallel_run(&env_n, &catalog, args.time_scale).await?;
+        add_usage(&mut run, &control.limits().usage());
+        Some(run)
+    } else {
+        None
+    };
     control.cost().set(CostModel::default());
+    if let Some(run) = several.as_ref().filter(|r| r.records != sequential.records) {
+        bail!(
+            "the reader of several app users applied {} records; the source has {}",
+            run.records,
+            sequential.records
+        );
+    }
     if parallel.records != sequential.records {
         bail!(
             "the parallel reader applied {} records; the source has {}",
@@ -126,7 +149,20 @@ async fn measure(
             sequential.records
         );
     }
-    let report = assemble(args, cost, budget, entities, parallel, sequential);
+    let mut report = assemble(args, cost, budget, entities, parallel, sequential);
+    if let Some(mut run) = several {
+        let together = users::budget_of(budget, args.app_users);
+        let bound = together
+            .least_time(report.model_execution_secs)
+            .max(report.stream_bound_secs);
+        run.finish(&together, bound);
+        report.several_users = Some(figures::SeveralUsers {
+            app_users: args.app_users,
+            bound_secs: bound,
+            speedup_over_one_user: report.parallel.wall_secs / run.wall_secs.max(f64::MIN_POSITIVE),
+            run,
+        });
+    }
     Ok(BudgetReport {
         load_before,
         load_after: super::api::load_average(),
@@ -218,7 +254,7 @@ async fn read_all(source: &dyn Source, meta: &EntityMetadata) -> anyhow::Result<
     })
 }
 
-/// The emulator's totals for the run (one app user: the bench's client).
+/// The emulator's totals for the run, every app user added up.
 fn add_usage(run: &mut RunFigures, users: &[UserUsage]) {
     for u in users {
         run.requests += u.total_requests;
@@ -268,6 +304,7 @@ fn assemble(
         speedup_over_sequential: sequential.wall_secs / parallel.wall_secs.max(f64::MIN_POSITIVE),
         parallel,
         sequential,
+        several_users: None,
         load_before: String::new(),
         load_after: String::new(),
     }
