@@ -6,7 +6,8 @@
 //! no types, views or procedures and manages no users, so those have no counterpart. What it
 //! needs: CREATE on the database (only while the schema is missing), USAGE and CREATE on the
 //! schema, ownership of existing tables (ALTER), and INSERT/UPDATE/DELETE/SELECT/REFERENCES on
-//! them. Tables it has yet to create will be its own, so they grant everything.
+//! them. Tables it has yet to create will be its own, so they grant everything. The same
+//! schema checks again for the engine's own state schema (`des_state`).
 
 use des_core::ports::{PermissionCheck, SinkError};
 use des_core::schema::{SchemaPlan, TableDef};
@@ -14,6 +15,7 @@ use tokio_postgres::Client;
 
 use super::client::db_error;
 use super::sql::table_name;
+use super::state::STATE_SCHEMA;
 
 const TABLE_PRIVILEGES: [&str; 5] = ["INSERT", "UPDATE", "DELETE", "SELECT", "REFERENCES"];
 
@@ -94,6 +96,11 @@ pub(super) async fn check_all(
     plan: &SchemaPlan,
 ) -> Result<Vec<PermissionCheck>, SinkError> {
     let mut checks = schema_checks(client, &plan.schema).await?;
+    // The engine's own state lives in its own schema, created on the first write.
+    for mut state in schema_checks(client, STATE_SCHEMA).await? {
+        state.permission = format!("{} ({STATE_SCHEMA})", state.permission);
+        checks.push(state);
+    }
     let metadata = plan.metadata.iter().map(|m| &m.table);
     let all: Vec<&TableDef> = plan
         .tables

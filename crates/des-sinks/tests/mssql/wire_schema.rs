@@ -50,10 +50,11 @@ async fn permissions_are_reported_one_by_one() {
         .await
         .expect("checks");
     let names: Vec<&str> = checks.iter().map(|c| c.permission.as_str()).collect();
-    assert_eq!(names.len(), 13, "{names:?}");
+    assert_eq!(names.len(), 18, "{names:?}");
     assert_eq!(names[0], "CREATE TABLE");
     assert!(names.contains(&"ALTER ANY USER"));
     assert!(names.contains(&"REFERENCES ON SCHEMA"));
+    assert!(names.contains(&"INSERT ON SCHEMA des_state"));
     assert!(checks.iter().all(|c| c.granted && c.detail.is_none()));
 }
 

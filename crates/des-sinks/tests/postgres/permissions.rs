@@ -7,10 +7,13 @@ use uuid::Uuid;
 
 use super::target::{fresh, server};
 
-const EXPECTED: [&str; 9] = [
+const EXPECTED: [&str; 12] = [
     "CREATE ON DATABASE",
     "USAGE ON SCHEMA",
     "CREATE ON SCHEMA",
+    "CREATE ON DATABASE (des_state)",
+    "USAGE ON SCHEMA (des_state)",
+    "CREATE ON SCHEMA (des_state)",
     "ALTER",
     "INSERT",
     "UPDATE",
@@ -60,7 +63,14 @@ async fn a_read_only_role_is_told_what_it_lacks() {
     let expected = EXPECTED.map(|p| {
         (
             p,
-            matches!(p, "CREATE ON DATABASE" | "USAGE ON SCHEMA" | "SELECT"),
+            // The state schema exists (the owner applied the plan) but is not the reader's.
+            matches!(
+                p,
+                "CREATE ON DATABASE"
+                    | "USAGE ON SCHEMA"
+                    | "CREATE ON DATABASE (des_state)"
+                    | "SELECT"
+            ),
         )
     });
     assert_eq!(granted(&checks), expected);
