@@ -10,6 +10,7 @@ mod columns;
 mod metadata;
 pub mod mssql;
 pub mod postgres;
+mod prepared;
 pub mod sqlite;
 mod tables;
 mod views;

@@ -23,6 +23,15 @@ pub fn prefix_of(table: &TableDef) -> Result<&str, SinkError> {
     Ok(prefix.unwrap_or_default())
 }
 
+/// The engine's state tables of the layout before the state namespace (watermark,
+/// tombstone, resync-seen), named with the profile's prefix beside the data tables.
+pub fn old_state_names(prefix: &str) -> [String; 3] {
+    ["DesWatermark", "DesTombstone", "DesResyncSeen"].map(|base| match prefix {
+        "" => base.to_owned(),
+        p => format!("{p}_{base}"),
+    })
+}
+
 /// Every table a plan creates: the data tables, the metadata tables, then the delete log.
 pub fn all(plan: &SchemaPlan) -> impl Iterator<Item = &TableDef> {
     let metadata = plan.metadata.iter().map(|m| &m.table);

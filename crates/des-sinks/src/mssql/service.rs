@@ -1,8 +1,5 @@
 //! The SQL Server [`Sink`].
 
-use std::collections::HashSet;
-use std::sync::Mutex;
-
 use async_trait::async_trait;
 use des_core::ports::{BatchOutcome, PermissionCheck, RetryOutcome, Sink, SinkError};
 use des_core::schema::{SchemaPlan, TableDef};
@@ -18,14 +15,14 @@ use super::schema;
 use super::sql;
 use super::state;
 use super::writer::Writer;
-use crate::tables;
+use crate::prepared::{Prepared, StateKey};
 
 /// A SQL Server or Azure SQL database as a DES target. Connections are opened on demand and
 /// pooled, so batches of different tables run in parallel, each on its own connection.
 pub struct MssqlSink {
     pool: Pool,
-    /// The (profile, schema, prefix) triples whose state this sink has prepared.
-    prepared: Mutex<HashSet<(Uuid, String, String)>>,
+    /// The profiles (with schema and prefix) whose state this sink has prepared.
+    prepared: Prepared,
 }
 
 impl MssqlSink {
@@ -33,7 +30,7 @@ impl MssqlSink {
     pub fn new(config: &MssqlConfig) -> Self {
         Self {
             pool: Pool::new(config),
-            prepared: Mutex::default(),
+            prepared: Prepared::default(),
         }
     }
 
@@ -41,30 +38,22 @@ impl MssqlSink {
     /// prefix to `profile` (`state::migrate`), in one transaction, once per sink and profile:
     /// the first call for a profile finds its state where it was left, whichever layout left it.
     async fn prepare(&self, profile: Uuid, table: &TableDef) -> Result<(), SinkError> {
-        let prefix = tables::prefix_of(table)?.to_owned();
-        let key = (profile, table.schema.clone(), prefix);
-        if self
-            .prepared
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .contains(&key)
-        {
+        let key = StateKey::of(profile, table)?;
+        if self.prepared.contains(&key) {
             return Ok(());
         }
         let mut conn = self.pool.get().await?;
         begin(&mut conn).await?;
         let outcome = async {
             schema::create_state(&mut conn).await?;
-            run(&mut conn, &state::migrate(profile, &key.1, &key.2), &[]).await?;
+            let migrate = state::migrate(profile, &key.schema, &key.prefix);
+            run(&mut conn, &migrate, &[]).await?;
             Ok(Finish::Commit(()))
         }
         .await;
         end(&mut conn, outcome).await?;
         conn.release();
-        self.prepared
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .insert(key);
+        self.prepared.insert(key);
         Ok(())
     }
 

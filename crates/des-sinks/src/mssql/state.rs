@@ -70,15 +70,8 @@ pub fn ddl() -> Vec<String> {
 /// writes them is their owner. Names of missing tables resolve when the batch runs (SQL
 /// Server's deferred name resolution), so the batch compiles on a target without them.
 pub fn migrate(profile: Uuid, schema: &str, prefix: &str) -> String {
-    let old = |base: &str| match prefix {
-        "" => qualified(schema, base),
-        p => qualified(schema, &format!("{p}_{base}")),
-    };
-    let (watermark, tombstone, seen) = (
-        old("DesWatermark"),
-        old("DesTombstone"),
-        old("DesResyncSeen"),
-    );
+    let [watermark, tombstone, seen] =
+        crate::tables::old_state_names(prefix).map(|name| qualified(schema, &name));
     let p = profile_literal(profile);
     let exists = |t: &str| format!("OBJECT_ID({}, N'U') IS NOT NULL", nstring(t));
     format!(

@@ -1,8 +1,5 @@
 //! The PostgreSQL [`Sink`].
 
-use std::collections::HashSet;
-use std::sync::Mutex;
-
 use async_trait::async_trait;
 use des_core::ports::{BatchOutcome, PermissionCheck, RetryOutcome, Sink, SinkError};
 use des_core::schema::{SchemaPlan, TableDef};
@@ -18,14 +15,14 @@ use super::schema;
 use super::sql;
 use super::state;
 use super::writer::Writer;
-use crate::tables;
+use crate::prepared::{Prepared, StateKey};
 
 /// A PostgreSQL database as a DES target. Connections are opened on demand and pooled, so
 /// batches of different tables run in parallel, each on its own connection.
 pub struct PostgresSink {
     pool: Pool,
-    /// The (profile, schema, prefix) triples whose state this sink has prepared.
-    prepared: Mutex<HashSet<(Uuid, String, String)>>,
+    /// The profiles (with schema and prefix) whose state this sink has prepared.
+    prepared: Prepared,
 }
 
 impl PostgresSink {
@@ -33,7 +30,7 @@ impl PostgresSink {
     pub fn new(config: &PostgresConfig) -> Self {
         Self {
             pool: Pool::new(config),
-            prepared: Mutex::default(),
+            prepared: Prepared::default(),
         }
     }
 
@@ -41,22 +38,13 @@ impl PostgresSink {
     /// prefix to `profile`, once per sink and profile (`state::prepare`): the first call for a
     /// profile finds its state where it was left, whichever layout left it.
     async fn prepare(&self, profile: Uuid, table: &TableDef) -> Result<(), SinkError> {
-        let prefix = tables::prefix_of(table)?.to_owned();
-        let key = (profile, table.schema.clone(), prefix);
-        if self
-            .prepared
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .contains(&key)
-        {
+        let key = StateKey::of(profile, table)?;
+        if self.prepared.contains(&key) {
             return Ok(());
         }
         let mut client = self.pool.get().await?;
-        state::prepare(&mut client, profile, &key.1, &key.2).await?;
-        self.prepared
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .insert(key);
+        state::prepare(&mut client, profile, &key.schema, &key.prefix).await?;
+        self.prepared.insert(key);
         Ok(())
     }
 

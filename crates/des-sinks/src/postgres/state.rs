@@ -108,15 +108,8 @@ async fn migrate(
     schema: &str,
     prefix: &str,
 ) -> Result<bool, SinkError> {
-    let old = |base: &str| match prefix {
-        "" => qualified(schema, base),
-        p => qualified(schema, &format!("{p}_{base}")),
-    };
-    let (watermark, tombstone, seen) = (
-        old("DesWatermark"),
-        old("DesTombstone"),
-        old("DesResyncSeen"),
-    );
+    let [watermark, tombstone, seen] =
+        crate::tables::old_state_names(prefix).map(|name| qualified(schema, &name));
     if !exists(tx, &watermark).await? {
         return Ok(false);
     }

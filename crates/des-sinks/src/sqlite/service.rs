@@ -1,7 +1,6 @@
 //! The SQLite [`Sink`].
 
-use std::collections::HashSet;
-use std::sync::{Arc, Mutex, mpsc};
+use std::sync::{Arc, mpsc};
 
 use async_trait::async_trait;
 use des_core::ports::{BatchOutcome, PermissionCheck, RetryOutcome, Sink, SinkError};
@@ -20,14 +19,15 @@ use super::rows::{Encoded, Layout};
 use super::schema;
 use super::state;
 use super::writer::TableWriter;
+use crate::prepared::{Prepared, StateKey};
 use crate::tables;
 
 /// A SQLite file as a DES target.
 #[derive(Clone)]
 pub struct SqliteSink {
     client: Client,
-    /// The (profile, prefix) pairs whose state this sink has prepared (`state::prepare`).
-    prepared: Arc<Mutex<HashSet<(Uuid, String)>>>,
+    /// The profiles (with prefix) whose state this sink has prepared (`state::prepare`).
+    prepared: Arc<Prepared>,
 }
 
 impl SqliteSink {
@@ -43,23 +43,15 @@ impl SqliteSink {
     /// `profile`, once per sink and profile: the first call for a profile finds its state
     /// where it was left, whichever layout left it.
     async fn prepare(&self, profile: Uuid, table: &TableDef) -> Result<(), SinkError> {
-        let key = (profile, tables::prefix_of(table)?.to_owned());
-        if self
-            .prepared
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .contains(&key)
-        {
+        let key = StateKey::of(profile, table)?;
+        if self.prepared.contains(&key) {
             return Ok(());
         }
-        let prefix = key.1.clone();
+        let prefix = key.prefix.clone();
         self.client
             .run(move |conn| state::prepare(conn, profile, &prefix))
             .await?;
-        self.prepared
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .insert(key);
+        self.prepared.insert(key);
         Ok(())
     }
 }

@@ -67,19 +67,6 @@ pub fn profile_literal(profile: Uuid) -> String {
     format!("'{}'", profile.hyphenated())
 }
 
-/// The state tables of the layout before this one, named with the profile's prefix.
-fn old_names(prefix: &str) -> [String; 3] {
-    let raw = |base: &str| match prefix {
-        "" => base.to_owned(),
-        p => format!("{p}_{base}"),
-    };
-    [
-        raw("DesWatermark"),
-        raw("DesTombstone"),
-        raw("DesResyncSeen"),
-    ]
-}
-
 fn exists(tx: &Transaction<'_>, name: &str) -> rusqlite::Result<bool> {
     let sql = "SELECT EXISTS (SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?1)";
     tx.query_row(sql, [name], |r| r.get(0))
@@ -102,7 +89,7 @@ pub fn prepare(conn: &mut Connection, profile: Uuid, prefix: &str) -> Result<boo
 }
 
 fn migrate(tx: &Transaction<'_>, profile: Uuid, prefix: &str) -> rusqlite::Result<bool> {
-    let [watermark, tombstone, seen] = old_names(prefix);
+    let [watermark, tombstone, seen] = crate::tables::old_state_names(prefix);
     if !exists(tx, &watermark)? {
         return Ok(false);
     }
