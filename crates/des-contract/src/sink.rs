@@ -22,7 +22,10 @@ mod lookups;
 mod profiles;
 mod refusal;
 pub use lookups::{lookup_names_and_types_read_back, owner_plan};
-pub use profiles::{each_profile_has_its_own_state, identity_tokens_are_kept_per_profile};
+pub use profiles::{
+    each_profile_has_its_own_state, empty_batch, identity_tokens_are_kept_per_profile,
+    moved_state_is_only_the_first_profiles,
+};
 pub use refusal::{Refuse, target_refusals_are_isolated};
 
 /// The profile whose state the cases write; `profiles.rs` adds a second one.
@@ -118,6 +121,23 @@ fn industry(options: i32) -> OptionSetMetadata {
     }
 }
 
+/// The `account` entity as Dataverse describes it, with `attributes`.
+pub fn account_entity(attributes: Vec<AttributeMetadata>) -> EntityMetadata {
+    EntityMetadata {
+        logical_name: "account".into(),
+        schema_name: "Account".into(),
+        entity_set_name: "accounts".into(),
+        primary_id_attribute: "accountid".into(),
+        primary_name_attribute: Some("name".into()),
+        display_name: None,
+        object_type_code: Some(1),
+        metadata_id: "md-account".into(),
+        change_tracking_enabled: true,
+        is_intersect: false,
+        attributes,
+    }
+}
+
 /// An account plan: `name` of `name_len`, `industrycode` with `options` options, and a
 /// `new_score` column when `score` is set.
 pub fn account_plan(name_len: i32, options: i32, score: bool) -> SchemaPlan {
@@ -144,19 +164,7 @@ pub fn account_plan(name_len: i32, options: i32, score: bool) -> SchemaPlan {
     if score {
         attributes.push(attr("new_score", K::Integer));
     }
-    let account = EntityMetadata {
-        logical_name: "account".into(),
-        schema_name: "Account".into(),
-        entity_set_name: "accounts".into(),
-        primary_id_attribute: "accountid".into(),
-        primary_name_attribute: Some("name".into()),
-        display_name: None,
-        object_type_code: Some(1),
-        metadata_id: "md-account".into(),
-        change_tracking_enabled: true,
-        is_intersect: false,
-        attributes,
-    };
+    let account = account_entity(attributes);
     let naming = Naming {
         schema: "dbo".into(),
         prefix: "des".into(),

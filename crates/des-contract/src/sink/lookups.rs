@@ -4,7 +4,7 @@
 //! batch read before the columns existed (a payload still queued from an older plan) applies
 //! and leaves them null until the next change brings them.
 
-use des_core::metadata::{AttributeKind as K, AttributeMetadata, EntityMetadata};
+use des_core::metadata::{AttributeKind as K, AttributeMetadata};
 use des_core::ports::{BatchOutcome, Sink};
 use des_core::schema::{ColumnSource, Naming, SchemaPlan, plan};
 use des_core::{Batch, BatchKind, Change, Row, StreamId, Value};
@@ -42,19 +42,7 @@ pub fn owner_plan() -> SchemaPlan {
         part_of("owneridtype", K::EntityName, "ownerid", None),
         attr("versionnumber", K::BigInt),
     ];
-    let account = EntityMetadata {
-        logical_name: "account".into(),
-        schema_name: "Account".into(),
-        entity_set_name: "accounts".into(),
-        primary_id_attribute: "accountid".into(),
-        primary_name_attribute: Some("name".into()),
-        display_name: None,
-        object_type_code: Some(1),
-        metadata_id: "md-account".into(),
-        change_tracking_enabled: true,
-        is_intersect: false,
-        attributes,
-    };
+    let account = super::account_entity(attributes);
     let naming = Naming {
         schema: "dbo".into(),
         prefix: "des".into(),

@@ -75,3 +75,40 @@ pub async fn identity_tokens_are_kept_per_profile<S: Sink, I: Inspect>(sink: S, 
     let kept = sink.identify(OTHER, "token-b").await.expect("identifies");
     assert_eq!(kept.as_deref(), Some("token-b"));
 }
+
+/// An empty batch of `profile`'s account stream at `seq`: it moves the watermark only.
+pub fn empty_batch(profile: Uuid, seq: u64) -> des_core::Batch {
+    des_core::Batch {
+        stream: des_core::StreamId {
+            profile_id: profile,
+            entity: "account".into(),
+        },
+        seq,
+        kind: BatchKind::Delta,
+        columns: Vec::new(),
+        changes: Vec::new(),
+        read_at: time::OffsetDateTime::now_utc(),
+    }
+}
+
+/// After a migration that gave `profile` the watermark `seq - 1`: its next batch applies,
+/// and `other`'s state starts from nothing.
+pub async fn moved_state_is_only_the_first_profiles<S: Sink>(
+    sink: &S,
+    plan: &des_core::schema::SchemaPlan,
+    table: &des_core::schema::TableDef,
+    (profile, other): (Uuid, Uuid),
+    seq: u64,
+) {
+    let next = sink
+        .apply_batch(plan, table, &empty_batch(profile, seq))
+        .await;
+    assert!(matches!(next, Ok(BatchOutcome::Applied { .. })), "{next:?}");
+    let theirs = sink
+        .apply_batch(plan, table, &empty_batch(other, seq))
+        .await;
+    assert_eq!(
+        theirs.expect("answers"),
+        BatchOutcome::OutOfOrder { watermark: 0 }
+    );
+}

@@ -2,11 +2,9 @@
 //! layout before (state tables named with the prefix in the data schema) is moved there on
 //! start, in one transaction, without losing a watermark.
 
-use des_contract::sink::account_plan;
-use des_core::ports::{BatchOutcome, Sink};
-use des_core::{Batch, BatchKind, StreamId};
+use des_contract::sink::{account_plan, moved_state_is_only_the_first_profiles};
+use des_core::ports::Sink;
 use des_sinks::postgres::PostgresSink;
-use time::OffsetDateTime;
 use uuid::Uuid;
 
 use super::target::{fresh, server};
@@ -25,20 +23,6 @@ INSERT INTO "dbo"."des_DesWatermark" VALUES ('des_account', 7);
 INSERT INTO "dbo"."des_DesTombstone" VALUES ('des_account', '00000000-0000-0000-0000-000000000009', 6);
 INSERT INTO "dbo"."des_DesResyncSeen" VALUES ('des_account', 5, '00000000-0000-0000-0000-000000000001');
 "#;
-
-fn empty(profile: Uuid, seq: u64) -> Batch {
-    Batch {
-        stream: StreamId {
-            profile_id: profile,
-            entity: "account".into(),
-        },
-        seq,
-        kind: BatchKind::Delta,
-        columns: Vec::new(),
-        changes: Vec::new(),
-        read_at: OffsetDateTime::now_utc(),
-    }
-}
 
 #[tokio::test]
 async fn a_target_of_the_old_layout_is_moved_without_losing_a_watermark() {
@@ -77,13 +61,7 @@ async fn a_target_of_the_old_layout_is_moved_without_losing_a_watermark() {
         .expect("state read");
     assert_eq!((moved.get::<_, i64>(0), moved.get::<_, i64>(1)), (1, 1));
 
-    let next = sink.apply_batch(&plan, table, &empty(PROFILE, 8)).await;
-    assert!(matches!(next, Ok(BatchOutcome::Applied { .. })), "{next:?}");
-    let other = sink.apply_batch(&plan, table, &empty(OTHER, 8)).await;
-    assert_eq!(
-        other.expect("answers"),
-        BatchOutcome::OutOfOrder { watermark: 0 }
-    );
+    moved_state_is_only_the_first_profiles(&sink, &plan, table, (PROFILE, OTHER), 8).await;
     let again = PostgresSink::connect(&db.config).await.expect("connects");
     assert_eq!(again.watermark(PROFILE, table).await.expect("reads"), 8);
 }

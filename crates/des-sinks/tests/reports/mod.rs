@@ -8,7 +8,7 @@
 //! metadata files join on the flag being 1. Each query must find rows.
 
 use des_contract::sink::attr;
-use des_core::metadata::{AttributeKind as K, AttributeMetadata, EntityMetadata};
+use des_core::metadata::{AttributeKind as K, AttributeMetadata};
 use des_core::metadata::{LocalizedLabel, OptionMetadata, OptionSetMetadata};
 use des_core::ports::{BatchOutcome, Sink};
 use des_core::schema::{Naming, SchemaPlan, plan};
@@ -99,19 +99,7 @@ pub fn report_plan(tier: bool) -> SchemaPlan {
             ..attr("new_tier", K::Picklist)
         });
     }
-    let account = EntityMetadata {
-        logical_name: "account".into(),
-        schema_name: "Account".into(),
-        entity_set_name: "accounts".into(),
-        primary_id_attribute: "accountid".into(),
-        primary_name_attribute: Some("name".into()),
-        display_name: None,
-        object_type_code: Some(1),
-        metadata_id: "md-account".into(),
-        change_tracking_enabled: true,
-        is_intersect: false,
-        attributes,
-    };
+    let account = des_contract::sink::account_entity(attributes);
     let naming = Naming {
         schema: "dbo".into(),
         prefix: String::new(),

@@ -2,10 +2,8 @@
 //! layout before (state tables named with the prefix beside the DES tables) is moved there on
 //! start without losing a watermark.
 
-use des_contract::sink::account_plan;
-use des_core::ports::{BatchOutcome, Sink};
-use des_core::{Batch, BatchKind, StreamId};
-use time::OffsetDateTime;
+use des_contract::sink::{account_plan, moved_state_is_only_the_first_profiles};
+use des_core::ports::Sink;
 use uuid::Uuid;
 
 use super::target::fresh;
@@ -24,20 +22,6 @@ INSERT INTO "des_DesWatermark" VALUES ('des_account', 7);
 INSERT INTO "des_DesTombstone" VALUES ('des_account', '00000000-0000-0000-0000-000000000009', 6);
 INSERT INTO "des_DesResyncSeen" VALUES ('des_account', 5, '00000000-0000-0000-0000-000000000001');
 "#;
-
-fn empty(profile: Uuid, seq: u64) -> Batch {
-    Batch {
-        stream: StreamId {
-            profile_id: profile,
-            entity: "account".into(),
-        },
-        seq,
-        kind: BatchKind::Delta,
-        columns: Vec::new(),
-        changes: Vec::new(),
-        read_at: OffsetDateTime::now_utc(),
-    }
-}
 
 #[tokio::test]
 async fn a_target_of_the_old_layout_is_moved_without_losing_a_watermark() {
@@ -67,13 +51,7 @@ async fn a_target_of_the_old_layout_is_moved_without_losing_a_watermark() {
     let seen = file.read_sql("SELECT \"Profile\", \"FirstSeq\" FROM \"_des_state_resync_seen\"");
     assert_eq!(seen, [[owner, Some("5".into())]]);
 
-    let next = sink.apply_batch(&plan, table, &empty(PROFILE, 8)).await;
-    assert!(matches!(next, Ok(BatchOutcome::Applied { .. })), "{next:?}");
-    let other = sink.apply_batch(&plan, table, &empty(OTHER, 8)).await;
-    assert_eq!(
-        other.expect("answers"),
-        BatchOutcome::OutOfOrder { watermark: 0 }
-    );
+    moved_state_is_only_the_first_profiles(&sink, &plan, table, (PROFILE, OTHER), 8).await;
 
     // A new sink (the next start) finds the moved state and moves nothing again.
     let config = des_sinks::sqlite::SqliteConfig::new(&file.path);
