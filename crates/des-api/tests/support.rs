@@ -447,3 +447,15 @@ fn add_users(emulator: &Emulator) -> Users {
     control.add_team_admin(users.team_admin);
     users
 }
+
+/// Engine options for tests: quick polls, short visibility and back-off.
+pub fn fast_runtime() -> des_engine::RuntimeOptions {
+    let mut options = des_engine::RuntimeOptions {
+        poll_interval: std::time::Duration::from_millis(100),
+        visibility: std::time::Duration::from_secs(2),
+        ..des_engine::RuntimeOptions::default()
+    };
+    options.applier.error_backoff = std::time::Duration::from_millis(50);
+    options.applier.max_backoff = std::time::Duration::from_millis(300);
+    options
+}

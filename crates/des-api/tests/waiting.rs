@@ -6,22 +6,11 @@
 
 use std::time::{Duration, Instant};
 
-use des_engine::{Runtime, RuntimeOptions};
+use des_engine::Runtime;
 use serde_json::{Value, json};
 use url::Url;
 
-use crate::support::{AUDIENCE, Env};
-
-fn fast_runtime() -> RuntimeOptions {
-    let mut options = RuntimeOptions {
-        poll_interval: Duration::from_millis(100),
-        visibility: Duration::from_secs(2),
-        ..RuntimeOptions::default()
-    };
-    options.applier.error_backoff = Duration::from_millis(50);
-    options.applier.max_backoff = Duration::from_millis(300);
-    options
-}
+use crate::support::{AUDIENCE, Env, fast_runtime};
 
 async fn get(http: &reqwest::Client, token: &str, url: &str) -> Value {
     let response = http.get(url).bearer_auth(token).send().await.expect("sent");
