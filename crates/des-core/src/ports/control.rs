@@ -133,7 +133,11 @@ pub trait ControlStore: Send + Sync {
     /// [`progress`](Self::progress) of the listed profiles only (a page of a listing), in
     /// one read where the store allows it; the same order.
     async fn progress_of(&self, profile_ids: &[Uuid]) -> Result<Vec<StreamProgress>, StoreError> {
-        let all = self.progress(None).await?;
+        let all = match profile_ids {
+            [] => return Ok(Vec::new()),
+            [one] => return self.progress(Some(*one)).await,
+            _ => self.progress(None).await?,
+        };
         Ok(all
             .into_iter()
             .filter(|p| profile_ids.contains(&p.profile_id))
