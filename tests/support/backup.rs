@@ -19,7 +19,7 @@ impl TargetDb {
     /// Copies every table now (one snapshot), replacing an earlier copy.
     pub async fn back_up(&self) {
         match self {
-            Self::Sqlite(path) => sqlite_back_up(path),
+            Self::Sqlite(path) => blocking(path, sqlite_back_up).await,
             Self::Postgres(db) => pg_back_up(db).await,
             Self::Mssql(_) => panic!("no backup step for SQL Server"),
         }
@@ -28,11 +28,20 @@ impl TargetDb {
     /// Puts every copied table back as it was copied, in one transaction.
     pub async fn restore(&self) {
         match self {
-            Self::Sqlite(path) => sqlite_restore(path),
+            Self::Sqlite(path) => blocking(path, sqlite_restore).await,
             Self::Postgres(db) => pg_restore(db).await,
             Self::Mssql(_) => panic!("no restore step for SQL Server"),
         }
     }
+}
+
+/// Runs a SQLite step off the async workers: it may wait for the runtime's writes, and
+/// those must go on meanwhile.
+async fn blocking(path: &Path, step: fn(&Path)) {
+    let path = path.to_path_buf();
+    tokio::task::spawn_blocking(move || step(&path))
+        .await
+        .expect("the SQLite step");
 }
 
 fn sqlite_backup_path(db: &Path) -> PathBuf {

@@ -83,6 +83,20 @@ impl Harness {
         (self.sink, self.ports, self.queue) = (sink, ports, queue);
     }
 
+    /// The control store is lost (an operator deletes a corrupt `control.db`): the adapters
+    /// reopen on a new, empty one, and a new profile like the first, activated, takes over
+    /// the same source and target. The queue and the target keep what they hold.
+    pub async fn lose_control_store(&mut self, mode: Mode) {
+        for suffix in ["", "-wal", "-shm"] {
+            let _ = std::fs::remove_file(self.dir.path().join(format!("control.db{suffix}")));
+        }
+        self.reopen().await;
+        self.profile = des_engine::admin::create_profile(&self.ports, profile(&self.options))
+            .await
+            .expect("profile is created");
+        self.activate(mode).await;
+    }
+
     pub async fn activate(&self, mode: Mode) {
         des_engine::admin::activate(&self.ports, self.profile.id, mode)
             .await

@@ -1,14 +1,16 @@
 //! THE randomized convergence test (DESIGN §3, invariants 1–5).
 //!
 //! Each seeded run mixes, while the runtime is working: creates, updates, deletes and
-//! re-creates of the same ids; records that fail in the sink and later change; whole-batch
-//! sink faults; crashes at arbitrary points (the runtime's tasks are aborted mid-flight and a
-//! new runtime starts on the same files); duplicated and reordered deliveries (a
-//! `ChaosQueue` around the real SQLite queue); 429s and an expired change token from the
-//! emulator. The same seeded runs go against SQLite and against the real `PostgresSink` (a
-//! fresh database per seed on the server named by `DES_TEST_PG`). Then the source goes quiet, failing records are healed and touched (the seed's
-//! rule: a failed record is tried again only when it changes), and every exported table must
-//! equal the source exactly, value by value. A divergence fails loudly with the seed and the
+//! re-creates of the same ids; records that fail in the sink and later change; whole-batch sink
+//! faults; crashes at arbitrary points (the runtime's tasks are aborted mid-flight and a new
+//! runtime starts on the same files); duplicated and reordered deliveries (a `ChaosQueue`
+//! around the real SQLite queue); 429s and an expired change token from the emulator; an
+//! operator restoring the target from an older backup, and losing the control store so that a
+//! new profile takes over the same target. The same seeded runs go against SQLite and against
+//! the real `PostgresSink` (a fresh database per seed on the server named by `DES_TEST_PG`).
+//! Then the source goes quiet, failing records are healed and touched (the seed's rule: a
+//! failed record is tried again only when it changes), and every exported table must equal the
+//! source exactly, value by value. A divergence fails loudly with the seed and the
 //! first differing row; `DES_SEEDS=7,12` re-runs chosen seeds.
 
 use std::time::{Duration, Instant};
@@ -105,6 +107,7 @@ async fn run(seed: u64, target: Target) -> Result<(), String> {
     let mut runtime = harness.run();
     let mut model = SourceModel::default();
     let expire_round = rng.usize(..ROUNDS);
+    let steps = Steps::draw(seed, &mut rng);
     for round in 0..ROUNDS {
         for _ in 0..rng.usize(2..8) {
             let change = random_change(&harness, &mut model, &mut rng).await;
@@ -118,10 +121,19 @@ async fn run(seed: u64, target: Target) -> Result<(), String> {
         }
         inject_faults(&harness, &mut rng, round == expire_round);
         tokio::time::sleep(Duration::from_millis(rng.u64(0..300))).await;
-        if rng.u8(..10) < 3 {
+        if steps.backup == Some(round) {
+            harness.target.back_up().await;
+        }
+        if steps.restore == Some(round) {
+            // An operator stops the service before restoring its database.
+            tracing::debug!(round, "Stop.");
+            runtime.shutdown().await;
+            restart(&mut harness, &steps, round).await;
+            runtime = harness.run();
+        } else if rng.u8(..10) < 3 || steps.lose_control == Some(round) {
             tracing::debug!(round, "Crash.");
             runtime.abort();
-            harness.reopen().await;
+            restart(&mut harness, &steps, round).await;
             runtime = harness.run();
         }
     }
@@ -132,6 +144,45 @@ async fn run(seed: u64, target: Target) -> Result<(), String> {
     result?;
     harness.dispose().await;
     Ok(())
+}
+
+/// The operator's steps a seed takes: the service stopped and the target restored from a
+/// backup taken rounds before (even seeds); a crash, then the control store lost and a new
+/// profile on the same target (every third seed).
+struct Steps {
+    backup: Option<usize>,
+    restore: Option<usize>,
+    lose_control: Option<usize>,
+}
+
+impl Steps {
+    fn draw(seed: u64, rng: &mut fastrand::Rng) -> Self {
+        let backup = rng.usize(..ROUNDS - 1);
+        let restore = rng.usize(backup + 1..ROUNDS);
+        let restores = seed % 2 == 0;
+        Self {
+            backup: restores.then_some(backup),
+            restore: restores.then_some(restore),
+            lose_control: (seed % 3 == 0).then(|| rng.usize(..ROUNDS)),
+        }
+    }
+}
+
+/// A restarted process, as `des run` starts: the adapters reopen (after the seed's operator
+/// steps) and the target is checked against the control store before the loops run.
+async fn restart(harness: &mut Harness, steps: &Steps, round: usize) {
+    if steps.restore == Some(round) {
+        tracing::debug!(round, "Restore the older backup.");
+        harness.target.restore().await;
+    }
+    if steps.lose_control == Some(round) {
+        tracing::debug!(round, "Lose the control store.");
+        harness.lose_control_store(Mode::All).await;
+    } else {
+        harness.reopen().await;
+    }
+    let repairs = des_engine::check::check_profile(&harness.ports, &harness.profile).await;
+    tracing::debug!(round, ?repairs, "Target checked.");
 }
 
 fn inject_faults(harness: &Harness, rng: &mut fastrand::Rng, expire: bool) {

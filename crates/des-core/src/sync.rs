@@ -182,6 +182,18 @@ impl EntityCursor {
         next
     }
 
+    /// The stream's table was already in the target before this cursor planned it: rows
+    /// there may be another profile's (a control store lost and recreated, a second data
+    /// folder) or a restored backup's, and the source may no longer have some of them. A
+    /// first data read then goes as a resync, so its end sweeps what the source lacks; a
+    /// table this cursor created itself is read as a plain initial sync.
+    pub fn onto_existing_table(&self, existed: bool) -> Self {
+        if existed && self.phase == SyncPhase::InitialSync {
+            return self.restart_as_resync();
+        }
+        self.clone()
+    }
+
     /// The change token expired: re-read everything as a resync that sweeps vanished rows.
     pub fn after_expired_token(&self) -> Self {
         self.restart_as_resync()
@@ -435,6 +447,30 @@ mod tests {
         assert_eq!(
             m.after_schema_change(vec![], "f2".into()).phase,
             SyncPhase::MetadataCreated
+        );
+    }
+
+    #[test]
+    fn a_first_read_onto_a_table_already_there_is_a_resync() {
+        let stream = StreamId {
+            profile_id: uuid::Uuid::new_v4(),
+            entity: "account".into(),
+        };
+        let fresh = EntityCursor::new(stream).after_schema(vec!["name".into()], "f".into(), true);
+        assert_eq!(
+            fresh.onto_existing_table(false),
+            fresh,
+            "a table of its own"
+        );
+        let onto = fresh.onto_existing_table(true);
+        assert_eq!(onto.phase, SyncPhase::Resync);
+        assert_eq!(onto.batch_kind(), Some(BatchKind::Resync { first_seq: 1 }));
+        let metadata_only =
+            EntityCursor::new(onto.stream.clone()).after_schema(Vec::new(), "f".into(), false);
+        assert_eq!(
+            metadata_only.onto_existing_table(true).phase,
+            SyncPhase::MetadataCreated,
+            "no data read, nothing to sweep"
         );
     }
 

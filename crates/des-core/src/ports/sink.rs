@@ -150,7 +150,8 @@ pub trait Sink: Send + Sync {
     async fn watermark(&self, profile_id: Uuid, table: &TableDef) -> Result<u64, SinkError>;
     /// Whether the table exists in the target. The start-up check asks before it applies
     /// the plan again: a table that was gone lost its rows but not its watermark (kept in the
-    /// engine's own state), so its stream needs a resync.
+    /// engine's own state), so its stream needs a resync. A stream's first read asks too: a
+    /// table already there may hold rows its source lacks, so that read sweeps.
     async fn has_table(&self, table: &TableDef) -> Result<bool, SinkError>;
     /// Stores `token` as the target's identity token for `profile_id` and returns the one it
     /// held before (`None` when it held none: a new, replaced or restored target). The engine

@@ -28,14 +28,16 @@ impl Poller {
         cursor: Versioned<EntityCursor>,
     ) -> Result<StepOutcome, EngineError> {
         let planned = self.plan_now(ctx).await?;
+        let table = stream_table(&planned.plan, &ctx.stream().entity)?;
+        let existed = ctx.sink.has_table(table).await?;
         self.apply_schema(ctx, &planned.plan).await?;
         let with_data = ctx.profile.state.replicates_data();
-        let table = stream_table(&planned.plan, &ctx.stream().entity)?;
         let earlier = ctx.sink.watermark(ctx.profile.id, table).await?;
         let next = cursor
             .value
             .after_schema(planned.columns, planned.fingerprint, with_data)
-            .after_earlier_batches(earlier);
+            .after_earlier_batches(earlier)
+            .onto_existing_table(existed);
         if !self.checkpoint(&next, &cursor.etag).await? {
             return Ok(StepOutcome::Conflict);
         }

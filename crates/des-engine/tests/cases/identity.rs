@@ -9,7 +9,7 @@ use des_engine::identity::Lost;
 use des_core::ports::Sink;
 use des_core::sync::SyncPhase;
 
-use super::{CONVERGE, ids, synced_accounts};
+use super::{CONVERGE, ids, name_field, synced_accounts};
 use crate::harness::{Harness, Options, wait_until};
 use crate::target::{Target, postgres_server};
 
@@ -53,7 +53,8 @@ async fn a_target_replaced_by_an_empty_file_is_noticed_by_its_identity_token() {
 }
 
 /// Profile A syncs; then profile B, from a control store of its own, writes the same tables
-/// of the same target: it does its own initial sync and applies its own explicit deletes.
+/// of the same target: its first read sweeps A's rows that B's source lacks, and it applies
+/// its own explicit deletes.
 async fn a_second_profile_converges_on_the_same_target(target: Target) {
     let options = Options {
         records: 15,
@@ -71,9 +72,23 @@ async fn a_second_profile_converges_on_the_same_target(target: Target) {
     std::mem::swap(&mut first.target, &mut second.target);
     second.reopen().await;
     assert_ne!(second.profile.id, first.profile.id, "a new control store");
+    // B's source lacks rows A exported (deleted while no profile ran) and has one A never
+    // saw: B's first read over A's table must sweep the three and add the one.
+    let control = second.emulator.control();
+    let gone = ids(&second, "account");
+    for id in &gone[..3] {
+        control.delete("account", *id).unwrap();
+    }
+    control
+        .create("account", name_field("account", "Only in B"))
+        .unwrap();
+    assert!(
+        second.diff().await.is_err(),
+        "A's rows differ from B's source"
+    );
     second.activate(Mode::All).await;
     let runtime = second.run();
-    // A's rows already match B's source: wait for B's own initial sync to be applied.
+    // Wait for B's own first read to be applied.
     let initial_applied = wait_until(CONVERGE, || async {
         let control = &second.ports.control;
         let Ok(Some(cursor)) = control.cursor(second.profile.id, "account").await else {
@@ -86,7 +101,6 @@ async fn a_second_profile_converges_on_the_same_target(target: Target) {
     });
     assert!(initial_applied.await, "{}", second.cursor_summary().await);
     second.converged(CONVERGE).await.expect("B's initial sync");
-    let control = second.emulator.control();
     let accounts = ids(&second, "account");
     for id in &accounts[..5] {
         control.delete("account", *id).unwrap();
