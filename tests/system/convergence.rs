@@ -159,11 +159,11 @@ impl Steps {
     fn draw(seed: u64, rng: &mut fastrand::Rng) -> Self {
         let backup = rng.usize(..ROUNDS - 1);
         let restore = rng.usize(backup + 1..ROUNDS);
-        let restores = seed % 2 == 0;
+        let restores = seed.is_multiple_of(2);
         Self {
             backup: restores.then_some(backup),
             restore: restores.then_some(restore),
-            lose_control: (seed % 3 == 0).then(|| rng.usize(..ROUNDS)),
+            lose_control: seed.is_multiple_of(3).then(|| rng.usize(..ROUNDS)),
         }
     }
 }
