@@ -1,12 +1,13 @@
 //! Read-only, expiring links to a profile's failure log (DES's `failures` answer).
 //!
-//! [`FailureLinks`] is the seam: locally [`SignedLinks`] signs a URL served by this API
-//! (HMAC-SHA256 over the profile id and the expiry); an Azure implementation returns a SAS
-//! URL of the failure-log blob instead.
+//! [`FailureLinks`] is the seam (a des-core port, re-exported here): locally [`SignedLinks`]
+//! signs a URL served by this API (HMAC-SHA256 over the profile id and the expiry); an Azure
+//! implementation returns a SAS URL of the failure-log blob instead.
 
 use async_trait::async_trait;
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+pub use des_core::ports::{FailureLinks, LinkError};
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
 use time::OffsetDateTime;
@@ -15,19 +16,6 @@ use uuid::Uuid;
 
 /// The path of the local failure-log download.
 pub const FAILURE_LOG_PATH: &str = "/crm/exporter/failurelog/{id}";
-
-#[derive(Debug, thiserror::Error)]
-pub enum LinkError {
-    #[error("cannot build a failure-log link: {0}")]
-    Unavailable(String),
-}
-
-/// Hands out read-only links to a profile's failure log.
-#[async_trait]
-pub trait FailureLinks: Send + Sync {
-    /// A URL that reads the log of `profile_id` until `expires`.
-    async fn link(&self, profile_id: Uuid, expires: OffsetDateTime) -> Result<Url, LinkError>;
-}
 
 /// A signing key for local links (32 random bytes are plenty).
 #[derive(Clone)]

@@ -1,5 +1,5 @@
-//! Read-only links to a profile's failure log (DES's `failures` answer), and the des-api
-//! [`FailureLinks`] seam on top of them.
+//! Read-only links to a profile's failure log (DES's `failures` answer), and the des-core
+//! [`FailureLinks`] port (the API's seam) on top of them.
 //!
 //! One URL must return every line (`GET` it for the text, as the local link does), but the
 //! log is one blob per hour, and a container SAS would open every profile's log (a directory
@@ -19,8 +19,7 @@
 use std::time::Duration;
 
 use async_trait::async_trait;
-use des_api::{FailureLinks, LinkError};
-use des_core::ports::{FailureLog, FailureLogError, Precondition};
+use des_core::ports::{FailureLinks, FailureLog, FailureLogError, LinkError, Precondition};
 use time::OffsetDateTime;
 use url::Url;
 use uuid::Uuid;

@@ -1,6 +1,6 @@
 //! [`EntraTokens`]: the bridge from an Azure [`TokenCredential`] to the token ports of the
-//! Dataverse client ([`dataverse::TokenProvider`]) and the SQL Server sink
-//! ([`des_sinks::mssql::AccessTokenSource`]), so both can sign in with the managed identity.
+//! Dataverse client ([`TokenProvider`]) and the SQL Server sink ([`AccessTokenSource`]), both
+//! des-core's, so both can sign in with the managed identity.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -8,10 +8,10 @@ use std::time::Duration;
 use async_trait::async_trait;
 use azure_core::credentials::TokenCredential;
 use des_core::Secret;
-use des_sinks::mssql::{AccessTokenSource, TokenError as SqlTokenError};
+use des_core::ports::{AccessToken, AccessTokenSource, SqlTokenError, TokenError, TokenProvider};
 use time::OffsetDateTime;
 
-/// Tokens from one credential. As a [`dataverse::TokenProvider`] it asks for `scope`; as an
+/// Tokens from one credential. As a [`TokenProvider`] it asks for `scope`; as an
 /// [`AccessTokenSource`] for the scope the sink names.
 #[derive(Clone)]
 pub struct EntraTokens {
@@ -65,13 +65,13 @@ fn describe(error: &azure_core::Error) -> String {
 }
 
 #[async_trait]
-impl dataverse::TokenProvider for EntraTokens {
-    async fn token(&self) -> Result<dataverse::AccessToken, dataverse::TokenError> {
+impl TokenProvider for EntraTokens {
+    async fn token(&self) -> Result<AccessToken, TokenError> {
         let (token, left) = self
             .fetch(&self.scope)
             .await
-            .map_err(|e| dataverse::TokenError::Unavailable(describe(&e)))?;
-        Ok(dataverse::AccessToken::new(token, Some(left)))
+            .map_err(|e| TokenError::Unavailable(describe(&e)))?;
+        Ok(AccessToken::new(token, Some(left)))
     }
 }
 

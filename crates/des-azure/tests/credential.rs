@@ -11,7 +11,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use des_azure::EntraTokens;
-use des_sinks::mssql::{AZURE_SQL_SCOPE, AccessTokenSource};
+use des_core::ports::{AZURE_SQL_SCOPE, AccessTokenSource, TokenProvider};
 use time::OffsetDateTime;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
@@ -79,7 +79,7 @@ async fn managed_identity_child() {
     let credential = des_azure::credential::credential().expect("credential");
     let tokens = EntraTokens::for_dataverse(credential, "https://contoso.crm.dynamics.com/");
     assert_eq!(tokens.scope(), "https://contoso.crm.dynamics.com/.default");
-    let token = dataverse::TokenProvider::token(&tokens)
+    let token = TokenProvider::token(&tokens)
         .await
         .expect("Dataverse token");
     assert_eq!(

@@ -3,9 +3,8 @@
 
 use std::time::Duration;
 
-use des_api::FailureLinks;
 use des_azure::{AppendBlobFailureLog, LINK_LIFETIME};
-use des_core::ports::FailureLog;
+use des_core::ports::{FailureLinks, FailureLog};
 use des_core::{ChangeType, FailureLine};
 use reqwest::StatusCode;
 use time::OffsetDateTime;
@@ -119,7 +118,7 @@ async fn a_link_reads_only_its_blob_and_only_until_it_expires() {
     );
 }
 
-/// Through the des-api seam, as `GET profiles/{id}/failures` uses it.
+/// Through the `FailureLinks` port (des-api's seam), as `GET profiles/{id}/failures` uses it.
 #[tokio::test]
 async fn the_api_seam_hands_out_the_same_links() {
     let Some(log) = open_log().await else {

@@ -4,27 +4,41 @@
 //! - `replay-poison [--max N]`: move messages from `des-apply-poison` back to `des-apply`
 //!   (an operator command, run where the `AzureWebJobsStorage` settings are set).
 
-use anyhow::{Context, bail};
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+
+#[derive(Parser)]
+#[command(
+    name = "des-applier",
+    version,
+    about = "The DES applier's Azure Functions custom handler; with no command, serves the host"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Move messages from des-apply-poison back to des-apply (run where the
+    /// AzureWebJobsStorage settings are set).
+    ReplayPoison {
+        /// Move at most N messages (all of them without it).
+        #[arg(long, value_name = "N")]
+        max: Option<usize>,
+    },
+}
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    match args.first().map(String::as_str) {
+    match Cli::parse().command {
         None => des_handlers::apps::run_applier().await?,
-        Some("replay-poison") => replay(&args[1..]).await?,
-        Some(other) => {
-            bail!("unknown command {other:?}; usage: des-applier [replay-poison [--max N]]")
-        }
+        Some(Command::ReplayPoison { max }) => replay(max).await?,
     }
     Ok(())
 }
 
-async fn replay(args: &[String]) -> anyhow::Result<()> {
-    let limit = match args {
-        [] => None,
-        [flag, n] if flag == "--max" => Some(n.parse().context("--max takes a number")?),
-        _ => bail!("usage: des-applier replay-poison [--max N]"),
-    };
+async fn replay(limit: Option<usize>) -> anyhow::Result<()> {
     let account = des_azure::StorageAccount::from_env().context("storage settings")?;
     let moved = des_handlers::poison::replay_poison(&account, limit).await?;
     eprintln!("moved {moved} message(s) from des-apply-poison to des-apply");

@@ -5,14 +5,14 @@ use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
 
-use async_trait::async_trait;
 use des_core::Secret;
 use tiberius::{AuthMethod, EncryptionLevel};
 
 use super::connection_string::Pairs;
 
-/// The token audience of Azure SQL Database and Managed Instance.
-pub const AZURE_SQL_SCOPE: &str = "https://database.windows.net/.default";
+// The sink's token port is des-core's, so the Azure credential bridge implements it without
+// depending on this crate; re-exported under the names this module has always used.
+pub use des_core::ports::{AZURE_SQL_SCOPE, AccessTokenSource, SqlTokenError as TokenError};
 
 /// Connections kept per sink unless `Max Pool Size` says otherwise: one per table written
 /// at once.
@@ -28,19 +28,6 @@ const DEFAULT_COMMAND_TIMEOUT: Duration = Duration::from_secs(300);
 #[derive(Debug, thiserror::Error)]
 #[error("invalid SQL Server connection string: {0}")]
 pub struct ConfigError(String);
-
-/// No token could be had for the database.
-#[derive(Debug, thiserror::Error)]
-#[error("no Entra ID token for the SQL target: {0}")]
-pub struct TokenError(pub String);
-
-/// Hands out Entra ID access tokens (managed identity, a service principal, a developer
-/// login) for `scope`, normally [`AZURE_SQL_SCOPE`]. It is asked once per new connection, so
-/// it should cache tokens until shortly before they expire.
-#[async_trait]
-pub trait AccessTokenSource: Send + Sync {
-    async fn token(&self, scope: &str) -> Result<Secret, TokenError>;
-}
 
 /// How the sink signs in.
 #[derive(Clone)]

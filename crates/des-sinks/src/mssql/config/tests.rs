@@ -1,3 +1,5 @@
+use async_trait::async_trait;
+
 use super::*;
 
 const AZURE: &str = "Server=tcp:des.database.windows.net,1433;Initial Catalog=target;\
