@@ -3,20 +3,18 @@
 //! reaches the engine through the local secret store (`local:target`), never the profile, and
 //! is never printed (only server and database are).
 
-#[cfg(test)]
-use std::path::Path;
 use std::path::PathBuf;
 use std::str::FromStr;
 use std::sync::Arc;
 
 use anyhow::{Context, bail};
 use des_core::Secret;
-use des_core::ports::{Sink, SinkError};
+use des_core::ports::Sink;
 use des_core::profile::DestinationType;
 use des_engine::EngineError;
+use des_sinks::Opening;
 use des_sinks::mssql::{MssqlConfig, MssqlSink};
 use des_sinks::postgres::{PostgresConfig, PostgresSink};
-use des_sinks::sqlite::{SqliteConfig, SqliteSink};
 
 /// The environment variable that may name the target instead of `--target`: a password in a
 /// flag shows in `ps` and shell history.
@@ -142,32 +140,14 @@ impl Target {
     }
 }
 
-/// The engine's sink factory: a destination type and its resolved secret make a sink.
+/// The engine's sink factory: a destination type and its resolved secret make a sink; a
+/// SQLite file's folder is made when missing.
 pub fn open_sink(kind: DestinationType, secret: &Secret) -> Result<Arc<dyn Sink>, EngineError> {
-    // A connection string or path that cannot be used is the profile's configuration, not
-    // an unreachable target; the parsers' messages name the problem, never the password.
-    let invalid =
-        |e: &dyn std::fmt::Display| EngineError::Sink(SinkError::Configuration(e.to_string()));
-    match kind {
-        DestinationType::Sqlite => {
-            // A secret may hold the target as written on the command line (`sqlite:<path>`).
-            let text = secret.expose();
-            let path = PathBuf::from(text.strip_prefix("sqlite:").unwrap_or(text));
-            if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-                std::fs::create_dir_all(dir).map_err(|e| invalid(&e))?;
-            }
-            let sink = SqliteSink::open(&SqliteConfig::new(&path))?;
-            Ok(Arc::new(sink))
-        }
-        DestinationType::PostgreSql => {
-            let config = PostgresConfig::parse(secret.expose()).map_err(|e| invalid(&e))?;
-            Ok(Arc::new(PostgresSink::new(&config)))
-        }
-        DestinationType::SqlAzure => {
-            let config = MssqlConfig::parse(secret.expose()).map_err(|e| invalid(&e))?;
-            Ok(Arc::new(MssqlSink::new(&config)))
-        }
-    }
+    let opening = Opening {
+        create_sqlite_folder: true,
+        ..Opening::default()
+    };
+    Ok(opening.open(kind, secret)?)
 }
 
 #[cfg(test)]
@@ -202,16 +182,6 @@ mod tests {
             "{err}"
         );
         assert!("e.db".parse::<Target>().is_err());
-    }
-
-    #[test]
-    fn a_sqlite_secret_may_name_its_kind_and_an_absolute_path() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("nested").join("export.db");
-        let secret = Secret::new(format!("sqlite:{}", path.display()));
-        open_sink(DestinationType::Sqlite, &secret).expect("opened");
-        assert!(path.exists(), "the file is at the absolute path");
-        assert!(!Path::new("sqlite:").exists(), "no ./sqlite: folder");
     }
 
     #[test]

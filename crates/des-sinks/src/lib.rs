@@ -9,6 +9,7 @@ mod checks;
 mod columns;
 mod metadata;
 pub mod mssql;
+mod open;
 pub mod postgres;
 mod prepared;
 pub mod sqlite;
@@ -16,6 +17,8 @@ mod tables;
 mod views;
 
 use des_core::schema::SchemaPlan;
+
+pub use open::{Opening, SqlTokens};
 
 /// A SQL dialect the plan can be rendered in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -17,13 +17,11 @@ use des_azure::{
     StorageQueue,
 };
 use des_core::Secret;
-use des_core::ports::{Sink, SinkError, SystemClock, WorkQueue};
-use des_core::profile::DestinationType;
+use des_core::ports::{AccessTokenSource, SystemClock, WorkQueue};
 use des_engine::resolve::SinkFactory;
-use des_engine::{CachedSinks, EngineError, EnginePorts};
-use des_sinks::mssql::{AZURE_SQL_SCOPE, MssqlConfig, MssqlSink};
-use des_sinks::postgres::{PostgresConfig, PostgresSink};
-use des_sinks::sqlite::{SqliteConfig, SqliteSink};
+use des_engine::{CachedSinks, EnginePorts};
+use des_sinks::Opening;
+use des_sinks::mssql::AZURE_SQL_SCOPE;
 
 use crate::identity::ServiceIdentity;
 use crate::secrets::HandlerSecrets;
@@ -119,37 +117,19 @@ impl Wiring {
 }
 
 /// Opens a target from its destination type and connection string. SQLite's "connection
-/// string" is the database file's path; the file's folder must exist (a missing one is an
-/// unreachable target). A SQL Server string without credentials signs in as the service's
-/// managed identity.
+/// string" is the database file's path; the file's folder must exist (a missing one is the
+/// profile's configuration). A SQL Server string without credentials signs in as the
+/// service's managed identity.
 pub fn sink_factory(identity: Arc<ServiceIdentity>) -> Box<SinkFactory> {
-    Box::new(move |kind, secret: &Secret| {
-        let sink: Arc<dyn Sink> = match kind {
-            DestinationType::Sqlite => {
-                Arc::new(SqliteSink::open(&SqliteConfig::new(secret.expose()))?)
-            }
-            DestinationType::PostgreSql => {
-                let config =
-                    PostgresConfig::parse(secret.expose()).map_err(|e| config_error(&e))?;
-                Arc::new(PostgresSink::new(&config))
-            }
-            DestinationType::SqlAzure => {
-                let mut config =
-                    MssqlConfig::parse(secret.expose()).map_err(|e| config_error(&e))?;
-                if config.auth().is_none() {
-                    let credential = identity.credential().map_err(|e| config_error(&e))?;
-                    config = config
-                        .with_token_source(Arc::new(EntraTokens::new(credential, AZURE_SQL_SCOPE)));
-                }
-                Arc::new(MssqlSink::new(&config))
-            }
-        };
-        Ok(sink)
-    })
-}
-
-fn config_error(error: &dyn std::fmt::Display) -> EngineError {
-    EngineError::Sink(SinkError::Unavailable(format!(
-        "target connection string: {error}"
-    )))
+    let tokens = move || {
+        let credential = identity.credential().map_err(|e| e.to_string())?;
+        let tokens: Arc<dyn AccessTokenSource> =
+            Arc::new(EntraTokens::new(credential, AZURE_SQL_SCOPE));
+        Ok(tokens)
+    };
+    let opening = Opening {
+        create_sqlite_folder: false,
+        sql_tokens: Some(Box::new(tokens)),
+    };
+    Box::new(move |kind, secret: &Secret| Ok(opening.open(kind, secret)?))
 }
