@@ -3,6 +3,7 @@
 use serde_json::{Map, Value, json};
 
 use crate::routes::{In, Operation, Param};
+use des_core::profile::DestinationType;
 
 /// The document for `operations`, served from `server`.
 pub fn document(operations: &[Operation], server: &str) -> Value {
@@ -210,7 +211,7 @@ fn description_properties(entity: &str) -> Map<String, Value> {
         "OrganizationUrl": {"type": "string"},
         "Entities": {"type": "array", "items": {"$ref": format!("#/components/schemas/{entity}")}},
         "Relationships": {"type": "array", "items": {"$ref": "#/components/schemas/ProfileRelationship"}},
-        "DestinationType": {"type": "string", "enum": ["sqlazure", "postgresql", "sqlite"], "default": "sqlazure"},
+        "DestinationType": {"type": "string", "enum": DestinationType::ALL, "default": DestinationType::DES_DEFAULT},
         "DestinationKeyVaultUri": {"type": "string", "description": "A Key Vault secret URL, or local:<name> for the local secret store."},
         "DestinationPrefix": {"type": "string", "pattern": "^[A-Za-z0-9]{0,14}$", "default": ""},
         "DestinationSchemaName": {"type": "string", "pattern": "^[A-Za-z0-9]{1,64}$", "default": "dbo"},

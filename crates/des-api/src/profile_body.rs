@@ -61,7 +61,7 @@ pub struct EntityBody {
 }
 
 fn default_destination() -> DestinationType {
-    DestinationType::SqlAzure
+    DestinationType::DES_DEFAULT
 }
 
 fn default_schema() -> String {

@@ -34,6 +34,14 @@ pub enum DestinationType {
     Sqlite,
 }
 
+impl DestinationType {
+    /// Every kind, DES's own first: documents list them from here.
+    pub const ALL: [Self; 3] = [Self::SqlAzure, Self::PostgreSql, Self::Sqlite];
+
+    /// The kind of a profile body that names none: DES's.
+    pub const DES_DEFAULT: Self = Self::SqlAzure;
+}
+
 /// Per-record retry rules (seed: retry after the interval, up to the count, then log and move on).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "PascalCase")]
