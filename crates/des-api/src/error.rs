@@ -1,8 +1,9 @@
 //! DES's error body, `{"CorrelationId", "Details", "Message"}`, with the right status.
 //!
 //! Messages name the field or the rule a request broke. Internal causes (store, sink and
-//! Dataverse errors) are logged with the correlation id and never sent: a 500 says only
-//! "Internal server error".
+//! Dataverse errors) ride in the response's extensions to the request span
+//! (`crate::span`), which logs them under the request's correlation id; they are never
+//! sent: a 500 says only "Internal server error". Nothing here logs.
 
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -23,7 +24,10 @@ pub struct ApiError {
     pub details: String,
     /// `WWW-Authenticate` value for 401s.
     pub challenge: Option<String>,
+    /// Fresh when made; the request span writes its own id into the body it answers.
     pub correlation_id: Uuid,
+    /// What went wrong inside (5xx): logged by the request span, never sent.
+    pub(crate) cause: Option<String>,
 }
 
 #[derive(Serialize)]
@@ -42,6 +46,7 @@ impl ApiError {
             details: details.into(),
             challenge: None,
             correlation_id: Uuid::new_v4(),
+            cause: None,
         }
     }
 
@@ -82,15 +87,20 @@ impl ApiError {
         Self::new(StatusCode::SERVICE_UNAVAILABLE, message, "Try again later.")
     }
 
-    /// Logs `cause` under a fresh correlation id and answers 500 without it.
+    /// A 500 that carries `cause` for the log and answers without it.
     pub fn internal(cause: &dyn std::fmt::Display) -> Self {
-        let error = Self::new(
+        Self::new(
             StatusCode::INTERNAL_SERVER_ERROR,
             "Internal server error",
             "",
-        );
-        tracing::error!(correlation_id = %error.correlation_id, %cause, "Request failed.");
-        error
+        )
+        .with_cause(cause)
+    }
+
+    /// Keeps `cause` for the request span's log line (never for the answer).
+    pub(crate) fn with_cause(mut self, cause: &dyn std::fmt::Display) -> Self {
+        self.cause = Some(cause.to_string());
+        self
     }
 
     pub fn with_challenge(mut self, challenge: String) -> Self {
@@ -111,22 +121,21 @@ impl ApiError {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        let correlation_id = self.correlation_id;
-        if self.status.is_server_error() && self.status != StatusCode::INTERNAL_SERVER_ERROR {
-            tracing::warn!(%correlation_id, status = self.status.as_u16(), message = %self.message, "Answered with an error.");
-        }
         let body = Body {
-            correlation_id,
+            correlation_id: self.correlation_id,
             details: &self.details,
             message: &self.message,
         };
         let mut response = (self.status, axum::Json(body)).into_response();
         response.extensions_mut().insert(DesBody);
-        if let Some(value) = self.challenge.and_then(|c| HeaderValue::from_str(&c).ok()) {
+        let challenge = self.challenge.as_deref().map(HeaderValue::from_str);
+        if let Some(Ok(value)) = challenge {
             response
                 .headers_mut()
                 .insert(header::WWW_AUTHENTICATE, value);
         }
+        // For the request span: it logs the error and writes its id into the body.
+        response.extensions_mut().insert(self);
         response
     }
 }
@@ -144,8 +153,8 @@ impl From<StoreError> for ApiError {
 
 impl From<SourceError> for ApiError {
     fn from(e: SourceError) -> Self {
-        tracing::warn!(error = %e, "Dataverse call failed.");
         Self::unavailable("The organization's Dataverse could not be reached or refused the call.")
+            .with_cause(&e)
     }
 }
 

@@ -8,6 +8,9 @@
 //!   ([`AdminChecker`], cached briefly). 401 for a bad or missing token, 403 for a caller
 //!   without the role.
 //! - Errors use DES's body `{"CorrelationId", "Details", "Message"}` ([`ApiError`]).
+//! - Every request runs in a `request` span with its correlation id, which the answer names
+//!   in [`CORRELATION_HEADER`] (and an error body in `CorrelationId`); the span's layer is
+//!   the one place answers are logged.
 //! - The OpenAPI document at `/swagger/docs/2016-01-01` and the page at `/swagger/ui/index`
 //!   are generated from the same route table as the router.
 //! - Extensions not in DES live under `x-` paths and are tagged `Extensions`.
@@ -26,6 +29,7 @@ mod query;
 mod refusal;
 mod routes;
 mod serve;
+mod span;
 mod state;
 
 pub use access::{AdminChecker, AdminRecheck, CachedAdminChecker};
@@ -40,4 +44,5 @@ pub use links::{FAILURE_LOG_PATH, FailureLinks, LinkError, LinkKey, SignedLinks}
 pub use refusal::{MAX_HEADER_BYTES, MAX_URI_BYTES};
 pub use routes::router;
 pub use serve::{HYPER_BUFFER_BYTES, serve};
+pub use span::{CORRELATION_HEADER, CorrelationId};
 pub use state::{ApiSettings, ApiState, FAILURE_LINK_LIFETIME, REFUSAL_FLOOR};

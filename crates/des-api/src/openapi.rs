@@ -17,7 +17,7 @@ pub fn document(operations: &[Operation], server: &str) -> Value {
         "info": {
             "title": "Data Export Service (open implementation)",
             "version": "2016-01-01",
-            "description": "DES's metadata and profile operations. Every secured call needs an Entra ID bearer token of a System Administrator of the organization it is about. Operations tagged Extensions (paths with x-) are not part of DES."
+            "description": "DES's metadata and profile operations. Every secured call needs an Entra ID bearer token of a System Administrator of the organization it is about. Operations tagged Extensions (paths with x-) are not part of DES. Every answer names its correlation id in the x-ms-correlation-request-id header; an error body repeats it as CorrelationId, and the server's log lines about the request carry it."
         },
         "servers": [{"url": server}],
         "tags": [

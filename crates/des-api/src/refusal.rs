@@ -4,8 +4,8 @@
 //!   [`MAX_URI_BYTES`] with 414, headers over [`MAX_HEADER_BYTES`] in all with 431.
 //! - An error answer not made by [`ApiError`] (an extractor's plain-text rejection, a route
 //!   added without it) is given DES's body with the same status and the rejection's text.
-//! - A handler that panics is answered 500 with DES's body; the panic is logged with the
-//!   correlation id.
+//! - A handler that panics is answered 500 with DES's body; the panic is its cause, which the
+//!   request span (`crate::span`, the layer outside this one) logs with the correlation id.
 //!
 //! Heads too large for hyper itself never reach the router: see `serve::head_guard`.
 

@@ -12,10 +12,11 @@ use uuid::Uuid;
 
 use crate::support::{Env, call};
 
-/// The real store, except that listing profiles fails with a revealing cause.
-struct BrokenProfiles(Arc<dyn ControlStore>);
+/// The real store, except that listing profiles fails with a revealing cause (and logs that
+/// it was asked).
+pub struct BrokenProfiles(pub Arc<dyn ControlStore>);
 
-const CAUSE: &str = "disk /srv/des/control.db is full";
+pub const CAUSE: &str = "disk /srv/des/control.db is full";
 
 #[async_trait]
 impl ControlStore for BrokenProfiles {
@@ -29,6 +30,7 @@ impl ControlStore for BrokenProfiles {
         self.0.profile(id).await
     }
     async fn profiles(&self) -> Result<Vec<Versioned<Profile>>, StoreError> {
+        tracing::info!("The broken store is asked for the profiles.");
         Err(StoreError::Unavailable(CAUSE.to_owned()))
     }
     async fn put_profile(&self, profile: &Profile, when: Precondition) -> Result<Etag, StoreError> {

@@ -11,6 +11,7 @@ mod failures;
 mod internal;
 mod keys;
 mod listing;
+mod logs;
 mod metadata;
 mod over_http;
 mod permissions;

@@ -1,5 +1,6 @@
 //! The refusal table: every way a request is refused, over real HTTP through
-//! `des_api::serve`, each answered with DES's error body and a correlation id.
+//! `des_api::serve`, each answered with DES's error body and a correlation id, which the
+//! `x-ms-correlation-request-id` header names too.
 
 use std::time::Duration;
 
@@ -21,6 +22,17 @@ fn assert_des_body(case: &str, answer: &RawAnswer) {
     );
     assert!(body["Details"].is_string(), "{case}: {body}");
     assert!(body["Message"].is_string(), "{case}: {body}");
+    // The header names the same id (hyper's own refusals included).
+    let header = format!(
+        "\r\n{}: {}\r\n",
+        des_api::CORRELATION_HEADER,
+        body["CorrelationId"].as_str().unwrap_or_default()
+    );
+    assert!(
+        answer.head.to_ascii_lowercase().contains(&header),
+        "{case}: no {header:?} in {}",
+        answer.head
+    );
 }
 
 fn with_token(target: &str, token: &str) -> Vec<u8> {

@@ -459,3 +459,82 @@ pub fn fast_runtime() -> des_engine::RuntimeOptions {
     options.applier.max_backoff = std::time::Duration::from_millis(300);
     options
 }
+
+/// The log lines tracing events on this thread write (info and above) while a capture lives
+/// (the plain `fmt` format: each line names its spans' fields, e.g. `request{correlation_id=…}`).
+///
+/// One global subscriber serves every test: it writes each event into the buffer of the
+/// thread that emitted it, if that thread captures, and drops it otherwise. (A subscriber per
+/// test, `set_default`, loses spans: tracing caches whether a call site is enabled across
+/// threads, and tests without a subscriber running beside it make it cache "never".)
+#[derive(Clone, Default)]
+pub struct Logs(Arc<std::sync::Mutex<Vec<u8>>>);
+
+thread_local! {
+    static CAPTURING: std::cell::RefCell<Option<Logs>> = const { std::cell::RefCell::new(None) };
+}
+
+/// Ends this thread's capture when dropped.
+pub struct Capture(());
+
+impl Drop for Capture {
+    fn drop(&mut self) {
+        CAPTURING.with(|c| c.borrow_mut().take());
+    }
+}
+
+impl Logs {
+    /// Captures this thread's events (a `#[tokio::test]` runs the router on its thread) until
+    /// the guard drops.
+    pub fn capture() -> (Self, Capture) {
+        static INSTALL: std::sync::Once = std::sync::Once::new();
+        INSTALL.call_once(|| {
+            let subscriber = tracing_subscriber::fmt()
+                .with_writer(ThreadWriter::current)
+                .with_ansi(false)
+                .with_max_level(tracing::Level::INFO)
+                .finish();
+            tracing::subscriber::set_global_default(subscriber).expect("the only subscriber");
+        });
+        let logs = Self::default();
+        CAPTURING.with(|c| *c.borrow_mut() = Some(logs.clone()));
+        (logs, Capture(()))
+    }
+
+    pub fn text(&self) -> String {
+        let bytes = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        String::from_utf8_lossy(&bytes).into_owned()
+    }
+
+    /// The lines containing every one of `parts`.
+    pub fn lines_with(&self, parts: &[&str]) -> Vec<String> {
+        self.text()
+            .lines()
+            .filter(|line| parts.iter().all(|part| line.contains(part)))
+            .map(str::to_owned)
+            .collect()
+    }
+}
+
+/// Writes into the emitting thread's capture, or nowhere.
+struct ThreadWriter(Option<Logs>);
+
+impl ThreadWriter {
+    fn current() -> Self {
+        Self(CAPTURING.with(|c| c.borrow().clone()))
+    }
+}
+
+impl std::io::Write for ThreadWriter {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        if let Some(logs) = &self.0 {
+            let mut bytes = logs.0.lock().unwrap_or_else(|p| p.into_inner());
+            bytes.extend_from_slice(buf);
+        }
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}

@@ -243,5 +243,6 @@ pub fn router(state: ApiState) -> Router {
             crate::monitor::count_requests,
         ))
         .layer(axum::middleware::from_fn(crate::refusal::guard))
+        .layer(axum::middleware::from_fn(crate::span::request_span))
         .with_state(state)
 }

@@ -3,10 +3,11 @@
 //! When hyper cannot parse a request head (too large, URL too long, not HTTP) it writes a
 //! bare `431`, `414` or `400` with `content-length: 0` and closes the connection; it offers
 //! no hook to shape that answer. This wrapper around the connection recognises exactly that
-//! answer on its way out and writes DES's JSON body (with a fresh correlation id, logged) in
-//! its place. It only ever matches a whole write that is nothing but such a head: hyper
-//! flushes each response before it reads the next request, so its refusal starts a write of
-//! its own, and every error the router answers has a JSON body, never `content-length: 0`.
+//! answer on its way out and writes DES's JSON body (with a fresh correlation id, logged here:
+//! no request span exists for it) in its place. It only ever matches a whole write that is
+//! nothing but such a head: hyper flushes each response before it reads the next request, so
+//! its refusal starts a write of its own, and every error the router answers has a JSON body,
+//! never `content-length: 0`.
 //! `is_write_vectored` is false so hyper flattens each response into one buffer.
 
 use std::io;
@@ -122,14 +123,22 @@ fn hyper_refusal(buf: &[u8]) -> Option<StatusCode> {
 
 fn with_des_body(status: StatusCode) -> Vec<u8> {
     let error = crate::refusal::head_refusal(status);
-    tracing::info!(correlation_id = %error.correlation_id, status = status.as_u16(), "Refused a request head hyper could not take.");
+    // No request (and no request span) exists for these: this is their one log line.
+    tracing::warn!(
+        correlation_id = %error.correlation_id,
+        status = status.as_u16(),
+        error = %error.message,
+        "Refused a request head hyper could not take."
+    );
     let body = error.body_json();
     let reason = status.canonical_reason().unwrap_or("");
     let head = format!(
         "HTTP/1.1 {} {reason}\r\ncontent-type: application/json; charset=utf-8\r\n\
-         content-length: {}\r\nconnection: close\r\n\r\n",
+         content-length: {}\r\n{}: {}\r\nconnection: close\r\n\r\n",
         status.as_u16(),
-        body.len()
+        body.len(),
+        crate::span::CORRELATION_HEADER,
+        error.correlation_id,
     );
     let mut bytes = head.into_bytes();
     bytes.extend_from_slice(&body);
@@ -170,5 +179,7 @@ mod tests {
         let json: serde_json::Value = serde_json::from_str(body).expect("json");
         assert!(json["CorrelationId"].is_string());
         assert!(json["Message"].as_str().is_some_and(|m| m.contains("URL")));
+        let id = format!("x-ms-correlation-request-id: {}\r\n", json["CorrelationId"]);
+        assert!(head.contains(&id.replace('"', "")), "{head}");
     }
 }
