@@ -83,7 +83,7 @@ fn log_outcome(status: u16, latency_ms: u64, error: Option<&ApiError>) {
                 "Answered with an error."
             );
         }
-        _ if status >= 400 => {
+        _ if status >= 500 => {
             tracing::warn!(
                 status,
                 latency_ms,
@@ -91,7 +91,17 @@ fn log_outcome(status: u16, latency_ms: u64, error: Option<&ApiError>) {
                 "Answered with an error."
             );
         }
-        _ => tracing::info!(status, latency_ms, "Answered."),
+        // A refusal is the API working: an operator's console and the Functions host (which
+        // counts warnings) are not flooded by whoever sends bad requests.
+        _ if status >= 400 => {
+            tracing::info!(
+                status,
+                latency_ms,
+                error = message,
+                "Answered with an error."
+            );
+        }
+        _ => tracing::debug!(status, latency_ms, "Answered."),
     }
 }
 

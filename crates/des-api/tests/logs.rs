@@ -37,7 +37,7 @@ async fn a_refusal_names_its_correlation_id_in_header_body_and_log() {
     let status = format!("status={}", answer.status.as_u16());
     let outcome = logs.lines_with(&[&field, "Answered with an error.", &status]);
     assert_eq!(outcome.len(), 1, "{}", logs.text());
-    assert!(outcome[0].contains(" WARN "), "{}", outcome[0]);
+    assert!(outcome[0].contains(" INFO "), "{}", outcome[0]);
     // The span names the route template and nothing of the query string.
     let span = format!("request{{{field} method=GET route=/crm/exporter/profiles}}:");
     assert!(outcome[0].contains(&span), "{}", outcome[0]);

@@ -492,7 +492,7 @@ impl Logs {
             let subscriber = tracing_subscriber::fmt()
                 .with_writer(ThreadWriter::current)
                 .with_ansi(false)
-                .with_max_level(tracing::Level::INFO)
+                .with_max_level(tracing::Level::DEBUG)
                 .finish();
             tracing::subscriber::set_global_default(subscriber).expect("the only subscriber");
         });
