@@ -5,3 +5,4 @@ mod convergence;
 mod failure_lines;
 mod refusals;
 mod scenario;
+mod turn;

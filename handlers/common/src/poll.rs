@@ -10,9 +10,9 @@ use std::time::Duration;
 
 use des_core::ports::ControlStore;
 use des_core::profile::{Profile, ProfileState};
-use des_engine::EnginePorts;
-use des_engine::poller::{Poller, PollerOptions, StepOutcome};
+use des_engine::poller::{PollReport, Poller, PollerOptions, StepOutcome};
 use des_engine::streams::StreamSpec;
+use des_engine::{EngineError, EnginePorts};
 use tokio::task::JoinSet;
 use tokio::time::Instant;
 use uuid::Uuid;
@@ -21,16 +21,6 @@ use crate::protocol::{Invocation, InvocationRequest};
 
 /// The timer trigger's binding name in `poll/function.json`.
 pub const TIMER_BINDING: &str = "myTimer";
-
-/// What one stream did in one invocation (counts only, never record values).
-#[derive(Debug, Clone, Default)]
-pub struct StreamSummary {
-    pub steps: u32,
-    pub batches: u64,
-    pub changes: u64,
-    pub last: Option<StepOutcome>,
-    pub error: Option<String>,
-}
 
 /// Polls invocations of the `poll` function.
 pub struct PollFunction {
@@ -115,7 +105,7 @@ impl PollFunction {
         let mut lines = Vec::new();
         while let Some(joined) = tasks.join_next().await {
             match joined {
-                Ok((stream, summary)) => lines.push(summary_line(&stream, &summary)),
+                Ok(line) => lines.push(line),
                 Err(error) => lines.push(format!("A stream task failed: {error}")),
             }
         }
@@ -130,7 +120,7 @@ impl PollFunction {
 
     fn spawn_streams(
         &self,
-        tasks: &mut JoinSet<(String, StreamSummary)>,
+        tasks: &mut JoinSet<String>,
         profile: Profile,
         specs: Vec<StreamSpec>,
         deadline: Instant,
@@ -139,63 +129,28 @@ impl PollFunction {
         for spec in specs {
             let (poller, profile) = (Arc::clone(&self.poller), Arc::clone(&profile));
             tasks.spawn(async move {
-                let summary = poll_stream(&poller, &profile, &spec, deadline).await;
-                (spec.stream.to_string(), summary)
+                let (report, error) = poller.poll_until(&profile, &spec, deadline).await;
+                if let Some(error) = &error {
+                    // The tick still answers 200 (other streams went on), so its Logs reach
+                    // the invocation; this line gives the failure its level in the log too.
+                    tracing::warn!(stream = %spec.stream, %error, "A stream step failed; the next tick tries again.");
+                }
+                summary_line(&spec.stream.to_string(), &report, error.as_ref())
             });
         }
     }
 }
 
-/// Steps one stream while it has more to read and the budget lasts.
-async fn poll_stream(
-    poller: &Poller,
-    profile: &Profile,
-    spec: &StreamSpec,
-    deadline: Instant,
-) -> StreamSummary {
-    let mut summary = StreamSummary::default();
-    while Instant::now() < deadline {
-        let step = tokio::time::timeout_at(deadline, poller.step(profile, spec)).await;
-        let outcome = match step {
-            Ok(Ok(outcome)) => outcome,
-            Ok(Err(error)) => {
-                // The tick still answers 200 (other streams went on), so its Logs reach the
-                // invocation; this line gives the failure its level in the log as well.
-                tracing::warn!(stream = %spec.stream, %error, "A stream step failed; the next tick tries again.");
-                summary.error = Some(error.to_string());
-                break;
-            }
-            // Cut mid-step: nothing was checkpointed, the next tick redoes the step.
-            Err(_) => break,
-        };
-        summary.steps += 1;
-        summary.last = Some(outcome);
-        let StepOutcome::Progressed {
-            batches,
-            changes,
-            more,
-        } = outcome
-        else {
-            break;
-        };
-        summary.batches += batches;
-        summary.changes += changes;
-        if !more {
-            break;
-        }
-    }
-    summary
-}
-
-fn summary_line(stream: &str, s: &StreamSummary) -> String {
-    let last = match (&s.error, s.last) {
+/// What one stream did in one invocation (counts only, never record values).
+fn summary_line(stream: &str, s: &PollReport, error: Option<&EngineError>) -> String {
+    let last = match (error, s.last) {
         (Some(error), _) => format!("failed: {error}"),
-        (None, Some(StepOutcome::Progressed { more: true, .. })) => "more to read".into(),
-        (None, Some(StepOutcome::Progressed { .. })) => "caught up".into(),
-        (None, Some(StepOutcome::Idle)) => "idle".into(),
-        (None, Some(StepOutcome::Backpressure)) => "waiting for the applier".into(),
-        (None, Some(StepOutcome::Conflict)) => "another poller has it".into(),
-        (None, None) => "budget spent".into(),
+        (None, _) if s.steps == 0 => "budget spent".into(),
+        (None, StepOutcome::Progressed { more: true, .. }) => "more to read".into(),
+        (None, StepOutcome::Progressed { .. }) => "caught up".into(),
+        (None, StepOutcome::Idle) => "idle".into(),
+        (None, StepOutcome::Backpressure) => "waiting for the applier".into(),
+        (None, StepOutcome::Conflict) => "another poller has it".into(),
     };
     format!(
         "Stream {stream}: {} steps, {} batches, {} changes; {last}.",

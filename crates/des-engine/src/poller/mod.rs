@@ -16,6 +16,7 @@ mod outbox;
 mod read_ahead;
 mod schema;
 mod sending;
+mod turn;
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -67,7 +68,7 @@ pub enum StepOutcome {
     Conflict,
 }
 
-/// What a [`Poller::poll_stream`] call did in total.
+/// What a stream's turn ([`Poller::poll_stream`], [`Poller::poll_until`]) did in total.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct PollReport {
     pub steps: u32,
@@ -161,40 +162,6 @@ impl Poller {
             }
         };
         Ok(streams_with(profile, &all))
-    }
-
-    /// Runs steps back to back while they report more work, at most `budget` of them.
-    pub async fn poll_stream(
-        &self,
-        profile: &Profile,
-        spec: &StreamSpec,
-        budget: u32,
-    ) -> Result<PollReport, EngineError> {
-        let mut report = PollReport {
-            steps: 0,
-            batches: 0,
-            changes: 0,
-            last: StepOutcome::Idle,
-        };
-        while report.steps < budget.max(1) {
-            let outcome = self.step(profile, spec).await?;
-            report.steps += 1;
-            report.last = outcome;
-            let StepOutcome::Progressed {
-                batches,
-                changes,
-                more,
-            } = outcome
-            else {
-                break;
-            };
-            report.batches += batches;
-            report.changes += changes;
-            if !more {
-                break;
-            }
-        }
-        Ok(report)
     }
 
     /// Moves one stream by one page or one schema step.
