@@ -3,14 +3,16 @@
 //!
 //! Clients are either given (local mode: the client `des run` already has) or built on first
 //! use from the organization's `TenantId`, `ClientId` and `ClientSecretRef` (resolved through
-//! [`Secrets`], never logged) against an Entra authority.
+//! [`Secrets`], never logged) against an Entra authority; an organization that names no
+//! secret signs in as the service itself when a deployment gives one ([`ServiceTokens`]: the
+//! Functions apps' managed identity).
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
 use async_trait::async_trait;
 use dataverse::{CachedToken, ClientConfig, ClientCredentials, DataverseClient};
-use des_core::ports::{ControlStore, Organization, Secrets, Source, SourceError};
+use des_core::ports::{ControlStore, Organization, Secrets, Source, SourceError, TokenProvider};
 use des_engine::{EngineError, SourceResolver};
 use url::Url;
 use uuid::Uuid;
@@ -24,11 +26,15 @@ struct Credentials {
     authority: Url,
 }
 
+/// Signs in to an organization's Dataverse (its URL) as the service itself.
+pub type ServiceTokens = dyn Fn(&Url) -> Result<Arc<dyn TokenProvider>, String> + Send + Sync;
+
 /// Dataverse clients by organization id.
 #[derive(Default)]
 pub struct OrgClients {
     clients: Mutex<HashMap<Uuid, Arc<DataverseClient>>>,
     credentials: Option<Credentials>,
+    service: Option<Box<ServiceTokens>>,
 }
 
 impl OrgClients {
@@ -58,6 +64,12 @@ impl OrgClients {
         self
     }
 
+    /// Organizations with no `ClientSecretRef` sign in through `tokens`.
+    pub fn with_service_identity(mut self, tokens: Box<ServiceTokens>) -> Self {
+        self.service = Some(tokens);
+        self
+    }
+
     fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<Uuid, Arc<DataverseClient>>> {
         self.clients.lock().unwrap_or_else(|p| p.into_inner())
     }
@@ -73,7 +85,7 @@ impl OrgClients {
                 "no Dataverse client for organization {id}"
             )));
         };
-        let client = Arc::new(build(credentials, org).await?);
+        let client = Arc::new(self.build(credentials, org).await?);
         let mut clients = self.lock();
         Ok(Arc::clone(
             clients.entry(org.organization_id).or_insert(client),
@@ -81,12 +93,31 @@ impl OrgClients {
     }
 }
 
-async fn build(
+impl OrgClients {
+    async fn build(
+        &self,
+        credentials: &Credentials,
+        org: &Organization,
+    ) -> Result<DataverseClient, SourceError> {
+        let org_url = Url::parse(&org.organization_url)
+            .map_err(|e| SourceError::Protocol(format!("organization URL: {e}")))?;
+        let tokens = match &self.service {
+            Some(service) if org.client_secret_ref.trim().is_empty() => {
+                service(&org_url).map_err(SourceError::Auth)?
+            }
+            _ => app_tokens(credentials, org, &org_url).await?,
+        };
+        DataverseClient::new(ClientConfig::new(org_url), tokens)
+            .map_err(|e| SourceError::Protocol(e.to_string()))
+    }
+}
+
+/// The organization's app user: its client secret exchanged at the authority.
+async fn app_tokens(
     credentials: &Credentials,
     org: &Organization,
-) -> Result<DataverseClient, SourceError> {
-    let org_url = Url::parse(&org.organization_url)
-        .map_err(|e| SourceError::Protocol(format!("organization URL: {e}")))?;
+    org_url: &Url,
+) -> Result<Arc<dyn TokenProvider>, SourceError> {
     let secret = credentials
         .secrets
         .get(&org.client_secret_ref)
@@ -97,12 +128,10 @@ async fn build(
         &org.tenant_id,
         &org.client_id,
         secret,
-        &org_url,
+        org_url,
     )
     .map_err(|e| SourceError::Auth(e.to_string()))?;
-    let tokens = Arc::new(CachedToken::new(grant));
-    DataverseClient::new(ClientConfig::new(org_url), tokens)
-        .map_err(|e| SourceError::Protocol(e.to_string()))
+    Ok(Arc::new(CachedToken::new(grant)))
 }
 
 #[async_trait]

@@ -38,7 +38,7 @@ pub use auth::{
     DEFAULT_SCOPE, MAX_LEEWAY,
 };
 pub use body::MAX_BODY_BYTES;
-pub use directory::OrgClients;
+pub use directory::{OrgClients, ServiceTokens};
 pub use error::ApiError;
 pub use links::{FAILURE_LOG_PATH, FailureLinks, LinkError, LinkKey, SignedLinks};
 pub use refusal::{MAX_HEADER_BYTES, MAX_URI_BYTES};

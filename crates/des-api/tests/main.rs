@@ -5,6 +5,7 @@ mod auth;
 mod bodies;
 mod checks;
 mod conformance;
+mod directory;
 mod docs;
 mod end_to_end;
 mod failures;

@@ -21,5 +21,4 @@ pub mod queue_message;
 pub mod secrets;
 pub mod server;
 pub mod settings;
-pub mod sources;
 pub mod wiring;

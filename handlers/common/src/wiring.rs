@@ -6,28 +6,30 @@
 //! | work queue | [`StorageQueue`] `des-apply` |
 //! | payloads | [`BlobPayloadStore`] in `des-payloads` |
 //! | failure log | [`AppendBlobFailureLog`] in `des-failures` |
-//! | sources | [`OrgSources`] (an organization's app secret, or the managed identity) |
+//! | sources | [`OrgClients`] (an organization's app secret, or the managed identity) |
 //! | sinks | [`CachedSinks`] over [`HandlerSecrets`]: a profile's `DestinationKeyVaultUri` |
 
 use std::sync::Arc;
 
+use des_api::OrgClients;
 use des_azure::names::{CONTROL_CONTAINER, FAILURE_CONTAINER, PAYLOAD_CONTAINER, WORK_QUEUE};
 use des_azure::{
     AppendBlobFailureLog, BlobControlStore, BlobPayloadStore, EntraTokens, StorageAccount,
     StorageQueue,
 };
 use des_core::Secret;
-use des_core::ports::{AccessTokenSource, SystemClock, WorkQueue};
+use des_core::ports::{AccessTokenSource, SystemClock, TokenProvider, WorkQueue};
 use des_engine::resolve::SinkFactory;
 use des_engine::{CachedSinks, EnginePorts};
 use des_sinks::Opening;
 use des_sinks::mssql::AZURE_SQL_SCOPE;
 
+use url::Url;
+
 use crate::identity::ServiceIdentity;
 use crate::secrets::HandlerSecrets;
 use crate::server::WiringError;
 use crate::settings::Settings;
-use crate::sources::OrgSources;
 
 /// Everything a handler works with, wired once per process.
 pub struct Wiring {
@@ -38,7 +40,7 @@ pub struct Wiring {
     pub queue: Arc<StorageQueue>,
     pub payloads: Arc<BlobPayloadStore>,
     pub failures: Arc<AppendBlobFailureLog>,
-    pub sources: Arc<OrgSources>,
+    pub sources: Arc<OrgClients>,
     pub sinks: Arc<CachedSinks>,
 }
 
@@ -75,12 +77,7 @@ impl Wiring {
             },
         )?;
         let control = Arc::new(control);
-        let sources = Arc::new(OrgSources::new(
-            Arc::clone(&control) as _,
-            Arc::clone(&secrets) as _,
-            settings.entra_authority.clone(),
-            Arc::clone(&identity),
-        ));
+        let sources = Arc::new(org_clients(&settings, &control, &secrets, &identity));
         let sinks = Arc::new(CachedSinks::new(
             Arc::clone(&secrets) as _,
             sink_factory(identity),
@@ -114,6 +111,31 @@ impl Wiring {
     pub fn ports(&self) -> EnginePorts {
         self.ports_with_queue(Arc::clone(&self.queue) as _)
     }
+}
+
+/// The Dataverse client of each configured organization: an organization with a
+/// `ClientSecretRef` signs in with that app secret (resolved through the handler's secrets),
+/// one without as the service's managed identity.
+fn org_clients(
+    settings: &Settings,
+    control: &Arc<BlobControlStore>,
+    secrets: &Arc<HandlerSecrets>,
+    identity: &Arc<ServiceIdentity>,
+) -> OrgClients {
+    let identity = Arc::clone(identity);
+    let managed = move |org_url: &Url| {
+        let credential = identity.credential().map_err(|e| e.to_string())?;
+        let tokens: Arc<dyn TokenProvider> =
+            Arc::new(EntraTokens::for_dataverse(credential, org_url.as_str()));
+        Ok(tokens)
+    };
+    OrgClients::new()
+        .with_credentials(
+            Arc::clone(control) as _,
+            Arc::clone(secrets) as _,
+            settings.entra_authority.clone(),
+        )
+        .with_service_identity(Box::new(managed))
 }
 
 /// Opens a target from its destination type and connection string. SQLite's "connection
