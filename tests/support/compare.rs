@@ -142,7 +142,7 @@ fn part_key(lookup: &AttributeMetadata, part: LookupPart) -> String {
 /// (Dataverse computes the name when it is read), so the target keeps the name it read, as
 /// DES's did, and under random changes it need not equal the source's name now. Checked: a
 /// name in the target belongs to a set lookup. Exact names are tested where nothing renames
-/// (`des-engine` `owner_and_creator_names_reach_the_target_as_the_source_names_them`).
+/// (`tests/engine` `owner_and_creator_names_reach_the_target_as_the_source_names_them`).
 fn name_of_a_set_lookup(
     source: &Map<String, Json>,
     lookup: &AttributeMetadata,

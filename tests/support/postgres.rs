@@ -1,14 +1,13 @@
 //! A fresh PostgreSQL database per harness, and a reader that returns its rows normalised
 //! the way [`crate::compare`] normalises SQLite cells.
 
-use std::str::FromStr;
 use std::sync::Arc;
 
 use des_core::ports::Sink;
 use des_core::schema::{SqlType, TableDef};
 use des_sinks::postgres::{PostgresConfig, PostgresSink};
-use tokio_postgres::{Client, Config, NoTls};
-use uuid::Uuid;
+use des_test_env::postgres::{connect, create_database, database_config, drop_database, quote};
+use tokio_postgres::Client;
 
 use crate::compare::{Cell, TargetRows, keyed_by_id, normal_text};
 
@@ -20,28 +19,11 @@ pub struct PgDatabase {
     reader: Client,
 }
 
-async fn connect(config: &Config) -> Client {
-    let (client, connection) = config.connect(NoTls).await.expect("test server reachable");
-    tokio::spawn(connection);
-    client
-}
-
-fn quote(name: &str) -> String {
-    format!("\"{}\"", name.replace('"', "\"\""))
-}
-
 impl PgDatabase {
     /// Creates `des_conv_<uuid>` on the server at `url`.
     pub async fn create(url: &str) -> Self {
-        let server = Config::from_str(url).expect("DES_TEST_PG parses");
-        let name = format!("des_conv_{}", Uuid::new_v4().simple());
-        connect(&server)
-            .await
-            .batch_execute(&format!("CREATE DATABASE {}", quote(&name)))
-            .await
-            .expect("creates database");
-        let mut reader = server;
-        reader.dbname(&name);
+        let name = create_database(url, "des_conv").await;
+        let reader = database_config(url, &name);
         let config = PostgresConfig::parse(url)
             .expect("DES_TEST_PG parses")
             .with_database(&name);
@@ -108,9 +90,7 @@ impl PgDatabase {
     /// Drops the database (closing the sink's sessions), so a shared server does not fill up.
     pub async fn drop_database(self) {
         drop(self.reader);
-        let admin = connect(&Config::from_str(&self.server).expect("parses")).await;
-        let sql = format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", quote(&self.name));
-        if let Err(e) = admin.batch_execute(&sql).await {
+        if let Err(e) = drop_database(&self.server, &self.name).await {
             tracing::warn!(database = %self.name, error = %e, "Could not drop test database.");
         }
     }

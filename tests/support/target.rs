@@ -25,35 +25,16 @@ pub enum Target {
     Mssql(String),
 }
 
-const PG_ENV: &str = "DES_TEST_PG";
-
-/// The PostgreSQL server to test against. Unset is an error, so CI never skips silently;
-/// `DES_TEST_PG=skip` skips. The same rule as the des-sinks PostgreSQL tests.
+/// The PostgreSQL server to test against (`des_test_env::postgres_server`: unset is an error,
+/// so CI never skips silently; `DES_TEST_PG=skip` skips).
 pub fn postgres_server() -> Option<String> {
-    match std::env::var(PG_ENV) {
-        Ok(value) if value == "skip" => None,
-        Ok(value) => Some(value),
-        Err(_) => panic!(
-            "{PG_ENV} is not set: the PostgreSQL convergence test needs a server. Start a \
-             private one with `export $(scripts/pg start /tmp/des-pg)` (stop it with \
-             `scripts/pg stop /tmp/des-pg`), or set {PG_ENV}=skip to skip it explicitly"
-        ),
-    }
+    des_test_env::postgres_server("the engine and convergence tests on PostgreSQL")
 }
 
-const MSSQL_ENV: &str = "DES_TEST_MSSQL";
-
-/// The SQL Server to test against, or `None` with a line saying the test did not run: no
-/// SQL Server can run where this project is built (docs/mssql.md runs one in a container).
+/// The SQL Server to test against, or `None` with a line saying `what` did not run
+/// (`des_test_env::mssql_server`).
 pub fn mssql_server(what: &str) -> Option<String> {
-    let value = std::env::var(MSSQL_ENV).ok().filter(|v| !v.is_empty());
-    if value.is_none() {
-        eprintln!(
-            "NOT RUN: {MSSQL_ENV} is not set, so {what} did not run against SQL Server \
-             (see docs/mssql.md to run it against SQL Server in a container)"
-        );
-    }
-    value
+    des_test_env::mssql_server(what)
 }
 
 /// One harness's target database.

@@ -11,23 +11,11 @@ use time::format_description::well_known::Rfc2822;
 use url::Url;
 use uuid::Uuid;
 
-const SETTING: &str = "DES_TEST_AZURITE";
-
 /// The connection string, or `None` when the tests are told to skip (`DES_TEST_AZURITE=skip`).
-/// Unset is a failure, so a CI run without Azurite cannot pass by skipping.
+/// Unset is a failure, so a CI run without Azurite cannot pass by skipping
+/// (`des_test_env::azurite`).
 pub fn connection_string() -> Option<String> {
-    match std::env::var(SETTING) {
-        Ok(value) if value == "skip" => {
-            eprintln!("{SETTING}=skip: Azurite test not run");
-            None
-        }
-        Ok(value) => Some(value),
-        Err(_) => panic!(
-            "{SETTING} is not set. Start Azurite with `scripts/azurite start .ci-work/azurite` \
-             and export the DES_TEST_AZURITE=... line it prints (scripts/test does both), \
-             or set {SETTING}=skip to skip the Azurite tests"
-        ),
-    }
+    des_test_env::azurite("the des-azure Azurite tests")
 }
 
 /// A fresh client of the Azurite account.

@@ -61,6 +61,7 @@ const LAYERS: &[(&str, Layer)] = &[
     ("dataverse-emulator", Layer::TestSupport),
     ("des-tests", Layer::TestSupport),
     ("des-handlers-tests", Layer::TestSupport),
+    ("des-test-env", Layer::TestSupport),
 ];
 
 fn layer(name: &str) -> Option<Layer> {

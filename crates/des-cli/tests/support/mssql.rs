@@ -4,20 +4,12 @@
 use des_sinks::mssql::{Connection, MssqlConfig, connect};
 use uuid::Uuid;
 
-const ENV: &str = "DES_TEST_MSSQL";
-
 /// The server's ADO.NET connection string, or `None` with a line saying the SQL Server cases
 /// did not run: no SQL Server can run on the build machines, so, as for the sink's contract
-/// suite, unset means "not run", said out loud (`scripts/test` prints a NOTE too).
+/// suite, unset means "not run", said out loud (`des_test_env::mssql_server`; `scripts/test`
+/// prints a NOTE too).
 pub fn server() -> Option<String> {
-    let value = std::env::var(ENV).ok().filter(|v| !v.is_empty());
-    if value.is_none() {
-        eprintln!(
-            "NOT RUN: {ENV} is not set, so `des bench` against SQL Server did not run (see \
-             docs/mssql.md to run it against SQL Server in a container)"
-        );
-    }
-    value
+    des_test_env::mssql_server("`des bench` against SQL Server")
 }
 
 /// A new, empty database, dropped again when the test ends.

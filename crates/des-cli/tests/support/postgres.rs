@@ -1,21 +1,12 @@
 //! A fresh database on the cluster named by `DES_TEST_PG`, read with a plain client.
 
-use tokio_postgres::{Client, NoTls};
-use uuid::Uuid;
+use des_test_env::postgres::{connect, create_database, server_config};
+use tokio_postgres::Client;
 
-const ENV: &str = "DES_TEST_PG";
-
-/// The server to test against. Unset is an error, so CI never skips silently; `skip` skips.
+/// The server to test against (`des_test_env::postgres_server`: unset is an error, so CI
+/// never skips silently; `skip` skips).
 pub fn server() -> Option<String> {
-    match std::env::var(ENV) {
-        Ok(value) if value == "skip" => None,
-        Ok(value) => Some(value),
-        Err(_) => panic!(
-            "{ENV} is not set: the PostgreSQL target tests need a server. Start a private one \
-             with `export $(scripts/pg start /tmp/des-pg)` (stop it with `scripts/pg stop \
-             /tmp/des-pg`), or set {ENV}=skip to skip these tests explicitly"
-        ),
-    }
+    des_test_env::postgres_server("the PostgreSQL target tests of `des`")
 }
 
 /// A new, empty database and a blocking reader for it.
@@ -29,15 +20,11 @@ pub struct Database {
 impl Database {
     pub fn create(server: &str) -> Self {
         let runtime = super::current_thread_runtime();
-        let name = format!("des_cli_{}", Uuid::new_v4().simple());
-        let admin = runtime.block_on(connect(server));
-        runtime
-            .block_on(admin.batch_execute(&format!("CREATE DATABASE \"{name}\"")))
-            .expect("creates a database");
+        let name = runtime.block_on(create_database(server, "des_cli"));
         let mut url = url::Url::parse(server).expect("DES_TEST_PG is a URL");
         url.set_path(&name);
         let url = url.to_string();
-        let client = runtime.block_on(connect(&url));
+        let client = runtime.block_on(connect(&server_config(&url)));
         Self {
             url,
             runtime,
@@ -76,12 +63,4 @@ impl Database {
             .ok()??;
         Some(row.get(0))
     }
-}
-
-async fn connect(url: &str) -> Client {
-    let (client, connection) = tokio_postgres::connect(url, NoTls)
-        .await
-        .expect("the test server is reachable");
-    tokio::spawn(connection);
-    client
 }

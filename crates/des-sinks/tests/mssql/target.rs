@@ -8,20 +8,12 @@ use tokio::sync::Mutex;
 use tokio_util::compat::{Compat, TokioAsyncWriteCompatExt};
 use uuid::Uuid;
 
-pub const ENV: &str = "DES_TEST_MSSQL";
-
 type Conn = Client<Compat<TcpStream>>;
 
-/// The server's ADO.NET connection string, or `None` (with a line saying so) when unset.
+/// The server's ADO.NET connection string, or `None` (with a line saying so) when unset
+/// (`des_test_env::mssql_server`).
 pub fn server() -> Option<String> {
-    let value = std::env::var(ENV).ok().filter(|v| !v.is_empty());
-    if value.is_none() {
-        eprintln!(
-            "NOT RUN: {ENV} is not set, so the SQL Server sink contract suite did not run \
-             (see docs/mssql.md to run it against SQL Server in a container)"
-        );
-    }
-    value
+    des_test_env::mssql_server("the SQL Server sink contract suite")
 }
 
 async fn connect(config: Config) -> Conn {

@@ -1,33 +1,17 @@
 //! A fresh database per case on the cluster named by `DES_TEST_PG`, and a reader for it.
 
-use std::str::FromStr;
-
 use des_contract::sink::Inspect;
 use des_sinks::postgres::{PostgresConfig, PostgresSink};
-use tokio_postgres::{Client, Config, NoTls};
-use uuid::Uuid;
+use des_test_env::postgres::{connect, create_database, database_config};
+use tokio_postgres::Client;
 
-const ENV: &str = "DES_TEST_PG";
 /// The schema the contract suite's plans use.
 const SCHEMA: &str = "dbo";
 
-/// The server to test against. Unset is an error, so CI never skips silently; `skip` skips.
+/// The server to test against (`des_test_env::postgres_server`: unset is an error, so CI
+/// never skips silently; `skip` skips).
 pub fn server() -> Option<String> {
-    match std::env::var(ENV) {
-        Ok(value) if value == "skip" => None,
-        Ok(value) => Some(value),
-        Err(_) => panic!(
-            "{ENV} is not set: the PostgreSQL sink tests need a server. Start a private one with \
-             `export $(scripts/pg start /tmp/des-pg)` (stop it with `scripts/pg stop /tmp/des-pg`), \
-             or set {ENV}=skip to skip these tests explicitly"
-        ),
-    }
-}
-
-pub async fn connect(config: &Config) -> Client {
-    let (client, connection) = config.connect(NoTls).await.expect("test server reachable");
-    tokio::spawn(connection);
-    client
+    des_test_env::postgres_server("the PostgreSQL sink tests")
 }
 
 /// A new, empty database: its sink, its reader and its connection settings.
@@ -37,14 +21,8 @@ pub struct Database {
 }
 
 pub async fn fresh_database(url: &str) -> Database {
-    let admin = connect(&Config::from_str(url).expect("DES_TEST_PG parses")).await;
-    let name = format!("des_test_{}", Uuid::new_v4().simple());
-    admin
-        .batch_execute(&format!("CREATE DATABASE \"{name}\""))
-        .await
-        .expect("creates database");
-    let mut reader = Config::from_str(url).expect("parses");
-    reader.dbname(&name);
+    let name = create_database(url, "des_test").await;
+    let reader = database_config(url, &name);
     let config = PostgresConfig::parse(url)
         .expect("parses")
         .with_database(&name)

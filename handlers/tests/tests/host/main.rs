@@ -24,20 +24,10 @@ use processes::{API, APPLIER, Handler, HostLevel, POLLER};
 use reqwest::Method;
 use serde_json::Value;
 
-/// The Azurite connection string, `None` when told to skip.
+/// The Azurite connection string, `None` when told to skip (`des_test_env::azurite`: unset
+/// fails).
 pub fn azurite() -> Option<String> {
-    match std::env::var("DES_TEST_AZURITE") {
-        Ok(value) if value == "skip" => {
-            eprintln!("DES_TEST_AZURITE=skip: the played-host test is not run");
-            None
-        }
-        Ok(value) => Some(value),
-        Err(_) => panic!(
-            "DES_TEST_AZURITE is not set. Start Azurite with `scripts/azurite start .ci-work/azurite` \
-             and export the DES_TEST_AZURITE=... line it prints (scripts/test does both), or set \
-             DES_TEST_AZURITE=skip to skip this test"
-        ),
-    }
+    des_test_env::azurite("the played-host tests")
 }
 
 /// Readiness comes before wiring: with no storage configured at all, each handler still

@@ -8,7 +8,7 @@ use des_engine::applier::{Applier, ApplierOptions};
 use des_engine::monitor::{StreamFigures, figures};
 
 use super::CONVERGE;
-use crate::harness::{Harness, Options};
+use des_tests::harness::{Harness, Options};
 
 async fn account_figures(harness: &Harness) -> StreamFigures {
     let ports = &harness.ports;

@@ -2,7 +2,7 @@
 
 use des_engine::{EngineError, Mode};
 
-use crate::harness::{Harness, Options};
+use des_tests::harness::{Harness, Options};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_second_profile_writing_the_same_tables_of_the_same_target_is_refused() {

@@ -3,7 +3,7 @@
 use des_engine::Mode;
 
 use super::{CONVERGE, count, cursor, ids, name_field, synced_accounts};
-use crate::harness::{Harness, Options};
+use des_tests::harness::{Harness, Options};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_expired_token_resyncs_and_deletes_vanished_rows_with_delete_log() {
@@ -60,7 +60,7 @@ async fn resync_failed_resyncs_only_streams_with_new_failures() {
     harness.activate(Mode::All).await;
     let runtime = harness.run();
     // The line is written before the counter moves: wait for both.
-    let logged = crate::harness::wait_until(CONVERGE, || async {
+    let logged = des_tests::harness::wait_until(CONVERGE, || async {
         let status = des_engine::admin::status(&harness.ports, harness.profile.id).await;
         let counted = status.is_ok_and(|s| s.iter().any(|e| e.failure_notifications == 1));
         harness.failure_lines().await.len() == 1 && counted
@@ -147,7 +147,7 @@ async fn a_poisoned_resync_batch_never_sweeps_its_rows() {
     let first_resync_batch = cursor(&harness, "account").await.next_seq;
     harness.sink.refuse_seq(first_resync_batch);
     let runtime = harness.run();
-    let poisoned = crate::harness::wait_until(CONVERGE, || async {
+    let poisoned = des_tests::harness::wait_until(CONVERGE, || async {
         harness
             .failure_lines()
             .await
@@ -159,7 +159,7 @@ async fn a_poisoned_resync_batch_never_sweeps_its_rows() {
     // Every batch sent so far, the first resync's `ResyncComplete` and the whole new resync
     // included, reaches the target.
     let (table, _) = harness.table("account").await;
-    let settled = crate::harness::wait_until(CONVERGE, || async {
+    let settled = des_tests::harness::wait_until(CONVERGE, || async {
         let c = cursor(&harness, "account").await;
         let watermark =
             des_core::ports::Sink::watermark(harness.sink.as_ref(), harness.profile.id, &table)

@@ -10,8 +10,8 @@ use des_core::ports::Sink;
 use des_core::sync::SyncPhase;
 
 use super::{CONVERGE, ids, name_field, synced_accounts};
-use crate::harness::{Harness, Options, wait_until};
-use crate::target::{Target, postgres_server};
+use des_tests::harness::{Harness, Options, wait_until};
+use des_tests::target::{Target, postgres_server};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_target_replaced_by_an_empty_file_is_noticed_by_its_identity_token() {

@@ -16,7 +16,7 @@ use des_core::sync::EntityCursor;
 
 use des_engine::Mode;
 
-use crate::harness::{Harness, Options};
+use des_tests::harness::{Harness, Options};
 
 pub const CONVERGE: Duration = Duration::from_secs(30);
 

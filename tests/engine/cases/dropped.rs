@@ -9,8 +9,8 @@ use des_core::schema::TableDef;
 use des_engine::Mode;
 
 use super::{CONVERGE, ids, name_field};
-use crate::harness::{Harness, Options};
-use crate::target::{Target, TargetDb, postgres_server};
+use des_tests::harness::{Harness, Options};
+use des_tests::target::{Target, TargetDb, postgres_server};
 
 async fn drop_table(target: &TargetDb, table: &TableDef) {
     let name = format!("\"{}\"", table.name);
@@ -164,7 +164,7 @@ async fn a_missing_table_the_plan_cannot_heal_waits_for_the_operator_after_one_r
         let status = des_engine::admin::status(&harness.ports, harness.profile.id).await;
         status.ok().and_then(|s| s[0].hint.clone())
     };
-    let waits = crate::harness::wait_until(CONVERGE, || async { hint().await.is_some() }).await;
+    let waits = des_tests::harness::wait_until(CONVERGE, || async { hint().await.is_some() }).await;
     assert!(waits, "the stream waits for its operator");
     let said = hint().await.unwrap_or_default();
     assert!(said.contains("audit_log_gone"), "{said}");

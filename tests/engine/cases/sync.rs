@@ -4,7 +4,7 @@ use des_core::sync::SyncPhase;
 use des_engine::Mode;
 
 use super::{CONVERGE, count, cursor, ids, name_field};
-use crate::harness::{Harness, Options};
+use des_tests::harness::{Harness, Options};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn initial_sync_lands_every_row_then_creates_updates_and_deletes_follow() {
@@ -68,7 +68,7 @@ async fn a_restart_resumes_from_the_checkpoint_without_rereading() {
     harness.activate(Mode::All).await;
     let runtime = harness.run();
     let control = &harness.ports.control;
-    let midway = crate::harness::wait_until(CONVERGE, || async {
+    let midway = des_tests::harness::wait_until(CONVERGE, || async {
         let cursor = control.cursor(harness.profile.id, "account").await.unwrap();
         cursor.is_some_and(|c| c.value.next_seq >= 4)
     })
@@ -140,8 +140,8 @@ async fn an_m_to_n_relationship_is_its_own_stream_and_table() {
     runtime.shutdown().await;
 }
 
-/// Throughput figure, not a check: `cargo test -p des-engine --release -- --ignored throughput
-/// --nocapture`.
+/// Throughput figure, not a check: `cargo test -p des-tests --test engine --release -- --ignored
+/// throughput --nocapture`.
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 #[ignore = "a measurement; run on demand"]
 async fn throughput_of_an_initial_sync() {
@@ -159,7 +159,7 @@ async fn throughput_of_an_initial_sync() {
     let started = std::time::Instant::now();
     harness.activate(Mode::All).await;
     let runtime = harness.run();
-    let done = crate::harness::wait_until(std::time::Duration::from_secs(600), || async {
+    let done = des_tests::harness::wait_until(std::time::Duration::from_secs(600), || async {
         let stats = harness
             .ports
             .control

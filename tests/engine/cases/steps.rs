@@ -13,7 +13,7 @@ use des_engine::poller::{PollReport, Poller, PollerOptions, StepOutcome};
 use des_engine::streams::StreamSpec;
 
 use super::{CONVERGE, ids};
-use crate::harness::{Harness, Options};
+use des_tests::harness::{Harness, Options};
 
 /// An applier committed a batch and crashed before it settled the batch's record failures;
 /// the redelivered message finds the batch applied (`Duplicate`) and still settles them.

@@ -6,7 +6,7 @@ use des_core::sync::SyncPhase;
 use des_engine::Mode;
 
 use super::{CONVERGE, count, cursor, ids, name_field, table_exists};
-use crate::harness::{Harness, Options, wait_until};
+use des_tests::harness::{Harness, Options, wait_until};
 
 fn one_entity() -> Options {
     Options {

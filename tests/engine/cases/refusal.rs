@@ -6,7 +6,7 @@
 use des_engine::Mode;
 
 use super::{CONVERGE, count, ids, name_field};
-use crate::harness::{Harness, Options, wait_until};
+use des_tests::harness::{Harness, Options, wait_until};
 
 const TRIGGERS: &str = "
     CREATE TRIGGER \"refuse_insert\" BEFORE INSERT ON \"crm_contact\"
