@@ -5,8 +5,9 @@
 //! span with `correlation_id`, `method` and `route` (the route template, or the path when no
 //! route matched; never the query string, headers or body, which may carry values and
 //! tokens). The rest of the stack and the handler run inside that span, so every line they
-//! log carries the id. Then it logs the outcome once: status and latency at info, an error
-//! answer's message (`error`) at warn, a 5xx's `cause` at error. The error conversions log nothing.
+//! log carries the id. Then it logs the outcome once: status and latency at debug, a
+//! refusal's message (`error`) at info, a 5xx's at warn and its `cause` at error. The error
+//! conversions log nothing.
 //!
 //! An [`ApiError`] answer carries its error in the response's extensions; this layer writes
 //! the request's id into its body (`CorrelationId`), so the body, the
