@@ -8,7 +8,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use dataverse::{CachedToken, ClientConfig, ClientCredentials, DataverseClient};
+use dataverse::{CachedToken, ClientConfig, ClientCredentials, DataverseClient, TokenProvider};
 use dataverse_emulator::{Emulator, EmulatorConfig};
 use des_core::ports::{Source, SystemClock, WorkQueue};
 use des_core::profile::Profile;
@@ -44,10 +44,11 @@ impl Harness {
         let config = EmulatorConfig {
             port: 0,
             records: options.records,
+            limits: options.limits.clone(),
             ..Default::default()
         };
         let emulator = Emulator::start(config).await.expect("emulator starts");
-        let client = Arc::new(client_for(&emulator, options.page_size));
+        let client = Arc::new(client_for(&emulator, &options));
         let dir = tempfile::tempdir().expect("temp dir");
         let target = TargetDb::create(&options.target, dir.path()).await;
         let sink = Arc::new(FaultySink::new(target.open_sink().await));
@@ -225,16 +226,33 @@ where
     check().await
 }
 
-fn client_for(emulator: &Emulator, page_size: u32) -> DataverseClient {
+fn client_for(emulator: &Emulator, options: &Options) -> DataverseClient {
     let org_url = Url::parse(&emulator.base_url()).expect("emulator url");
     let mut config = ClientConfig::new(org_url.clone());
-    config.page_size = page_size;
+    config.page_size = options.page_size;
     config.retry.base_backoff = Duration::from_millis(20);
+    config.max_concurrency = config.max_concurrency.min(options.limits.concurrent);
+    let users = (0..options.app_users.max(1))
+        .map(|n| app_user(emulator, &org_url, n))
+        .collect();
+    DataverseClient::with_app_users(config, users).expect("client")
+}
+
+/// The emulator's own app user first; each further one registered with its own budget.
+fn app_user(emulator: &Emulator, org_url: &Url, n: usize) -> Arc<dyn TokenProvider> {
+    let (client_id, secret) = if n == 0 {
+        let id = emulator.client_id().to_owned();
+        (id, emulator.client_secret().to_owned())
+    } else {
+        let id = format!("00000000-0000-4000-8000-{n:012}");
+        let secret = format!("app-user-{n}-secret");
+        emulator.control().register_confidential_app(&id, &secret);
+        (id, secret)
+    };
     let token_url = Url::parse(&emulator.token_url()).expect("token url");
-    let scope = ClientCredentials::scope_for(&org_url);
-    let secret = Secret::new(emulator.client_secret());
-    let credentials = ClientCredentials::new(token_url, emulator.client_id(), secret, &scope);
-    DataverseClient::new(config, Arc::new(CachedToken::new(credentials))).expect("client")
+    let scope = ClientCredentials::scope_for(org_url);
+    let credentials = ClientCredentials::new(token_url, &client_id, Secret::new(secret), &scope);
+    Arc::new(CachedToken::new(credentials))
 }
 
 async fn open_ports(

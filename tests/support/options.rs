@@ -2,6 +2,7 @@
 
 use std::time::Duration;
 
+use dataverse_emulator::ServiceLimits;
 use des_core::profile::{
     DestinationType, Profile, ProfileEntity, ProfileRelationship, ProfileState, RetryPolicy,
 };
@@ -26,6 +27,10 @@ pub struct Options {
     pub runtime: RuntimeOptions,
     /// The database the real sink writes.
     pub target: Target,
+    /// The emulator's service-protection limits per app user (the service's by default).
+    pub limits: ServiceLimits,
+    /// Application users the client reads through, each its own budget.
+    pub app_users: usize,
 }
 
 impl Default for Options {
@@ -43,6 +48,8 @@ impl Default for Options {
             chaos: None,
             runtime: fast_runtime(),
             target: Target::Sqlite,
+            limits: ServiceLimits::default(),
+            app_users: 1,
         }
     }
 }

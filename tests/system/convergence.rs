@@ -6,7 +6,10 @@
 //! runtime starts on the same files); duplicated and reordered deliveries (a `ChaosQueue`
 //! around the real SQLite queue); 429s and an expired change token from the emulator; an
 //! operator restoring the target from an older backup, and losing the control store so that a
-//! new profile takes over the same target. The same seeded runs go against SQLite and against
+//! new profile takes over the same target; every fourth seed reads through two app users
+//! under tight service-protection limits (2 requests at once, a few per second each), so
+//! every stream's reads go in parallel through the client's pacers and real 429s with
+//! `Retry-After`. The same seeded runs go against SQLite and against
 //! the real `PostgresSink` (a fresh database per seed on the server named by `DES_TEST_PG`).
 //! Then the source goes quiet, failing records are healed and touched (the seed's rule: a
 //! failed record is tried again only when it changes), and every exported table must equal the
@@ -15,6 +18,7 @@
 
 use std::time::{Duration, Instant};
 
+use dataverse_emulator::ServiceLimits;
 use des_engine::Mode;
 use des_tests::chaos_queue::Chaos;
 use des_tests::harness::{Harness, Options};
@@ -95,13 +99,17 @@ async fn run(seed: u64, target: Target) -> Result<(), String> {
         duplicate: 0.3,
         max_delay: Duration::from_millis(150),
     };
-    let options = Options {
+    let paced = seed % 4 == 1;
+    let mut options = Options {
         records: 12,
         page_size: 5,
         chaos: Some((chaos, seed)),
         target,
         ..Options::default()
     };
+    if paced {
+        (options.limits, options.app_users) = (tight_limits(), 2);
+    }
     let mut harness = Harness::start(options).await;
     harness.activate(Mode::All).await;
     let mut runtime = harness.run();
@@ -142,7 +150,38 @@ async fn run(seed: u64, target: Target) -> Result<(), String> {
     runtime.shutdown().await;
     check_failure_lines(&harness).await?;
     result?;
+    if paced {
+        check_paced_reads(&harness)?;
+    }
     harness.dispose().await;
+    Ok(())
+}
+
+/// Limits the runtime's polling (every 100 ms, every stream at once) runs into.
+fn tight_limits() -> ServiceLimits {
+    ServiceLimits {
+        enabled: true,
+        requests: 25,
+        execution: Duration::from_secs(30),
+        concurrent: 2,
+        window: Duration::from_secs(1),
+        dop_hint: 1,
+    }
+}
+
+/// Both app users read, and neither ever had more requests in flight than its limit.
+fn check_paced_reads(harness: &Harness) -> Result<(), String> {
+    let usage = harness.emulator.control().limits().usage();
+    let readers = usage.iter().filter(|u| u.total_requests > 0).count();
+    let most = usage.iter().map(|u| u.peak_in_flight).max().unwrap_or(0);
+    let throttled: u64 = usage.iter().map(|u| u.throttled).sum();
+    tracing::debug!(readers, most, throttled, "Paced reads.");
+    if readers < 2 || most > tight_limits().concurrent {
+        return Err(format!(
+            "paced reads: {readers} app users read (want 2), at most {most} in flight (limit {})",
+            tight_limits().concurrent
+        ));
+    }
     Ok(())
 }
 
