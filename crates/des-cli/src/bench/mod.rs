@@ -60,14 +60,18 @@ pub struct BenchArgs {
     /// Print one JSON object instead of a table.
     #[arg(long)]
     json: bool,
-    /// `budget`: an initial sync of 10 entities × --records and --entity × 20 on the
-    /// emulator's cost model and service-protection limits, parallel against one page at a
-    /// time (README: "des bench --scenario budget").
+    /// `budget`: an initial sync of 10 entities × --records and --entity × --large-factor on
+    /// the emulator's cost model and service-protection limits, parallel against one page at
+    /// a time (README: "des bench --scenario budget").
     #[arg(long, value_enum)]
     scenario: Option<Scenario>,
     /// The budget scenario's time scale: page cost, window and execution budget times this.
     #[arg(long, default_value_t = 0.1)]
     time_scale: f64,
+    /// The budget scenario's large entity has this many times --records rows (1: every
+    /// entity alike, so no one entity's chain of pages bounds the profile).
+    #[arg(long, default_value_t = 20)]
+    large_factor: usize,
     /// The budget scenario also reads through this many app users (each its own budget) and
     /// prints it beside the one-user reader (1: not).
     #[arg(long, default_value_t = 1)]
@@ -141,6 +145,7 @@ async fn budget_scenario(args: &BenchArgs) -> anyhow::Result<()> {
     let budget_args = budget::BudgetArgs {
         records: args.records,
         large_entity: &args.entity,
+        large_factor: args.large_factor,
         time_scale: args.time_scale,
         app_users: args.app_users.max(1),
     };

@@ -74,3 +74,39 @@ fn budget_scenario_reports_consistent_figures_as_json() {
     assert!((0.0..=1.0).contains(&share), "{share}");
     assert!(report["load_before"].is_string() && report["load_after"].is_string());
 }
+
+#[test]
+fn a_large_factor_of_one_makes_every_entity_alike() {
+    let dir = tempfile::tempdir().unwrap();
+    let args = [
+        "bench",
+        "--scenario",
+        "budget",
+        "--records",
+        "300",
+        "--large-factor",
+        "1",
+        "--time-scale",
+        "0.01",
+        "--json",
+    ];
+    let (ok, out, err) = run_to_end(dir.path(), &args);
+    assert!(ok, "des bench --scenario budget failed: {err}");
+    let report: Value = serde_json::from_str(out.trim()).expect("one JSON object");
+    assert_eq!(report["large_factor"].as_u64(), Some(1));
+    let entities = report["entities"].as_array().expect("entities");
+    assert!(entities.len() >= 2, "{report}");
+    assert_eq!(entities[0]["records"].as_u64(), Some(300), "{report}");
+    // `systemuser` also holds the emulator's application user.
+    let alike = |e: &Value| matches!(e["records"].as_u64(), Some(300 | 301));
+    assert!(entities.iter().all(alike), "{report}");
+}
+
+#[test]
+fn a_large_factor_of_zero_is_refused_with_its_flag_named() {
+    let dir = tempfile::tempdir().unwrap();
+    let args = ["bench", "--scenario", "budget", "--large-factor", "0"];
+    let (ok, _, err) = run_to_end(dir.path(), &args);
+    assert!(!ok);
+    assert!(err.contains("--large-factor"), "{err}");
+}

@@ -82,6 +82,8 @@ pub struct BudgetReport {
     pub build: &'static str,
     /// Every duration of the service (page cost, window, execution budget) times this.
     pub time_scale: f64,
+    /// How many times `--records` the large entity has (1: every entity alike).
+    pub large_factor: usize,
     pub page_cost_base_ms: f64,
     pub page_cost_per_row_us: f64,
     pub budget: Budget,

@@ -1,8 +1,8 @@
 //! `des bench --scenario budget`: an initial sync against the emulator's cost model and
 //! service-protection limits, scaled in time so a run takes minutes, not hours.
 //!
-//! Profile: ten entities of `--records` rows and one (`--entity`) of twenty times that, as
-//! 10 × 100,000 and 2,000,000. Two readers in the same run, each on a fresh budget:
+//! Profile: ten entities of `--records` rows and one (`--entity`) of `--large-factor` (20)
+//! times that, as 10 × 100,000 and 2,000,000; with factor 1 all eleven alike. Two readers in the same run, each on a fresh budget:
 //! - *parallel*: the engine end to end into SQLite (every stream at once, the Dataverse client
 //!   pacing them against one budget);
 //! - *sequential*: one stream and one page at a time through the same client, reading only
@@ -33,9 +33,8 @@ const PAGE_BASE: Duration = Duration::from_secs(1);
 const PAGE_PER_ROW: Duration = Duration::from_micros(200);
 /// Dataverse's largest page.
 const PAGE_ROWS: u64 = 5000;
-/// Entities besides the large one, and how many times larger that one is.
+/// Entities besides the large one.
 const SMALL_ENTITIES: usize = 10;
-const LARGE_FACTOR: usize = 20;
 /// The engine's poll interval at full scale. A caught-up stream reads its delta once per
 /// interval, and every request costs at least the page base: at 1 s (`des run`'s default)
 /// nine caught-up streams would spend more execution time on empty deltas than the budget
@@ -46,6 +45,8 @@ const POLL_INTERVAL: Duration = Duration::from_secs(30);
 pub struct BudgetArgs<'a> {
     pub records: usize,
     pub large_entity: &'a str,
+    /// How many times `records` the large entity has.
+    pub large_factor: usize,
     pub time_scale: f64,
     /// App users of the third reader (the parallel one through several budgets); 1: none.
     pub app_users: usize,
@@ -54,6 +55,9 @@ pub struct BudgetArgs<'a> {
 pub async fn run(args: &BudgetArgs<'_>) -> anyhow::Result<BudgetReport> {
     if !(args.time_scale > 0.0 && args.time_scale <= 1.0) {
         bail!("--time-scale must be in (0, 1]");
+    }
+    if args.large_factor == 0 {
+        bail!("--large-factor must be at least 1");
     }
     // Some tables have a natural size (one business unit, three roles): every table of the
     // profile gets its size by name, so a first emulator only names the tables.
@@ -67,7 +71,7 @@ pub async fn run(args: &BudgetArgs<'_>) -> anyhow::Result<BudgetReport> {
         names.iter().map(|n| (n.clone(), args.records)).collect();
     sizes.insert(
         args.large_entity.to_owned(),
-        args.records.saturating_mul(LARGE_FACTOR),
+        args.records.saturating_mul(args.large_factor),
     );
     let env = start(args.records, sizes).await?;
     let result = measure(args, &env, &names).await;
@@ -291,6 +295,7 @@ fn assemble(
             "release"
         },
         time_scale: args.time_scale,
+        large_factor: args.large_factor,
         page_cost_base_ms: cost.base.as_secs_f64() * 1e3,
         page_cost_per_row_us: cost.per_row.as_secs_f64() * 1e6,
         budget,
