@@ -10,7 +10,7 @@ use time::OffsetDateTime;
 use uuid::Uuid;
 
 use crate::chaos_queue::Chaos;
-use crate::target::Target;
+use crate::target::TargetKind;
 
 /// What to set up.
 #[derive(Debug, Clone)]
@@ -25,7 +25,7 @@ pub struct Options {
     pub chaos: Option<(Chaos, u64)>,
     pub runtime: RuntimeOptions,
     /// The database the real sink writes.
-    pub target: Target,
+    pub target: TargetKind,
 }
 
 impl Default for Options {
@@ -42,7 +42,7 @@ impl Default for Options {
             },
             chaos: None,
             runtime: fast_runtime(),
-            target: Target::Sqlite,
+            target: TargetKind::Sqlite,
         }
     }
 }
@@ -84,9 +84,9 @@ pub(crate) fn profile(options: &Options) -> Profile {
             })
             .collect(),
         destination_type: match options.target {
-            Target::Sqlite => DestinationType::Sqlite,
-            Target::Postgres(_) => DestinationType::PostgreSql,
-            Target::Mssql(_) => DestinationType::SqlAzure,
+            TargetKind::Sqlite => DestinationType::Sqlite,
+            TargetKind::Postgres(_) => DestinationType::PostgreSql,
+            TargetKind::Mssql(_) => DestinationType::SqlAzure,
         },
         destination_key_vault_uri: "local:target".into(),
         destination_prefix: "crm".into(),
