@@ -18,7 +18,8 @@ use tokio::task::{JoinError, JoinHandle};
 #[error("{0}")]
 pub struct WorkerStopped(#[from] JoinError);
 
-/// The sink's words for it: the worker stopped, the database may be fine.
+/// The sink's words for it: the worker stopped, the database may be fine. Written here
+/// because des-sinks owns neither type (the orphan rule); des-local's own error converts there.
 impl From<WorkerStopped> for SinkError {
     fn from(stopped: WorkerStopped) -> Self {
         SinkError::Database(format!("SQLite worker stopped: {stopped}"))
