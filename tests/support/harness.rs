@@ -1,7 +1,7 @@
 //! A whole local deployment in a temp dir: the emulator over real HTTP, the real
-//! `DataverseClient`, the real sink of the chosen [`crate::target::Target`] (`SqliteSink` or `PostgresSink`,
-//! behind [`FaultySink`]), the real des-local control store, queue (optionally behind
-//! [`ChaosQueue`]), payload store and failure log.
+//! `DataverseClient`, the real sink of the chosen [`crate::target::TargetKind`] (`SqliteSink`
+//! or `PostgresSink`, behind [`FaultySink`]), the real des-local control store, queue
+//! (optionally behind [`ChaosQueue`]), payload store and failure log.
 
 use std::future::Future;
 use std::path::PathBuf;

@@ -1,45 +1,36 @@
 //! A fresh SQL Server database per harness, and a reader that returns its rows normalised
 //! the way [`crate::compare`] normalises SQLite cells. No SQL Server can run on the machines
-//! this project is built on: this runs only when `DES_TEST_MSSQL` names a server, and the
-//! statements and the normalisation are unit-tested in `mssql/tests.rs`.
+//! this project is built on: this runs only when `DES_TEST_MSSQL` names a server; the
+//! statements and the normalisation are unit-tested in `mssql/tests.rs`, creating and dropping
+//! the database in `des_test_env::mssql`.
 
 use std::sync::Arc;
 
 use des_core::ports::Sink;
 use des_core::schema::{SqlType, TableDef};
-use des_sinks::mssql::{Connection, MssqlConfig, MssqlSink, connect};
+use des_sinks::mssql::{MssqlConfig, MssqlSink};
+use des_test_env::mssql::{
+    Config, Connection, connect, create_database, database_config, drop_database, quote,
+    try_connect,
+};
 use tokio::sync::Mutex;
-use uuid::Uuid;
 
 use crate::compare::{Cell, TargetRows, keyed_by_id, normal_text};
 
 /// A database created for one run, with a reading connection of its own.
 pub struct MssqlDatabase {
     pub name: String,
-    server: MssqlConfig,
+    /// The server's ADO.NET connection string.
+    server: String,
+    /// The sink's settings.
     config: MssqlConfig,
+    /// The reading connection's settings.
+    reader_config: Config,
     reader: Mutex<Connection>,
 }
 
 /// One row as the server's text of each column (`None` for NULL), in column order.
 pub type TextRow = Vec<Option<String>>;
-
-/// `[name]`, with `]` doubled.
-pub fn quote(name: &str) -> String {
-    format!("[{}]", name.replace(']', "]]"))
-}
-
-async fn open(config: &MssqlConfig) -> Connection {
-    Box::pin(connect(config))
-        .await
-        .expect("test SQL Server reachable")
-}
-
-async fn run(conn: &mut Connection, sql: String) -> Result<(), String> {
-    let stream = conn.simple_query(sql).await.map_err(|e| e.to_string())?;
-    stream.into_results().await.map_err(|e| e.to_string())?;
-    Ok(())
-}
 
 /// Every row of the first result set, each column read as text.
 async fn read_text(conn: &mut Connection, sql: String) -> Result<Vec<TextRow>, String> {
@@ -64,20 +55,19 @@ async fn read_text(conn: &mut Connection, sql: String) -> Result<Vec<TextRow>, S
 impl MssqlDatabase {
     /// Creates `des_conv_<uuid>` on the server the ADO.NET connection string names.
     pub async fn create(connection_string: &str) -> Self {
-        let server = MssqlConfig::parse(connection_string).expect("DES_TEST_MSSQL parses");
-        let name = format!("des_conv_{}", Uuid::new_v4().simple());
-        let mut admin = open(&server).await;
-        run(&mut admin, create_statement(&name))
-            .await
-            .expect("creates database");
+        let name = create_database(connection_string, "des_conv").await;
         // The sink's own settings otherwise (pool size, timeouts): the test exercises the
         // sink as deployed.
-        let config = server.clone().with_database(&name);
+        let config = MssqlConfig::parse(connection_string)
+            .expect("DES_TEST_MSSQL parses")
+            .with_database(&name);
+        let reader_config = database_config(connection_string, &name);
         Self {
-            reader: Mutex::new(open(&config).await),
+            reader: Mutex::new(connect(&reader_config).await),
             name,
-            server,
+            server: connection_string.to_owned(),
             config,
+            reader_config,
         }
     }
 
@@ -99,7 +89,7 @@ impl MssqlDatabase {
                 // A failed read (a deadlock victim next to the sink's MERGE, a dropped
                 // session) may leave the connection mid-response: the next poll of
                 // `Harness::converged` reads on a fresh one.
-                if let Ok(fresh) = Box::pin(connect(&self.config)).await {
+                if let Ok(fresh) = try_connect(&self.reader_config).await {
                     *reader = fresh;
                 }
                 Err(e)
@@ -111,27 +101,10 @@ impl MssqlDatabase {
     /// fill up.
     pub async fn drop_database(self) {
         drop(self.reader);
-        let mut admin = open(&self.server).await;
-        for sql in drop_statements(&self.name) {
-            if let Err(error) = run(&mut admin, sql).await {
-                tracing::warn!(database = %self.name, %error, "Could not drop test database.");
-                return;
-            }
+        if let Err(error) = drop_database(&self.server, &self.name).await {
+            tracing::warn!(database = %self.name, %error, "Could not drop test database.");
         }
     }
-}
-
-pub fn create_statement(name: &str) -> String {
-    format!("CREATE DATABASE {}", quote(name))
-}
-
-/// Ends every other session on the database (the sinks' pooled connections), then drops it.
-pub fn drop_statements(name: &str) -> [String; 2] {
-    let db = quote(name);
-    [
-        format!("ALTER DATABASE {db} SET SINGLE_USER WITH ROLLBACK IMMEDIATE"),
-        format!("DROP DATABASE {db}"),
-    ]
 }
 
 /// Every column of `table` as text, converted by the server.

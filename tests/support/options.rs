@@ -11,7 +11,7 @@ use time::OffsetDateTime;
 use uuid::Uuid;
 
 use crate::chaos_queue::Chaos;
-use crate::target::Target;
+use crate::target::TargetKind;
 
 /// What to set up.
 #[derive(Debug, Clone)]
@@ -26,7 +26,7 @@ pub struct Options {
     pub chaos: Option<(Chaos, u64)>,
     pub runtime: RuntimeOptions,
     /// The database the real sink writes.
-    pub target: Target,
+    pub target: TargetKind,
     /// The emulator's service-protection limits per app user (the service's by default).
     pub limits: ServiceLimits,
     /// Application users the client reads through, each its own budget.
@@ -47,7 +47,7 @@ impl Default for Options {
             },
             chaos: None,
             runtime: fast_runtime(),
-            target: Target::Sqlite,
+            target: TargetKind::Sqlite,
             limits: ServiceLimits::default(),
             app_users: 1,
         }
@@ -91,9 +91,9 @@ pub(crate) fn profile(options: &Options) -> Profile {
             })
             .collect(),
         destination_type: match options.target {
-            Target::Sqlite => DestinationType::Sqlite,
-            Target::Postgres(_) => DestinationType::PostgreSql,
-            Target::Mssql(_) => DestinationType::SqlAzure,
+            TargetKind::Sqlite => DestinationType::Sqlite,
+            TargetKind::Postgres(_) => DestinationType::PostgreSql,
+            TargetKind::Mssql(_) => DestinationType::SqlAzure,
         },
         destination_key_vault_uri: "local:target".into(),
         destination_prefix: "crm".into(),

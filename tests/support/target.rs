@@ -16,7 +16,7 @@ use crate::postgres::PgDatabase;
 
 /// Which kind of target a harness sets up.
 #[derive(Debug, Clone, Default)]
-pub enum Target {
+pub enum TargetKind {
     #[default]
     Sqlite,
     /// A server connection string; each harness creates its own database on it.
@@ -46,11 +46,11 @@ pub enum TargetDb {
 
 impl TargetDb {
     /// Creates the target: a file path in `dir`, or a new database on the server.
-    pub async fn create(target: &Target, dir: &Path) -> Self {
+    pub async fn create(target: &TargetKind, dir: &Path) -> Self {
         match target {
-            Target::Sqlite => Self::Sqlite(dir.join("target.db")),
-            Target::Postgres(url) => Self::Postgres(Box::new(PgDatabase::create(url).await)),
-            Target::Mssql(ado) => Self::Mssql(Box::new(MssqlDatabase::create(ado).await)),
+            TargetKind::Sqlite => Self::Sqlite(dir.join("target.db")),
+            TargetKind::Postgres(url) => Self::Postgres(Box::new(PgDatabase::create(url).await)),
+            TargetKind::Mssql(ado) => Self::Mssql(Box::new(MssqlDatabase::create(ado).await)),
         }
     }
 

@@ -22,7 +22,7 @@ use dataverse_emulator::ServiceLimits;
 use des_engine::Mode;
 use des_tests::chaos_queue::Chaos;
 use des_tests::harness::{Harness, Options};
-use des_tests::target::{Target, mssql_server, postgres_server};
+use des_tests::target::{TargetKind, mssql_server, postgres_server};
 
 use crate::scenario::{SourceModel, random_change, touch};
 
@@ -49,13 +49,13 @@ const PARALLEL: usize = 4;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn converges_under_crashes_duplicates_reordering_and_faults() {
-    run_seeds("SQLite", &seeds(SEEDS), Target::Sqlite).await;
+    run_seeds("SQLite", &seeds(SEEDS), TargetKind::Sqlite).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn converges_on_postgresql_under_crashes_duplicates_reordering_and_faults() {
     let Some(url) = postgres_server() else { return };
-    run_seeds("PostgreSQL", &seeds(PG_SEEDS), Target::Postgres(url)).await;
+    run_seeds("PostgreSQL", &seeds(PG_SEEDS), TargetKind::Postgres(url)).await;
 }
 
 /// Runs only when `DES_TEST_MSSQL` names a server (none can run where this is built); it
@@ -65,10 +65,10 @@ async fn converges_on_sql_server_under_crashes_duplicates_reordering_and_faults(
     let Some(ado) = mssql_server("the convergence test") else {
         return;
     };
-    run_seeds("SQL Server", &seeds(MSSQL_SEEDS), Target::Mssql(ado)).await;
+    run_seeds("SQL Server", &seeds(MSSQL_SEEDS), TargetKind::Mssql(ado)).await;
 }
 
-async fn run_seeds(label: &str, seeds: &[u64], target: Target) {
+async fn run_seeds(label: &str, seeds: &[u64], target: TargetKind) {
     des_tests::init_logging();
     let started = Instant::now();
     for chunk in seeds.chunks(PARALLEL) {
@@ -93,7 +93,7 @@ async fn run_seeds(label: &str, seeds: &[u64], target: Target) {
     );
 }
 
-async fn run(seed: u64, target: Target) -> Result<(), String> {
+async fn run(seed: u64, target: TargetKind) -> Result<(), String> {
     let mut rng = fastrand::Rng::with_seed(seed);
     let chaos = Chaos {
         duplicate: 0.3,

@@ -14,7 +14,7 @@ use std::time::Duration;
 use des_engine::Mode;
 use des_tests::chaos_queue::Chaos;
 use des_tests::harness::{Harness, Options, wait_until};
-use des_tests::target::{Target, postgres_server};
+use des_tests::target::{TargetKind, postgres_server};
 use uuid::Uuid;
 
 use crate::scenario::{SourceModel, random_change, touch};
@@ -25,16 +25,16 @@ const ROUNDS: usize = 6;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn converges_on_sqlite_while_triggers_refuse_records() {
-    run_seeds("SQLite", SEEDS, Target::Sqlite).await;
+    run_seeds("SQLite", SEEDS, TargetKind::Sqlite).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn converges_on_postgresql_while_triggers_refuse_records() {
     let Some(url) = postgres_server() else { return };
-    run_seeds("PostgreSQL", PG_SEEDS, Target::Postgres(url)).await;
+    run_seeds("PostgreSQL", PG_SEEDS, TargetKind::Postgres(url)).await;
 }
 
-async fn run_seeds(label: &str, seeds: u64, target: Target) {
+async fn run_seeds(label: &str, seeds: u64, target: TargetKind) {
     des_tests::init_logging();
     for chunk in (0..seeds).collect::<Vec<_>>().chunks(3) {
         let mut runs = tokio::task::JoinSet::new();
@@ -51,7 +51,7 @@ async fn run_seeds(label: &str, seeds: u64, target: Target) {
     }
 }
 
-async fn run(seed: u64, target: Target) -> Result<(), String> {
+async fn run(seed: u64, target: TargetKind) -> Result<(), String> {
     let mut rng = fastrand::Rng::with_seed(seed);
     let chaos = Chaos {
         duplicate: 0.3,

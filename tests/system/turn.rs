@@ -8,7 +8,7 @@ use des_core::sync::SyncPhase;
 use des_engine::Mode;
 use des_engine::poller::{Poller, PollerOptions, StepOutcome};
 use des_tests::harness::{Harness, Options};
-use des_tests::target::Target;
+use des_tests::target::TargetKind;
 use tokio::time::Instant;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -17,7 +17,7 @@ async fn a_turn_pages_until_its_deadline_and_no_further() {
         records: 30,
         page_size: 5,
         entities: vec!["account".into()],
-        target: Target::Sqlite,
+        target: TargetKind::Sqlite,
         ..Options::default()
     };
     let harness = Harness::start(options).await;

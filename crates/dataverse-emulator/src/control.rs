@@ -7,7 +7,7 @@ use crate::faults::Faults;
 use crate::limits::Limiter;
 use crate::render::{Annotations, RowWriter, columns};
 use crate::schema::security::{SALESPERSON_ROLE, SYSTEM_ADMIN_TEMPLATE};
-use crate::server::Shared;
+use crate::server::ServerState;
 use crate::signin::Account;
 use crate::store::{Cell, SchemaOp};
 use serde_json::{Map, Value, json};
@@ -21,7 +21,7 @@ const SYSTEM_ADMIN_ROLE: usize = 0;
 /// A cheap, cloneable handle to a running emulator.
 #[derive(Clone)]
 pub struct Control {
-    shared: Arc<Shared>,
+    state: Arc<ServerState>,
 }
 
 fn entity(store: &crate::store::Store, name: &str) -> Result<usize, EmulatorError> {
@@ -31,8 +31,8 @@ fn entity(store: &crate::store::Store, name: &str) -> Result<usize, EmulatorErro
 }
 
 impl Control {
-    pub(crate) fn new(shared: Arc<Shared>) -> Control {
-        Control { shared }
+    pub(crate) fn new(state: Arc<ServerState>) -> Control {
+        Control { state }
     }
 
     pub fn create(
@@ -40,7 +40,7 @@ impl Control {
         entity_name: &str,
         fields: Map<String, Value>,
     ) -> Result<Uuid, EmulatorError> {
-        let mut store = self.shared.write();
+        let mut store = self.state.write();
         let e = entity(&store, entity_name)?;
         store.create(e, &fields)
     }
@@ -51,7 +51,7 @@ impl Control {
         id: Uuid,
         fields: Map<String, Value>,
     ) -> Result<(), EmulatorError> {
-        let mut store = self.shared.write();
+        let mut store = self.state.write();
         let e = entity(&store, entity_name)?;
         if store.update(e, id, &fields)? {
             Ok(())
@@ -61,7 +61,7 @@ impl Control {
     }
 
     pub fn delete(&self, entity_name: &str, id: Uuid) -> Result<(), EmulatorError> {
-        let mut store = self.shared.write();
+        let mut store = self.state.write();
         let e = entity(&store, entity_name)?;
         store.delete(e, id)
     }
@@ -72,7 +72,7 @@ impl Control {
         id1: Uuid,
         id2: Uuid,
     ) -> Result<(), EmulatorError> {
-        self.shared
+        self.state
             .write()
             .associate(relationship_schema_name, id1, id2)
     }
@@ -83,14 +83,14 @@ impl Control {
         id1: Uuid,
         id2: Uuid,
     ) -> Result<(), EmulatorError> {
-        self.shared
+        self.state
             .write()
             .disassociate(relationship_schema_name, id1, id2)
     }
 
     /// One create, update or delete on a random row of a random sample table.
     pub fn random_change(&self, rng: &mut fastrand::Rng) -> Result<(), EmulatorError> {
-        let mut store = self.shared.write();
+        let mut store = self.state.write();
         let e = entity(&store, CHANGING[rng.usize(..CHANGING.len())])?;
         let def = &store.catalog.entities[e];
         let name_attr = def.primary_name.clone().unwrap_or_default();
@@ -125,7 +125,7 @@ impl Control {
     }
 
     fn rows_with(&self, entity_name: &str, ann: Annotations) -> Vec<Map<String, Value>> {
-        let store = self.shared.read();
+        let store = self.state.read();
         let Some(e) = store.entity_index(entity_name) else {
             return Vec::new();
         };
@@ -153,7 +153,7 @@ impl Control {
     }
 
     pub fn entity_names(&self) -> Vec<String> {
-        self.shared
+        self.state
             .read()
             .catalog
             .entities
@@ -163,17 +163,17 @@ impl Control {
     }
 
     pub fn faults(&self) -> Faults {
-        self.shared.faults.clone()
+        self.state.faults.clone()
     }
 
     /// The service-protection model: limit values and usage per user.
     pub fn limits(&self) -> Limiter {
-        self.shared.limits.clone()
+        self.state.limits.clone()
     }
 
     /// The cost model in force (how long a request takes at least).
     pub fn cost(&self) -> Cost {
-        self.shared.cost.clone()
+        self.state.cost.clone()
     }
 
     pub fn add_attribute(
@@ -189,7 +189,7 @@ impl Control {
             kind: kind.to_owned(),
             max_length,
         };
-        self.shared.write().apply_schema(op)
+        self.state.write().apply_schema(op)
     }
 
     pub fn set_max_length(
@@ -203,16 +203,16 @@ impl Control {
             attribute: attribute.to_owned(),
             max_length,
         };
-        self.shared.write().apply_schema(op)
+        self.state.write().apply_schema(op)
     }
 
     pub fn expire_change_tokens(&self) {
-        self.shared.write().expire_tokens();
+        self.state.write().expire_tokens();
     }
 
     /// A user token as Entra would issue it for a delegated call.
     pub fn mint_user_token(&self, user_object_id: Uuid, audience: &str) -> String {
-        let a = &self.shared.authority;
+        let a = &self.state.authority;
         let mut claims: Claims = a.claims(audience, user_object_id);
         claims.upn = Some(format!(
             "user-{}@emulator.example",
@@ -225,12 +225,12 @@ impl Control {
     /// Adds a user with an Entra object id; `system_admin` gives the System Administrator role.
     /// The user can then sign in on the emulator's sign-in page.
     pub fn add_user(&self, object_id: Uuid, name: &str, system_admin: bool) -> Uuid {
-        self.shared.sign_in.remember(Account {
+        self.state.sign_in.remember(Account {
             object_id,
             name: name.to_owned(),
             username: username(name),
         });
-        let mut store = self.shared.write();
+        let mut store = self.state.write();
         let id = user_by_oid(&store, object_id).unwrap_or_else(|| {
             let Some(e) = store.entity_index("systemuser") else { return Uuid::nil() };
             let fields = json!({"fullname": name, "azureactivedirectoryobjectid": object_id.to_string(),
@@ -258,7 +258,7 @@ impl Control {
             &format!("Team Admin {}", &user_object_id.to_string()[..8]),
             false,
         );
-        let mut store = self.shared.write();
+        let mut store = self.state.write();
         let Some(team_e) = store.entity_index("team") else {
             return;
         };
@@ -269,23 +269,23 @@ impl Control {
     }
 
     pub fn jwks(&self) -> Value {
-        self.shared.authority.jwks()
+        self.state.authority.jwks()
     }
 
     /// Publishes a second signing key and signs new tokens with it; returns its `kid`.
     pub fn roll_signing_key(&self) -> Result<&'static str, EmulatorError> {
-        self.shared.authority.rollover.roll()
+        self.state.authority.rollover.roll()
     }
 
     /// How many times the JWKS was downloaded.
     pub fn jwks_fetches(&self) -> usize {
-        self.shared.authority.rollover.fetches()
+        self.state.authority.rollover.fetches()
     }
 
     /// Registers one more app with client credentials; each app is its own application user
     /// with its own service-protection budget (Microsoft's advice for high throughput).
     pub fn register_confidential_app(&self, client_id: &str, secret: &str) {
-        self.shared
+        self.state
             .sign_in
             .register_confidential_app(client_id, secret);
     }
@@ -293,13 +293,13 @@ impl Control {
     /// Registers a single-page app (a public client) and its redirect URIs, as an Entra app
     /// registration's "Single-page application" platform does.
     pub fn register_app(&self, client_id: &str, redirect_uris: &[String]) {
-        self.shared.sign_in.register_app(client_id, redirect_uris);
+        self.state.sign_in.register_app(client_id, redirect_uris);
     }
 
     /// Lifetime of the tokens sign-in issues (`None`: the default hour).
     pub fn set_sign_in_token_lifetime(&self, lifetime: Option<std::time::Duration>) {
         let seconds = lifetime.map(|l| i64::try_from(l.as_secs().max(1)).unwrap_or(i64::MAX));
-        self.shared.sign_in.set_token_lifetime(seconds);
+        self.state.sign_in.set_token_lifetime(seconds);
     }
 }
 
@@ -324,7 +324,7 @@ fn user_by_oid(store: &crate::store::Store, oid: Uuid) -> Option<Uuid> {
 }
 
 /// Creates the application user of the configured client id, a System Administrator.
-pub fn ensure_application_user(sh: &Shared) -> Result<(), EmulatorError> {
+pub fn ensure_application_user(sh: &ServerState) -> Result<(), EmulatorError> {
     let mut store = sh.write();
     let e = entity(&store, "systemuser")?;
     if store.get(e, &sh.app_user).is_some() {

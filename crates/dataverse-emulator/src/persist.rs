@@ -3,7 +3,7 @@
 
 use crate::error::EmulatorError;
 use crate::schema::Catalog;
-use crate::server::Shared;
+use crate::server::ServerState;
 use crate::store::{Cell, Row, SchemaOp, Slot, Store};
 use serde::{Deserialize, Serialize};
 use std::path::Path;
@@ -184,7 +184,7 @@ fn placed(cells: Vec<SavedCell>, place: &Option<Vec<Option<usize>>>, width: usiz
 }
 
 /// Writes the state file now (atomically, through a temporary file).
-pub async fn save_now(sh: &Arc<Shared>) -> Result<(), EmulatorError> {
+pub async fn save_now(sh: &Arc<ServerState>) -> Result<(), EmulatorError> {
     let Some(path) = sh.state_file.clone() else {
         return Ok(());
     };
@@ -205,7 +205,7 @@ pub async fn save_now(sh: &Arc<Shared>) -> Result<(), EmulatorError> {
 }
 
 /// Saves every few seconds while there are unsaved changes.
-pub async fn autosave(sh: Arc<Shared>, mut stop: tokio::sync::watch::Receiver<bool>) {
+pub async fn autosave(sh: Arc<ServerState>, mut stop: tokio::sync::watch::Receiver<bool>) {
     loop {
         tokio::select! {
             _ = stop.changed() => return,

@@ -1,4 +1,4 @@
-//! The running emulator: shared state, the accept loop and graceful shutdown.
+//! The running emulator: its state (`ServerState`), the accept loop and graceful shutdown.
 
 use crate::auth::Authority;
 use crate::control::Control;
@@ -21,7 +21,7 @@ use tower_service::Service;
 use uuid::Uuid;
 
 /// State every handler sees.
-pub struct Shared {
+pub struct ServerState {
     pub store: RwLock<Store>,
     pub authority: Authority,
     pub faults: Faults,
@@ -43,7 +43,7 @@ pub struct Shared {
     pub sign_in: crate::signin::SignIn,
 }
 
-impl Shared {
+impl ServerState {
     pub fn read(&self) -> RwLockReadGuard<'_, Store> {
         self.store.read().unwrap_or_else(PoisonError::into_inner)
     }
@@ -82,7 +82,7 @@ impl Shared {
 
 /// A running emulator on 127.0.0.1.
 pub struct Emulator {
-    shared: Arc<Shared>,
+    state: Arc<ServerState>,
     shutdown: watch::Sender<bool>,
     task: tokio::task::JoinHandle<()>,
     port: u16,
@@ -104,7 +104,7 @@ impl Emulator {
         let mut store = store;
         store.actor = metadata_id(&["application-user", &config.client_id]);
         let app_user = store.actor;
-        let shared = Arc::new(Shared {
+        let state = Arc::new(ServerState {
             store: RwLock::new(store),
             authority: Authority::new(&base_url, &config.tenant_id)?,
             faults: Faults::default(),
@@ -122,14 +122,14 @@ impl Emulator {
             save_lock: tokio::sync::Mutex::new(()),
             sign_in: crate::signin::SignIn::default(),
         });
-        crate::control::ensure_application_user(&shared)?;
+        crate::control::ensure_application_user(&state)?;
         let (shutdown, rx) = watch::channel(false);
-        let task = tokio::spawn(accept_loop(listener, Arc::clone(&shared), rx));
-        if shared.state_file.is_some() {
-            tokio::spawn(persist::autosave(Arc::clone(&shared), shutdown.subscribe()));
+        let task = tokio::spawn(accept_loop(listener, Arc::clone(&state), rx));
+        if state.state_file.is_some() {
+            tokio::spawn(persist::autosave(Arc::clone(&state), shutdown.subscribe()));
         }
         Ok(Emulator {
-            shared,
+            state,
             shutdown,
             task,
             port,
@@ -143,44 +143,48 @@ impl Emulator {
         format!("{}{API_PREFIX}", self.base_url())
     }
     pub fn tenant_id(&self) -> &str {
-        &self.shared.tenant
+        &self.state.tenant
     }
     pub fn client_id(&self) -> &str {
-        &self.shared.client_id
+        &self.state.client_id
     }
     pub fn client_secret(&self) -> &str {
-        &self.shared.client_secret
+        &self.state.client_secret
     }
     pub fn token_url(&self) -> String {
         format!(
             "{}/{}/oauth2/v2.0/token",
             self.base_url(),
-            self.shared.tenant
+            self.state.tenant
         )
     }
     pub fn issuer(&self) -> String {
-        self.shared.authority.issuer.clone()
+        self.state.authority.issuer.clone()
     }
     pub fn control(&self) -> Control {
-        Control::new(Arc::clone(&self.shared))
+        Control::new(Arc::clone(&self.state))
     }
 
     pub async fn save_state(&self) -> Result<(), EmulatorError> {
-        persist::save_now(&self.shared).await
+        persist::save_now(&self.state).await
     }
 
     /// Stops accepting, lets open connections finish, and saves state when configured.
     pub async fn shutdown(self) {
         let _ = self.shutdown.send(true);
         let _ = self.task.await;
-        if let Err(e) = persist::save_now(&self.shared).await {
+        if let Err(e) = persist::save_now(&self.state).await {
             tracing::warn!(error = %e, "could not save emulator state");
         }
     }
 }
 
-async fn accept_loop(listener: TcpListener, shared: Arc<Shared>, mut stop: watch::Receiver<bool>) {
-    let app = router(Arc::clone(&shared));
+async fn accept_loop(
+    listener: TcpListener,
+    state: Arc<ServerState>,
+    mut stop: watch::Receiver<bool>,
+) {
+    let app = router(Arc::clone(&state));
     let mut conns = tokio::task::JoinSet::new();
     loop {
         tokio::select! {
@@ -188,7 +192,7 @@ async fn accept_loop(listener: TcpListener, shared: Arc<Shared>, mut stop: watch
             accepted = listener.accept() => {
                 let Ok((stream, _)) = accepted else { continue };
                 let _ = stream.set_nodelay(true);
-                conns.spawn(serve_connection(stream, app.clone(), shared.faults.clone(), stop.clone()));
+                conns.spawn(serve_connection(stream, app.clone(), state.faults.clone(), stop.clone()));
             }
         }
     }

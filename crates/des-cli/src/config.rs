@@ -147,9 +147,10 @@ impl SourceSettings {
     }
 }
 
-/// Target layout options shared by `run` and `schema`.
+/// Which tables the export writes and how they are named: options shared by `run` and
+/// `schema`.
 #[derive(Debug, Clone, clap::Args)]
-pub struct LayoutArgs {
+pub struct ExportTablesArgs {
     /// Export only these entities (repeatable); default: every change-tracked entity.
     #[arg(long = "entity")]
     pub entities: Vec<String>,
@@ -164,17 +165,18 @@ pub struct LayoutArgs {
     pub delete_log: bool,
 }
 
-/// Resolved target layout.
+/// Which tables the export writes and how they are named, resolved from flags, the config
+/// file and defaults (a profile's entities, prefix, schema and DeleteLog).
 #[derive(Debug, Clone)]
-pub struct Layout {
+pub struct ExportTables {
     pub entities: Vec<String>,
     pub prefix: String,
     pub schema: String,
     pub delete_log: bool,
 }
 
-impl Layout {
-    /// True when `profile` was not made with this layout (entities only when some are named).
+impl ExportTables {
+    /// True when `profile` was not made with these tables (entities only when some are named).
     pub fn differs_from(&self, profile: &Profile) -> bool {
         let entities: Vec<&str> = profile.entity_names().collect();
         (!self.entities.is_empty() && self.entities != entities)
@@ -183,7 +185,7 @@ impl Layout {
             || self.delete_log != profile.write_delete_log
     }
 
-    pub fn resolve(args: &LayoutArgs, file: &ConfigFile) -> Self {
+    pub fn resolve(args: &ExportTablesArgs, file: &ConfigFile) -> Self {
         let entities = if args.entities.is_empty() {
             file.entity.clone()
         } else {
@@ -300,16 +302,16 @@ mod tests {
     }
 
     #[test]
-    fn a_layout_differs_from_a_profile_only_where_it_says_something_else() {
+    fn export_tables_differ_from_a_profile_only_where_they_say_something_else() {
         let file: ConfigFile =
             serde_json::from_str(r#"{"entity":["account"],"prefix":"crm"}"#).unwrap();
-        let args = LayoutArgs {
+        let args = ExportTablesArgs {
             entities: vec![],
             prefix: None,
             schema: None,
             delete_log: false,
         };
-        let layout = Layout::resolve(&args, &file);
+        let tables = ExportTables::resolve(&args, &file);
         let mut profile: Profile = serde_json::from_value(serde_json::json!({
             "Id": "00000000-0000-0000-0000-000000000000", "Name": "des run", "Version": "1.0",
             "State": "Active", "OrganizationId": "00000000-0000-0000-0000-000000000000",
@@ -320,8 +322,8 @@ mod tests {
             "CreatedOn": "2026-01-01T00:00:00Z", "ModifiedOn": "2026-01-01T00:00:00Z"
         }))
         .unwrap();
-        assert!(!layout.differs_from(&profile));
+        assert!(!tables.differs_from(&profile));
         profile.destination_prefix = "other".into();
-        assert!(layout.differs_from(&profile));
+        assert!(tables.differs_from(&profile));
     }
 }

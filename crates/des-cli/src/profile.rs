@@ -6,7 +6,7 @@ use time::OffsetDateTime;
 use uuid::Uuid;
 
 use crate::catalog::Catalog;
-use crate::config::Layout;
+use crate::config::ExportTables;
 use crate::target::Target;
 
 /// The name `des run` gives its profile; a later run finds it by this name and resumes.
@@ -19,11 +19,11 @@ pub fn build(
     name: &str,
     organization_id: Uuid,
     org_url: &str,
-    layout: &Layout,
+    tables: &ExportTables,
     catalog: &Catalog,
     target: &Target,
 ) -> anyhow::Result<Profile> {
-    let profile = unchecked(name, organization_id, org_url, layout, catalog, target);
+    let profile = unchecked(name, organization_id, org_url, tables, catalog, target);
     profile.validate().context("the profile is not valid")?;
     Ok(profile)
 }
@@ -32,7 +32,7 @@ fn unchecked(
     name: &str,
     organization_id: Uuid,
     org_url: &str,
-    layout: &Layout,
+    tables: &ExportTables,
     catalog: &Catalog,
     target: &Target,
 ) -> Profile {
@@ -62,10 +62,10 @@ fn unchecked(
             .collect(),
         destination_type: target.destination_type(),
         destination_key_vault_uri: crate::organization::TARGET_SECRET_REF.to_owned(),
-        destination_prefix: layout.prefix.clone(),
-        destination_schema_name: layout.schema.clone(),
+        destination_prefix: tables.prefix.clone(),
+        destination_schema_name: tables.schema.clone(),
         retry_policy: RetryPolicy::default(),
-        write_delete_log: layout.delete_log,
+        write_delete_log: tables.delete_log,
         created_on: now,
         modified_on: now,
     }

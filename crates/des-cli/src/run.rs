@@ -19,7 +19,9 @@ use tokio::sync::watch;
 
 use crate::api::{ApiArgs, ApiParts};
 use crate::catalog::Catalog;
-use crate::config::{ConfigFile, Layout, LayoutArgs, SourceArgs, SourceSettings, resolve_target};
+use crate::config::{
+    ConfigFile, ExportTables, ExportTablesArgs, SourceArgs, SourceSettings, resolve_target,
+};
 use crate::environment::{EmulatorOptions, Environment, emulator_banner, emulator_port};
 use crate::patience::{Stopped, patiently};
 use crate::profile::RUN_PROFILE_NAME;
@@ -33,7 +35,7 @@ pub struct RunArgs {
     #[command(flatten)]
     source: SourceArgs,
     #[command(flatten)]
-    layout: LayoutArgs,
+    tables: ExportTablesArgs,
     /// Where rows go: sqlite:<path>, postgres://... or mssql:<ADO.NET connection string>;
     /// prefer DES_TARGET for one with a password. Default: sqlite:<data-dir>/export.db.
     #[arg(long)]
@@ -58,9 +60,9 @@ pub struct RunArgs {
 }
 
 /// Everything `run` resolved from flags, the config file and defaults.
-struct Plan {
+struct RunSetup {
     settings: SourceSettings,
-    layout: Layout,
+    tables: ExportTables,
     target: Target,
     data_dir: PathBuf,
     changes_per_sec: Option<f64>,
@@ -68,25 +70,25 @@ struct Plan {
 
 pub async fn run(args: RunArgs) -> anyhow::Result<()> {
     let stop = crate::shutdown::listen();
-    let plan = resolve(&args)?;
+    let setup = resolve(&args)?;
     crate::data_folder::private_from_now_on();
-    crate::data_folder::prepare(&plan.data_dir)?;
+    crate::data_folder::prepare(&setup.data_dir)?;
     // Held until this function returns (or the process dies): one run per data folder.
-    let _lock = crate::folder_lock::lock(&plan.data_dir)?;
-    crate::target_check::refuse_non_target(&plan.target, &plan.data_dir)?;
-    plan.target.connect().await?;
-    let stores = LocalStores::open(&plan.data_dir).await?;
-    let state_file = Some(plan.data_dir.join("emulator.json"));
+    let _lock = crate::folder_lock::lock(&setup.data_dir)?;
+    crate::target_check::refuse_non_target(&setup.target, &setup.data_dir)?;
+    setup.target.connect().await?;
+    let stores = LocalStores::open(&setup.data_dir).await?;
+    let state_file = Some(setup.data_dir.join("emulator.json"));
     let options = EmulatorOptions {
         state_file,
         ..Default::default()
     };
-    let env = Environment::connect(&plan.settings, options).await?;
+    let env = Environment::connect(&setup.settings, options).await?;
     if let Some(emulator) = &env.emulator {
-        remember_port(&plan.data_dir, emulator);
+        remember_port(&setup.data_dir, emulator);
         println!("{}", emulator_banner(emulator));
     }
-    let result = replicate(&args, &plan, &env, &stores, stop).await;
+    let result = replicate(&args, &setup, &env, &stores, stop).await;
     env.shutdown().await;
     match result {
         Err(error) if error.is::<Stopped>() => {
@@ -97,7 +99,7 @@ pub async fn run(args: RunArgs) -> anyhow::Result<()> {
     }
 }
 
-fn resolve(args: &RunArgs) -> anyhow::Result<Plan> {
+fn resolve(args: &RunArgs) -> anyhow::Result<RunSetup> {
     let file = ConfigFile::load(args.source.config.as_deref())?;
     let data_dir = args.data_dir.clone().or_else(|| file.data_dir.clone());
     let data_dir = data_dir.unwrap_or_else(|| "des-data".into());
@@ -114,10 +116,10 @@ fn resolve(args: &RunArgs) -> anyhow::Result<Plan> {
         anyhow::bail!("--changes-per-sec only works with the built-in emulator");
     }
     let target = resolve_target(args.target.as_deref(), &file, &data_dir)?;
-    let layout = Layout::resolve(&args.layout, &file);
-    Ok(Plan {
+    let tables = ExportTables::resolve(&args.tables, &file);
+    Ok(RunSetup {
         settings,
-        layout,
+        tables,
         target,
         data_dir,
         changes_per_sec,
@@ -126,19 +128,19 @@ fn resolve(args: &RunArgs) -> anyhow::Result<Plan> {
 
 async fn replicate(
     args: &RunArgs,
-    plan: &Plan,
+    setup: &RunSetup,
     env: &Environment,
     stores: &LocalStores,
     stop: watch::Receiver<bool>,
 ) -> anyhow::Result<()> {
-    let org = crate::organization::register(stores, &plan.settings, env, &stop).await?;
+    let org = crate::organization::register(stores, &setup.settings, env, &stop).await?;
     let clients =
         Arc::new(OrgClients::new().with_client(org.organization_id, Arc::clone(&env.client)));
-    let secrets = Arc::new(crate::organization::secrets(&plan.data_dir, &plan.target));
+    let secrets = Arc::new(crate::organization::secrets(&setup.data_dir, &setup.target));
     let factory = Box::new(crate::target::open_sink);
     let sinks = Arc::new(CachedSinks::new(Arc::clone(&secrets) as _, factory));
     let ports = stores.ports_with(Arc::clone(&clients) as _, sinks);
-    let (profile, resumed) = prepare_profile(plan, env, stores, &ports, &org, &stop).await?;
+    let (profile, resumed) = prepare_profile(setup, env, stores, &ports, &org, &stop).await?;
     replication::check_targets(&ports).await?;
     let api = crate::api::start(
         &args.api,
@@ -148,7 +150,7 @@ async fn replicate(
             clients,
             emulator: env.emulator.as_ref(),
             org: &org,
-            data_dir: &plan.data_dir,
+            data_dir: &setup.data_dir,
             authority: &env.authority,
         },
     )
@@ -164,13 +166,13 @@ async fn replicate(
     println!(
         "{verb} export of {} to {} (profile {})",
         entities.join(", "),
-        plan.target,
+        setup.target,
         profile.id
     );
     let poll_interval = Duration::from_secs_f64(args.poll_interval.max(0.05));
     let replicating_since = std::time::Instant::now();
     let handle = replication::start(ports, poll_interval);
-    let generator = plan
+    let generator = setup
         .changes_per_sec
         .zip(env.emulator.as_ref())
         .map(|(rate, emulator)| {
@@ -182,7 +184,7 @@ async fn replicate(
                 stop.clone(),
             ))
         });
-    let totals = match (&env.emulator, &plan.settings) {
+    let totals = match (&env.emulator, &setup.settings) {
         (Some(emulator), SourceSettings::Emulator { records, .. }) if *records <= MAX_COUNTED => {
             emulator_totals(emulator, &entities)
         }
@@ -191,7 +193,7 @@ async fn replicate(
     let every = Duration::from_secs_f64(args.status_every.max(0.1));
     let tty = std::io::stdout().is_terminal();
     let display = Display::new(tty, every, resumed, replicating_since);
-    let target = crate::target_watch::TargetWatch::new(&plan.target);
+    let target = crate::target_watch::TargetWatch::new(&setup.target);
     watch_until_stopped(&handle, stores, &totals, (display, target), stop).await;
     if let Some(generator) = generator {
         println!("generated {} changes", generator.await.unwrap_or_default());
@@ -207,7 +209,7 @@ async fn replicate(
 /// The stored profile of `des run` (checked against this run's target), or a new one;
 /// stored and activated either way. True when it was stored already.
 async fn prepare_profile(
-    plan: &Plan,
+    setup: &RunSetup,
     env: &Environment,
     stores: &LocalStores,
     ports: &EnginePorts,
@@ -217,16 +219,16 @@ async fn prepare_profile(
     let (profile, resumed) = match stores.find_profile(RUN_PROFILE_NAME).await? {
         Some(profile) => (profile, true),
         None => {
-            let reading = || new_profile(plan, env, org);
+            let reading = || new_profile(setup, env, org);
             (patiently("reading metadata", stop, reading).await?, false)
         }
     };
-    if resumed && profile.destination_type != plan.target.destination_type() {
+    if resumed && profile.destination_type != setup.target.destination_type() {
         bail!(
             "the profile in {} exports to a {:?} target, not to {}; use another --data-dir",
-            plan.data_dir.display(),
+            setup.data_dir.display(),
             profile.destination_type,
-            plan.target
+            setup.target
         );
     }
     let profile = if resumed {
@@ -237,8 +239,8 @@ async fn prepare_profile(
     // Activation reads the relationships from the source: as patient as the rest.
     let activating = || replication::activate(ports, &profile);
     patiently("activating the profile", stop, activating).await?;
-    if resumed && plan.layout.differs_from(&profile) {
-        let dir = plan.data_dir.display();
+    if resumed && setup.tables.differs_from(&profile) {
+        let dir = setup.data_dir.display();
         println!(
             "note: resuming the stored profile; a different layout needs a new data folder, not {dir}"
         );
@@ -248,17 +250,17 @@ async fn prepare_profile(
 
 /// Builds the profile of every exported entity for the registered organization.
 async fn new_profile(
-    plan: &Plan,
+    setup: &RunSetup,
     env: &Environment,
     org: &Organization,
 ) -> anyhow::Result<Profile> {
-    let catalog = Catalog::load(env.client.as_ref(), &plan.layout.entities).await?;
-    let (layout, target) = (&plan.layout, &plan.target);
+    let catalog = Catalog::load(env.client.as_ref(), &setup.tables.entities).await?;
+    let (tables, target) = (&setup.tables, &setup.target);
     let profile = crate::profile::build(
         RUN_PROFILE_NAME,
         org.organization_id,
         &env.org_url,
-        layout,
+        tables,
         &catalog,
         target,
     )?;

@@ -4,7 +4,7 @@ use des_sinks::Dialect;
 use uuid::Uuid;
 
 use crate::catalog::Catalog;
-use crate::config::{ConfigFile, Layout, LayoutArgs, SourceArgs, SourceSettings};
+use crate::config::{ConfigFile, ExportTables, ExportTablesArgs, SourceArgs, SourceSettings};
 use crate::environment::{EmulatorOptions, Environment};
 use crate::target::Target;
 
@@ -13,7 +13,7 @@ pub struct SchemaArgs {
     #[command(flatten)]
     source: SourceArgs,
     #[command(flatten)]
-    layout: LayoutArgs,
+    tables: ExportTablesArgs,
     /// SQL dialect of the printed DDL.
     #[arg(long, default_value = "sqlite")]
     dialect: DialectArg,
@@ -41,21 +41,25 @@ pub async fn schema(args: SchemaArgs) -> anyhow::Result<()> {
     let file = ConfigFile::load(args.source.config.as_deref())?;
     // Metadata does not depend on how many rows there are.
     let settings = SourceSettings::resolve(&args.source, &file, 1)?;
-    let layout = Layout::resolve(&args.layout, &file);
+    let tables = ExportTables::resolve(&args.tables, &file);
     let env = Environment::connect(&settings, EmulatorOptions::default()).await?;
-    let result = print_ddl(&env, &layout, args.dialect.dialect()).await;
+    let result = print_ddl(&env, &tables, args.dialect.dialect()).await;
     env.shutdown().await;
     result
 }
 
-async fn print_ddl(env: &Environment, layout: &Layout, dialect: Dialect) -> anyhow::Result<()> {
-    let catalog = Catalog::load(env.client.as_ref(), &layout.entities).await?;
+async fn print_ddl(
+    env: &Environment,
+    tables: &ExportTables,
+    dialect: Dialect,
+) -> anyhow::Result<()> {
+    let catalog = Catalog::load(env.client.as_ref(), &tables.entities).await?;
     let target = Target::Sqlite("unused.db".into());
     let profile = crate::profile::build(
         "des schema",
         Uuid::nil(),
         &env.org_url,
-        layout,
+        tables,
         &catalog,
         &target,
     )?;

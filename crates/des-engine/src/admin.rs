@@ -67,7 +67,7 @@ pub async fn activate(
     profile_id: Uuid,
     mode: Mode,
 ) -> Result<Profile, EngineError> {
-    crate::shared::refuse_shared_tables(ports, profile_id).await?;
+    crate::shared_tables::refuse_shared_tables(ports, profile_id).await?;
     let profile = set_state(ports, profile_id, mode.state()).await?;
     update_cursors(ports, &profile, EntityCursor::resume).await?;
     crate::identity::place_at_activation(ports, &profile).await;

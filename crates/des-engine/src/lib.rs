@@ -80,7 +80,7 @@ pub mod poller;
 mod ports;
 pub mod resolve;
 pub mod runtime;
-mod shared;
+mod shared_tables;
 pub mod streams;
 
 pub use admin::Mode;

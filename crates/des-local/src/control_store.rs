@@ -26,7 +26,7 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 use uuid::Uuid;
 
-use crate::database::{Database, DatabaseError};
+use crate::database::{self, Database, DatabaseError};
 
 const SCHEMA: &str = r#"
 CREATE TABLE IF NOT EXISTS "revision" ("id" INTEGER PRIMARY KEY CHECK ("id" = 1), "n" INTEGER NOT NULL);
@@ -77,7 +77,7 @@ pub struct SqliteControlStore {
 impl SqliteControlStore {
     /// Opens the store at `path`, creating the file and its tables if needed.
     pub async fn open(path: impl AsRef<Path>) -> Result<Self, StoreError> {
-        let db = Database::open(path.as_ref(), &[SCHEMA, stats::SCHEMA]).await?;
+        let db = database::open(path.as_ref(), &[SCHEMA, stats::SCHEMA]).await?;
         db.call(|conn| Ok(stats::migrate(conn)?)).await?;
         let profiles = Arc::default();
         Ok(Self { db, profiles })

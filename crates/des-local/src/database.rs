@@ -1,11 +1,10 @@
 //! One SQLite connection per adapter, used from async code on the blocking pool.
 //!
 //! Every adapter opens its own connection to its file; several adapters may share a file (WAL
-//! mode lets them, and other processes, read while one writes). Calls run under a mutex on
-//! tokio's blocking pool so a slow `fsync` never stalls the async workers.
+//! mode lets them, and other processes, read while one writes). Calls run on tokio's blocking
+//! pool (`des_sqlite`) so a slow `fsync` never stalls the async workers.
 
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use des_core::ports::{QueueError, StoreError};
@@ -34,44 +33,23 @@ impl From<DatabaseError> for QueueError {
     }
 }
 
-/// A shared handle to one open connection.
-#[derive(Debug, Clone)]
-pub(crate) struct Database {
-    conn: Arc<Mutex<Connection>>,
+/// A shared handle to one open connection, its calls on the blocking pool.
+pub(crate) type Database = des_sqlite::Database<DatabaseError>;
+
+impl From<des_sqlite::WorkerStopped> for DatabaseError {
+    fn from(stopped: des_sqlite::WorkerStopped) -> Self {
+        Self::Worker(stopped.to_string())
+    }
 }
 
-impl Database {
-    /// Opens (or creates) the file in WAL mode with full `fsync` on commit, then runs each
-    /// `schema` batch (idempotent `CREATE ... IF NOT EXISTS` statements).
-    pub(crate) async fn open(
-        path: &Path,
-        schema: &'static [&'static str],
-    ) -> Result<Self, DatabaseError> {
-        let path: PathBuf = path.to_owned();
-        let conn = tokio::task::spawn_blocking(move || open_blocking(&path, schema))
-            .await
-            .map_err(|e| DatabaseError::Worker(e.to_string()))??;
-        Ok(Self {
-            conn: Arc::new(Mutex::new(conn)),
-        })
-    }
-
-    /// Runs `f` with the connection on the blocking pool.
-    pub(crate) async fn call<R, F>(&self, f: F) -> Result<R, DatabaseError>
-    where
-        F: FnOnce(&mut Connection) -> Result<R, DatabaseError> + Send + 'static,
-        R: Send + 'static,
-    {
-        let conn = Arc::clone(&self.conn);
-        tokio::task::spawn_blocking(move || {
-            // A panic inside `f` rolled its transaction back while unwinding, so the
-            // connection behind a poisoned lock is still consistent.
-            let mut conn = conn.lock().unwrap_or_else(PoisonError::into_inner);
-            f(&mut conn)
-        })
-        .await
-        .map_err(|e| DatabaseError::Worker(e.to_string()))?
-    }
+/// Opens (or creates) the file in WAL mode with full `fsync` on commit, then runs each
+/// `schema` batch (idempotent `CREATE ... IF NOT EXISTS` statements).
+pub(crate) async fn open(
+    path: &Path,
+    schema: &'static [&'static str],
+) -> Result<Database, DatabaseError> {
+    let path: PathBuf = path.to_owned();
+    Database::open(move || open_blocking(&path, schema)).await
 }
 
 fn open_blocking(path: &Path, schema: &[&str]) -> Result<Connection, DatabaseError> {

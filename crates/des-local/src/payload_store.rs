@@ -6,7 +6,7 @@ use async_trait::async_trait;
 use des_core::ports::{PayloadStore, QueueError};
 use rusqlite::{OptionalExtension, TransactionBehavior};
 
-use crate::database::Database;
+use crate::database::{self, Database};
 
 const SCHEMA: &str = r#"
 CREATE TABLE IF NOT EXISTS "payloads" ("key" TEXT PRIMARY KEY, "bytes" BLOB NOT NULL);
@@ -21,7 +21,7 @@ pub struct SqlitePayloadStore {
 impl SqlitePayloadStore {
     /// Opens the store in the file at `path`, creating its table if needed.
     pub async fn open(path: impl AsRef<Path>) -> Result<Self, QueueError> {
-        let db = Database::open(path.as_ref(), &[SCHEMA]).await?;
+        let db = database::open(path.as_ref(), &[SCHEMA]).await?;
         Ok(Self { db })
     }
 }

@@ -13,7 +13,7 @@ use des_core::ports::{Clock, Delivery, QueueError, SystemClock, WorkQueue};
 use rusqlite::{Connection, Row, TransactionBehavior, params};
 use uuid::Uuid;
 
-use crate::database::{Database, DatabaseError, unix_millis};
+use crate::database::{self, Database, DatabaseError, unix_millis};
 
 /// The largest body accepted, as Azure Storage Queues allow (64 KiB once base64-encoded), so
 /// local runs exercise the same offload-to-payload-store path as Azure ones.
@@ -52,7 +52,7 @@ impl SqliteWorkQueue {
     /// Opens the queue `name` in the file at `path`, creating both if needed. Messages survive
     /// restarts: reopening the file finds them with their visibility and dequeue counts.
     pub async fn open(path: impl AsRef<Path>, name: &str) -> Result<Self, QueueError> {
-        let db = Database::open(path.as_ref(), &[SCHEMA]).await?;
+        let db = database::open(path.as_ref(), &[SCHEMA]).await?;
         Ok(Self {
             db,
             name: name.to_owned(),

@@ -7,8 +7,9 @@
 //!   unset (or empty) says NOT RUN and skips, because no SQL Server can run where this
 //!   project is built (docs/mssql.md runs one in a container).
 //!
-//! And [`postgres`] makes a fresh database per test on the PostgreSQL server.
+//! And [`postgres`] and [`mssql`] make a fresh database per test on those servers.
 
+pub mod mssql;
 pub mod postgres;
 
 /// The PostgreSQL server's setting.

@@ -10,7 +10,7 @@ use des_engine::Mode;
 
 use super::{CONVERGE, ids, name_field};
 use des_tests::harness::{Harness, Options};
-use des_tests::target::{Target, TargetDb, postgres_server};
+use des_tests::target::{TargetDb, TargetKind, postgres_server};
 
 async fn drop_table(target: &TargetDb, table: &TableDef) {
     let name = format!("\"{}\"", table.name);
@@ -31,7 +31,7 @@ async fn drop_table(target: &TargetDb, table: &TableDef) {
     }
 }
 
-async fn a_dropped_table_is_recreated_and_refilled(target: Target) {
+async fn a_dropped_table_is_recreated_and_refilled(target: TargetKind) {
     let options = Options {
         records: 15,
         entities: vec!["account".into()],
@@ -80,16 +80,16 @@ async fn a_dropped_table_is_recreated_and_refilled(target: Target) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_table_dropped_while_running_is_recreated_and_refilled_on_sqlite() {
-    a_dropped_table_is_recreated_and_refilled(Target::Sqlite).await;
+    a_dropped_table_is_recreated_and_refilled(TargetKind::Sqlite).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_table_dropped_while_running_is_recreated_and_refilled_on_postgresql() {
     let Some(url) = postgres_server() else { return };
-    a_dropped_table_is_recreated_and_refilled(Target::Postgres(url)).await;
+    a_dropped_table_is_recreated_and_refilled(TargetKind::Postgres(url)).await;
 }
 
-async fn a_table_dropped_between_runs_is_recreated_and_refilled(target: Target) {
+async fn a_table_dropped_between_runs_is_recreated_and_refilled(target: TargetKind) {
     let options = Options {
         records: 15,
         entities: vec!["account".into()],
@@ -126,13 +126,13 @@ async fn a_table_dropped_between_runs_is_recreated_and_refilled(target: Target) 
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_table_dropped_between_runs_is_recreated_and_refilled_on_sqlite() {
-    a_table_dropped_between_runs_is_recreated_and_refilled(Target::Sqlite).await;
+    a_table_dropped_between_runs_is_recreated_and_refilled(TargetKind::Sqlite).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_table_dropped_between_runs_is_recreated_and_refilled_on_postgresql() {
     let Some(url) = postgres_server() else { return };
-    a_table_dropped_between_runs_is_recreated_and_refilled(Target::Postgres(url)).await;
+    a_table_dropped_between_runs_is_recreated_and_refilled(TargetKind::Postgres(url)).await;
 }
 
 /// A missing table the plan cannot bring back (a trigger of the owner's writes to a table of

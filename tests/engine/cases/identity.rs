@@ -11,7 +11,7 @@ use des_core::sync::SyncPhase;
 
 use super::{CONVERGE, ids, name_field, synced_accounts};
 use des_tests::harness::{Harness, Options, wait_until};
-use des_tests::target::{Target, postgres_server};
+use des_tests::target::{TargetKind, postgres_server};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_target_replaced_by_an_empty_file_is_noticed_by_its_identity_token() {
@@ -55,7 +55,7 @@ async fn a_target_replaced_by_an_empty_file_is_noticed_by_its_identity_token() {
 /// Profile A syncs; then profile B, from a control store of its own, writes the same tables
 /// of the same target: its first read sweeps A's rows that B's source lacks, and it applies
 /// its own explicit deletes.
-async fn a_second_profile_converges_on_the_same_target(target: Target) {
+async fn a_second_profile_converges_on_the_same_target(target: TargetKind) {
     let options = Options {
         records: 15,
         entities: vec!["account".into()],
@@ -118,7 +118,7 @@ async fn a_second_profile_converges_on_the_same_target(target: Target) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_second_profile_converges_on_the_same_sqlite_target() {
-    a_second_profile_converges_on_the_same_target(Target::Sqlite).await;
+    a_second_profile_converges_on_the_same_target(TargetKind::Sqlite).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -126,5 +126,5 @@ async fn a_second_profile_converges_on_the_same_postgresql_target() {
     let Some(server) = postgres_server() else {
         return;
     };
-    a_second_profile_converges_on_the_same_target(Target::Postgres(server)).await;
+    a_second_profile_converges_on_the_same_target(TargetKind::Postgres(server)).await;
 }

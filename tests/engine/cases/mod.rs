@@ -6,7 +6,7 @@ mod monitor;
 mod refusal;
 mod restore;
 mod resync;
-mod shared;
+mod shared_tables;
 mod steps;
 mod sync;
 

@@ -189,18 +189,3 @@ fn rows_are_read_as_text_with_datetimes_in_iso_form() {
          FROM [d]]bo].[acc]]ount]"
     );
 }
-
-#[test]
-fn the_database_is_created_and_dropped_by_its_quoted_name() {
-    assert_eq!(
-        create_statement("des_conv_1]"),
-        "CREATE DATABASE [des_conv_1]]]"
-    );
-    assert_eq!(
-        drop_statements("des_conv_1]"),
-        [
-            "ALTER DATABASE [des_conv_1]]] SET SINGLE_USER WITH ROLLBACK IMMEDIATE".to_owned(),
-            "DROP DATABASE [des_conv_1]]]".to_owned()
-        ]
-    );
-}

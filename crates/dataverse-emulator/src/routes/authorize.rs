@@ -16,14 +16,14 @@ use axum::http::{StatusCode, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use uuid::Uuid;
 
-use crate::server::Shared;
+use crate::server::ServerState;
 use crate::signin::{Account, Grant};
 
 type Params = HashMap<String, String>;
 
 /// `GET /{tenant}/oauth2/v2.0/authorize`.
 pub async fn show(
-    State(sh): State<Arc<Shared>>,
+    State(sh): State<Arc<ServerState>>,
     Path(tenant): Path<String>,
     Query(params): Query<Params>,
 ) -> Response {
@@ -42,7 +42,7 @@ pub async fn show(
 
 /// `POST /{tenant}/oauth2/v2.0/authorize`: the person picked an account on the page.
 pub async fn sign_in(
-    State(sh): State<Arc<Shared>>,
+    State(sh): State<Arc<ServerState>>,
     Path(tenant): Path<String>,
     Form(params): Form<Params>,
 ) -> Response {
@@ -67,7 +67,10 @@ pub async fn sign_in(
 
 /// `GET /{tenant}/oauth2/v2.0/logout`: back to `post_logout_redirect_uri` when the client
 /// registered it, else a page saying so.
-pub async fn sign_out(State(sh): State<Arc<Shared>>, Query(params): Query<Params>) -> Response {
+pub async fn sign_out(
+    State(sh): State<Arc<ServerState>>,
+    Query(params): Query<Params>,
+) -> Response {
     let client = params.get("client_id").map_or("", String::as_str);
     if let Some(uri) = params.get("post_logout_redirect_uri")
         && sh.sign_in.allows_redirect(client, uri)
@@ -95,7 +98,7 @@ fn grant(params: &Params, account: Account) -> Grant {
 }
 
 /// Tenant, client and redirect URI: what must be right before anything goes back to the app.
-fn client_problem(sh: &Shared, tenant: &str, params: &Params) -> Option<String> {
+fn client_problem(sh: &ServerState, tenant: &str, params: &Params) -> Option<String> {
     let client = params.get("client_id").map_or("", String::as_str);
     let redirect = params.get("redirect_uri").map_or("", String::as_str);
     if tenant != sh.tenant {
@@ -180,7 +183,7 @@ fn error_page(text: &str) -> Response {
 }
 
 /// The sign-in page: one button per account, the request carried in hidden fields.
-fn page(sh: &Shared, params: &Params, problem: Option<&str>) -> String {
+fn page(sh: &ServerState, params: &Params, problem: Option<&str>) -> String {
     let mut hidden = String::new();
     let mut names: Vec<&String> = params.keys().filter(|k| *k != "account").collect();
     names.sort();

@@ -3,7 +3,7 @@
 
 use super::{API_PREFIX, Reply, dispatch};
 use crate::error::EmulatorError;
-use crate::server::Shared;
+use crate::server::ServerState;
 use axum::http::{HeaderMap, HeaderName, HeaderValue, Method};
 use std::fmt::Write;
 
@@ -54,7 +54,7 @@ fn status_text(status: u16) -> &'static str {
 }
 
 /// Runs one `application/http` part.
-fn run_part(sh: &Shared, text: &str) -> Reply {
+fn run_part(sh: &ServerState, text: &str) -> Reply {
     let (_, http) = head_and_body(text);
     let mut lines = http.splitn(2, '\n');
     let request_line = lines.next().unwrap_or("").trim();
@@ -103,7 +103,7 @@ fn write_response(out: &mut String, boundary: &str, reply: &Reply) {
     let _ = write!(out, "\r\n{}\r\n", reply.body);
 }
 
-pub fn handle(sh: &Shared, headers: &HeaderMap, body: &[u8]) -> Result<Reply, EmulatorError> {
+pub fn handle(sh: &ServerState, headers: &HeaderMap, body: &[u8]) -> Result<Reply, EmulatorError> {
     let ct = headers
         .get("content-type")
         .and_then(|v| v.to_str().ok())

@@ -15,7 +15,7 @@ use serde_json::{Value, json};
 
 use super::token::token_error;
 use crate::auth::now;
-use crate::server::Shared;
+use crate::server::ServerState;
 use crate::signin::Grant;
 
 /// Scopes every OpenID request may carry; they name no resource.
@@ -24,7 +24,7 @@ const OIDC_SCOPES: &[&str] = &["openid", "profile", "email", "offline_access"];
 const GRAPH: &str = "00000003-0000-0000-c000-000000000000";
 
 /// `grant_type=authorization_code`: called by the token endpoint with the form's fields.
-pub fn redeem(sh: &Shared, headers: &HeaderMap, form: &HashMap<String, String>) -> Response {
+pub fn redeem(sh: &ServerState, headers: &HeaderMap, form: &HashMap<String, String>) -> Response {
     let get = |name: &str| form.get(name).map_or("", String::as_str);
     let client = get("client_id");
     if sh.sign_in.is_app(client) && !headers.contains_key(header::ORIGIN) {
@@ -95,7 +95,7 @@ impl Resource {
 }
 
 /// The access token for the resource and the id token for the app.
-fn tokens(sh: &Shared, grant: &Grant, resource: &Resource) -> Value {
+fn tokens(sh: &ServerState, grant: &Grant, resource: &Resource) -> Value {
     let authority = &sh.authority;
     let lifetime = sh.sign_in.token_lifetime();
     let account = &grant.account;
@@ -169,7 +169,7 @@ pub struct SignInSettings {
 
 /// `POST /_emulator/sign-in` with `{"token_lifetime_secs": 5}`.
 pub async fn settings(
-    State(sh): State<Arc<Shared>>,
+    State(sh): State<Arc<ServerState>>,
     Json(settings): Json<SignInSettings>,
 ) -> StatusCode {
     sh.sign_in

@@ -4,7 +4,7 @@ use crate::control::Control;
 use crate::cost::CostRequest;
 use crate::faults::FaultRequest;
 use crate::limits::LimitsRequest;
-use crate::server::Shared;
+use crate::server::ServerState;
 use axum::Json;
 use axum::Router;
 use axum::extract::{Path, State};
@@ -15,7 +15,7 @@ use serde::Deserialize;
 use serde_json::json;
 use std::sync::Arc;
 
-pub fn router() -> Router<Arc<Shared>> {
+pub fn router() -> Router<Arc<ServerState>> {
     Router::new()
         .route("/faults", post(faults))
         .route("/limits", get(limits).post(set_limits))
@@ -28,17 +28,20 @@ pub fn router() -> Router<Arc<Shared>> {
         .merge(super::keys::router())
 }
 
-async fn faults(State(sh): State<Arc<Shared>>, Json(req): Json<FaultRequest>) -> StatusCode {
+async fn faults(State(sh): State<Arc<ServerState>>, Json(req): Json<FaultRequest>) -> StatusCode {
     sh.faults.apply(&req);
     StatusCode::NO_CONTENT
 }
 
 /// The limit values in force and every user's usage in the current window.
-async fn limits(State(sh): State<Arc<Shared>>) -> Response {
+async fn limits(State(sh): State<Arc<ServerState>>) -> Response {
     Json(json!({"limits": sh.limits.settings(), "users": sh.limits.usage()})).into_response()
 }
 
-async fn set_limits(State(sh): State<Arc<Shared>>, Json(req): Json<LimitsRequest>) -> Response {
+async fn set_limits(
+    State(sh): State<Arc<ServerState>>,
+    Json(req): Json<LimitsRequest>,
+) -> Response {
     match req.apply_to(&sh.limits.settings()) {
         Ok(settings) => {
             sh.limits.set(settings);
@@ -51,11 +54,11 @@ async fn set_limits(State(sh): State<Arc<Shared>>, Json(req): Json<LimitsRequest
     }
 }
 
-async fn cost(State(sh): State<Arc<Shared>>) -> Response {
+async fn cost(State(sh): State<Arc<ServerState>>) -> Response {
     Json(CostRequest::from(sh.cost.get())).into_response()
 }
 
-async fn set_cost(State(sh): State<Arc<Shared>>, Json(req): Json<CostRequest>) -> Response {
+async fn set_cost(State(sh): State<Arc<ServerState>>, Json(req): Json<CostRequest>) -> Response {
     match req.model() {
         Ok(model) => {
             sh.cost.set(model);
@@ -69,7 +72,7 @@ fn refused(problem: &str) -> Response {
     (StatusCode::BAD_REQUEST, Json(json!({"error": problem}))).into_response()
 }
 
-async fn expire_tokens(State(sh): State<Arc<Shared>>) -> StatusCode {
+async fn expire_tokens(State(sh): State<Arc<ServerState>>) -> StatusCode {
     Control::new(sh).expire_change_tokens();
     StatusCode::NO_CONTENT
 }
@@ -79,7 +82,7 @@ struct Changes {
     count: u32,
 }
 
-async fn changes(State(sh): State<Arc<Shared>>, Json(req): Json<Changes>) -> Response {
+async fn changes(State(sh): State<Arc<ServerState>>, Json(req): Json<Changes>) -> Response {
     let control = Control::new(sh);
     let mut rng = fastrand::Rng::new();
     let mut applied = 0;
@@ -97,7 +100,7 @@ struct UserTokenRequest {
 }
 
 async fn user_token(
-    State(sh): State<Arc<Shared>>,
+    State(sh): State<Arc<ServerState>>,
     Path(oid): Path<uuid::Uuid>,
     body: Option<Json<UserTokenRequest>>,
 ) -> Response {
@@ -118,7 +121,10 @@ struct NewAttribute {
     max_length: Option<i32>,
 }
 
-async fn add_attribute(State(sh): State<Arc<Shared>>, Json(req): Json<NewAttribute>) -> Response {
+async fn add_attribute(
+    State(sh): State<Arc<ServerState>>,
+    Json(req): Json<NewAttribute>,
+) -> Response {
     let added =
         Control::new(sh).add_attribute(&req.entity, &req.logical_name, &req.kind, req.max_length);
     match added {
@@ -134,7 +140,10 @@ struct MaxLength {
     max_length: i32,
 }
 
-async fn set_max_length(State(sh): State<Arc<Shared>>, Json(req): Json<MaxLength>) -> Response {
+async fn set_max_length(
+    State(sh): State<Arc<ServerState>>,
+    Json(req): Json<MaxLength>,
+) -> Response {
     match Control::new(sh).set_max_length(&req.entity, &req.attribute, req.max_length) {
         Ok(()) => StatusCode::NO_CONTENT.into_response(),
         Err(e) => e.into_response(),

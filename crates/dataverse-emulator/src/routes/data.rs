@@ -7,7 +7,7 @@ use super::{Reply, json_reply};
 use crate::error::EmulatorError;
 use crate::odata::{DeltaToken, PageCookie, Prefer, QueryOptions};
 use crate::render::{Annotations, RowWriter, columns, string};
-use crate::server::Shared;
+use crate::server::ServerState;
 use crate::store::{RowSource, Store};
 use std::fmt::Write;
 use uuid::Uuid;
@@ -28,7 +28,7 @@ pub(super) struct Read<'a> {
 
 impl<'a> Read<'a> {
     pub(super) fn new(
-        sh: &'a Shared,
+        sh: &'a ServerState,
         store: &'a Store,
         e: usize,
         q: &'a QueryOptions,
@@ -132,7 +132,7 @@ impl<'a> Read<'a> {
 }
 
 pub fn collection(
-    sh: &Shared,
+    sh: &ServerState,
     e: usize,
     q: &QueryOptions,
     prefer: &Prefer,
@@ -271,7 +271,7 @@ fn check_trackable(r: &Read<'_>) -> Result<(), EmulatorError> {
 
 /// `GET <set>(<id>)`.
 pub fn single(
-    sh: &Shared,
+    sh: &ServerState,
     e: usize,
     id: Uuid,
     q: &QueryOptions,
@@ -291,7 +291,7 @@ pub fn single(
 }
 
 /// `GET <set>/$count`: plain text, capped at 5000 like Dataverse.
-pub fn count(sh: &Shared, e: usize) -> Reply {
+pub fn count(sh: &ServerState, e: usize) -> Reply {
     let n = sh.read().live_count(e).min(MAX_PAGE);
     Reply {
         status: 200,

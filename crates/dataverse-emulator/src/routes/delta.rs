@@ -5,13 +5,17 @@ use super::{Reply, json_reply};
 use crate::error::EmulatorError;
 use crate::odata::{DeltaToken, PageCookie};
 use crate::render::string;
-use crate::server::Shared;
+use crate::server::ServerState;
 use crate::store::delta::DeltaPos;
 use crate::store::{DeltaEntry, Store};
 use std::fmt::Write;
 
 /// Checks a delta token against expiry (explicit or by retention) and the current counter.
-pub fn valid_token(sh: &Shared, store: &Store, text: &str) -> Result<DeltaToken, EmulatorError> {
+pub fn valid_token(
+    sh: &ServerState,
+    store: &Store,
+    text: &str,
+) -> Result<DeltaToken, EmulatorError> {
     let token = DeltaToken::parse(text).ok_or_else(EmulatorError::expired_token)?;
     let too_old = sh
         .retention
@@ -22,7 +26,7 @@ pub fn valid_token(sh: &Shared, store: &Store, text: &str) -> Result<DeltaToken,
     Ok(token)
 }
 
-pub(super) fn delta(sh: &Shared, r: &Read<'_>, text: &str) -> Result<Reply, EmulatorError> {
+pub(super) fn delta(sh: &ServerState, r: &Read<'_>, text: &str) -> Result<Reply, EmulatorError> {
     let token = valid_token(sh, r.store, text)?;
     let cookie =
         r.q.skiptoken

@@ -11,10 +11,10 @@ use crate::error::EmulatorError;
 use crate::metadata as md;
 use crate::odata::QueryOptions;
 use crate::schema::{AttrDef, Catalog, EntityDef};
-use crate::server::Shared;
+use crate::server::ServerState;
 use serde_json::{Map, Value};
 
-pub fn get(sh: &Shared, path: &str, q: &QueryOptions) -> Result<Reply, EmulatorError> {
+pub fn get(sh: &ServerState, path: &str, q: &QueryOptions) -> Result<Reply, EmulatorError> {
     let store = sh.read();
     let segs = segments(path);
     let ctx = format!("{}/$metadata#", sh.api_url);

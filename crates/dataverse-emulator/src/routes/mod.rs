@@ -23,7 +23,7 @@ use crate::error::{EmulatorError, error_body};
 use crate::faults::Fault;
 use crate::limits::Throttled;
 use crate::odata::{Prefer, QueryOptions};
-use crate::server::Shared;
+use crate::server::ServerState;
 use axum::Router;
 use axum::body::{Body, Bytes};
 use axum::extract::State;
@@ -113,7 +113,7 @@ impl IntoResponse for Reply {
     }
 }
 
-pub fn router(shared: Arc<Shared>) -> Router {
+pub fn router(state: Arc<ServerState>) -> Router {
     Router::new()
         .route("/{tenant}/oauth2/v2.0/token", post(token::issue))
         .route(
@@ -132,11 +132,11 @@ pub fn router(shared: Arc<Shared>) -> Router {
         .route("/api/data/v9.2/{*rest}", any(api))
         .nest("/_emulator", control::router())
         .layer(axum::middleware::from_fn(code_grant::cors))
-        .with_state(shared)
+        .with_state(state)
 }
 
 async fn api(
-    State(sh): State<Arc<Shared>>,
+    State(sh): State<Arc<ServerState>>,
     method: Method,
     uri: Uri,
     headers: HeaderMap,
@@ -212,7 +212,7 @@ fn fault_reply(f: Fault) -> Reply {
 }
 
 /// 401 with the auth-ticket error codes and the `WWW-Authenticate` challenge Dataverse sends.
-fn unauthorized(sh: &Shared, refusal: Refusal) -> Response {
+fn unauthorized(sh: &ServerState, refusal: Refusal) -> Response {
     // BadAuthTicket / ExpiredAuthTicket / InvalidAuthTicket (codes as documented for the SDK).
     let (code, message) = match refusal {
         Refusal::Missing => (
@@ -236,7 +236,7 @@ fn unauthorized(sh: &Shared, refusal: Refusal) -> Response {
 
 /// Routes one Web API request (also used for each part of a `$batch`).
 pub fn dispatch(
-    sh: &Shared,
+    sh: &ServerState,
     method: &Method,
     path: &str,
     query: Option<&str>,
@@ -259,7 +259,7 @@ pub fn dispatch(
 }
 
 /// `GET /api/data/v9.2/`: the entity sets and function imports.
-fn service_document(sh: &Shared) -> Reply {
+fn service_document(sh: &ServerState) -> Reply {
     json_reply(
         200,
         crate::csdl::service_document(&sh.read().catalog, &sh.api_url),
@@ -268,7 +268,7 @@ fn service_document(sh: &Shared) -> Reply {
 }
 
 /// `GET /api/data/v9.2/$metadata`: the CSDL document.
-fn metadata_document(sh: &Shared) -> Reply {
+fn metadata_document(sh: &ServerState) -> Reply {
     Reply {
         status: 200,
         content_type: "application/xml",
@@ -280,7 +280,7 @@ fn metadata_document(sh: &Shared) -> Reply {
 
 /// `<set>`, `<set>(<id>)`, `<set>/$count`, `<set>(<id>)/<nav>[/$ref]`.
 fn data_route(
-    sh: &Shared,
+    sh: &ServerState,
     method: &Method,
     path: &str,
     q: &QueryOptions,

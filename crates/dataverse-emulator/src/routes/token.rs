@@ -1,6 +1,6 @@
 //! Entra ID v2 endpoints: client-credentials token, OpenID configuration and JWKS.
 
-use crate::server::Shared;
+use crate::server::ServerState;
 use axum::Form;
 use axum::Json;
 use axum::extract::{Path, State};
@@ -52,7 +52,7 @@ pub(super) fn token_error(
 }
 
 pub async fn issue(
-    State(sh): State<Arc<Shared>>,
+    State(sh): State<Arc<ServerState>>,
     Path(tenant): Path<String>,
     headers: HeaderMap,
     Form(form): Form<TokenForm>,
@@ -96,14 +96,16 @@ pub async fn issue(
         );
         return token_error(StatusCode::BAD_REQUEST, "invalid_scope", 70011, &d);
     };
-    let mut claims = sh.authority.claims(resource, Shared::object_id_of(&client));
+    let mut claims = sh
+        .authority
+        .claims(resource, ServerState::object_id_of(&client));
     claims.appid = Some(client);
     let token = sh.authority.sign(&claims);
     Json(json!({"token_type": "Bearer", "expires_in": crate::auth::TOKEN_LIFETIME_SECS, "access_token": token})).into_response()
 }
 
 pub async fn openid_configuration(
-    State(sh): State<Arc<Shared>>,
+    State(sh): State<Arc<ServerState>>,
     Path(tenant): Path<String>,
 ) -> Response {
     let base = format!("{}/{tenant}", sh.base_url);
@@ -125,7 +127,7 @@ pub async fn openid_configuration(
     .into_response()
 }
 
-pub async fn jwks(State(sh): State<Arc<Shared>>) -> Response {
+pub async fn jwks(State(sh): State<Arc<ServerState>>) -> Response {
     sh.authority.rollover.count_fetch();
     Json(sh.authority.jwks()).into_response()
 }

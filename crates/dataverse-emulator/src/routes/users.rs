@@ -5,12 +5,12 @@ use super::{Reply, json_reply};
 use crate::error::EmulatorError;
 use crate::odata::{Prefer, QueryOptions};
 use crate::render::{Annotations, RowWriter, columns, string};
-use crate::server::Shared;
+use crate::server::ServerState;
 use crate::store::Cell;
 use serde_json::json;
 use uuid::Uuid;
 
-pub fn who_am_i(sh: &Shared) -> Result<Reply, EmulatorError> {
+pub fn who_am_i(sh: &ServerState) -> Result<Reply, EmulatorError> {
     let body = json!({
         "@odata.context": format!("{}/$metadata#Microsoft.Dynamics.CRM.WhoAmIResponse", sh.api_url),
         "BusinessUnitId": sh.business_unit(),
@@ -22,7 +22,7 @@ pub fn who_am_i(sh: &Shared) -> Result<Reply, EmulatorError> {
 
 /// Rows of the other side of N:N relationship `nav` linked to row `id` of table `e`.
 pub fn navigate(
-    sh: &Shared,
+    sh: &ServerState,
     e: usize,
     id: Uuid,
     nav: &str,

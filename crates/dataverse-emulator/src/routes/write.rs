@@ -4,7 +4,7 @@ use super::{Reply, empty_reply};
 use crate::error::EmulatorError;
 use crate::odata::{Prefer, QueryOptions};
 use crate::render::{Annotations, RowWriter, columns};
-use crate::server::Shared;
+use crate::server::ServerState;
 use axum::http::HeaderMap;
 use serde_json::{Map, Value};
 use uuid::Uuid;
@@ -19,13 +19,13 @@ fn body_object(body: &[u8]) -> Result<Map<String, Value>, EmulatorError> {
     }
 }
 
-fn entity_id_header(sh: &Shared, e: usize, id: Uuid) -> String {
+fn entity_id_header(sh: &ServerState, e: usize, id: Uuid) -> String {
     let set = sh.read().catalog.entities[e].entity_set.clone();
     format!("{}/{set}({id})", sh.api_url)
 }
 
 pub fn create(
-    sh: &Shared,
+    sh: &ServerState,
     e: usize,
     _headers: &HeaderMap,
     body: &[u8],
@@ -65,7 +65,7 @@ fn header<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
 
 /// `PATCH <set>(<id>)`: upsert, or update-only / create-only with `If-Match` / `If-None-Match`.
 pub fn upsert(
-    sh: &Shared,
+    sh: &ServerState,
     e: usize,
     id: Uuid,
     headers: &HeaderMap,
@@ -98,13 +98,13 @@ pub fn upsert(
     Ok(empty_reply(204).header("OData-EntityId", entity_id_header(sh, e, id)))
 }
 
-pub fn delete(sh: &Shared, e: usize, id: Uuid) -> Result<Reply, EmulatorError> {
+pub fn delete(sh: &ServerState, e: usize, id: Uuid) -> Result<Reply, EmulatorError> {
     sh.write().delete(e, id)?;
     Ok(empty_reply(204))
 }
 
 /// Parses `.../<set>(<id>)` into the table index and id.
-fn reference(sh: &Shared, url: &str) -> Result<(usize, Uuid), EmulatorError> {
+fn reference(sh: &ServerState, url: &str) -> Result<(usize, Uuid), EmulatorError> {
     let bad =
         || EmulatorError::bad_request("0x80060888", format!("The reference '{url}' is not valid."));
     let tail = url.rsplit('/').next().ok_or_else(bad)?;
@@ -116,7 +116,7 @@ fn reference(sh: &Shared, url: &str) -> Result<(usize, Uuid), EmulatorError> {
 
 /// Orders the two ids as (entity1, entity2) of the relationship reached by `nav` from `e`.
 fn relationship(
-    sh: &Shared,
+    sh: &ServerState,
     e: usize,
     id: Uuid,
     nav: &str,
@@ -136,7 +136,7 @@ fn relationship(
 }
 
 pub fn associate(
-    sh: &Shared,
+    sh: &ServerState,
     e: usize,
     id: Uuid,
     nav: &str,
@@ -154,7 +154,7 @@ pub fn associate(
 }
 
 pub fn disassociate(
-    sh: &Shared,
+    sh: &ServerState,
     e: usize,
     id: Uuid,
     nav: &str,

@@ -25,7 +25,7 @@ use des_core::schema::SchemaPlan;
 use uuid::Uuid;
 
 use crate::catalog::Catalog;
-use crate::config::{Layout, SourceSettings, target_spec};
+use crate::config::{ExportTables, SourceSettings, target_spec};
 use crate::cpu::CpuTimes;
 use crate::environment::{EmulatorOptions, Environment};
 use crate::memory;
@@ -226,7 +226,7 @@ fn bench_profile(
     catalog: &Catalog,
     phase: &Phase,
 ) -> anyhow::Result<des_core::profile::Profile> {
-    let layout = Layout {
+    let tables = ExportTables {
         entities: catalog.entity_names(),
         prefix: String::new(),
         schema: phase.schema.clone(),
@@ -236,7 +236,7 @@ fn bench_profile(
         "des bench",
         Uuid::new_v4(),
         &env.org_url,
-        &layout,
+        &tables,
         catalog,
         &phase.target,
     )

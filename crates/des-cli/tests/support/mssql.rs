@@ -1,8 +1,10 @@
-//! A fresh database on the SQL Server named by `DES_TEST_MSSQL`, reached through the sink's
-//! own `des_sinks::mssql::connect`.
+//! A fresh database on the SQL Server named by `DES_TEST_MSSQL` (`des_test_env::mssql`), for
+//! the blocking tests that run the `des` binary.
 
-use des_sinks::mssql::{Connection, MssqlConfig, connect};
-use uuid::Uuid;
+use des_test_env::mssql::{
+    Connection, connect, create_database, database_connection_string, drop_database, quote,
+    server_config,
+};
 
 /// The server's ADO.NET connection string, or `None` with a line saying the SQL Server cases
 /// did not run: no SQL Server can run on the build machines, so, as for the sink's contract
@@ -16,6 +18,7 @@ pub fn server() -> Option<String> {
 pub struct Database {
     /// The server's connection string naming the new database.
     pub connection_string: String,
+    server: String,
     name: String,
     runtime: tokio::runtime::Runtime,
     admin: Connection,
@@ -24,26 +27,22 @@ pub struct Database {
 impl Database {
     pub fn create(server: &str) -> Self {
         let runtime = super::current_thread_runtime();
-        let config = MssqlConfig::parse(server).expect("DES_TEST_MSSQL parses");
-        let admin = runtime
-            .block_on(Box::pin(connect(&config)))
-            .expect("the test server is reachable");
-        let name = format!("des_cli_{}", Uuid::new_v4().simple());
-        let mut db = Self {
-            connection_string: format!("{};Database={name}", server.trim_end_matches(';')),
+        let name = runtime.block_on(create_database(server, "des_cli"));
+        let admin = runtime.block_on(connect(&server_config(server)));
+        Self {
+            connection_string: database_connection_string(server, &name),
+            server: server.to_owned(),
             name,
             runtime,
             admin,
-        };
-        db.execute(&format!("CREATE DATABASE [{}]", db.name));
-        db
+        }
     }
 
     /// Schemas in the database whose name starts with `prefix` (letters only).
     pub fn schemas_starting(&mut self, prefix: &str) -> i64 {
         let sql = format!(
-            "SELECT COUNT_BIG(*) FROM [{}].sys.schemas WHERE [name] LIKE N'{prefix}%'",
-            self.name
+            "SELECT COUNT_BIG(*) FROM {}.sys.schemas WHERE [name] LIKE N'{prefix}%'",
+            quote(&self.name)
         );
         let row = self.runtime.block_on(async {
             let stream = self.admin.simple_query(sql).await?;
@@ -52,29 +51,15 @@ impl Database {
         let row = row.expect("counts schemas").expect("one row");
         row.get::<i64, _>(0).expect("a count")
     }
-
-    fn execute(&mut self, sql: &str) {
-        self.runtime
-            .block_on(async {
-                let stream = self.admin.simple_query(sql).await?;
-                stream.into_results().await
-            })
-            .unwrap_or_else(|e| panic!("{sql}: {e}"));
-    }
 }
 
 impl Drop for Database {
     fn drop(&mut self) {
-        let name = &self.name;
-        let drop = format!(
-            "ALTER DATABASE [{name}] SET SINGLE_USER WITH ROLLBACK IMMEDIATE; DROP DATABASE [{name}]"
-        );
-        let dropped = self.runtime.block_on(async {
-            let stream = self.admin.simple_query(drop).await?;
-            stream.into_results().await
-        });
+        let dropped = self
+            .runtime
+            .block_on(drop_database(&self.server, &self.name));
         if let Err(error) = dropped {
-            eprintln!("could not drop test database {name}: {error}");
+            eprintln!("could not drop test database {}: {error}", self.name);
         }
     }
 }

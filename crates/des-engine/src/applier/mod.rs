@@ -127,14 +127,15 @@ impl Held<'_> {
     }
 }
 
-/// What a message needs resolved before it can be applied.
-struct Target {
+/// What a message needs resolved before it can be applied: its profile, the schema plan it
+/// names and the profile's sink.
+struct Resolved {
     profile: Profile,
     plan: Arc<SchemaPlan>,
     sink: Arc<dyn Sink>,
 }
 
-impl Target {
+impl Resolved {
     fn table(&self, entity: &str) -> Result<&TableDef, EngineError> {
         stream_table(&self.plan, entity)
     }
@@ -223,17 +224,20 @@ impl Applier {
         plan_key: &str,
     ) -> Result<ApplyOutcome, EngineError> {
         let stream = &at.stream;
-        let Some(target) = self.target(stream, plan_key).await? else {
+        let Some(resolved) = self.resolve(stream, plan_key).await? else {
             return self.drop_orphan(delivery, Some(key)).await;
         };
-        let table = target.table(&stream.entity)?;
+        let table = resolved.table(&stream.entity)?;
         let Some(envelope) = self.envelope(key).await? else {
             return self
-                .missing_payload(delivery, &target, table, at.seq, key)
+                .missing_payload(delivery, &resolved, table, at.seq, key)
                 .await;
         };
         let batch = self.guard_sweep(&envelope.batch).await?;
-        let outcome = target.sink.apply_batch(&target.plan, table, &batch).await?;
+        let outcome = resolved
+            .sink
+            .apply_batch(&resolved.plan, table, &batch)
+            .await?;
         held.pass();
         match outcome {
             BatchOutcome::Applied { applied, failures } => {
@@ -241,7 +245,7 @@ impl Applier {
                 drop(held);
                 let failed = failures.len();
                 let settled = Settled { applied, failures };
-                self.settle(delivery, &target, &envelope, (key, plan_key), settled)
+                self.settle(delivery, &resolved, &envelope, (key, plan_key), settled)
                     .await?;
                 tracing::debug!(%stream, seq = at.seq, applied, failed, "Applied batch.");
                 Ok(ApplyOutcome::Applied {
@@ -261,7 +265,8 @@ impl Applier {
                 // The payload is deleted when a batch is settled, and in-process copies are
                 // settled by their holder (above): a payload still here means its holder
                 // stopped between commit and settle (a crash).
-                self.recover_failures(&target, &envelope, plan_key).await?;
+                self.recover_failures(&resolved, &envelope, plan_key)
+                    .await?;
                 self.finish(delivery, Some(key)).await?;
                 Ok(ApplyOutcome::Duplicate)
             }
@@ -295,23 +300,23 @@ impl Applier {
     async fn missing_payload(
         &self,
         delivery: &Delivery,
-        target: &Target,
+        resolved: &Resolved,
         table: &TableDef,
         seq: u64,
         key: &str,
     ) -> Result<ApplyOutcome, EngineError> {
-        if seq <= target.sink.watermark(target.profile.id, table).await? {
+        if seq <= resolved.sink.watermark(resolved.profile.id, table).await? {
             self.finish(delivery, None).await?;
             return Ok(ApplyOutcome::Duplicate);
         }
         Err(EngineError::corrupt(key, "batch payload is missing"))
     }
 
-    async fn target(
+    async fn resolve(
         &self,
         stream: &StreamId,
         plan_key: &str,
-    ) -> Result<Option<Target>, EngineError> {
+    ) -> Result<Option<Resolved>, EngineError> {
         let Some(profile) = self.ports.control.profile(stream.profile_id).await? else {
             return Ok(None);
         };
@@ -320,7 +325,7 @@ impl Applier {
             .get(self.ports.payloads.as_ref(), plan_key)
             .await?;
         let sink = self.ports.sinks.sink(&profile.value).await?;
-        Ok(Some(Target {
+        Ok(Some(Resolved {
             profile: profile.value,
             plan,
             sink,

@@ -188,10 +188,10 @@ impl Applier {
         seq: u64,
         plan_key: &str,
     ) -> Result<bool, EngineError> {
-        let Some(target) = self.target(stream, plan_key).await? else {
+        let Some(resolved) = self.resolve(stream, plan_key).await? else {
             return Ok(true);
         };
-        let table = target.table(&stream.entity)?;
+        let table = resolved.table(&stream.entity)?;
         let empty = Batch {
             stream: stream.clone(),
             seq,
@@ -200,7 +200,10 @@ impl Applier {
             changes: Vec::new(),
             read_at: self.ports.clock.now(),
         };
-        let outcome = target.sink.apply_batch(&target.plan, table, &empty).await?;
+        let outcome = resolved
+            .sink
+            .apply_batch(&resolved.plan, table, &empty)
+            .await?;
         Ok(matches!(
             outcome,
             BatchOutcome::Applied { .. } | BatchOutcome::Duplicate

@@ -12,7 +12,7 @@ use des_core::{BatchKind, Change, FailureLine, RetryChange};
 use des_core::schema::TableDef;
 
 use super::poison::change_type_of;
-use super::{Applier, ApplyOutcome, Target};
+use super::{Applier, ApplyOutcome, Resolved};
 use crate::decision::{Decision, Subject, decide};
 use crate::error::EngineError;
 use crate::message::{BatchEnvelope, WorkMessage};
@@ -22,7 +22,7 @@ impl Applier {
     /// profile's `MaxRetryCount` is 0.
     pub(super) async fn handle_failures(
         &self,
-        target: &Target,
+        resolved: &Resolved,
         envelope: &BatchEnvelope,
         plan_key: &str,
         failures: Vec<RecordFailure>,
@@ -41,7 +41,7 @@ impl Applier {
                 attempts: 1,
                 read_at: batch.read_at,
             };
-            self.retry_or_fail(target, retry, plan_key, &failure)
+            self.retry_or_fail(resolved, retry, plan_key, &failure)
                 .await?;
         }
         Ok(())
@@ -55,12 +55,12 @@ impl Applier {
     /// second retry chain: a duplicate failure line, never a lost one.)
     pub(super) async fn recover_failures(
         &self,
-        target: &Target,
+        resolved: &Resolved,
         envelope: &BatchEnvelope,
         plan_key: &str,
     ) -> Result<(), EngineError> {
         let batch = &envelope.batch;
-        let table = target.table(&batch.stream.entity)?;
+        let table = resolved.table(&batch.stream.entity)?;
         for change in batch
             .changes
             .iter()
@@ -75,9 +75,9 @@ impl Applier {
                 attempts: 1,
                 read_at: batch.read_at,
             };
-            let outcome = self.try_retry(target, table, &retry).await?;
+            let outcome = self.try_retry(resolved, table, &retry).await?;
             if let RetryOutcome::Failed(failure) = outcome {
-                self.retry_or_fail(target, retry, plan_key, &failure)
+                self.retry_or_fail(resolved, retry, plan_key, &failure)
                     .await?;
             }
         }
@@ -90,14 +90,14 @@ impl Applier {
         retry: RetryChange,
         plan_key: &str,
     ) -> Result<ApplyOutcome, EngineError> {
-        let Some(target) = self.target(&retry.stream, plan_key).await? else {
+        let Some(resolved) = self.resolve(&retry.stream, plan_key).await? else {
             return self.drop_orphan(delivery, None).await;
         };
-        let table = target.table(&retry.stream.entity)?;
+        let table = resolved.table(&retry.stream.entity)?;
         let outcome = if self.predates_resync(&retry).await? {
             RetryOutcome::Superseded
         } else {
-            self.try_retry(&target, table, &retry).await?
+            self.try_retry(&resolved, table, &retry).await?
         };
         let result = match outcome {
             RetryOutcome::Applied | RetryOutcome::Superseded => {
@@ -111,7 +111,7 @@ impl Applier {
                     ..retry.clone()
                 };
                 match self
-                    .retry_or_fail(&target, tried, plan_key, &failure)
+                    .retry_or_fail(&resolved, tried, plan_key, &failure)
                     .await?
                 {
                     true => ApplyOutcome::RetryScheduled,
@@ -127,11 +127,15 @@ impl Applier {
     /// the record's failed attempt, as [`decide`] says.
     async fn try_retry(
         &self,
-        target: &Target,
+        resolved: &Resolved,
         table: &TableDef,
         retry: &RetryChange,
     ) -> Result<RetryOutcome, EngineError> {
-        match target.sink.apply_retry(&target.plan, table, retry).await {
+        match resolved
+            .sink
+            .apply_retry(&resolved.plan, table, retry)
+            .await
+        {
             Ok(outcome) => Ok(outcome),
             Err(e) if decide(e.class(), Subject::Retry) == Decision::RecordAttempt => {
                 Ok(RetryOutcome::Failed(RecordFailure {
@@ -162,12 +166,12 @@ impl Applier {
     /// profile's interval; otherwise the final failure is recorded. `true` when retried.
     async fn retry_or_fail(
         &self,
-        target: &Target,
+        resolved: &Resolved,
         retry: RetryChange,
         plan_key: &str,
         failure: &RecordFailure,
     ) -> Result<bool, EngineError> {
-        let policy = &target.profile.retry_policy;
+        let policy = &resolved.profile.retry_policy;
         let retries_made = retry.attempts.saturating_sub(1);
         if retries_made < policy.max_retry_count {
             let delay = Duration::from_secs(u64::from(policy.interval_in_seconds));

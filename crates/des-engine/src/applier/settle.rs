@@ -14,7 +14,7 @@ use des_core::StreamId;
 use des_core::ports::{Delivery, RecordFailure};
 use des_core::sync::StatsDelta;
 
-use super::{Applier, Target};
+use super::{Applier, Resolved};
 use crate::error::EngineError;
 use crate::message::BatchEnvelope;
 
@@ -73,14 +73,14 @@ impl Applier {
     pub(super) async fn settle(
         &self,
         delivery: &Delivery,
-        target: &Target,
+        resolved: &Resolved,
         envelope: &BatchEnvelope,
         keys: (&str, &str),
         settled: Settled,
     ) -> Result<(), EngineError> {
         let (key, plan_key) = keys;
         let refused = !settled.failures.is_empty();
-        self.handle_failures(target, envelope, plan_key, settled.failures)
+        self.handle_failures(resolved, envelope, plan_key, settled.failures)
             .await?;
         // The sink counts only the changes it wrote; failures are counted apart, and a
         // batch with refused records does not report `Success` over them.

@@ -8,7 +8,7 @@ use des_core::ports::Delivery;
 use des_core::profile::{Profile, ProfileState};
 use tokio::task::JoinSet;
 
-use super::{Shared, status};
+use super::{RuntimeState, status};
 use crate::applier::{ApplyOutcome, Ticket};
 use crate::poller::StepOutcome;
 use crate::streams::StreamSpec;
@@ -28,27 +28,27 @@ struct Round {
     streams: Vec<StreamId>,
 }
 
-pub(super) async fn poll_loop(shared: Arc<Shared>) {
-    let mut stop = shared.stop.clone();
+pub(super) async fn poll_loop(state: Arc<RuntimeState>) {
+    let mut stop = state.stop.clone();
     while !*stop.borrow() {
-        let round = poll_round(&shared).await;
-        let snapshot = status::snapshot(&shared, &round.streams).await;
-        *shared.status.lock().unwrap_or_else(|p| p.into_inner()) = snapshot;
+        let round = poll_round(&state).await;
+        let snapshot = status::snapshot(&state, &round.streams).await;
+        *state.status.lock().unwrap_or_else(|p| p.into_inner()) = snapshot;
         if round.busy {
             continue;
         }
-        let interval = tokio::time::sleep(shared.options.poll_interval);
+        let interval = tokio::time::sleep(state.options.poll_interval);
         tokio::select! {
             () = interval => {}
-            () = shared.applied.notified(), if round.backpressured => {}
+            () = state.applied.notified(), if round.backpressured => {}
             _ = stop.changed() => {}
         }
     }
 }
 
-async fn poll_round(shared: &Arc<Shared>) -> Round {
+async fn poll_round(state: &Arc<RuntimeState>) -> Round {
     let mut round = Round::default();
-    let profiles = match shared.ports.control.profiles().await {
+    let profiles = match state.ports.control.profiles().await {
         Ok(profiles) => profiles,
         Err(error) => {
             tracing::warn!(%error, "Cannot list profiles.");
@@ -60,7 +60,7 @@ async fn poll_round(shared: &Arc<Shared>) -> Round {
         if profile.state == ProfileState::Inactive {
             continue;
         }
-        let specs = match shared.poller.streams(&profile).await {
+        let specs = match state.poller.streams(&profile).await {
             Ok(specs) => specs,
             Err(error) => {
                 tracing::warn!(profile = %profile.id, %error, "Cannot list streams.");
@@ -70,13 +70,13 @@ async fn poll_round(shared: &Arc<Shared>) -> Round {
         let profile = Arc::new(profile);
         // Half an interval early counts as due, so a round that starts right after the sleep
         // does not miss a stream whose time is a moment later (delta latency stays ~1 interval).
-        let now = Instant::now() + shared.options.poll_interval / 2;
+        let now = Instant::now() + state.options.poll_interval / 2;
         for spec in specs {
             round.streams.push(spec.stream.clone());
-            if shared.not_due(&spec.stream, now) {
+            if state.not_due(&spec.stream, now) {
                 continue;
             }
-            tasks.spawn(poll_one(Arc::clone(shared), Arc::clone(&profile), spec));
+            tasks.spawn(poll_one(Arc::clone(state), Arc::clone(&profile), spec));
         }
     }
     while let Some(joined) = tasks.join_next().await {
@@ -93,12 +93,12 @@ async fn poll_round(shared: &Arc<Shared>) -> Round {
 /// poll interval, so while other streams page through an initial sync (busy rounds back to
 /// back) caught-up streams do not spend the service's request budget on empty deltas.
 async fn poll_one(
-    shared: Arc<Shared>,
+    state: Arc<RuntimeState>,
     profile: Arc<Profile>,
     spec: StreamSpec,
 ) -> Option<StepOutcome> {
-    let budget = shared.options.pages_per_round;
-    let outcome = match shared.poller.poll_stream(&profile, &spec, budget).await {
+    let budget = state.options.pages_per_round;
+    let outcome = match state.poller.poll_stream(&profile, &spec, budget).await {
         Ok(report) => Some(report.last),
         Err(error) => {
             tracing::warn!(stream = %spec.stream, %error, "Poll step failed.");
@@ -110,20 +110,20 @@ async fn poll_one(
         Some(StepOutcome::Progressed { more: true, .. } | StepOutcome::Backpressure)
     );
     if !again_at_once {
-        shared.due_after(spec.stream, shared.options.poll_interval);
+        state.due_after(spec.stream, state.options.poll_interval);
     }
     outcome
 }
 
-pub(super) async fn apply_loop(shared: Arc<Shared>) {
-    let mut stop = shared.stop.clone();
+pub(super) async fn apply_loop(state: Arc<RuntimeState>) {
+    let mut stop = state.stop.clone();
     while !*stop.borrow() {
-        let woken = shared.enqueued.notified();
-        let visibility = shared.options.visibility;
-        match shared.ports.queue.receive(RECEIVE_BATCH, visibility).await {
+        let woken = state.enqueued.notified();
+        let visibility = state.options.visibility;
+        match state.ports.queue.receive(RECEIVE_BATCH, visibility).await {
             Ok(deliveries) if !deliveries.is_empty() => {
-                for (delivery, ticket) in shared.applier.admit(deliveries) {
-                    apply_delivery(&shared, &delivery, ticket.as_ref()).await;
+                for (delivery, ticket) in state.applier.admit(deliveries) {
+                    apply_delivery(&state, &delivery, ticket.as_ref()).await;
                 }
             }
             Ok(_) => {
@@ -135,20 +135,20 @@ pub(super) async fn apply_loop(shared: Arc<Shared>) {
             }
             Err(error) => {
                 tracing::warn!(%error, "Cannot receive from the work queue.");
-                tokio::time::sleep(shared.options.poll_interval).await;
+                tokio::time::sleep(state.options.poll_interval).await;
             }
         }
     }
 }
 
-async fn apply_delivery(shared: &Shared, delivery: &Delivery, ticket: Option<&Ticket>) {
-    match shared.applier.apply_admitted(delivery, ticket).await {
+async fn apply_delivery(state: &RuntimeState, delivery: &Delivery, ticket: Option<&Ticket>) {
+    match state.applier.apply_admitted(delivery, ticket).await {
         Ok(ApplyOutcome::Applied { .. } | ApplyOutcome::Duplicate) => {
-            shared.applied.notify_waiters()
+            state.applied.notify_waiters()
         }
         Ok(_) => {}
         Err(error) => {
-            if let Err(settle) = shared.applier.settle_error(delivery, &error).await {
+            if let Err(settle) = state.applier.settle_error(delivery, &error).await {
                 tracing::warn!(message = %delivery.id, error = %settle, "Cannot settle a message.");
             }
         }

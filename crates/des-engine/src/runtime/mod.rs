@@ -75,7 +75,7 @@ impl Default for RuntimeOptions {
 pub struct Runtime;
 
 /// What the loops share.
-pub(crate) struct Shared {
+pub(crate) struct RuntimeState {
     pub ports: EnginePorts,
     pub options: RuntimeOptions,
     pub poller: Poller,
@@ -90,7 +90,7 @@ pub(crate) struct Shared {
     pub due: Mutex<HashMap<StreamId, Instant>>,
 }
 
-impl Shared {
+impl RuntimeState {
     fn due_map(&self) -> std::sync::MutexGuard<'_, HashMap<StreamId, Instant>> {
         self.due.lock().unwrap_or_else(|p| p.into_inner())
     }
@@ -121,7 +121,7 @@ impl Runtime {
             .with_wake(Arc::clone(&enqueued))
             .with_handoff(Arc::clone(&handoff));
         let applier = Applier::new(ports.clone(), options.applier.clone()).with_handoff(handoff);
-        let shared = Arc::new(Shared {
+        let state = Arc::new(RuntimeState {
             applier,
             poller,
             ports,
@@ -132,12 +132,12 @@ impl Runtime {
             due: Mutex::default(),
             options,
         });
-        let mut tasks = vec![tokio::spawn(loops::poll_loop(Arc::clone(&shared)))];
-        for _ in 0..shared.options.appliers.max(1) {
-            tasks.push(tokio::spawn(loops::apply_loop(Arc::clone(&shared))));
+        let mut tasks = vec![tokio::spawn(loops::poll_loop(Arc::clone(&state)))];
+        for _ in 0..state.options.appliers.max(1) {
+            tasks.push(tokio::spawn(loops::apply_loop(Arc::clone(&state))));
         }
         RuntimeHandle {
-            shared,
+            state,
             stop: stop_tx,
             tasks,
         }
@@ -146,7 +146,7 @@ impl Runtime {
 
 /// A running engine.
 pub struct RuntimeHandle {
-    shared: Arc<Shared>,
+    state: Arc<RuntimeState>,
     stop: watch::Sender<bool>,
     tasks: Vec<JoinHandle<()>>,
 }
@@ -154,7 +154,7 @@ pub struct RuntimeHandle {
 impl RuntimeHandle {
     /// Per-stream progress, as of the poller's last round.
     pub fn status(&self) -> Vec<StreamStatus> {
-        self.shared
+        self.state
             .status
             .lock()
             .unwrap_or_else(|p| p.into_inner())
@@ -164,20 +164,20 @@ impl RuntimeHandle {
     /// What the appliers repaired in the target since the last call (a table dropped while
     /// running, recreated and resynced), one line each, for the status display.
     pub fn take_repairs(&self) -> Vec<String> {
-        self.shared.applier.take_repairs()
+        self.state.applier.take_repairs()
     }
 
     /// Runs a poller round now instead of at the next interval.
     pub fn wake(&self) {
-        self.shared.due_map().clear();
-        self.shared.enqueued.notify_waiters();
+        self.state.due_map().clear();
+        self.state.enqueued.notify_waiters();
     }
 
     /// Stops cleanly: the current page and the current deliveries finish, nothing is lost.
     pub async fn shutdown(mut self) {
         let _ = self.stop.send(true);
-        self.shared.enqueued.notify_waiters();
-        self.shared.applied.notify_waiters();
+        self.state.enqueued.notify_waiters();
+        self.state.applied.notify_waiters();
         for task in std::mem::take(&mut self.tasks) {
             if let Err(error) = task.await {
                 tracing::error!(%error, "A runtime task failed.");

@@ -4,7 +4,7 @@ use des_core::StreamId;
 use des_core::sync::SyncPhase;
 use time::OffsetDateTime;
 
-use super::Shared;
+use super::RuntimeState;
 
 /// One stream's progress.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -26,8 +26,8 @@ pub struct StreamStatus {
 }
 
 /// Reads the counters and cursors of these streams.
-pub(super) async fn snapshot(shared: &Shared, streams: &[StreamId]) -> Vec<StreamStatus> {
-    let control = &shared.ports.control;
+pub(super) async fn snapshot(state: &RuntimeState, streams: &[StreamId]) -> Vec<StreamStatus> {
+    let control = &state.ports.control;
     let mut out = Vec::with_capacity(streams.len());
     for stream in streams {
         let (Ok(stats), Ok(cursor)) = (
@@ -44,7 +44,7 @@ pub(super) async fn snapshot(shared: &Shared, streams: &[StreamId]) -> Vec<Strea
             failed: stats.failure,
             estimated_total: None,
             last_applied_at: stats.last_export_date,
-            hint: stats.hint.or_else(|| shared.applier.hint(stream)),
+            hint: stats.hint.or_else(|| state.applier.hint(stream)),
         });
     }
     out

@@ -10,7 +10,7 @@ use time::OffsetDateTime;
 use uuid::Uuid;
 
 use super::apply::{BatchJob, Chunk, RetryJob};
-use super::client::{Client, db_error};
+use super::client::{self, Client, db_error};
 use super::config::SqliteConfig;
 use super::decimal::with_exact_columns;
 use super::encoding::iso_datetime;
@@ -34,7 +34,7 @@ impl SqliteSink {
     /// Opens the target file, creating it when missing.
     pub fn open(config: &SqliteConfig) -> Result<Self, SinkError> {
         Ok(Self {
-            client: Client::open(config)?,
+            client: client::open(config)?,
             prepared: Arc::default(),
         })
     }
@@ -49,7 +49,7 @@ impl SqliteSink {
         }
         let prefix = key.prefix.clone();
         self.client
-            .run(move |conn| state::prepare(conn, profile, &prefix))
+            .call(move |conn| state::prepare(conn, profile, &prefix))
             .await?;
         self.prepared.insert(key);
         Ok(())
@@ -133,14 +133,14 @@ fn retry_job(
 impl Sink for SqliteSink {
     async fn ping(&self) -> Result<(), SinkError> {
         self.client
-            .run(|conn| conn.query_row("SELECT 1", [], |_| Ok(())).map_err(db_error))
+            .call(|conn| conn.query_row("SELECT 1", [], |_| Ok(())).map_err(db_error))
             .await
     }
 
     async fn apply_schema(&self, plan: &SchemaPlan) -> Result<(), SinkError> {
         let plan = plan.clone();
         self.client
-            .run(move |conn| schema::apply(conn, &plan))
+            .call(move |conn| schema::apply(conn, &plan))
             .await
     }
 
@@ -162,7 +162,7 @@ impl Sink for SqliteSink {
     ) -> Result<RetryOutcome, SinkError> {
         self.prepare(retry.stream.profile_id, table).await?;
         let job = retry_job(plan, table, retry)?;
-        self.client.run(move |conn| job.run(conn)).await
+        self.client.call(move |conn| job.run(conn)).await
     }
 
     async fn watermark(&self, profile_id: Uuid, table: &TableDef) -> Result<u64, SinkError> {
@@ -177,14 +177,14 @@ impl Sink for SqliteSink {
         let entity = tables::entity_of(table)?;
         let writer = TableWriter::new(profile_id, &plan, table, entity, &[("Id", 2)]);
         self.client
-            .run(move |conn| writer.watermark(conn).map_err(db_error))
+            .call(move |conn| writer.watermark(conn).map_err(db_error))
             .await
     }
 
     async fn has_table(&self, table: &TableDef) -> Result<bool, SinkError> {
         let name = table.name.clone();
         self.client
-            .run(move |conn| {
+            .call(move |conn| {
                 let sql = "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = ?1";
                 let n: i64 = conn
                     .query_row(sql, [&name], |r| r.get(0))
@@ -197,7 +197,7 @@ impl Sink for SqliteSink {
     async fn identify(&self, profile_id: Uuid, token: &str) -> Result<Option<String>, SinkError> {
         let token = token.to_owned();
         self.client
-            .run(move |conn| state::identify(conn, profile_id, &token))
+            .call(move |conn| state::identify(conn, profile_id, &token))
             .await
     }
 
@@ -207,7 +207,7 @@ impl Sink for SqliteSink {
     ) -> Result<Vec<PermissionCheck>, SinkError> {
         let prefix = plan.prefix.clone();
         self.client
-            .run(move |conn| permissions::check(conn, &prefix))
+            .call(move |conn| permissions::check(conn, &prefix))
             .await
     }
 }

@@ -1,7 +1,7 @@
 mod catalog;
 mod concurrency;
 mod contract;
-mod layout;
+mod ddl;
 mod names;
 mod permissions;
 mod refusal;

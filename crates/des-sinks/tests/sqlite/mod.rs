@@ -1,6 +1,6 @@
 mod cancel;
 mod contract;
-mod layout;
+mod ddl;
 mod numbers;
 mod permissions;
 mod refusal;

@@ -52,7 +52,7 @@ pub struct ApiBenchArgs {
 }
 
 /// The API under test and what calls it.
-struct Target {
+struct ApiUnderTest {
     base: String,
     org_query: String,
     http: reqwest::Client,
@@ -89,31 +89,31 @@ async fn measure(
     dir: &std::path::Path,
 ) -> anyhow::Result<Report> {
     let load_before = report::load_average();
-    let (target, stop) = start(env, stores, settings, dir).await?;
+    let (under_test, stop) = start(env, stores, settings, dir).await?;
     eprintln!("des bench api: creating {} profiles...", args.profiles);
     let create = load::closed(
         args.clients,
         Some(args.profiles),
         Duration::MAX,
-        creates(&target),
+        creates(&under_test),
     )
     .await;
-    let ids = profile_ids(&target).await?;
+    let ids = profile_ids(&under_test).await?;
     give_counters(stores, &ids).await?;
     let mut report = Report::new(args.profiles, args.clients, create, load_before);
     let seconds = Duration::from_secs_f64(args.seconds);
     for run in 1..=args.runs {
         eprintln!("des bench api: read phases, run {run} of {}...", args.runs);
-        let one = load::closed(args.clients, None, seconds, read_one(&target, &ids)).await;
-        let page = load::closed(args.clients, None, seconds, read_page(&target)).await;
-        let all = load::closed(args.clients, None, seconds, read_all(&target)).await;
+        let one = load::closed(args.clients, None, seconds, read_one(&under_test, &ids)).await;
+        let page = load::closed(args.clients, None, seconds, read_page(&under_test)).await;
+        let all = load::closed(args.clients, None, seconds, read_all(&under_test)).await;
         report.runs.push([one, page, all]);
     }
     eprintln!("des bench api: 100 reads/s, counting admin checks...");
-    let before = target.checks.count();
+    let before = under_test.checks.count();
     let rate = Duration::from_secs(10);
-    let steady = load::open(100.0, rate, read_one(&target, &ids)).await;
-    let checks = target.checks.count() - before;
+    let steady = load::open(100.0, rate, read_one(&under_test, &ids)).await;
+    let checks = under_test.checks.count() - before;
     report.steady(steady, checks, rate);
     report.load_after = report::load_average();
     let _ = stop.send(());
@@ -126,7 +126,7 @@ async fn start(
     stores: &LocalStores,
     settings: &SourceSettings,
     dir: &std::path::Path,
-) -> anyhow::Result<(Target, tokio::sync::oneshot::Sender<()>)> {
+) -> anyhow::Result<(ApiUnderTest, tokio::sync::oneshot::Sender<()>)> {
     let Some(emulator) = &env.emulator else {
         bail!("des bench api runs against the built-in emulator");
     };
@@ -164,18 +164,18 @@ async fn start(
         .timeout(Duration::from_secs(30))
         .build()?;
     let org_query = format!("organizationId={}", org.organization_id);
-    let target = Target {
+    let under_test = ApiUnderTest {
         base,
         org_query,
         http,
         token,
         checks,
     };
-    Ok((target, stop))
+    Ok((under_test, stop))
 }
 
-fn get(target: &Target, url: String, expect_items: bool) -> Request {
-    let (http, token) = (target.http.clone(), target.token.clone());
+fn get(under_test: &ApiUnderTest, url: String, expect_items: bool) -> Request {
+    let (http, token) = (under_test.http.clone(), under_test.token.clone());
     Arc::new(move |_| {
         let request = http.get(&url).bearer_auth(&token);
         Box::pin(async move {
@@ -189,13 +189,13 @@ fn get(target: &Target, url: String, expect_items: bool) -> Request {
     })
 }
 
-fn read_one(target: &Target, ids: &[String]) -> Request {
+fn read_one(under_test: &ApiUnderTest, ids: &[String]) -> Request {
     let (http, token, ids) = (
-        target.http.clone(),
-        target.token.clone(),
+        under_test.http.clone(),
+        under_test.token.clone(),
         Arc::new(ids.to_vec()),
     );
-    let base = target.base.clone();
+    let base = under_test.base.clone();
     Arc::new(move |n| {
         let url = format!(
             "{base}/crm/exporter/profiles/{}?status=true",
@@ -211,25 +211,28 @@ fn read_one(target: &Target, ids: &[String]) -> Request {
     })
 }
 
-fn read_page(target: &Target) -> Request {
+fn read_page(under_test: &ApiUnderTest) -> Request {
     let url = format!(
         "{}/crm/exporter/profiles?status=true&x-top=50&{}",
-        target.base, target.org_query
+        under_test.base, under_test.org_query
     );
-    get(target, url, true)
+    get(under_test, url, true)
 }
 
-fn read_all(target: &Target) -> Request {
+fn read_all(under_test: &ApiUnderTest) -> Request {
     let url = format!(
         "{}/crm/exporter/profiles?status=true&{}",
-        target.base, target.org_query
+        under_test.base, under_test.org_query
     );
-    get(target, url, true)
+    get(under_test, url, true)
 }
 
-fn creates(target: &Target) -> Request {
-    let (http, token) = (target.http.clone(), target.token.clone());
-    let url = format!("{}/crm/exporter/profiles?{}", target.base, target.org_query);
+fn creates(under_test: &ApiUnderTest) -> Request {
+    let (http, token) = (under_test.http.clone(), under_test.token.clone());
+    let url = format!(
+        "{}/crm/exporter/profiles?{}",
+        under_test.base, under_test.org_query
+    );
     let run = Uuid::new_v4().simple().to_string();
     Arc::new(move |n| {
         let body = json!({
@@ -249,12 +252,15 @@ fn creates(target: &Target) -> Request {
     })
 }
 
-async fn profile_ids(target: &Target) -> anyhow::Result<Vec<String>> {
-    let url = format!("{}/crm/exporter/profiles?{}", target.base, target.org_query);
-    let listed: serde_json::Value = target
+async fn profile_ids(under_test: &ApiUnderTest) -> anyhow::Result<Vec<String>> {
+    let url = format!(
+        "{}/crm/exporter/profiles?{}",
+        under_test.base, under_test.org_query
+    );
+    let listed: serde_json::Value = under_test
         .http
         .get(url)
-        .bearer_auth(&target.token)
+        .bearer_auth(&under_test.token)
         .send()
         .await?
         .json()
