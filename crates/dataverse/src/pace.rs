@@ -5,9 +5,10 @@
 //! stream of every profile in the process) goes through that user's [`Pacer`], so they share
 //! one budget (a client with several app users has one pacer each, see `users`):
 //! - the limit starts at the first answer's `x-ms-dop-hint` (1 until then);
-//! - it grows by one while callers wait and `x-ms-ratelimit-time-remaining-xrm-requests` and
+//! - it grows while callers wait and `x-ms-ratelimit-time-remaining-xrm-requests` and
 //!   `x-ms-ratelimit-burst-remaining-xrm-requests` leave room for several more requests of the
-//!   average length; it shrinks by one when the time left would not cover the requests in
+//!   average length: it doubles (at most by the callers waiting) until the budget first pushes
+//!   back, as TCP's slow start does, then by one; it shrinks by one when the time left would not cover the requests in
 //!   flight and one more, so the budget is spent near its edge instead of in a burst of 429s;
 //! - a 429 halves it and holds *every* new request of that user until its `Retry-After` has passed (the
 //!   retrying request waits the same), so one refusal does not become a storm;
@@ -46,6 +47,8 @@ struct State {
     in_flight: u32,
     waiting: u32,
     hinted: bool,
+    /// The budget has pushed back once (a shrink or a 429): grow by one from then on.
+    settled: bool,
     not_before: Option<Instant>,
     average_secs: f64,
 }
@@ -70,6 +73,7 @@ impl Pacer {
                 in_flight: 0,
                 waiting: 0,
                 hinted: false,
+                settled: false,
                 not_before: None,
                 average_secs: 0.0,
             }),
@@ -145,6 +149,7 @@ impl Pacer {
             if status == 429 {
                 s.stats.throttled += 1;
                 s.stats.limit = (s.stats.limit / 2).max(1);
+                s.settled = true;
                 let until = Instant::now() + retry.unwrap_or(Duration::from_secs(1));
                 s.not_before = Some(s.not_before.map_or(until, |t| t.max(until)));
                 return;
@@ -172,13 +177,22 @@ impl Pacer {
         let need = f64::from(s.in_flight + 1) * s.average_secs;
         if time_left.is_some_and(|t| t < need) || requests_left.is_some_and(|r| r < 2.0) {
             s.stats.limit = s.stats.limit.saturating_sub(1).max(1);
+            s.settled = true;
             return;
         }
-        let limit = f64::from(s.stats.limit);
+        // At 2 s a page, growing by one per answer would keep a dozen streams waiting for
+        // rounds on a fresh budget; the room check still applies to the grown limit.
+        let step = if s.settled {
+            1
+        } else {
+            s.stats.limit.min(s.waiting).max(1)
+        };
+        let grown = (s.stats.limit + step).min(self.max);
+        let limit = f64::from(grown);
         let time_room = time_left.is_none_or(|t| t >= need + GROW_ROOM * s.average_secs * limit);
         let request_room = requests_left.is_none_or(|r| r >= GROW_ROOM * limit);
         if s.waiting > 0 && time_room && request_room {
-            s.stats.limit = (s.stats.limit + 1).min(self.max);
+            s.stats.limit = grown;
         }
     }
 }
@@ -278,6 +292,31 @@ mod tests {
         pacer.with(|s| s.average_secs = 1.0);
         permit.answered(200, &headers("0.50", "5,000", "6"), None);
         assert_eq!(pacer.stats().limit, 5);
+    }
+
+    #[tokio::test]
+    async fn the_limit_doubles_with_callers_waiting_until_the_budget_pushes_back() {
+        let pacer = Pacer::new(52);
+        let room = headers("1,200.00", "5,999", "4");
+        let permit = pacer.acquire().await;
+        permit.answered(200, &room, None);
+        assert_eq!(pacer.stats().limit, 4, "the hint");
+        pacer.with(|s| (s.waiting, s.average_secs) = (10, 1.0));
+        permit.answered(200, &room, None);
+        assert_eq!(pacer.stats().limit, 8, "doubled");
+        permit.answered(200, &room, None);
+        assert_eq!(pacer.stats().limit, 16, "doubled again");
+        pacer.with(|s| s.waiting = 3);
+        permit.answered(200, &room, None);
+        assert_eq!(
+            pacer.stats().limit,
+            19,
+            "by no more than the callers waiting"
+        );
+        permit.answered(200, &headers("0.50", "5,000", "4"), None);
+        assert_eq!(pacer.stats().limit, 18, "pushed back");
+        permit.answered(200, &room, None);
+        assert_eq!(pacer.stats().limit, 19, "by one from then on");
     }
 
     async fn futures_join(futures: Vec<impl Future<Output = PacePermit>>) -> Vec<PacePermit> {
