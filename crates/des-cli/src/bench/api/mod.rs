@@ -9,6 +9,7 @@
 //! runs, and the machine's load average before and after.
 
 mod checks;
+mod http;
 mod load;
 mod report;
 
@@ -18,6 +19,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::{Context, bail};
+use axum::http::{Method, StatusCode};
 use des_api::{ApiSettings, ApiState, AuthSettings, Authenticator, LinkKey, OrgClients};
 use des_core::ports::ControlStore as _;
 use des_core::sync::StatsDelta;
@@ -53,10 +55,8 @@ pub struct ApiBenchArgs {
 
 /// The API under test and what calls it.
 struct Target {
-    base: String,
     org_query: String,
-    http: reqwest::Client,
-    token: String,
+    http: Arc<http::Http>,
     checks: Arc<CountingChecker>,
 }
 
@@ -144,7 +144,8 @@ async fn start(
     ));
     let ports = stores.ports_with(Arc::clone(&clients) as _, sinks);
     let listener = tokio::net::TcpListener::bind(("127.0.0.1", 0)).await?;
-    let base = format!("http://{}", listener.local_addr()?);
+    let addr = listener.local_addr()?;
+    let base = format!("http://{addr}");
     let authority = url::Url::parse(&emulator.issuer())?;
     let authenticator = Authenticator::new(AuthSettings::new(authority, DEFAULT_AUDIENCE))?;
     let api = ApiSettings::new(url::Url::parse(&base)?, LinkKey::random());
@@ -159,77 +160,57 @@ async fn start(
     let token = emulator
         .control()
         .mint_user_token(SAMPLE_ADMIN_OID, DEFAULT_AUDIENCE);
-    let http = reqwest::Client::builder()
-        .pool_max_idle_per_host(256)
-        .timeout(Duration::from_secs(30))
-        .build()?;
+    let http = Arc::new(http::Http::new(addr, &token)?);
     let org_query = format!("organizationId={}", org.organization_id);
     let target = Target {
-        base,
         org_query,
         http,
-        token,
         checks,
     };
     Ok((target, stop))
 }
 
-fn get(target: &Target, url: String, expect_items: bool) -> Request {
-    let (http, token) = (target.http.clone(), target.token.clone());
+fn get(target: &Target, path: String, expect_items: bool) -> Request {
+    let http = Arc::clone(&target.http);
     Arc::new(move |_| {
-        let request = http.get(&url).bearer_auth(&token);
+        let (http, path) = (Arc::clone(&http), path.clone());
         Box::pin(async move {
-            match request.send().await {
-                Ok(answer) if answer.status().is_success() => {
-                    !expect_items || answer.bytes().await.is_ok_and(|b| b.len() > 2)
-                }
-                _ => false,
+            match http.send(Method::GET, &path, None).await {
+                Ok((status, body)) => status.is_success() && (!expect_items || body.len() > 2),
+                Err(_) => false,
             }
         })
     })
 }
 
 fn read_one(target: &Target, ids: &[String]) -> Request {
-    let (http, token, ids) = (
-        target.http.clone(),
-        target.token.clone(),
-        Arc::new(ids.to_vec()),
-    );
-    let base = target.base.clone();
+    let (http, ids) = (Arc::clone(&target.http), Arc::new(ids.to_vec()));
     Arc::new(move |n| {
-        let url = format!(
-            "{base}/crm/exporter/profiles/{}?status=true",
-            ids[n % ids.len()]
-        );
-        let request = http.get(url).bearer_auth(&token);
+        let path = format!("/crm/exporter/profiles/{}?status=true", ids[n % ids.len()]);
+        let http = Arc::clone(&http);
         Box::pin(async move {
-            match request.send().await {
-                Ok(answer) if answer.status().is_success() => answer.bytes().await.is_ok(),
-                _ => false,
-            }
+            let answer = http.send(Method::GET, &path, None).await;
+            answer.is_ok_and(|(status, _)| status.is_success())
         })
     })
 }
 
 fn read_page(target: &Target) -> Request {
-    let url = format!(
-        "{}/crm/exporter/profiles?status=true&x-top=50&{}",
-        target.base, target.org_query
+    let path = format!(
+        "/crm/exporter/profiles?status=true&x-top=50&{}",
+        target.org_query
     );
-    get(target, url, true)
+    get(target, path, true)
 }
 
 fn read_all(target: &Target) -> Request {
-    let url = format!(
-        "{}/crm/exporter/profiles?status=true&{}",
-        target.base, target.org_query
-    );
-    get(target, url, true)
+    let path = format!("/crm/exporter/profiles?status=true&{}", target.org_query);
+    get(target, path, true)
 }
 
 fn creates(target: &Target) -> Request {
-    let (http, token) = (target.http.clone(), target.token.clone());
-    let url = format!("{}/crm/exporter/profiles?{}", target.base, target.org_query);
+    let http = Arc::clone(&target.http);
+    let path = format!("/crm/exporter/profiles?{}", target.org_query);
     let run = Uuid::new_v4().simple().to_string();
     Arc::new(move |n| {
         let body = json!({
@@ -239,26 +220,23 @@ fn creates(target: &Target) -> Request {
             "DestinationKeyVaultUri": "local:target",
             "DestinationPrefix": format!("b{n}"),
         });
-        let request = http.post(&url).bearer_auth(&token).json(&body);
+        let (http, path) = (Arc::clone(&http), path.clone());
         Box::pin(async move {
-            request
-                .send()
+            let answer = http.send(Method::POST, &path, Some(body.to_string().into()));
+            answer
                 .await
-                .is_ok_and(|a| a.status() == reqwest::StatusCode::CREATED)
+                .is_ok_and(|(status, _)| status == StatusCode::CREATED)
         })
     })
 }
 
 async fn profile_ids(target: &Target) -> anyhow::Result<Vec<String>> {
-    let url = format!("{}/crm/exporter/profiles?{}", target.base, target.org_query);
-    let listed: serde_json::Value = target
-        .http
-        .get(url)
-        .bearer_auth(&target.token)
-        .send()
-        .await?
-        .json()
-        .await?;
+    let path = format!("/crm/exporter/profiles?{}", target.org_query);
+    let (status, body) = target.http.send(Method::GET, &path, None).await?;
+    if !status.is_success() {
+        bail!("listing the profiles answered {status}");
+    }
+    let listed: serde_json::Value = serde_json::from_slice(&body)?;
     let ids: Vec<String> = listed
         .as_array()
         .into_iter()
