@@ -127,6 +127,22 @@ async fn a_rotated_key_is_fetched_when_a_token_names_it() {
     assert_eq!(issuer.jwks_hits.load(Ordering::SeqCst), 2);
 }
 
+/// Accepted tokens are remembered, but only under the keys that verified them.
+#[tokio::test]
+async fn an_accepted_token_is_refused_once_its_key_is_withdrawn() {
+    let issuer = issuer("old-key").await;
+    let auth = authenticator(&issuer, Duration::ZERO);
+    let old = token(&issuer, "old-key");
+    check(&auth, &old).await.expect("accepted");
+    check(&auth, &old).await.expect("accepted again");
+    *issuer.kid.lock().expect("kid") = "new-key".to_owned();
+    check(&auth, &token(&issuer, "new-key"))
+        .await
+        .expect("the new key is fetched");
+    let refused = check(&auth, &old).await;
+    assert!(matches!(refused, Err(AuthError::UnknownKey)), "{refused:?}");
+}
+
 #[tokio::test]
 async fn an_unreachable_issuer_is_reported_as_such() {
     let issuer = issuer("key-1").await;

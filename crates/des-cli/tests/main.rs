@@ -210,6 +210,43 @@ fn bench_reports_every_figure_as_json() {
     assert_every_figure(&report, 2000.0);
 }
 
+#[test]
+fn bench_api_answers_every_request_and_counts_its_cpu() {
+    let dir = tempfile::tempdir().unwrap();
+    let args = [
+        "bench",
+        "api",
+        "--profiles",
+        "12",
+        "--clients",
+        "4",
+        "--seconds",
+        "0.3",
+        "--runs",
+        "1",
+        "--json",
+    ];
+    let (ok, out, err) = run_to_end(dir.path(), &args);
+    assert!(ok, "des bench api failed: {err}");
+    let report: serde_json::Value = serde_json::from_str(out.trim()).expect("one JSON object");
+    let phases = [
+        &report["create"],
+        &report["runs"][0][0],
+        &report["runs"][0][2],
+    ];
+    for figures in phases.into_iter().chain([&report["steady_reads"]]) {
+        assert_eq!(figures["errors"], 0, "{report}");
+        assert!(figures["requests"].as_u64() > Some(0), "{report}");
+        if cfg!(target_os = "linux") {
+            assert!(
+                figures["cpu_ms_per_request"].as_f64() >= Some(0.0),
+                "{report}"
+            );
+        }
+    }
+    assert_eq!(report["create"]["requests"], 12);
+}
+
 /// Every rate covers `records`, every figure is there and positive.
 pub fn assert_every_figure(report: &serde_json::Value, records: f64) {
     let number = |path: &str| -> f64 {

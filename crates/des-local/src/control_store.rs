@@ -41,6 +41,10 @@ CREATE TABLE IF NOT EXISTS "cursors" (
 CREATE TABLE IF NOT EXISTS "target_tokens" ("profile_id" TEXT PRIMARY KEY, "token" TEXT NOT NULL);
 "#;
 
+/// Read-only connections beside the writer: the API reads profiles, organizations and
+/// progress on every request, concurrently.
+const READERS: usize = 4;
+
 /// The statements of one versioned table. Key columns come first (`?1`, ...), then the
 /// document, the new version and, for `update`, the expected version.
 struct VersionedTable {
@@ -77,7 +81,8 @@ pub struct SqliteControlStore {
 impl SqliteControlStore {
     /// Opens the store at `path`, creating the file and its tables if needed.
     pub async fn open(path: impl AsRef<Path>) -> Result<Self, StoreError> {
-        let db = database::open(path.as_ref(), &[SCHEMA, stats::SCHEMA]).await?;
+        let schema = &[SCHEMA, stats::SCHEMA];
+        let db = database::open_with_readers(path.as_ref(), schema, READERS).await?;
         db.call(|conn| Ok(stats::migrate(conn)?)).await?;
         let profiles = Arc::default();
         Ok(Self { db, profiles })
@@ -185,8 +190,8 @@ impl ControlStore for SqliteControlStore {
         let sql = r#"SELECT "id", "doc" FROM "organizations" ORDER BY "id""#;
         let rows: Vec<(String, String)> = self
             .db
-            .call(move |conn| {
-                let mut stmt = conn.prepare(sql)?;
+            .read(move |conn| {
+                let mut stmt = conn.prepare_cached(sql)?;
                 let rows = stmt.query_map([], |row| Ok((row.get(0)?, row.get(1)?)))?;
                 Ok(rows.collect::<Result<_, _>>()?)
             })
@@ -201,8 +206,9 @@ impl ControlStore for SqliteControlStore {
         let key = id.to_string();
         let row: Option<(String, i64)> = self
             .db
-            .call(move |conn| {
-                let row = conn.query_row(sql, [key], |row| Ok((row.get(0)?, row.get(1)?)));
+            .read(move |conn| {
+                let mut stmt = conn.prepare_cached(sql)?;
+                let row = stmt.query_row([key], |row| Ok((row.get(0)?, row.get(1)?)));
                 Ok(row.optional()?)
             })
             .await?;
@@ -248,8 +254,9 @@ impl ControlStore for SqliteControlStore {
         let params = (profile_id.to_string(), entity.to_owned());
         let row: Option<(String, i64)> = self
             .db
-            .call(move |conn| {
-                let row = conn.query_row(sql, params, |row| Ok((row.get(0)?, row.get(1)?)));
+            .read(move |conn| {
+                let mut stmt = conn.prepare_cached(sql)?;
+                let row = stmt.query_row(params, |row| Ok((row.get(0)?, row.get(1)?)));
                 Ok(row.optional()?)
             })
             .await?;
@@ -295,7 +302,7 @@ impl ControlStore for SqliteControlStore {
         let sql = r#"SELECT "token" FROM "target_tokens" WHERE "profile_id" = ?1"#;
         let key = profile_id.to_string();
         self.db
-            .call(move |conn| Ok(conn.query_row(sql, [key], |r| r.get(0)).optional()?))
+            .read(move |conn| Ok(conn.query_row(sql, [key], |r| r.get(0)).optional()?))
             .await
             .map_err(Into::into)
     }

@@ -1,8 +1,12 @@
-//! One SQLite connection per adapter, used from async code on the blocking pool.
+//! One SQLite writer connection per adapter, used from async code on the blocking pool, and a
+//! few read-only connections beside it where reads are hot (the control store).
 //!
-//! Every adapter opens its own connection to its file; several adapters may share a file (WAL
-//! mode lets them, and other processes, read while one writes). Calls run on tokio's blocking
-//! pool (`des_sqlite`) so a slow `fsync` never stalls the async workers.
+//! Every adapter opens its own connections to its file; several adapters may share a file (WAL
+//! mode lets them, and other processes, read while one writes). Writes run on tokio's blocking
+//! pool (`des_sqlite`) so a slow `fsync` never stalls the async workers. Reads run on the
+//! calling thread on a free read-only connection: a WAL reader never waits for the writer and
+//! never syncs, so a short read costs less there than the two thread hand-offs of the blocking
+//! pool (which was most of an API read's time under load).
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -50,6 +54,33 @@ pub(crate) async fn open(
 ) -> Result<Database, DatabaseError> {
     let path: PathBuf = path.to_owned();
     Database::open(move || open_blocking(&path, schema)).await
+}
+
+/// [`open`] with up to `readers` read-only connections (at most one per core).
+pub(crate) async fn open_with_readers(
+    path: &Path,
+    schema: &'static [&'static str],
+    readers: usize,
+) -> Result<Database, DatabaseError> {
+    let db = open(path, schema).await?;
+    let cores = std::thread::available_parallelism().map_or(1, usize::from);
+    let (path, count) = (path.to_owned(), readers.min(cores));
+    // Opened after the writer made the file WAL and created its tables.
+    let readers = tokio::task::spawn_blocking(move || {
+        (0..count)
+            .map(|_| open_reader(&path))
+            .collect::<Result<Vec<_>, _>>()
+    })
+    .await
+    .map_err(|e| DatabaseError::Worker(e.to_string()))??;
+    Ok(db.with_readers(readers))
+}
+
+fn open_reader(path: &Path) -> Result<Connection, DatabaseError> {
+    let conn = Connection::open(path)?;
+    conn.busy_timeout(BUSY_TIMEOUT)?;
+    conn.pragma_update(None, "query_only", true)?;
+    Ok(conn)
 }
 
 fn open_blocking(path: &Path, schema: &[&str]) -> Result<Connection, DatabaseError> {

@@ -3,10 +3,12 @@
 //! SQLite's calls are synchronous (a commit waits for `fsync`), so every call runs on tokio's
 //! blocking pool under a mutex and the async workers never stall. The local stores
 //! (`des-local`) and the SQLite sink (`des-sinks`) both hold their connections this way; each
-//! opens its own with its own pragmas and maps driver errors its own way.
+//! opens its own with its own pragmas and maps driver errors its own way. A holder whose reads
+//! are hot adds read-only connections ([`Database::with_readers`]): a short read then runs on
+//! the calling thread, sparing the blocking pool's two thread hand-offs.
 
 use std::marker::PhantomData;
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::{Arc, Mutex, PoisonError, TryLockError};
 
 use des_core::ports::SinkError;
 use rusqlite::Connection;
@@ -30,6 +32,7 @@ impl From<WorkerStopped> for SinkError {
 /// holder's error type (fixed here so each call's closure needs no annotation).
 pub struct Database<E> {
     conn: Arc<Mutex<Connection>>,
+    readers: Arc<[Mutex<Connection>]>,
     error: PhantomData<fn() -> E>,
 }
 
@@ -37,6 +40,7 @@ impl<E> Clone for Database<E> {
     fn clone(&self) -> Self {
         Self {
             conn: Arc::clone(&self.conn),
+            readers: Arc::clone(&self.readers),
             error: PhantomData,
         }
     }
@@ -53,8 +57,48 @@ impl<E: From<WorkerStopped> + Send + 'static> Database<E> {
     pub fn new(conn: Connection) -> Self {
         Self {
             conn: Arc::new(Mutex::new(conn)),
+            readers: Arc::new([]),
             error: PhantomData,
         }
+    }
+
+    /// Adds read-only connections to the same file for [`Database::read`]; the caller opens
+    /// them (`query_only`) after the writer made the file's schema.
+    #[must_use]
+    pub fn with_readers(self, readers: Vec<Connection>) -> Self {
+        Self {
+            readers: readers.into_iter().map(Mutex::new).collect(),
+            ..self
+        }
+    }
+
+    /// Runs the read `f` on a free read-only connection on this thread, or, when every reader
+    /// is busy, on the blocking pool once the first is free; without readers, as [`Database::call`].
+    /// `f` must be short and only read.
+    pub async fn read<R, F>(&self, f: F) -> Result<R, E>
+    where
+        F: FnOnce(&mut Connection) -> Result<R, E> + Send + 'static,
+        R: Send + 'static,
+    {
+        for reader in self.readers.iter() {
+            let free = match reader.try_lock() {
+                Ok(conn) => Some(conn),
+                Err(TryLockError::Poisoned(poisoned)) => Some(poisoned.into_inner()),
+                Err(TryLockError::WouldBlock) => None,
+            };
+            if let Some(mut conn) = free {
+                return f(&mut conn);
+            }
+        }
+        if self.readers.is_empty() {
+            return self.call(f).await;
+        }
+        let readers = Arc::clone(&self.readers);
+        let pending = tokio::task::spawn_blocking(move || {
+            let mut conn = readers[0].lock().unwrap_or_else(PoisonError::into_inner);
+            f(&mut conn)
+        });
+        Pending(pending).wait().await
     }
 
     /// Runs `open` on the blocking pool (opening a file and applying its schema wait on I/O)

@@ -4,6 +4,7 @@
 //! so garbage `kid`s (or an issuer that fails) cannot make us hammer the issuer. Until a
 //! first fetch succeeded, attempts are spaced by [`FIRST_FETCH_RETRY`] instead.
 
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use jsonwebtoken::DecodingKey;
@@ -46,6 +47,8 @@ pub struct KeyCache {
     current: RwLock<Option<Fetched>>,
     /// One fetch at a time; holds when the last attempt started.
     fetching: Mutex<Option<Instant>>,
+    /// Bumped by every successful fetch: what was verified under older keys is re-verified.
+    generation: AtomicU64,
 }
 
 impl KeyCache {
@@ -63,6 +66,7 @@ impl KeyCache {
             refresh,
             current: RwLock::new(None),
             fetching: Mutex::new(None),
+            generation: AtomicU64::new(0),
         })
     }
 
@@ -94,6 +98,11 @@ impl KeyCache {
             }
             (Err(error), None) => Err(error),
         }
+    }
+
+    /// Which key set is current; changes with every successful fetch.
+    pub fn generation(&self) -> u64 {
+        self.generation.load(Ordering::Acquire)
     }
 
     /// The issuer the discovery document names, once fetched.
@@ -141,6 +150,7 @@ impl KeyCache {
             issuer: discovery.issuer,
             at: Instant::now(),
         });
+        self.generation.fetch_add(1, Ordering::AcqRel);
         Ok(())
     }
 

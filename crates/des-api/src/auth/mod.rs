@@ -2,8 +2,11 @@
 //! through OpenID discovery and cached), issuer, audience, `exp` and `nbf` with a small leeway,
 //! then the permission: a delegated token must carry the configured scope (`scp`), an
 //! app-only token is refused unless the operator named app roles it may carry (`roles`).
-//! The caller is the token's `oid`.
+//! The caller is the token's `oid`. A token that passed is remembered until its `exp`
+//! under the key set it was verified with (`accepted`), so a client's next request with it
+//! skips the signature check.
 
+mod accepted;
 mod keys;
 
 use std::time::Duration;
@@ -17,6 +20,7 @@ use uuid::Uuid;
 
 use crate::error::ApiError;
 use crate::state::ApiState;
+use accepted::AcceptedTokens;
 use keys::KeyCache;
 
 /// The largest clock skew accepted on `exp` and `nbf`.
@@ -108,6 +112,7 @@ pub struct Caller {
 #[derive(Deserialize)]
 struct Claims {
     oid: Uuid,
+    exp: u64,
     #[serde(default)]
     scp: Option<String>,
     #[serde(default)]
@@ -128,6 +133,7 @@ impl Claims {
 pub struct Authenticator {
     settings: AuthSettings,
     keys: KeyCache,
+    accepted: AcceptedTokens,
 }
 
 impl Authenticator {
@@ -147,16 +153,34 @@ impl Authenticator {
             max_age: settings.jwks_max_age,
         };
         let keys = KeyCache::new(&settings.authority, refresh)?;
-        Ok(Self { settings, keys })
+        Ok(Self {
+            settings,
+            keys,
+            accepted: AcceptedTokens::default(),
+        })
     }
 
     pub fn settings(&self) -> &AuthSettings {
         &self.settings
     }
 
-    /// Checks an `Authorization` header value.
+    /// Checks an `Authorization` header value: a token accepted before under the same keys
+    /// and not expired is taken as it was (`accepted`), any other is checked in full.
     pub async fn authenticate(&self, authorization: Option<&str>) -> Result<Caller, AuthError> {
         let token = bearer(authorization).ok_or(AuthError::Missing)?;
+        let now = jsonwebtoken::get_current_timestamp();
+        let keys = self.keys.generation();
+        if let Some(caller) = self.accepted.get(token, keys, now) {
+            return Ok(caller);
+        }
+        let (caller, expires) = self.verify(token).await?;
+        // The generation read before the check: a fetch during it makes this entry unusable.
+        self.accepted.put(token, caller.clone(), expires, keys, now);
+        Ok(caller)
+    }
+
+    /// The full check: signature, claims and permission; the caller and the token's `exp`.
+    async fn verify(&self, token: &str) -> Result<(Caller, u64), AuthError> {
         let header = jsonwebtoken::decode_header(token)
             .map_err(|e| AuthError::Invalid(format!("header: {e}")))?;
         if header.alg != Algorithm::RS256 {
@@ -170,10 +194,11 @@ impl Authenticator {
         let data = jsonwebtoken::decode::<Claims>(token, &key, &validation)
             .map_err(|e| AuthError::Invalid(e.to_string()))?;
         self.permitted(&data.claims)?;
-        Ok(Caller {
+        let caller = Caller {
             object_id: data.claims.oid,
             app_only: data.claims.app_only(),
-        })
+        };
+        Ok((caller, data.claims.exp))
     }
 
     /// The token's permission: the configured scope for a user, a configured role for an app.

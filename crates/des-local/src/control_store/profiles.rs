@@ -46,7 +46,7 @@ pub(super) async fn read(
     cache: &ProfileCache,
 ) -> Result<Vec<Versioned<Profile>>, StoreError> {
     let summary: Summary = db
-        .call(|conn| Ok(conn.query_row(SUMMARY, [], |r| Ok((r.get(0)?, r.get(1)?)))?))
+        .read(|conn| Ok(conn.query_row(SUMMARY, [], |r| Ok((r.get(0)?, r.get(1)?)))?))
         .await?;
     if let Some(profiles) = cache.get(summary) {
         return Ok(profiles);
@@ -54,7 +54,7 @@ pub(super) async fn read(
     // The rows and their summary come from one read transaction, so they belong together
     // even while another process writes.
     let (summary, rows): (Summary, Rows) = db
-        .call(|conn| {
+        .read(|conn| {
             let tx = conn.transaction()?;
             let summary = tx.query_row(SUMMARY, [], |r| Ok((r.get(0)?, r.get(1)?)))?;
             let mut stmt = tx.prepare_cached(ROWS)?;

@@ -54,11 +54,26 @@ SELECT "total", "success", "failure", "last_export_date", "last_export_status",
 FROM "stats" WHERE "profile_id" = ?1 AND "entity" = ?2
 "#;
 
-/// Every stats row, of one profile (`?1`) or of all (`?1` null).
-pub(super) const SELECT_MANY: &str = r#"
+/// Every stats row.
+pub(super) const SELECT_ALL: &str = r#"
 SELECT "total", "success", "failure", "last_export_date", "last_export_status",
     "metadata_state", "initial_sync_state", "hint", "profile_id", "entity"
-FROM "stats" WHERE ?1 IS NULL OR "profile_id" IN (SELECT "value" FROM json_each(?1))
+FROM "stats"
+"#;
+
+/// The stats rows of the profile `?1`.
+pub(super) const SELECT_ONE: &str = r#"
+SELECT "total", "success", "failure", "last_export_date", "last_export_status",
+    "metadata_state", "initial_sync_state", "hint", "profile_id", "entity"
+FROM "stats" WHERE "profile_id" = ?1
+"#;
+
+/// The stats rows of the profiles in the JSON array `?1`, found through the key's index (an
+/// `?1 IS NULL OR ...` form of one statement would scan every row).
+pub(super) const SELECT_OF: &str = r#"
+SELECT "total", "success", "failure", "last_export_date", "last_export_status",
+    "metadata_state", "initial_sync_state", "hint", "profile_id", "entity"
+FROM "stats" WHERE "profile_id" IN (SELECT "value" FROM json_each(?1))
 "#;
 
 /// The stats row as stored; the date stays text until it is parsed outside the connection.
@@ -90,7 +105,7 @@ pub(super) async fn read(
 ) -> Result<EntityStats, StoreError> {
     let params = (profile_id.to_string(), entity.to_owned());
     let stored = db
-        .call(move |conn| Ok(conn.query_row(SELECT, params, stored_stats).optional()?))
+        .read(move |conn| Ok(conn.query_row(SELECT, params, stored_stats).optional()?))
         .await?;
     match stored {
         Some(stored) => stored.parse(profile_id, entity),

@@ -9,6 +9,7 @@
 //! runs, and the machine's load average before and after.
 
 mod checks;
+mod http;
 mod load;
 mod report;
 
@@ -18,6 +19,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::{Context, bail};
+use axum::http::{Method, StatusCode};
 use des_api::{ApiSettings, ApiState, AuthSettings, Authenticator, LinkKey, OrgClients};
 use des_core::ports::ControlStore as _;
 use des_core::sync::StatsDelta;
@@ -53,10 +55,8 @@ pub struct ApiBenchArgs {
 
 /// The API under test and what calls it.
 struct ApiUnderTest {
-    base: String,
     org_query: String,
-    http: reqwest::Client,
-    token: String,
+    http: Arc<http::Http>,
     checks: Arc<CountingChecker>,
 }
 
@@ -144,7 +144,8 @@ async fn start(
     ));
     let ports = stores.ports_with(Arc::clone(&clients) as _, sinks);
     let listener = tokio::net::TcpListener::bind(("127.0.0.1", 0)).await?;
-    let base = format!("http://{}", listener.local_addr()?);
+    let addr = listener.local_addr()?;
+    let base = format!("http://{addr}");
     let authority = url::Url::parse(&emulator.issuer())?;
     let authenticator = Authenticator::new(AuthSettings::new(authority, DEFAULT_AUDIENCE))?;
     let api = ApiSettings::new(url::Url::parse(&base)?, LinkKey::random());
@@ -159,80 +160,60 @@ async fn start(
     let token = emulator
         .control()
         .mint_user_token(SAMPLE_ADMIN_OID, DEFAULT_AUDIENCE);
-    let http = reqwest::Client::builder()
-        .pool_max_idle_per_host(256)
-        .timeout(Duration::from_secs(30))
-        .build()?;
+    let http = Arc::new(http::Http::new(addr, &token)?);
     let org_query = format!("organizationId={}", org.organization_id);
     let under_test = ApiUnderTest {
-        base,
         org_query,
         http,
-        token,
         checks,
     };
     Ok((under_test, stop))
 }
 
-fn get(under_test: &ApiUnderTest, url: String, expect_items: bool) -> Request {
-    let (http, token) = (under_test.http.clone(), under_test.token.clone());
+fn get(under_test: &ApiUnderTest, path: String, expect_items: bool) -> Request {
+    let http = Arc::clone(&under_test.http);
     Arc::new(move |_| {
-        let request = http.get(&url).bearer_auth(&token);
+        let (http, path) = (Arc::clone(&http), path.clone());
         Box::pin(async move {
-            match request.send().await {
-                Ok(answer) if answer.status().is_success() => {
-                    !expect_items || answer.bytes().await.is_ok_and(|b| b.len() > 2)
-                }
-                _ => false,
+            match http.send(Method::GET, &path, None).await {
+                Ok((status, body)) => status.is_success() && (!expect_items || body.len() > 2),
+                Err(_) => false,
             }
         })
     })
 }
 
 fn read_one(under_test: &ApiUnderTest, ids: &[String]) -> Request {
-    let (http, token, ids) = (
-        under_test.http.clone(),
-        under_test.token.clone(),
-        Arc::new(ids.to_vec()),
-    );
-    let base = under_test.base.clone();
+    let (http, ids) = (Arc::clone(&under_test.http), Arc::new(ids.to_vec()));
     Arc::new(move |n| {
-        let url = format!(
-            "{base}/crm/exporter/profiles/{}?status=true",
-            ids[n % ids.len()]
-        );
-        let request = http.get(url).bearer_auth(&token);
+        let path = format!("/crm/exporter/profiles/{}?status=true", ids[n % ids.len()]);
+        let http = Arc::clone(&http);
         Box::pin(async move {
-            match request.send().await {
-                Ok(answer) if answer.status().is_success() => answer.bytes().await.is_ok(),
-                _ => false,
-            }
+            let answer = http.send(Method::GET, &path, None).await;
+            answer.is_ok_and(|(status, _)| status.is_success())
         })
     })
 }
 
 fn read_page(under_test: &ApiUnderTest) -> Request {
-    let url = format!(
-        "{}/crm/exporter/profiles?status=true&x-top=50&{}",
-        under_test.base, under_test.org_query
+    let path = format!(
+        "/crm/exporter/profiles?status=true&x-top=50&{}",
+        under_test.org_query
     );
-    get(under_test, url, true)
+    get(under_test, path, true)
 }
 
 fn read_all(under_test: &ApiUnderTest) -> Request {
-    let url = format!(
-        "{}/crm/exporter/profiles?status=true&{}",
-        under_test.base, under_test.org_query
+    let path = format!(
+        "/crm/exporter/profiles?status=true&{}",
+        under_test.org_query
     );
-    get(under_test, url, true)
+    get(under_test, path, true)
 }
 
 fn creates(under_test: &ApiUnderTest) -> Request {
-    let (http, token) = (under_test.http.clone(), under_test.token.clone());
-    let url = format!(
-        "{}/crm/exporter/profiles?{}",
-        under_test.base, under_test.org_query
-    );
+    let http = Arc::clone(&under_test.http);
+    let path = format!("/crm/exporter/profiles?{}", under_test.org_query);
     let run = Uuid::new_v4().simple().to_string();
     Arc::new(move |n| {
         let body = json!({
@@ -242,29 +223,23 @@ fn creates(under_test: &ApiUnderTest) -> Request {
             "DestinationKeyVaultUri": "local:target",
             "DestinationPrefix": format!("b{n}"),
         });
-        let request = http.post(&url).bearer_auth(&token).json(&body);
+        let (http, path) = (Arc::clone(&http), path.clone());
         Box::pin(async move {
-            request
-                .send()
+            let answer = http.send(Method::POST, &path, Some(body.to_string().into()));
+            answer
                 .await
-                .is_ok_and(|a| a.status() == reqwest::StatusCode::CREATED)
+                .is_ok_and(|(status, _)| status == StatusCode::CREATED)
         })
     })
 }
 
 async fn profile_ids(under_test: &ApiUnderTest) -> anyhow::Result<Vec<String>> {
-    let url = format!(
-        "{}/crm/exporter/profiles?{}",
-        under_test.base, under_test.org_query
-    );
-    let listed: serde_json::Value = under_test
-        .http
-        .get(url)
-        .bearer_auth(&under_test.token)
-        .send()
-        .await?
-        .json()
-        .await?;
+    let path = format!("/crm/exporter/profiles?{}", under_test.org_query);
+    let (status, body) = under_test.http.send(Method::GET, &path, None).await?;
+    if !status.is_success() {
+        bail!("listing the profiles answered {status}");
+    }
+    let listed: serde_json::Value = serde_json::from_slice(&body)?;
     let ids: Vec<String> = listed
         .as_array()
         .into_iter()

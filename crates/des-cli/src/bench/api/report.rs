@@ -58,8 +58,8 @@ impl Report {
         );
         let _ = writeln!(
             out,
-            "{:<38} {:>4} {:>9} {:>8} {:>8} {:>7}",
-            "phase", "run", "req/s", "p50 ms", "p99 ms", "errors"
+            "{:<38} {:>4} {:>9} {:>8} {:>8} {:>7} {:>10}",
+            "phase", "run", "req/s", "p50 ms", "p99 ms", "errors", "CPU ms/req"
         );
         row(&mut out, "create", "", &self.create);
         for (i, name) in READ_PHASES.iter().enumerate() {
@@ -89,9 +89,12 @@ impl Report {
 }
 
 fn row(out: &mut String, name: &str, run: &str, f: &Figures) {
+    let cpu = f
+        .cpu_ms_per_request
+        .map_or_else(|| "-".to_owned(), |ms| format!("{ms:.3}"));
     let _ = writeln!(
         out,
-        "{name:<38} {run:>4} {:>9.0} {:>8.1} {:>8.1} {:>7}",
+        "{name:<38} {run:>4} {:>9.0} {:>8.1} {:>8.1} {:>7} {cpu:>10}",
         f.per_sec, f.p50_ms, f.p99_ms, f.errors
     );
 }
