@@ -178,4 +178,44 @@ mod tests {
         });
         assert_eq!(pending.wait().await.unwrap(), 1);
     }
+
+    #[tokio::test]
+    #[expect(
+        clippy::await_holding_lock,
+        reason = "the test holds every reader to make a read take the fallback"
+    )]
+    async fn reads_see_what_the_writer_committed_and_every_reader_is_used() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("db.sqlite");
+        let open = {
+            let path = path.clone();
+            move || -> Result<Connection, Error> {
+                let conn = Connection::open(&path)?;
+                conn.query_row("PRAGMA journal_mode = WAL", [], |_| Ok(()))?;
+                conn.execute_batch("CREATE TABLE t (n INTEGER); INSERT INTO t VALUES (7)")?;
+                Ok(conn)
+            }
+        };
+        let db: Database<Error> = Database::open(open).await.unwrap();
+        let readers = (0..2).map(|_| Connection::open(&path).unwrap()).collect();
+        let db = db.with_readers(readers);
+        let sum = |conn: &mut Connection| -> Result<i64, Error> {
+            Ok(conn.query_row("SELECT SUM(n) FROM t", [], |r| r.get(0))?)
+        };
+        assert_eq!(db.read(sum).await.unwrap(), 7);
+        db.call(|conn| Ok(conn.execute("INSERT INTO t VALUES (5)", []).map(|_| ())?))
+            .await
+            .unwrap();
+        // Both readers held: the read waits on the blocking pool for the first.
+        let held = db.readers[1].lock().unwrap();
+        let first = db.readers[0].lock().unwrap();
+        let waiting = tokio::spawn({
+            let db = db.clone();
+            async move { db.read(sum).await }
+        });
+        tokio::task::yield_now().await;
+        drop(first);
+        assert_eq!(waiting.await.unwrap().unwrap(), 12);
+        drop(held);
+    }
 }
