@@ -285,13 +285,13 @@ impl Poller {
             next: next.into(),
             batch,
         };
-        let bytes = envelope.encode();
-        let stored = self.ports.payloads.put_if_absent(&key, &bytes).await?;
         // The common case stored ours: skip decoding a page we already hold.
-        if stored == bytes {
-            return Ok(envelope);
+        match self.ports.payloads.put_new(&key, envelope.encode()).await? {
+            None => Ok(envelope),
+            Some(stored) => {
+                BatchEnvelope::decode(&stored).map_err(|e| EngineError::corrupt(&key, e))
+            }
         }
-        BatchEnvelope::decode(&stored).map_err(|e| EngineError::corrupt(&key, e))
     }
 
     async fn restart_expired(
