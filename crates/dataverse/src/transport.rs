@@ -183,11 +183,26 @@ impl Transport {
         let status = response.status().as_u16();
         let retry_after = retry_after(response.headers());
         permit.answered(status, response.headers(), retry_after);
-        match response.bytes().await {
+        match read_body(response).await {
             Ok(body) => classify(status, retry_after, body, (user, token)),
             Err(error) => transport_fault(error),
         }
     }
+}
+
+/// The most a `Content-Length` may reserve up front: a page with every annotation is about
+/// 20 MB, and a larger claim only grows the buffer as the bytes really come.
+const MAX_RESERVE: u64 = 64 << 20;
+
+/// The body in one buffer sized from `Content-Length`, each chunk copied and freed as it
+/// comes: collecting the chunks and then joining them would hold a page twice.
+async fn read_body(mut response: reqwest::Response) -> reqwest::Result<Bytes> {
+    let expected = response.content_length().unwrap_or(0).min(MAX_RESERVE);
+    let mut body = Vec::with_capacity(usize::try_from(expected).unwrap_or(0));
+    while let Some(chunk) = response.chunk().await? {
+        body.extend_from_slice(&chunk);
+    }
+    Ok(Bytes::from(body))
 }
 
 fn standard_headers() -> HeaderMap {

@@ -7,6 +7,12 @@
 // A command-line tool talks to its user on stdout.
 #![allow(clippy::print_stdout)]
 
+/// Pages of thousands of rows are allocated on one thread and freed on another; glibc keeps
+/// such memory in per-thread arenas, while mimalloc returns it, so peak memory follows the
+/// pages in flight (measured in crates/des-cli/README.md, "Memory").
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 mod api;
 mod app_users;
 mod bench;

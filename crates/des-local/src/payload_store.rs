@@ -29,18 +29,23 @@ impl SqlitePayloadStore {
 #[async_trait]
 impl PayloadStore for SqlitePayloadStore {
     async fn put_if_absent(&self, key: &str, bytes: &[u8]) -> Result<Vec<u8>, QueueError> {
+        let stored = self.put_new(key, bytes.to_vec()).await?;
+        Ok(stored.unwrap_or_else(|| bytes.to_vec()))
+    }
+
+    async fn put_new(&self, key: &str, bytes: Vec<u8>) -> Result<Option<Vec<u8>>, QueueError> {
         let insert = r#"INSERT INTO "payloads" ("key", "bytes") VALUES (?1, ?2)
                         ON CONFLICT DO NOTHING"#;
         let select = r#"SELECT "bytes" FROM "payloads" WHERE "key" = ?1"#;
-        let (key, bytes) = (key.to_owned(), bytes.to_vec());
+        let key = key.to_owned();
         let stored = self
             .db
             .call(move |conn| {
                 let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-                // A fresh insert stored exactly `bytes`: hand them back without re-reading.
+                // A fresh insert stored exactly `bytes`: nothing to hand back.
                 let stored = match tx.prepare_cached(insert)?.execute((&key, &bytes))? {
-                    0 => tx.query_row(select, [&key], |row| row.get(0))?,
-                    _ => bytes,
+                    0 => Some(tx.query_row(select, [&key], |row| row.get(0))?),
+                    _ => None,
                 };
                 tx.commit()?;
                 Ok(stored)

@@ -23,6 +23,7 @@ where
         make,
         [
             put_if_absent_keeps_the_first,
+            put_new_says_whether_it_stored,
             racing_writers_agree_on_the_first,
             delete_removes_and_is_idempotent,
         ]
@@ -48,6 +49,24 @@ pub async fn put_if_absent_keeps_the_first<T: PayloadStore>(store: T) {
         None,
         "keys are separate"
     );
+}
+
+/// `put_new` answers `None` when it stored the bytes, and the first bytes once any are stored.
+pub async fn put_new_says_whether_it_stored<T: PayloadStore>(store: T) {
+    let key = "new/account/000003";
+    let first: Vec<u8> = (0..=255).rev().collect();
+    assert_eq!(store.put_new(key, first.clone()).await.expect("put"), None);
+    let other = store
+        .put_new(key, b"second".to_vec())
+        .await
+        .expect("put again");
+    assert_eq!(other, Some(first.clone()));
+    let same = store.put_new(key, first.clone()).await.expect("same again");
+    assert!(
+        same.as_ref().is_none_or(|stored| *stored == first),
+        "{same:?}"
+    );
+    assert_eq!(store.get(key).await.expect("get"), Some(first));
 }
 
 /// Writers racing on one key all get back the same bytes: one of theirs, and the stored ones.

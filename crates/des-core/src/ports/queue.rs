@@ -47,6 +47,13 @@ pub trait WorkQueue: Send + Sync {
 #[async_trait]
 pub trait PayloadStore: Send + Sync {
     async fn put_if_absent(&self, key: &str, bytes: &[u8]) -> Result<Vec<u8>, QueueError>;
+    /// `put_if_absent` for a page: takes the bytes and answers `None` when what is stored
+    /// equals them (this call stored them), else the stored bytes. A store that knows it
+    /// stored them spares the caller a copy and a comparison of the whole page.
+    async fn put_new(&self, key: &str, bytes: Vec<u8>) -> Result<Option<Vec<u8>>, QueueError> {
+        let stored = self.put_if_absent(key, &bytes).await?;
+        Ok((stored != bytes).then_some(stored))
+    }
     async fn get(&self, key: &str) -> Result<Option<Vec<u8>>, QueueError>;
     async fn delete(&self, key: &str) -> Result<(), QueueError>;
 }

@@ -33,7 +33,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use des_core::StreamId;
-use des_core::ports::{BatchOutcome, Delivery, Sink};
+use des_core::ports::{BatchOutcome, Delivery, RecordFailure, Sink};
 use des_core::profile::Profile;
 use des_core::schema::{SchemaPlan, TableDef};
 use tokio::sync::OwnedMutexGuard;
@@ -238,11 +238,13 @@ impl Applier {
             .sink
             .apply_batch(&resolved.plan, table, &batch)
             .await?;
+        drop(batch);
         held.pass();
         match outcome {
             BatchOutcome::Applied { applied, failures } => {
                 let _settling = self.settling.hold(at);
                 drop(held);
+                let envelope = keep_failed(envelope, &failures);
                 let failed = failures.len();
                 let settled = Settled { applied, failures };
                 self.settle(delivery, &resolved, &envelope, (key, plan_key), settled)
@@ -336,4 +338,13 @@ impl Applier {
         let mut locks = self.locks.lock().unwrap_or_else(|p| p.into_inner());
         Arc::clone(locks.entry(stream.clone()).or_default())
     }
+}
+
+/// The envelope with only the changes the sink refused: settling overlaps the next batch's
+/// write and needs no more, so the page's rows are freed as soon as the sink has them.
+fn keep_failed(mut envelope: BatchEnvelope, failures: &[RecordFailure]) -> BatchEnvelope {
+    let changes = &mut envelope.batch.changes;
+    changes.retain(|c| failures.iter().any(|f| f.id == c.id()));
+    changes.shrink_to_fit();
+    envelope
 }

@@ -2,7 +2,7 @@
 //!
 //! Order of writes for batch `seq = cursor.next_seq`:
 //!
-//! 1. `payloads.put_if_absent(batches/<profile>/<entity>/<seq>, envelope)` and go on with the
+//! 1. `payloads.put_new(batches/<profile>/<entity>/<seq>, envelope)` (write-once); go on with the
 //!    STORED envelope. A step that finds an envelope already stored at `next_seq` (a crash
 //!    after step 1) ships it without reading the source, so a page read twice never becomes
 //!    two different batches with one `seq`, and the cursor continues from the stored link.
@@ -285,13 +285,13 @@ impl Poller {
             next: next.into(),
             batch,
         };
-        let bytes = envelope.encode();
-        let stored = self.ports.payloads.put_if_absent(&key, &bytes).await?;
         // The common case stored ours: skip decoding a page we already hold.
-        if stored == bytes {
-            return Ok(envelope);
+        match self.ports.payloads.put_new(&key, envelope.encode()).await? {
+            None => Ok(envelope),
+            Some(stored) => {
+                BatchEnvelope::decode(&stored).map_err(|e| EngineError::corrupt(&key, e))
+            }
         }
-        BatchEnvelope::decode(&stored).map_err(|e| EngineError::corrupt(&key, e))
     }
 
     async fn restart_expired(

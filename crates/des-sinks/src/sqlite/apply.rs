@@ -1,12 +1,11 @@
 //! The transactions of a batch and of a retried change, run on the blocking thread.
 
-use std::sync::mpsc::Receiver;
-
 use des_core::ports::{BatchOutcome, RecordFailure, RetryOutcome, SinkError};
 use des_core::{BatchKind, ChangeType, ErrorClass};
 use rusqlite::{
     CachedStatement, Connection, OptionalExtension, Transaction, TransactionBehavior, params,
 };
+use tokio::sync::mpsc::Receiver;
 
 use super::client::{class_of, db_error};
 use super::encoding::Param;
@@ -44,7 +43,7 @@ struct Statements<'t> {
 impl BatchJob {
     /// Checks the watermark, writes the changes and moves the watermark, in one transaction.
     /// A duplicate or early batch returns at once; its sender sees the channel closed.
-    pub fn run(self, conn: &mut Connection) -> Result<BatchOutcome, SinkError> {
+    pub fn run(mut self, conn: &mut Connection) -> Result<BatchOutcome, SinkError> {
         let tx = immediate(conn)?;
         let watermark = self.writer.watermark(&tx).map_err(db_error)?;
         if self.seq <= watermark {
@@ -82,12 +81,12 @@ impl BatchJob {
         })
     }
 
-    fn write(&self, tx: &Transaction<'_>) -> Result<BatchOutcome, SinkError> {
+    fn write(&mut self, tx: &Transaction<'_>) -> Result<BatchOutcome, SinkError> {
         let mut stmts = self.statements(tx).map_err(db_error)?;
         let (mut applied, mut failures) = (0, Vec::new());
         loop {
-            match self.chunks.recv() {
-                Ok(Chunk::Changes(changes)) => {
+            match self.chunks.blocking_recv() {
+                Some(Chunk::Changes(changes)) => {
                     for change in &changes {
                         match self.change(tx, &mut stmts, change).map_err(db_error)? {
                             Some(failure) => failures.push(failure),
@@ -95,9 +94,9 @@ impl BatchJob {
                         }
                     }
                 }
-                Ok(Chunk::End) => break,
+                Some(Chunk::End) => break,
                 // The caller stopped feeding the batch (cancelled): trying again is right.
-                Err(_) => return Err(SinkError::Unavailable("the batch was abandoned".into())),
+                None => return Err(SinkError::Unavailable("the batch was abandoned".into())),
             }
         }
         if let BatchKind::ResyncComplete { first_seq } = self.kind {
@@ -192,7 +191,7 @@ pub struct RetryJob {
 }
 
 impl RetryJob {
-    pub fn run(self, conn: &mut Connection) -> Result<RetryOutcome, SinkError> {
+    pub fn run(mut self, conn: &mut Connection) -> Result<RetryOutcome, SinkError> {
         let tx = immediate(conn)?;
         let outcome = self.write(&tx).map_err(db_error)?;
         if outcome == RetryOutcome::Applied {
@@ -203,7 +202,7 @@ impl RetryJob {
 
     /// A tombstone from the change's own batch or a later one wins: within a batch, deletes
     /// come after upserts, so such a delete is newer than the retried change.
-    fn write(&self, tx: &Transaction<'_>) -> Sql<RetryOutcome> {
+    fn write(&mut self, tx: &Transaction<'_>) -> Sql<RetryOutcome> {
         let w = &self.writer;
         let id = self.change.id();
         let id_text = id.hyphenated().to_string();

@@ -1,12 +1,13 @@
 //! The SQLite [`Sink`].
 
-use std::sync::{Arc, mpsc};
+use std::sync::Arc;
 
 use async_trait::async_trait;
 use des_core::ports::{BatchOutcome, PermissionCheck, RetryOutcome, Sink, SinkError};
 use des_core::schema::{SchemaPlan, TableDef};
 use des_core::{Batch, Change, RetryChange};
 use time::OffsetDateTime;
+use tokio::sync::mpsc;
 use uuid::Uuid;
 
 use super::apply::{BatchJob, Chunk, RetryJob};
@@ -64,6 +65,10 @@ fn now() -> String {
 /// large enough that the channel costs nothing next to the rows.
 const CHUNK_ROWS: usize = 500;
 
+/// Encoded chunks waiting for the writer: encoding outruns SQLite, and an unbounded channel
+/// would hold a second, encoded copy of the whole page.
+const CHUNKS_AHEAD: usize = 2;
+
 /// Applies a batch while encoding it: the blocking thread opens the transaction and writes
 /// each chunk as soon as this task has encoded it, so the two overlap and the batch itself
 /// is never copied.
@@ -75,7 +80,7 @@ async fn apply_batch(
 ) -> Result<BatchOutcome, SinkError> {
     let table = &*with_exact_columns(table);
     let layout = Layout::new(table, &batch.columns)?;
-    let (sender, chunks) = mpsc::channel();
+    let (sender, chunks) = mpsc::channel(CHUNKS_AHEAD);
     let job = BatchJob {
         writer: TableWriter::new(
             batch.stream.profile_id,
@@ -92,13 +97,12 @@ async fn apply_batch(
     let pending = client.spawn(move |conn| job.run(conn));
     for part in batch.changes.chunks(CHUNK_ROWS) {
         let encoded = part.iter().map(|c| Encoded::new(&layout, c)).collect();
-        if sender.send(Chunk::Changes(encoded)).is_err() {
+        if sender.send(Chunk::Changes(encoded)).await.is_err() {
             break; // A duplicate or early batch: the writer has already answered.
         }
-        tokio::task::yield_now().await;
     }
     // Fails only when the writer has already answered; its answer says why.
-    let _ = sender.send(Chunk::End);
+    let _ = sender.send(Chunk::End).await;
     pending.wait().await
 }
 
