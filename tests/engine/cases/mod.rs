@@ -4,6 +4,7 @@ mod lifecycle;
 mod lookups;
 mod monitor;
 mod refusal;
+mod requests;
 mod restore;
 mod resync;
 mod shared_tables;

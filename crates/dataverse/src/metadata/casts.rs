@@ -2,90 +2,41 @@
 //! `Attributes/Microsoft.Dynamics.CRM.StringAttributeMetadata` (the plain `Attributes`
 //! expansion carries only the common properties).
 
-use des_core::{AttributeKind, AttributeMetadata, DateTimeBehavior, EntityMetadata};
+use des_core::{AttributeMetadata, DateTimeBehavior};
 use serde::Deserialize;
 
 use super::wire::OptionSet;
 
-/// One cast query and the kinds it describes.
+/// One cast query: the attributes of one metadata type (the kinds the model reads from it
+/// are in `Detail::apply`).
 pub(crate) struct Cast {
     pub(crate) type_name: &'static str,
     query: &'static str,
-    kinds: &'static [AttributeKind],
 }
 
 const OPTIONS: &str = "$select=LogicalName&$expand=OptionSet,GlobalOptionSet";
 
 /// Every cast the model needs. Customer and Owner attributes are `LookupAttributeMetadata`.
 pub(crate) const CASTS: &[Cast] = &[
-    cast(
-        "StringAttributeMetadata",
-        "$select=LogicalName,MaxLength",
-        &[AttributeKind::String],
-    ),
-    cast(
-        "MemoAttributeMetadata",
-        "$select=LogicalName,MaxLength",
-        &[AttributeKind::Memo],
-    ),
-    cast(
-        "DecimalAttributeMetadata",
-        "$select=LogicalName,Precision",
-        &[AttributeKind::Decimal],
-    ),
-    cast(
-        "DoubleAttributeMetadata",
-        "$select=LogicalName,Precision",
-        &[AttributeKind::Double],
-    ),
-    cast(
-        "MoneyAttributeMetadata",
-        "$select=LogicalName,Precision",
-        &[AttributeKind::Money],
-    ),
+    cast("StringAttributeMetadata", "$select=LogicalName,MaxLength"),
+    cast("MemoAttributeMetadata", "$select=LogicalName,MaxLength"),
+    cast("DecimalAttributeMetadata", "$select=LogicalName,Precision"),
+    cast("DoubleAttributeMetadata", "$select=LogicalName,Precision"),
+    cast("MoneyAttributeMetadata", "$select=LogicalName,Precision"),
     cast(
         "DateTimeAttributeMetadata",
         "$select=LogicalName,DateTimeBehavior",
-        &[AttributeKind::DateTime],
     ),
-    cast(
-        "LookupAttributeMetadata",
-        "$select=LogicalName,Targets",
-        &[
-            AttributeKind::Lookup,
-            AttributeKind::Customer,
-            AttributeKind::Owner,
-        ],
-    ),
-    cast(
-        "PicklistAttributeMetadata",
-        OPTIONS,
-        &[AttributeKind::Picklist],
-    ),
-    cast("StateAttributeMetadata", OPTIONS, &[AttributeKind::State]),
-    cast("StatusAttributeMetadata", OPTIONS, &[AttributeKind::Status]),
-    cast(
-        "MultiSelectPicklistAttributeMetadata",
-        OPTIONS,
-        &[AttributeKind::MultiSelectPicklist],
-    ),
-    cast(
-        "BooleanAttributeMetadata",
-        OPTIONS,
-        &[AttributeKind::Boolean],
-    ),
+    cast("LookupAttributeMetadata", "$select=LogicalName,Targets"),
+    cast("PicklistAttributeMetadata", OPTIONS),
+    cast("StateAttributeMetadata", OPTIONS),
+    cast("StatusAttributeMetadata", OPTIONS),
+    cast("MultiSelectPicklistAttributeMetadata", OPTIONS),
+    cast("BooleanAttributeMetadata", OPTIONS),
 ];
 
-const fn cast(
-    type_name: &'static str,
-    query: &'static str,
-    kinds: &'static [AttributeKind],
-) -> Cast {
-    Cast {
-        type_name,
-        query,
-        kinds,
-    }
+const fn cast(type_name: &'static str, query: &'static str) -> Cast {
+    Cast { type_name, query }
 }
 
 impl Cast {
@@ -96,14 +47,6 @@ impl Cast {
         format!(
             "EntityDefinitions(LogicalName='{quoted}')/Attributes/Microsoft.Dynamics.CRM.{type_name}?{query}"
         )
-    }
-
-    /// Whether `entity` has an attribute this cast describes.
-    pub(crate) fn needed(&self, entity: &EntityMetadata) -> bool {
-        entity
-            .attributes
-            .iter()
-            .any(|a| self.kinds.contains(&a.kind))
     }
 }
 

@@ -25,7 +25,7 @@ use std::time::{Duration, Instant};
 use des_core::ports::{Precondition, Sink, Source, StoreError, Versioned};
 use des_core::profile::Profile;
 use des_core::sync::{EntityCursor, StatsDelta, SyncPhase};
-use des_core::{ManyToManyRelationship, StreamId};
+use des_core::{ManyToManyRelationship, OptionSetMetadata, StreamId};
 
 use crate::error::EngineError;
 use crate::plan::PlanCache;
@@ -90,6 +90,13 @@ struct Memory {
     applied_seen: HashMap<StreamId, u64>,
     /// M:N relationships per organization, with when they were read.
     relationships: HashMap<uuid::Uuid, (Instant, Arc<Vec<ManyToManyRelationship>>)>,
+    /// Global option sets per organization, with when they were read: every stream's plan
+    /// needs them, and streams planned together share one read.
+    option_sets: HashMap<uuid::Uuid, (Instant, Arc<Vec<OptionSetMetadata>>)>,
+    /// Per stream, the entity set name of its last metadata read, so a read that starts
+    /// right after planning does not read the metadata again (each request costs the
+    /// service-protection budget a page's base).
+    entity_sets: HashMap<StreamId, String>,
 }
 
 /// What a step works with for one stream.
@@ -115,6 +122,8 @@ pub struct Poller {
     wake: Option<Arc<tokio::sync::Notify>>,
     read_ahead: read_ahead::ReadAhead,
     handoff: Option<Arc<crate::runtime::Handoff>>,
+    /// One global option set read at a time, so streams planned at once wait for it.
+    option_sets_gate: tokio::sync::Mutex<()>,
 }
 
 impl Poller {
@@ -127,6 +136,7 @@ impl Poller {
             wake: None,
             read_ahead: read_ahead::ReadAhead::default(),
             handoff: None,
+            option_sets_gate: tokio::sync::Mutex::new(()),
         }
     }
 

@@ -149,11 +149,7 @@ impl Poller {
         let request = match &cursor.link {
             Some(link) => PageRequest::Follow { link: link.clone() },
             None => PageRequest::Start {
-                entity_set: ctx
-                    .source
-                    .entity_metadata(&ctx.stream().entity)
-                    .await?
-                    .entity_set_name,
+                entity_set: self.entity_set(ctx).await?,
                 select: cursor.columns.clone(),
             },
         };
@@ -190,6 +186,21 @@ impl Poller {
             next,
             more,
         }))
+    }
+
+    /// The entity set a read starts from: as the stream's last metadata read (its plan)
+    /// named it, else read now.
+    async fn entity_set(&self, ctx: &StreamCtx<'_>) -> Result<String, EngineError> {
+        let known = self.memory().entity_sets.get(ctx.stream()).cloned();
+        if let Some(name) = known {
+            return Ok(name);
+        }
+        let metadata = ctx.source.entity_metadata(&ctx.stream().entity).await?;
+        let name = metadata.entity_set_name;
+        self.memory()
+            .entity_sets
+            .insert(ctx.stream().clone(), name.clone());
+        Ok(name)
     }
 
     /// The page `request` asks for, from the read-ahead when it fetched exactly that page.

@@ -1,17 +1,20 @@
 //! Schema steps: plan a stream's table from fresh metadata and apply it to the sink.
 
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use des_core::ports::Versioned;
 use des_core::schema::{Naming, SchemaPlan};
 use des_core::sync::{EntityCursor, StatsDelta};
-use des_core::{ChangeType, FailureLine};
+use des_core::{ChangeType, FailureLine, OptionSetMetadata};
 
 use super::{Poller, StepOutcome, StreamCtx};
 use crate::error::EngineError;
 use crate::message::plan_key;
 use crate::plan::{fingerprint, needs_reread, plan_stream, select_columns, stream_table};
+
+/// How long one read of the global option sets serves other streams' plans.
+const OPTION_SETS_SHARED: Duration = Duration::from_secs(10);
 
 /// A freshly planned stream table.
 pub(super) struct Planned {
@@ -143,13 +146,15 @@ impl Poller {
     }
 
     /// Reads the stream's metadata, plans its table and stores the plan under its fingerprint.
+    /// The two reads go at once: each costs a request's base time of the budget, and a
+    /// stream's first page waits for its plan.
     pub(super) async fn plan_now(&self, ctx: &StreamCtx<'_>) -> Result<Planned, EngineError> {
         let stream = ctx.stream();
-        let metadata = ctx.source.entity_metadata(&stream.entity).await?;
-        let option_sets = match ctx.spec.relationship {
-            Some(_) => Vec::new(),
-            None => ctx.source.global_option_sets().await?,
-        };
+        let entity = async { Ok(ctx.source.entity_metadata(&stream.entity).await?) };
+        let (metadata, option_sets) = tokio::try_join!(entity, self.option_sets_for(ctx))?;
+        self.memory()
+            .entity_sets
+            .insert(stream.clone(), metadata.entity_set_name.clone());
         let naming = Naming::from_profile(ctx.profile);
         let rel = ctx.spec.relationship.as_ref();
         let plan = plan_stream(&naming, &metadata, rel, &option_sets);
@@ -217,6 +222,31 @@ impl Poller {
             ..Default::default()
         };
         self.add_stats(stream, delta).await
+    }
+
+    /// The organization's global option sets, read once for streams planned within a few
+    /// seconds of each other (never longer than `metadata_refresh`, so a refresh still sees
+    /// a change when it is due).
+    async fn option_sets_for(
+        &self,
+        ctx: &StreamCtx<'_>,
+    ) -> Result<Arc<Vec<OptionSetMetadata>>, EngineError> {
+        if ctx.spec.relationship.is_some() {
+            return Ok(Arc::default());
+        }
+        let org = ctx.profile.organization_id;
+        let shared_for = self.options.metadata_refresh.min(OPTION_SETS_SHARED);
+        let _one_read = self.option_sets_gate.lock().await;
+        let cached = self.memory().option_sets.get(&org).cloned();
+        if let Some((asked, sets)) = cached.filter(|(asked, _)| asked.elapsed() < shared_for) {
+            tracing::trace!(age_ms = asked.elapsed().as_millis(), "Shared option sets.");
+            return Ok(sets);
+        }
+        let asked = Instant::now();
+        let sets = Arc::new(ctx.source.global_option_sets().await?);
+        let entry = (asked, Arc::clone(&sets));
+        self.memory().option_sets.insert(org, entry);
+        Ok(sets)
     }
 
     fn refresh_due(&self, ctx: &StreamCtx<'_>) -> bool {
