@@ -9,7 +9,8 @@
 
 /// Pages of thousands of rows are allocated on one thread and freed on another; glibc keeps
 /// such memory in per-thread arenas, while mimalloc returns it, so peak memory follows the
-/// pages in flight (measured in crates/des-cli/README.md, "Memory").
+/// pages in flight (measured in crates/des-cli/README.md, "Memory"). Built with `override`,
+/// mimalloc also serves SQLite's own `malloc` calls (page caches, payload copies).
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 

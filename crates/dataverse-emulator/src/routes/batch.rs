@@ -100,7 +100,11 @@ fn write_response(out: &mut String, boundary: &str, reply: &Reply) {
     for (k, v) in &reply.headers {
         let _ = write!(out, "{k}: {v}\r\n");
     }
-    let _ = write!(out, "\r\n{}\r\n", reply.body);
+    let _ = write!(out, "\r\n{}", reply.body);
+    for chunk in &reply.chunks {
+        out.push_str(chunk);
+    }
+    out.push_str("\r\n");
 }
 
 pub fn handle(sh: &ServerState, headers: &HeaderMap, body: &[u8]) -> Result<Reply, EmulatorError> {
@@ -156,6 +160,7 @@ pub fn handle(sh: &ServerState, headers: &HeaderMap, body: &[u8]) -> Result<Repl
         status: 200,
         content_type: "",
         body: out,
+        chunks: Vec::new(),
         headers: vec![(
             "Content-Type".into(),
             format!("multipart/mixed; boundary={response_boundary}"),

@@ -40,6 +40,9 @@ pub struct Reply {
     pub status: u16,
     pub content_type: &'static str,
     pub body: String,
+    /// The rest of the body, sent after `body` chunk by chunk without joining them (see
+    /// [`Reply::with_chunks`]).
+    pub chunks: Vec<String>,
     pub headers: Vec<(String, String)>,
     /// Rows in the body, for the cost model.
     pub rows: usize,
@@ -54,6 +57,7 @@ pub fn json_reply(status: u16, body: String, applied: &str) -> Reply {
         status,
         content_type: "application/json; odata.metadata=minimal",
         body,
+        chunks: Vec::new(),
         headers,
         rows: 0,
     }
@@ -64,6 +68,7 @@ pub fn empty_reply(status: u16) -> Reply {
         status,
         content_type: "",
         body: String::new(),
+        chunks: Vec::new(),
         headers: Vec::new(),
         rows: 0,
     }
@@ -72,6 +77,13 @@ pub fn empty_reply(status: u16) -> Reply {
 impl Reply {
     pub fn header(mut self, name: &str, value: String) -> Reply {
         self.headers.push((name.to_owned(), value));
+        self
+    }
+
+    /// Sends `chunks` after the body, each as it is: a page of thousands of rows is tens of
+    /// MB, and joining it into one buffer would hold it twice.
+    pub fn with_chunks(mut self, chunks: Vec<String>) -> Reply {
+        self.chunks = chunks;
         self
     }
 
@@ -92,6 +104,7 @@ impl From<EmulatorError> for Reply {
             status: e.status(),
             content_type: "application/json; odata.metadata=minimal",
             body,
+            chunks: Vec::new(),
             headers: Vec::new(),
             rows: 0,
         }
@@ -109,7 +122,56 @@ impl IntoResponse for Reply {
         for (k, v) in &self.headers {
             b = b.header(k.as_str(), v.as_str());
         }
-        b.body(Body::from(self.body)).unwrap_or_default()
+        let body = if self.chunks.is_empty() {
+            Body::from(self.body)
+        } else {
+            Body::new(Chunks::new(self.body, self.chunks))
+        };
+        b.body(body).unwrap_or_default()
+    }
+}
+
+/// A body sent as the chunks it was written in, with its exact length (so hyper sends a
+/// `Content-Length`, and a client can size its buffer once); each chunk is freed once sent.
+struct Chunks {
+    chunks: std::collections::VecDeque<Bytes>,
+    remaining: u64,
+}
+
+impl Chunks {
+    fn new(head: String, rest: Vec<String>) -> Chunks {
+        let chunks: std::collections::VecDeque<Bytes> = std::iter::once(head)
+            .chain(rest)
+            .filter(|c| !c.is_empty())
+            .map(Bytes::from)
+            .collect();
+        let remaining = chunks.iter().map(|c| c.len() as u64).sum();
+        Chunks { chunks, remaining }
+    }
+}
+
+impl hyper::body::Body for Chunks {
+    type Data = Bytes;
+    type Error = std::convert::Infallible;
+
+    fn poll_frame(
+        self: std::pin::Pin<&mut Self>,
+        _: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<Result<hyper::body::Frame<Bytes>, Self::Error>>> {
+        let this = self.get_mut();
+        let next = this.chunks.pop_front().map(|chunk| {
+            this.remaining -= chunk.len() as u64;
+            Ok(hyper::body::Frame::data(chunk))
+        });
+        std::task::Poll::Ready(next)
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.chunks.is_empty()
+    }
+
+    fn size_hint(&self) -> hyper::body::SizeHint {
+        hyper::body::SizeHint::with_exact(self.remaining)
     }
 }
 
@@ -273,6 +335,7 @@ fn metadata_document(sh: &ServerState) -> Reply {
         status: 200,
         content_type: "application/xml",
         body: crate::csdl::metadata_document(&sh.read().catalog),
+        chunks: Vec::new(),
         headers: Vec::new(),
         rows: 0,
     }
