@@ -123,27 +123,41 @@ fn decimal_value(
     scale: u8,
     col: &ColumnDef,
 ) -> Result<Param, String> {
+    decimal_cells(value, precision, scale, col).map(|(number, _)| number)
+}
+
+/// A decimal's number cell and the text of its `<column>_exact` cell, from one canonical
+/// literal: the two cells need the same rounding and parsing, which is most of a decimal's
+/// cost, so a row works them out once ([`super::rows::Layout::encode`]).
+pub fn decimal_cells(
+    value: &Value,
+    precision: u8,
+    scale: u8,
+    col: &ColumnDef,
+) -> Result<(Param, SqlValue), String> {
+    if matches!(value, Value::Null) {
+        return Ok((Param::Value(SqlValue::Null), SqlValue::Null));
+    }
     let literal = decimal::as_literal(value).ok_or_else(|| mismatch(col))?;
-    decimal_literal(&literal, precision, scale)
-        .map(|exact| Param::Value(Number::of(&exact).value))
-        .map_err(|e| decimal::reason(e, col, precision, scale))
+    let canonical = decimal_literal(&literal, precision, scale)
+        .map_err(|e| decimal::reason(e, col, precision, scale))?;
+    let number = Number::of(&canonical);
+    let exact = match number.exact {
+        true => SqlValue::Null,
+        false => SqlValue::Text(canonical),
+    };
+    Ok((Param::Value(number.value), exact))
 }
 
 /// The `<column>_exact` cell: the decimal's exact text when its number column holds only the
 /// nearest float, null otherwise (and for a value the number column refuses, which fails the
 /// record there with its reason).
 pub fn exact_text(value: &Value, col: &ColumnDef) -> Result<Param, String> {
-    let (Some(literal), SqlType::Decimal { precision, scale }) =
-        (decimal::as_literal(value), col.ty)
-    else {
+    let SqlType::Decimal { precision, scale } = col.ty else {
         return Ok(Param::Value(SqlValue::Null));
     };
-    Ok(Param::Value(
-        decimal_literal(&literal, precision, scale)
-            .ok()
-            .filter(|exact| !Number::of(exact).exact)
-            .map_or(SqlValue::Null, SqlValue::Text),
-    ))
+    let exact = decimal_cells(value, precision, scale, col).map_or(SqlValue::Null, |(_, e)| e);
+    Ok(Param::Value(exact))
 }
 
 #[cfg(test)]
@@ -264,5 +278,49 @@ mod tests {
             "rounded to the column's scale first"
         );
         assert!(encode(&Value::Float(f64::NAN), &rate).is_err());
+    }
+
+    #[test]
+    fn a_decimal_and_its_exact_text_come_from_one_literal_as_each_alone() {
+        let money = col(
+            "revenue",
+            SqlType::Decimal {
+                precision: 4,
+                scale: 2,
+            },
+        );
+        let wide = col(
+            "new_ratio",
+            SqlType::Decimal {
+                precision: 38,
+                scale: 20,
+            },
+        );
+        let values = [
+            Value::Decimal("12.5".into()),
+            Value::Decimal("99.995".into()),
+            Value::Decimal("0.12345678901234567891".into()),
+            Value::Int(7),
+            Value::Null,
+            Value::Text("not a number".into()),
+        ];
+        for column in [&money, &wide] {
+            let SqlType::Decimal { precision, scale } = column.ty else {
+                unreachable!()
+            };
+            for value in &values {
+                let alone = (encode(value, column), exact_text(value, column));
+                let together = decimal_cells(value, precision, scale, column);
+                match (alone, together) {
+                    ((Ok(number), Ok(Param::Value(exact))), Ok(cells)) => {
+                        assert_eq!((number, exact), cells, "{value:?}");
+                    }
+                    ((Err(reason), Ok(Param::Value(SqlValue::Null))), Err(same)) => {
+                        assert_eq!(reason, same, "{value:?}");
+                    }
+                    other => panic!("{value:?} in {}: {other:?}", column.name),
+                }
+            }
+        }
     }
 }

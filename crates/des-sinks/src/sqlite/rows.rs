@@ -1,12 +1,12 @@
 //! A batch's changes as ready-to-bind parameter rows for one table.
 
 use des_core::ports::SinkError;
-use des_core::schema::{ColumnDef, TableDef};
+use des_core::schema::{ColumnDef, SqlType, TableDef};
 use des_core::{Change, Value};
 use rusqlite::types::Value as SqlValue;
 use uuid::Uuid;
 
-use super::encoding::{Param, encode, exact_text, lookup_target};
+use super::encoding::{Param, decimal_cells, encode, exact_text, lookup_target};
 use crate::columns::{self, Field, Source};
 
 /// The columns one batch writes, in statement order, and where each value comes from.
@@ -38,13 +38,26 @@ impl<'a> Layout<'a> {
     }
 
     /// The parameters of one upsert from `?2` on, or the reason the record cannot be written.
+    /// A decimal's `_exact` column comes right after it and takes the text its number cell
+    /// worked out (the same value: compared by address, not by content).
     pub fn encode(&self, id: Uuid, version: i64, values: &[Value]) -> Result<Vec<Param>, String> {
+        let mut last_decimal: Option<(&Value, SqlValue)> = None;
         columns::fields(&self.columns, id, version, values)
             .map(|(col, field)| match field {
                 Field::Id(id) => Ok(Param::guid(id)),
                 Field::Version(version) => Ok(Param::Value(SqlValue::Integer(version))),
-                Field::Value(value) => encode(value, col),
-                Field::Exact(value) => exact_text(value, col),
+                Field::Value(value) => match col.ty {
+                    SqlType::Decimal { precision, scale } => {
+                        let (number, exact) = decimal_cells(value, precision, scale, col)?;
+                        last_decimal = Some((value, exact));
+                        Ok(number)
+                    }
+                    _ => encode(value, col),
+                },
+                Field::Exact(value) => match last_decimal.take() {
+                    Some((of, exact)) if std::ptr::eq(of, value) => Ok(Param::Value(exact)),
+                    _ => exact_text(value, col),
+                },
                 Field::LookupTarget(value) => lookup_target(value, col),
             })
             .collect()
