@@ -11,7 +11,7 @@ use uuid::Uuid;
 
 use super::target::fresh;
 
-fn big_batch() -> Batch {
+fn batch(seq: u64, rows: std::ops::Range<u128>) -> Batch {
     let row = |n: u128| {
         let values = vec![Value::Text(format!("account {n}")), Value::Int(1)];
         Change::Upsert(Row {
@@ -25,10 +25,10 @@ fn big_batch() -> Batch {
             profile_id: Uuid::nil(),
             entity: "account".into(),
         },
-        seq: 1,
+        seq,
         kind: BatchKind::Initial,
         columns: vec!["name".into(), "versionnumber".into()],
-        changes: (0..2_000).map(row).collect(),
+        changes: rows.map(row).collect(),
         read_at: OffsetDateTime::now_utc(),
     }
 }
@@ -39,25 +39,37 @@ async fn an_abandoned_batch_is_rolled_back_and_can_be_applied_again() {
     let plan = account_plan(160, 2, false);
     let table = plan.table_for("account").expect("planned");
     sink.apply_schema(&plan).await.expect("schema applies");
-    let batch = big_batch();
-    // The first poll encodes one chunk and yields, so a zero timeout drops the call mid-batch.
-    let abandoned = tokio::time::timeout(Duration::ZERO, sink.apply_batch(&plan, table, &batch));
+    let first = sink.apply_batch(&plan, table, &batch(1, 0..1)).await;
+    assert!(matches!(
+        first,
+        Ok(BatchOutcome::Applied { applied: 1, .. })
+    ));
+
+    // Another connection holds the write lock, so the batch's writer waits at its BEGIN and
+    // takes no chunk: the caller fills the two chunks the writer may have waiting, blocks on
+    // the third of four, and is dropped there, mid-batch, whatever the machine's timing.
+    let holder = rusqlite::Connection::open(&file.path).expect("opens");
+    holder
+        .execute_batch("BEGIN IMMEDIATE")
+        .expect("takes the write lock");
+    let big = batch(2, 1..2_001);
+    let abandoned = tokio::time::timeout(Duration::ZERO, sink.apply_batch(&plan, table, &big));
     assert!(
         abandoned.await.is_err(),
         "the call was cut off before it finished"
     );
+    holder.execute_batch("ROLLBACK").expect("lets the lock go");
+
     assert_eq!(
         sink.watermark(Uuid::nil(), table).await.expect("watermark"),
-        0
+        1
     );
-    assert!(
-        file.read("des_account", &["Id"]).is_empty(),
+    assert_eq!(
+        file.read("des_account", &["Id"]).len(),
+        1,
         "no row of the abandoned batch"
     );
-    let again = sink
-        .apply_batch(&plan, table, &batch)
-        .await
-        .expect("applies");
+    let again = sink.apply_batch(&plan, table, &big).await.expect("applies");
     assert_eq!(
         again,
         BatchOutcome::Applied {
@@ -65,5 +77,5 @@ async fn an_abandoned_batch_is_rolled_back_and_can_be_applied_again() {
             failures: Vec::new()
         }
     );
-    assert_eq!(file.read("des_account", &["Id"]).len(), 2_000);
+    assert_eq!(file.read("des_account", &["Id"]).len(), 2_001);
 }
