@@ -28,7 +28,7 @@ mod stop;
 mod sweep;
 mod turns;
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -341,10 +341,12 @@ impl Applier {
 }
 
 /// The envelope with only the changes the sink refused: settling overlaps the next batch's
-/// write and needs no more, so the page's rows are freed as soon as the sink has them.
+/// write and needs no more, so the page's rows are freed as soon as the sink has them. The
+/// refused ids go in a set: a target that refuses a whole page refuses thousands.
 fn keep_failed(mut envelope: BatchEnvelope, failures: &[RecordFailure]) -> BatchEnvelope {
+    let refused: HashSet<uuid::Uuid> = failures.iter().map(|f| f.id).collect();
     let changes = &mut envelope.batch.changes;
-    changes.retain(|c| failures.iter().any(|f| f.id == c.id()));
+    changes.retain(|c| refused.contains(&c.id()));
     changes.shrink_to_fit();
     envelope
 }

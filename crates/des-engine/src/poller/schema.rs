@@ -238,8 +238,7 @@ impl Poller {
         let shared_for = self.options.metadata_refresh.min(OPTION_SETS_SHARED);
         let _one_read = self.option_sets_gate.lock().await;
         let cached = self.memory().option_sets.get(&org).cloned();
-        if let Some((asked, sets)) = cached.filter(|(asked, _)| asked.elapsed() < shared_for) {
-            tracing::trace!(age_ms = asked.elapsed().as_millis(), "Shared option sets.");
+        if let Some((_, sets)) = cached.filter(|(asked, _)| asked.elapsed() < shared_for) {
             return Ok(sets);
         }
         let asked = Instant::now();
