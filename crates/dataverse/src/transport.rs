@@ -8,12 +8,12 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use bytes::Bytes;
 use des_core::ports::SourceError;
 use reqwest::header::{ACCEPT, CONTENT_TYPE, HeaderMap, HeaderValue};
 use url::Url;
 
 use crate::batch::Batch;
+use crate::body::{Body, BodyPool};
 use crate::config::{ClientConfig, ConfigError, RetryPolicy};
 use crate::fault::{ServiceErrorBody, service_error};
 use crate::pace::PaceStats;
@@ -28,6 +28,7 @@ pub(crate) struct Transport {
     retry: RetryPolicy,
     /// Shared by every caller of this client: one pacer (one budget) per app user.
     users: AppUsers,
+    bodies: Arc<BodyPool>,
 }
 
 /// Builds one try of a request.
@@ -35,12 +36,12 @@ type Build<'a> = dyn Fn(&reqwest::Client) -> reqwest::RequestBuilder + Send + Sy
 
 /// What one try came to.
 enum Attempt {
-    Done(Bytes),
+    Done(Body),
     Fatal(SourceError),
     Unauthorized {
         user: usize,
         token: AccessToken,
-        body: Bytes,
+        body: Body,
     },
     Transient(Transient),
 }
@@ -82,6 +83,7 @@ impl Transport {
             api_root: config.api_root()?,
             retry: config.retry.clone(),
             users,
+            bodies: Arc::default(),
         })
     }
 
@@ -103,7 +105,7 @@ impl Transport {
     }
 
     /// GETs `url` with an optional `Prefer` header, retrying transient faults.
-    pub(crate) async fn get(&self, url: &Url, prefer: Option<&str>) -> Result<Bytes, SourceError> {
+    pub(crate) async fn get(&self, url: &Url, prefer: Option<&str>) -> Result<Body, SourceError> {
         self.send(&|http| {
             let request = http.get(url.clone());
             match prefer {
@@ -115,7 +117,7 @@ impl Transport {
     }
 
     /// POSTs a `$batch`; the answer is the multipart body (parts carry their own statuses).
-    pub(crate) async fn post_batch(&self, batch: &Batch) -> Result<Bytes, SourceError> {
+    pub(crate) async fn post_batch(&self, batch: &Batch) -> Result<Body, SourceError> {
         let url = self.url("$batch")?;
         self.send(&|http| {
             http.post(url.clone())
@@ -126,7 +128,7 @@ impl Transport {
     }
 
     /// Sends the request `build` makes (once per try), retrying transient faults.
-    async fn send(&self, build: &Build<'_>) -> Result<Bytes, SourceError> {
+    async fn send(&self, build: &Build<'_>) -> Result<Body, SourceError> {
         let mut backoff = Backoff::new(&self.retry);
         let mut refreshed = false;
         loop {
@@ -183,7 +185,7 @@ impl Transport {
         let status = response.status().as_u16();
         let retry_after = retry_after(response.headers());
         permit.answered(status, response.headers(), retry_after);
-        match read_body(response).await {
+        match read_body(response, &self.bodies).await {
             Ok(body) => classify(status, retry_after, body, (user, token)),
             Err(error) => transport_fault(error),
         }
@@ -196,13 +198,16 @@ const MAX_RESERVE: u64 = 64 << 20;
 
 /// The body in one buffer sized from `Content-Length`, each chunk copied and freed as it
 /// comes: collecting the chunks and then joining them would hold a page twice.
-async fn read_body(mut response: reqwest::Response) -> reqwest::Result<Bytes> {
+async fn read_body(
+    mut response: reqwest::Response,
+    bodies: &Arc<BodyPool>,
+) -> reqwest::Result<Body> {
     let expected = response.content_length().unwrap_or(0).min(MAX_RESERVE);
-    let mut body = Vec::with_capacity(usize::try_from(expected).unwrap_or(0));
+    let mut body = bodies.body(usize::try_from(expected).unwrap_or(0));
     while let Some(chunk) = response.chunk().await? {
-        body.extend_from_slice(&chunk);
+        body.extend(&chunk);
     }
-    Ok(Bytes::from(body))
+    Ok(body)
 }
 
 fn standard_headers() -> HeaderMap {
@@ -218,7 +223,7 @@ fn standard_headers() -> HeaderMap {
 fn classify(
     status: u16,
     retry_after: Option<Duration>,
-    body: Bytes,
+    body: Body,
     (user, token): (usize, AccessToken),
 ) -> Attempt {
     if (200..300).contains(&status) {

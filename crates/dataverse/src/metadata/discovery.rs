@@ -1,12 +1,12 @@
 //! The metadata requests. Metadata is not paged: each answer is complete.
 
-use bytes::Bytes;
 use des_core::ports::SourceError;
 use des_core::{EntityMetadata, EntitySummary, ManyToManyRelationship, OptionSetMetadata};
 use url::Url;
 
 use super::casts::CASTS;
 use crate::batch::{Batch, parse_response};
+use crate::body::Body;
 use crate::fault::service_error;
 use crate::transport::{Transport, is_transient_status};
 
@@ -20,7 +20,7 @@ const MANY_TO_MANY: &str = "RelationshipDefinitions/Microsoft.Dynamics.CRM.\
 ManyToManyRelationshipMetadata?$select=SchemaName,Entity1LogicalName,Entity2LogicalName,\
 IntersectEntityName,Entity1IntersectAttribute,Entity2IntersectAttribute,MetadataId";
 
-async fn get(transport: &Transport, relative: &str) -> Result<bytes::Bytes, SourceError> {
+async fn get(transport: &Transport, relative: &str) -> Result<Body, SourceError> {
     transport.get(&transport.url(relative)?, None).await
 }
 
@@ -58,7 +58,7 @@ pub(crate) async fn entity(
 
 /// GETs `urls` through one `$batch`. A part that failed transiently is fetched again on its
 /// own, with the usual retries; any other failed part fails the whole read.
-async fn batched(transport: &Transport, urls: &[Url]) -> Result<Vec<Bytes>, SourceError> {
+async fn batched(transport: &Transport, urls: &[Url]) -> Result<Vec<Body>, SourceError> {
     if urls.is_empty() {
         return Ok(Vec::new());
     }
@@ -70,7 +70,7 @@ async fn batched(transport: &Transport, urls: &[Url]) -> Result<Vec<Bytes>, Sour
     let mut bodies = Vec::with_capacity(urls.len());
     for (url, part) in urls.iter().zip(parts) {
         match part.status {
-            200..=299 => bodies.push(Bytes::from(part.body)),
+            200..=299 => bodies.push(Body::fresh(part.body.into_bytes())),
             status if is_transient_status(status) => bodies.push(transport.get(url, None).await?),
             status => return Err(service_error(status, part.body.as_bytes())),
         }
