@@ -1,19 +1,29 @@
 //! CPU time from `/proc` (Linux only): this process's, the processes in the measurement
-//! (this one and a local database server's), and the whole machine's busy time.
+//! (this one, the bench's emulator process and a local database server's), and the whole
+//! machine's busy time.
 //!
 //! The bench reports them per phase. The machine's figure includes every process (a build
 //! running beside the bench too), so the CPU ceiling is computed from the measured processes
-//! alone: the bench names the database server's main process ([`count_server`]) and its CPU
-//! and its children's (backends, live and exited) count with this process's.
+//! alone: the bench names its emulator process and the database server's main process
+//! ([`count_tree`]), and their CPU and their children's (a server's backends, live and
+//! exited) count with this process's.
 
-use std::sync::OnceLock;
+use std::sync::{Mutex, PoisonError};
 
-/// The database server's main process (PostgreSQL's postmaster), when it runs on this machine.
-static SERVER: OnceLock<u32> = OnceLock::new();
+/// Processes measured with this one: the emulator's, PostgreSQL's postmaster.
+static COUNTED: Mutex<Vec<u32>> = Mutex::new(Vec::new());
 
-/// Counts `pid` and its children in [`CpuTimes::measured`] from now on (once per process).
-pub fn count_server(pid: u32) {
-    let _ = SERVER.set(pid);
+/// Counts `pid` and its children in [`CpuTimes::measured`] from now on.
+pub fn count_tree(pid: u32) {
+    let mut counted = COUNTED.lock().unwrap_or_else(PoisonError::into_inner);
+    if !counted.contains(&pid) {
+        counted.push(pid);
+    }
+}
+
+fn counted_ticks() -> f64 {
+    let counted = COUNTED.lock().unwrap_or_else(PoisonError::into_inner);
+    counted.iter().map(|pid| tree_ticks(*pid)).sum()
 }
 
 /// `/proc` counts in USER_HZ, which Linux fixes at 100 for these interfaces.
@@ -26,7 +36,7 @@ pub struct CpuTimes {
     pub process: f64,
     /// Busy time of all cores together, every process included.
     pub machine: f64,
-    /// This process and, when named, the database server with its children.
+    /// This process and the processes named to [`count_tree`] with their children.
     pub measured: f64,
 }
 
@@ -36,13 +46,11 @@ impl CpuTimes {
         let process = std::fs::read_to_string("/proc/self/stat").ok()?;
         let machine = std::fs::read_to_string("/proc/stat").ok()?;
         let process = process_ticks(&process)? / TICKS_PER_SECOND;
-        let server = SERVER
-            .get()
-            .map_or(0.0, |pid| tree_ticks(*pid) / TICKS_PER_SECOND);
+        let others = counted_ticks() / TICKS_PER_SECOND;
         Some(Self {
             process,
             machine: machine_busy_ticks(&machine)? / TICKS_PER_SECOND,
-            measured: process + server,
+            measured: process + others,
         })
     }
 

@@ -112,20 +112,43 @@ async fn start_emulator(
     let emulator = Emulator::start(config)
         .await
         .context("cannot start the Dataverse emulator")?;
-    let org_url = Url::parse(&emulator.base_url())?;
-    let token_url = Url::parse(&emulator.token_url())?;
-    let scope = ClientCredentials::scope_for(&org_url);
-    let secret = Secret::new(emulator.client_secret());
-    let credentials = ClientCredentials::new(token_url, emulator.client_id(), secret, &scope);
-    let client = client_for(org_url, credentials)?;
-    Ok(Environment {
-        client,
-        org_url: emulator.base_url(),
+    let address = EmulatorAddress {
+        base_url: emulator.base_url(),
+        token_url: emulator.token_url(),
         tenant: emulator.tenant_id().to_string(),
         client_id: emulator.client_id().to_string(),
-        authority: Url::parse(&emulator.base_url())?,
-        emulator: Some(emulator),
-    })
+    };
+    let secret = Secret::new(emulator.client_secret());
+    let mut env = Environment::at_emulator(address, secret)?;
+    env.emulator = Some(emulator);
+    Ok(env)
+}
+
+/// Where an emulator listens and the app user it knows.
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+pub struct EmulatorAddress {
+    pub base_url: String,
+    pub token_url: String,
+    pub tenant: String,
+    pub client_id: String,
+}
+
+impl Environment {
+    /// An emulator this process did not start (the bench's, in a process of its own).
+    pub fn at_emulator(address: EmulatorAddress, secret: Secret) -> anyhow::Result<Self> {
+        let org_url = Url::parse(&address.base_url)?;
+        let token_url = Url::parse(&address.token_url)?;
+        let scope = ClientCredentials::scope_for(&org_url);
+        let credentials = ClientCredentials::new(token_url, &address.client_id, secret, &scope);
+        Ok(Environment {
+            client: client_for(org_url.clone(), credentials)?,
+            org_url: address.base_url,
+            tenant: address.tenant,
+            client_id: address.client_id,
+            authority: org_url,
+            emulator: None,
+        })
+    }
 }
 
 fn client_for(

@@ -62,6 +62,9 @@ enum Command {
     Schema(schema_cmd::SchemaArgs),
     /// Measure source, sink and end-to-end rates, delta latency and memory on emulator data.
     Bench(bench::BenchArgs),
+    /// The bench's emulator in a process of its own (started by `des bench`).
+    #[command(hide = true)]
+    BenchEmulator(bench::EmulatorChildArgs),
 }
 
 fn main() -> anyhow::Result<()> {
@@ -75,6 +78,7 @@ fn main() -> anyhow::Result<()> {
             Command::Run(args) => run::run(*args).await,
             Command::Schema(args) => schema_cmd::schema(args).await,
             Command::Bench(args) => bench::bench(args).await,
+            Command::BenchEmulator(args) => bench::serve_emulator(args).await,
         }
     })
 }

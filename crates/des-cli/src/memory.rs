@@ -1,8 +1,13 @@
-//! Peak resident memory of this process, from `/proc/self/status` (Linux only).
+//! Peak resident memory of this process or a child, from `/proc/<pid>/status` (Linux only).
 
 /// The peak resident set size (`VmHWM`) in bytes, if the platform reports it.
 pub fn peak_rss_bytes() -> Option<u64> {
-    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    peak_rss_bytes_of("self")
+}
+
+/// The same for another process (`pid` as a number, or `self`).
+pub fn peak_rss_bytes_of(pid: &str) -> Option<u64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
     status_field_kib(&status, "VmHWM:").map(|kib| kib * 1024)
 }
 

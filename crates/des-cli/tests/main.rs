@@ -2,6 +2,7 @@
 
 mod api;
 mod authority;
+mod bench;
 mod budget;
 mod files;
 mod guards;
@@ -264,10 +265,12 @@ pub fn assert_every_figure(report: &serde_json::Value, records: f64) {
         assert!(number(&format!("{rate}/records_per_sec")) > 0.0);
         assert!(number(&format!("{rate}/peak_rss_bytes")) > 0.0);
         assert!(number(&format!("{rate}/machine_cpu_seconds")) >= 0.0);
-        // The measured processes are this one and, at most, a database server.
+        // The measured processes are this one, the emulator's and at most a database server.
         let measured = number(&format!("{rate}/measured_cpu_seconds"));
         assert!(measured >= number(&format!("{rate}/cpu_seconds")), "{rate}");
     }
+    // The emulator serves every page in a process of its own, measured apart.
+    assert!(number("/emulator_peak_rss_bytes") > 0.0);
     assert!(report["load_before"].is_string() && report["load_after"].is_string());
     assert!(report["server_cpu_counted"].is_boolean());
     // CPU time comes in 10 ms ticks: a small phase may show none, the three together not.

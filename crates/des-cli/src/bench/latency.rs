@@ -4,9 +4,9 @@
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
-use dataverse_emulator::Control;
 use uuid::Uuid;
 
+use super::emulator_process::EmulatorProcess;
 use super::reader::Reader;
 use super::report::{Latency, quantile};
 use crate::memory;
@@ -35,18 +35,20 @@ struct InFlight {
 /// Writes `rate` marked updates a second for `duration`, each to a different row, and
 /// measures when each becomes visible in the target.
 pub async fn measure(
-    control: &Control,
+    emulator: &EmulatorProcess,
     probe: &Probe<'_>,
     rate: f64,
     duration: Duration,
 ) -> anyhow::Result<Latency> {
     let wanted = ((rate * duration.as_secs_f64()).ceil() as usize).max(1);
     let ids = probe.reader.sample_ids(probe.table, wanted).await?;
-    let mut markers = Markers::new(control, probe, ids);
+    let mut markers = Markers::new(emulator, probe, ids);
     memory::reset_peak();
     let started = Instant::now();
     while started.elapsed() < duration {
-        markers.write_due((started.elapsed().as_secs_f64() * rate) as usize + 1)?;
+        markers
+            .write_due((started.elapsed().as_secs_f64() * rate) as usize + 1)
+            .await?;
         markers.collect_visible().await;
         tokio::time::sleep(CHECK_EVERY).await;
     }
@@ -60,7 +62,7 @@ pub async fn measure(
 
 /// Marked updates written so far, those not seen yet, and the latencies of those seen.
 struct Markers<'a> {
-    control: &'a Control,
+    emulator: &'a EmulatorProcess,
     probe: &'a Probe<'a>,
     ids: Vec<String>,
     written: usize,
@@ -69,10 +71,10 @@ struct Markers<'a> {
 }
 
 impl<'a> Markers<'a> {
-    fn new(control: &'a Control, probe: &'a Probe<'a>, ids: Vec<String>) -> Self {
+    fn new(emulator: &'a EmulatorProcess, probe: &'a Probe<'a>, ids: Vec<String>) -> Self {
         let (in_flight, samples_ms) = (Vec::new(), Vec::new());
         Self {
-            control,
+            emulator,
             probe,
             ids,
             written: 0,
@@ -82,11 +84,11 @@ impl<'a> Markers<'a> {
     }
 
     /// Writes markers until `due` are written (or the sampled rows run out).
-    fn write_due(&mut self, due: usize) -> anyhow::Result<()> {
+    async fn write_due(&mut self, due: usize) -> anyhow::Result<()> {
         while self.written < due.min(self.ids.len()) {
             let id = &self.ids[self.written];
-            self.in_flight
-                .push(write_marker(self.control, self.probe, id, self.written)?);
+            let marker = write_marker(self.emulator, self.probe, id, self.written).await?;
+            self.in_flight.push(marker);
             self.written += 1;
         }
         Ok(())
@@ -122,8 +124,8 @@ impl<'a> Markers<'a> {
     }
 }
 
-fn write_marker(
-    control: &Control,
+async fn write_marker(
+    emulator: &EmulatorProcess,
     probe: &Probe<'_>,
     id: &str,
     n: usize,
@@ -135,9 +137,10 @@ fn write_marker(
     let mut fields = serde_json::Map::new();
     fields.insert(probe.marked_attribute.to_owned(), marker.clone().into());
     let written = Instant::now();
-    control
+    emulator
         .update(probe.entity, uuid, fields)
-        .context("the emulator refused a marked update")?;
+        .await
+        .context("a marked update did not reach the emulator")?;
     Ok(InFlight {
         id: id.to_owned(),
         marker,

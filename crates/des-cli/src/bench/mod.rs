@@ -7,6 +7,7 @@
 mod api;
 mod budget;
 mod dialect;
+mod emulator_process;
 mod faults;
 mod latency;
 mod place;
@@ -20,17 +21,21 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
+use dataverse_emulator::EmulatorConfig;
+use des_core::Secret;
 use des_core::ports::Sink;
 use des_core::schema::SchemaPlan;
 use uuid::Uuid;
 
 use crate::catalog::Catalog;
-use crate::config::{ExportTables, SourceSettings, target_spec};
+use crate::config::{ExportTables, target_spec};
 use crate::cpu::CpuTimes;
-use crate::environment::{EmulatorOptions, Environment};
+use crate::environment::Environment;
 use crate::memory;
 use crate::replication::{self, LocalStores};
 use crate::target::Target;
+use emulator_process::EmulatorProcess;
+pub use emulator_process::{ChildArgs as EmulatorChildArgs, serve as serve_emulator};
 use place::{Phase, Place};
 use reader::Reader;
 use report::{Rate, Report};
@@ -113,24 +118,15 @@ pub async fn bench(args: BenchArgs) -> anyhow::Result<()> {
     place.reach().await?;
     let server_cpu_counted = place.count_server_cpu().await;
     let load_before = api::load_average();
-    // Only the measured entity is large; the others keep a token size.
-    let settings = SourceSettings::Emulator {
-        records: OTHER_ENTITY_RECORDS,
-        port: 0,
-    };
-    let records_per_entity = HashMap::from([(args.entity.clone(), args.records)]);
-    let options = EmulatorOptions {
-        state_file: None,
-        seed: Some(1),
-        records_per_entity,
-    };
-    let env = Environment::connect(&settings, options).await?;
-    let result = measure(&args, &env, &place, dir.path()).await;
-    env.shutdown().await;
+    let source = Emulated::start(&args).await?;
+    let result = measure(&args, &source, &place, dir.path()).await;
+    let emulator_peak_rss_bytes = source.peak_rss_bytes();
+    source.process.shutdown().await;
     let report = Report {
         server_cpu_counted,
         load_before,
         load_after: api::load_average(),
+        emulator_peak_rss_bytes,
         ..result?
     };
     if args.json {
@@ -139,6 +135,29 @@ pub async fn bench(args: BenchArgs) -> anyhow::Result<()> {
         print!("{}", report.to_table());
     }
     Ok(())
+}
+
+/// The source: the emulator in a process of its own (counted in the measured CPU, its memory
+/// reported apart) and a client of it.
+struct Emulated {
+    env: Environment,
+    process: EmulatorProcess,
+}
+
+impl Emulated {
+    async fn start(args: &BenchArgs) -> anyhow::Result<Self> {
+        // Only the measured entity is large; the others keep a token size.
+        let process =
+            EmulatorProcess::spawn(OTHER_ENTITY_RECORDS, &args.entity, args.records, 1).await?;
+        crate::cpu::count_tree(process.pid());
+        let secret = Secret::new(EmulatorConfig::default().client_secret);
+        let env = Environment::at_emulator(process.address.clone(), secret)?;
+        Ok(Self { env, process })
+    }
+
+    fn peak_rss_bytes(&self) -> Option<u64> {
+        memory::peak_rss_bytes_of(&self.process.pid().to_string())
+    }
 }
 
 async fn budget_scenario(args: &BenchArgs) -> anyhow::Result<()> {
@@ -160,10 +179,11 @@ async fn budget_scenario(args: &BenchArgs) -> anyhow::Result<()> {
 
 async fn measure(
     args: &BenchArgs,
-    env: &Environment,
+    source: &Emulated,
     place: &Place,
     dir: &Path,
 ) -> anyhow::Result<Report> {
+    let env = &source.env;
     let catalog = Catalog::load(env.client.as_ref(), std::slice::from_ref(&args.entity)).await?;
     let catalog = Catalog {
         relationships: Vec::new(),
@@ -177,38 +197,30 @@ async fn measure(
     };
     // Phases of a large run take minutes; say where it is, on stderr so --json stays clean.
     let progress = |phase: &str| eprintln!("des bench: {phase}...");
-    // The same full read without, then with the lookup names (formatted values asked
-    // for): what the names cost in bytes and time. The second is what the engine reads.
-    progress("source read without lookup names");
-    let client = env.client.as_ref();
-    let (rate, bytes) = throughput::source_read(client, meta, false).await?;
-    (
-        report.source_read_without_names,
-        report.page_bytes_without_names,
-    ) = (rate, bytes);
-    progress("source read");
-    (report.source_read, report.page_bytes) = throughput::source_read(client, meta, true).await?;
-    report.records = report.source_read.records;
-    progress("sink write");
+    report.records = args.records as u64;
+    // End to end first, in a process that has done nothing else yet, as `des run` starts:
+    // what the other phases leave in the allocator would otherwise count in its peak.
+    progress("end to end");
     let (sink_phase, e2e_phase) = (place.phase("sink"), place.phase("e2e"));
-    let plan = plan_for(env, &catalog, &sink_phase)?;
     let result = async {
-        let sink = sink_phase.target.open()?;
-        report.sink_write =
-            throughput::sink_write(env.client.as_ref(), sink.as_ref(), &plan, meta).await?;
-        // Its connection and page cache would count in the next phase's peak.
-        drop(sink);
-        progress("end to end");
+        let e2e_dir = dir.join("e2e");
         end_to_end(
             args,
-            env,
+            source,
             &catalog,
             place,
             &e2e_phase,
-            &dir.join("e2e"),
+            &e2e_dir,
             &mut report,
         )
-        .await
+        .await?;
+        source_phases(env, meta, &mut report, progress).await?;
+        progress("sink write");
+        let plan = plan_for(env, &catalog, &sink_phase)?;
+        let sink = sink_phase.target.open()?;
+        report.sink_write =
+            throughput::sink_write(env.client.as_ref(), sink.as_ref(), &plan, meta).await?;
+        anyhow::Ok(())
     }
     .await;
     place.clean_up(&[&sink_phase, &e2e_phase]).await;
@@ -217,6 +229,33 @@ async fn measure(
     report.finish_peak(memory::peak_rss_bytes());
     report.finish_cpu_ceiling(crate::cpu::cores());
     Ok(report)
+}
+
+/// The same full read without, then with the lookup names (formatted values asked for):
+/// what the names cost in bytes and time. The second is what the engine reads.
+async fn source_phases(
+    env: &Environment,
+    meta: &des_core::metadata::EntityMetadata,
+    report: &mut Report,
+    progress: impl Fn(&str),
+) -> anyhow::Result<()> {
+    let client = env.client.as_ref();
+    progress("source read without lookup names");
+    let (rate, bytes) = throughput::source_read(client, meta, false).await?;
+    (
+        report.source_read_without_names,
+        report.page_bytes_without_names,
+    ) = (rate, bytes);
+    progress("source read");
+    (report.source_read, report.page_bytes) = throughput::source_read(client, meta, true).await?;
+    if report.source_read.records != report.records {
+        bail!(
+            "the source read {} records; the emulator holds {}",
+            report.source_read.records,
+            report.records
+        );
+    }
+    Ok(())
 }
 
 fn plan_for(env: &Environment, catalog: &Catalog, phase: &Phase) -> anyhow::Result<SchemaPlan> {
@@ -247,13 +286,14 @@ fn bench_profile(
 /// Initial sync through the real engine, then delta latency on the same running engine.
 async fn end_to_end(
     args: &BenchArgs,
-    env: &Environment,
+    source: &Emulated,
     catalog: &Catalog,
     place: &Place,
     phase: &Phase,
     dir: &Path,
     report: &mut Report,
 ) -> anyhow::Result<()> {
+    let env = &source.env;
     let stores = LocalStores::open(dir).await?;
     let sink: Arc<dyn Sink> = phase.target.open()?;
     let ports = stores.ports(env.source(), sink);
@@ -278,7 +318,7 @@ async fn end_to_end(
             );
         }
         let dialect = place.dialect();
-        delta_latency(args, env, catalog, &reader, &table, dialect).await
+        delta_latency(args, &source.process, catalog, &reader, &table, dialect).await
     }
     .await;
     let last = replication::snapshot(&handle, &stores, &HashMap::new()).await;
@@ -323,15 +363,12 @@ fn note_faults(snap: &crate::status::Snapshot, faults: &mut report::Faults) {
 
 async fn delta_latency(
     args: &BenchArgs,
-    env: &Environment,
+    emulator: &EmulatorProcess,
     catalog: &Catalog,
     reader: &Reader,
     table: &str,
     dialect: dialect::Dialect,
 ) -> anyhow::Result<report::Latency> {
-    let Some(emulator) = &env.emulator else {
-        bail!("the bench needs the built-in emulator")
-    };
     let meta = &catalog.entities[0];
     let Some(marked) = meta.primary_name_attribute.as_deref() else {
         bail!(
@@ -348,5 +385,5 @@ async fn delta_latency(
         marked_attribute: marked,
     };
     let duration = Duration::from_secs_f64(args.delta_seconds);
-    latency::measure(&emulator.control(), &probe, args.changes_per_sec, duration).await
+    latency::measure(emulator, &probe, args.changes_per_sec, duration).await
 }

@@ -95,7 +95,7 @@ impl Place {
             .and_then(crate::cpu::postgres_server_of);
         drop(client);
         let _ = task.await;
-        server.map(crate::cpu::count_server).is_some()
+        server.map(crate::cpu::count_tree).is_some()
     }
 
     /// A fresh target for the phase named `name` (alphanumeric).

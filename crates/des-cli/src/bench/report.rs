@@ -86,7 +86,7 @@ pub struct Report {
     /// Cores this process could use.
     pub cores: usize,
     /// The end-to-end rate the CPU allows at most: the records over the CPU seconds the
-    /// measured processes (this one and a local database server's) used in the source and
+    /// measured processes (this one, the emulator's and a local database server's) used in the source and
     /// the sink phases alone, spread over every core. Other processes on the machine do not
     /// move it. It leaves out the engine's own durable writes, so end to end stays below it.
     pub cpu_ceiling_records_per_sec: Option<f64>,
@@ -96,8 +96,10 @@ pub struct Report {
     pub load_before: String,
     pub load_after: String,
     pub delta_latency: Latency,
-    /// Peak resident memory over the whole run (bytes).
+    /// Peak resident memory of this process over the whole run (bytes).
     pub peak_rss_bytes: Option<u64>,
+    /// The same for the emulator's process, which is not counted above.
+    pub emulator_peak_rss_bytes: Option<u64>,
     pub faults: Faults,
 }
 
@@ -169,7 +171,11 @@ impl Report {
         );
         out += &self.ceiling_line();
         out += &self.latency_lines();
-        out += &format!("peak RSS over the run: {}\n", mib(self.peak_rss_bytes));
+        out += &format!(
+            "peak RSS over the run: {} (the emulator's process apart: {})\n",
+            mib(self.peak_rss_bytes),
+            mib(self.emulator_peak_rss_bytes)
+        );
         out += &self.faults.lines();
         out
     }
@@ -197,11 +203,12 @@ impl Report {
             return String::new();
         };
         format!(
-            "CPU ceiling on {} cores (source + sink CPU of this process{} alone): {:.0} \
-             records/s; end to end reached {:.2} of it\nload average before {}, after {}\n",
+            "CPU ceiling on {} cores (source + sink CPU of this process, the emulator's{} \
+             alone): {:.0} records/s; end to end reached {:.2} of it\n\
+             load average before {}, after {}\n",
             self.cores,
             if self.server_cpu_counted {
-                " and the database server"
+                " and the database server's"
             } else {
                 ""
             },
