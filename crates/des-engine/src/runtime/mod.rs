@@ -63,7 +63,9 @@ impl Default for RuntimeOptions {
             appliers: 2,
             metadata_refresh: Duration::from_secs(60),
             page_size: None,
-            max_unapplied_batches: 4,
+            // Two keep the appliers fed while the next page is read ahead; four held two more
+            // decoded pages of 5,000 rows and were no faster (crates/des-cli/README.md, "Memory").
+            max_unapplied_batches: 2,
             visibility: Duration::from_secs(30),
             pages_per_round: 4,
             applier: ApplierOptions::default(),
