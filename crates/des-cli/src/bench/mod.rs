@@ -1,8 +1,9 @@
-//! `des bench`: one run on emulator data measures the source alone, the sink alone, the
-//! engine end to end, delta latency under a steady change stream, and peak memory, against
-//! fresh SQLite files (default) or fresh schemas on a PostgreSQL or SQL Server database
-//! (`--target postgres://...` or `--target mssql:<connection string>`), each read back by
-//! a plain client of its own for the end-to-end check and the latency probe.
+//! `des bench`: one run on emulator data (the emulator in a process of its own) measures the
+//! engine end to end, delta latency under a steady change stream, the source alone, the sink
+//! alone, and peak memory, against fresh SQLite files (default) or fresh schemas on a
+//! PostgreSQL or SQL Server database (`--target postgres://...` or `--target
+//! mssql:<connection string>`), each read back by a plain client of its own for the
+//! end-to-end check and the latency probe.
 
 mod api;
 mod budget;
