@@ -23,7 +23,7 @@ pub fn count_tree(pid: u32) {
 
 fn counted_ticks() -> f64 {
     let counted = COUNTED.lock().unwrap_or_else(PoisonError::into_inner);
-    counted.iter().map(|pid| tree_ticks(*pid)).sum()
+    trees_ticks(&counted)
 }
 
 /// `/proc` counts in USER_HZ, which Linux fixes at 100 for these interfaces.
@@ -119,20 +119,28 @@ pub fn postgres_server_of(backend: u32) -> Option<u32> {
     comm.starts_with("postgres").then(|| parent_of(backend))?
 }
 
-/// CPU ticks of `root` (its own and its exited, reaped children's) plus its live children's:
-/// a PostgreSQL server's backends are the postmaster's children.
-fn tree_ticks(root: u32) -> f64 {
+/// CPU ticks of each root (its own and its exited, reaped children's) plus its live
+/// children's, found in one pass over `/proc`: a PostgreSQL server's backends are the
+/// postmaster's children.
+fn trees_ticks(roots: &[u32]) -> f64 {
+    if roots.is_empty() {
+        return 0.0;
+    }
     // After the state letter: utime, stime, cutime, cstime are indexes 10..=13.
-    let own = stat_fields(root)
-        .and_then(|f| Some(f.get(10..14)?.iter().sum::<u64>()))
-        .unwrap_or(0);
+    let own: u64 = roots
+        .iter()
+        .filter_map(|root| Some(stat_fields(*root)?.get(10..14)?.iter().sum::<u64>()))
+        .sum();
     let children: u64 = std::fs::read_dir("/proc")
         .into_iter()
         .flatten()
         .flatten()
         .filter_map(|e| e.file_name().to_str()?.parse::<u32>().ok())
         .filter_map(stat_fields)
-        .filter(|f| f.first() == Some(&u64::from(root)))
+        .filter(|f| {
+            f.first()
+                .is_some_and(|p| roots.iter().any(|r| u64::from(*r) == *p))
+        })
         .filter_map(|f| Some(f.get(10)? + f.get(11)?))
         .sum();
     (own + children) as f64
@@ -212,9 +220,9 @@ mod tests {
         // The test runner's tree holds at least this process's CPU.
         let mine = process_ticks(&std::fs::read_to_string("/proc/self/stat").unwrap()).unwrap();
         assert!(
-            tree_ticks(parent) >= mine,
+            trees_ticks(&[parent]) >= mine,
             "{} < {mine}",
-            tree_ticks(parent)
+            trees_ticks(&[parent])
         );
     }
 }

@@ -112,14 +112,8 @@ async fn start_emulator(
     let emulator = Emulator::start(config)
         .await
         .context("cannot start the Dataverse emulator")?;
-    let address = EmulatorAddress {
-        base_url: emulator.base_url(),
-        token_url: emulator.token_url(),
-        tenant: emulator.tenant_id().to_string(),
-        client_id: emulator.client_id().to_string(),
-    };
     let secret = Secret::new(emulator.client_secret());
-    let mut env = Environment::at_emulator(address, secret)?;
+    let mut env = Environment::at_emulator(EmulatorAddress::of(&emulator), secret)?;
     env.emulator = Some(emulator);
     Ok(env)
 }
@@ -131,6 +125,17 @@ pub struct EmulatorAddress {
     pub token_url: String,
     pub tenant: String,
     pub client_id: String,
+}
+
+impl EmulatorAddress {
+    pub fn of(emulator: &Emulator) -> Self {
+        Self {
+            base_url: emulator.base_url(),
+            token_url: emulator.token_url(),
+            tenant: emulator.tenant_id().to_string(),
+            client_id: emulator.client_id().to_string(),
+        }
+    }
 }
 
 impl Environment {

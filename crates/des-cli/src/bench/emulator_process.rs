@@ -59,13 +59,7 @@ pub async fn serve(args: ChildArgs) -> anyhow::Result<()> {
         .await
         .context("cannot start the Dataverse emulator")?;
     let mut out = tokio::io::stdout();
-    let listening = EmulatorAddress {
-        base_url: emulator.base_url(),
-        token_url: emulator.token_url(),
-        tenant: emulator.tenant_id().to_string(),
-        client_id: emulator.client_id().to_string(),
-    };
-    write_line(&mut out, &listening).await?;
+    write_line(&mut out, &EmulatorAddress::of(&emulator)).await?;
     let control = emulator.control();
     let mut lines = BufReader::new(tokio::io::stdin()).lines();
     while let Some(line) = lines.next_line().await? {

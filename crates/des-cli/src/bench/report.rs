@@ -86,8 +86,8 @@ pub struct Report {
     /// Cores this process could use.
     pub cores: usize,
     /// The end-to-end rate the CPU allows at most: the records over the CPU seconds the
-    /// measured processes (this one, the emulator's and a local database server's) used in the source and
-    /// the sink phases alone, spread over every core. Other processes on the machine do not
+    /// measured processes (this one, the emulator's and a local database server's) used in
+    /// the source and the sink phases alone, spread over every core. Other processes on the machine do not
     /// move it. It leaves out the engine's own durable writes, so end to end stays below it.
     pub cpu_ceiling_records_per_sec: Option<f64>,
     /// Whether a database server's CPU is in the measured figures (a local PostgreSQL).
