@@ -13,7 +13,7 @@ use uuid::Uuid;
 use crate::config::{ClientConfig, ConfigError};
 use crate::identity::{self, WhoAmI};
 use crate::metadata;
-use crate::page::parse_page;
+use crate::page::PageParser;
 use crate::plan::ColumnPlan;
 use crate::token::TokenProvider;
 use crate::transport::Transport;
@@ -117,10 +117,9 @@ impl DataverseClient {
             self.page_size,
             plan.annotations()
         );
-        let body = self.transport.get(&url, Some(&prefer)).await?;
-        self.page_bytes
-            .fetch_add(body.len() as u64, Ordering::Relaxed);
-        let page = parse_page(&body, plan, followed)?;
+        let make = |_| PageParser::new(plan, followed);
+        let (page, bytes) = self.transport.get_with(&url, Some(&prefer), &make).await?;
+        self.page_bytes.fetch_add(bytes, Ordering::Relaxed);
         let more = matches!(page.next, NextLink::More(_));
         tracing::debug!(entity_set = %plan.entity_set, changes = page.changes.len(), more, "Read a page.");
         Ok(page)

@@ -53,14 +53,14 @@ async fn rows<T: serde::de::DeserializeOwned>(
     transport: &Transport,
     relative: &str,
 ) -> Result<Vec<T>, SourceError> {
-    let body = transport.get(&transport.url(relative)?, None).await?;
+    let body = transport.get(&transport.url(relative)?).await?;
     let rows: Rows<T> = serde_json::from_slice(&body)
         .map_err(|e| SourceError::Protocol(format!("identity query: {e}")))?;
     Ok(rows.value)
 }
 
 pub(crate) async fn who_am_i(transport: &Transport) -> Result<WhoAmI, SourceError> {
-    WhoAmI::parse(&transport.get(&transport.url("WhoAmI")?, None).await?)
+    WhoAmI::parse(&transport.get(&transport.url("WhoAmI")?).await?)
 }
 
 /// The `systemuserid` of the enabled user with this Entra object id, if the environment has

@@ -9,7 +9,6 @@
 //! slices, converted cell by cell through a [`ColumnPlan`] built from the entity metadata.
 
 mod batch;
-mod body;
 mod cell;
 mod client;
 mod config;

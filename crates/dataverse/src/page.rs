@@ -1,174 +1,42 @@
-//! One page of a change-tracked read, parsed in one pass: each row's properties are captured
-//! as raw JSON slices into fixed slots and converted through the plan.
+//! One page of a change-tracked read, parsed as its body arrives: the collection object is
+//! followed byte by byte, and each row is cut out, its properties captured as raw JSON slices
+//! into fixed slots and converted through the plan.
 
-use std::fmt;
-
-use des_core::Change;
-use des_core::ports::{NextLink, Page, SourceError};
-use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
+use des_core::ports::{Page, SourceError};
 
 use crate::plan::ColumnPlan;
-use row::RowReader;
 
+pub(crate) use envelope::PageParser;
+
+mod envelope;
 mod keys;
 mod row;
+mod scan;
 
-/// Parses a page of `plan`'s entity set. `followed` is the link that was requested, reused as
-/// the delta link when a "no changes" answer comes back empty.
-///
-/// One pass over the body: rows are converted while the `value` array is read, so no row is
-/// scanned twice and no per-row map is built.
+/// Parses a whole page body of `plan`'s entity set. `followed` is the link that was
+/// requested, reused as the delta link when a "no changes" answer comes back empty.
 pub fn parse_page(
     body: &[u8],
     plan: &ColumnPlan,
     followed: Option<&str>,
 ) -> Result<Page, SourceError> {
-    if body.iter().all(u8::is_ascii_whitespace) {
-        let link = followed.ok_or_else(|| protocol("empty body for a first page"))?;
-        return Ok(Page {
-            changes: Vec::new(),
-            next: NextLink::Done(link.to_owned()),
-        });
-    }
-    let mut rejected = None;
-    let envelope = PageSeed {
-        reader: RowReader::new(plan),
-        rejected: &mut rejected,
-    };
-    // One UTF-8 check of the whole body up front spares the reader a check per string.
-    let text =
-        std::str::from_utf8(body).map_err(|e| protocol(&format!("page is not OData JSON: {e}")))?;
-    let parsed = envelope.deserialize(&mut serde_json::Deserializer::from_str(text));
-    let page = match (parsed, rejected) {
-        (_, Some(error)) => return Err(error),
-        (Err(e), None) => return Err(protocol(&format!("page is not OData JSON: {e}"))),
-        (Ok(page), None) => page,
-    };
-    let next = match (page.next_link, page.delta_link, followed) {
-        (Some(next), _, _) => NextLink::More(next),
-        (None, Some(delta), _) => NextLink::Done(delta),
-        (None, None, Some(link)) => NextLink::Done(link.to_owned()),
-        (None, None, None) => return Err(protocol("page has neither nextLink nor deltaLink")),
-    };
-    Ok(Page {
-        changes: page.changes,
-        next,
-    })
-}
-
-/// The envelope's parts a reader needs.
-struct PageBody {
-    changes: Vec<Change>,
-    next_link: Option<String>,
-    delta_link: Option<String>,
-}
-
-/// Reads the envelope object. A row that does not convert stops the parse; its error is left
-/// in `rejected` so it reaches the caller as it is, not wrapped in a JSON error.
-struct PageSeed<'r, 'p, 'de> {
-    reader: RowReader<'p, 'de>,
-    rejected: &'r mut Option<SourceError>,
-}
-
-impl<'de> DeserializeSeed<'de> for PageSeed<'_, '_, 'de> {
-    type Value = PageBody;
-
-    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<PageBody, D::Error> {
-        deserializer.deserialize_map(self)
-    }
-}
-
-impl<'de> Visitor<'de> for PageSeed<'_, '_, 'de> {
-    type Value = PageBody;
-
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("an OData collection object")
-    }
-
-    fn visit_map<A: MapAccess<'de>>(mut self, mut map: A) -> Result<PageBody, A::Error> {
-        let mut changes = None;
-        let (mut next_link, mut delta_link) = (None, None);
-        while let Some(key) = map.next_key::<String>()? {
-            match key.as_str() {
-                "value" if changes.is_some() => return Err(de::Error::duplicate_field("value")),
-                "value" => changes = Some(map.next_value_seed(self.rows())?),
-                "@odata.nextLink" => next_link = once(&mut map, next_link, "@odata.nextLink")?,
-                "@odata.deltaLink" => delta_link = once(&mut map, delta_link, "@odata.deltaLink")?,
-                _ => drop(map.next_value::<IgnoredAny>()?),
-            }
-        }
-        Ok(PageBody {
-            changes: changes.unwrap_or_default(),
-            next_link: next_link.flatten(),
-            delta_link: delta_link.flatten(),
-        })
-    }
-}
-
-impl<'p, 'de> PageSeed<'_, 'p, 'de> {
-    fn rows(&mut self) -> Rows<'_, 'p, 'de> {
-        Rows {
-            reader: &mut self.reader,
-            rejected: self.rejected,
-        }
-    }
-}
-
-/// An optional string property, refused when it appears twice.
-fn once<'de, A: MapAccess<'de>>(
-    map: &mut A,
-    seen: Option<Option<String>>,
-    name: &'static str,
-) -> Result<Option<Option<String>>, A::Error> {
-    match seen {
-        Some(_) => Err(de::Error::duplicate_field(name)),
-        None => map.next_value().map(Some),
-    }
-}
-
-/// Reads the `value` array, converting each row as soon as it is captured.
-struct Rows<'r, 'p, 'de> {
-    reader: &'r mut RowReader<'p, 'de>,
-    rejected: &'r mut Option<SourceError>,
-}
-
-impl<'de> DeserializeSeed<'de> for Rows<'_, '_, 'de> {
-    type Value = Vec<Change>;
-
-    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Self::Value, D::Error> {
-        deserializer.deserialize_seq(self)
-    }
-}
-
-impl<'de> Visitor<'de> for Rows<'_, '_, 'de> {
-    type Value = Vec<Change>;
-
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("an array of rows")
-    }
-
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Vec<Change>, A::Error> {
-        let mut changes = Vec::new();
-        while seq.next_element_seed(self.reader.capture())?.is_some() {
-            match self.reader.change() {
-                Ok(change) => changes.push(change),
-                Err(error) => {
-                    *self.rejected = Some(error);
-                    return Err(de::Error::custom("a row was rejected"));
-                }
-            }
-        }
-        Ok(changes)
-    }
+    let mut parser = PageParser::new(plan, followed);
+    parser.feed(body)?;
+    parser.finish()
 }
 
 fn protocol(message: &str) -> SourceError {
     SourceError::Protocol(message.to_owned())
 }
 
+fn not_json(detail: &str) -> SourceError {
+    protocol(&format!("page is not OData JSON: {detail}"))
+}
+
 #[cfg(test)]
 mod tests {
-    use des_core::{AttributeKind, Value};
+    use des_core::ports::NextLink;
+    use des_core::{AttributeKind, Change, Value};
     use uuid::Uuid;
 
     use super::*;
@@ -241,5 +109,141 @@ mod tests {
         );
         let error = parse_page(b"{\"value\":[1]}", &plan(), None).expect_err("not a row");
         assert!(matches!(error, SourceError::Protocol(m) if m.starts_with("page is not OData")));
+    }
+}
+
+/// The page parser reads a body the same whatever pieces it arrives in.
+#[cfg(test)]
+mod pieces {
+    use des_core::AttributeKind;
+    use des_core::ports::NextLink;
+
+    use super::*;
+    use crate::plan::{PlannedColumn, WireSource};
+
+    fn plan() -> ColumnPlan {
+        let column = |name: &str, kind| PlannedColumn {
+            logical_name: name.into(),
+            wire_name: name.into(),
+            kind,
+            date_only: false,
+            sole_target: None,
+            source: WireSource::Property,
+        };
+        let columns = vec![
+            column("name", AttributeKind::String),
+            column("revenue", AttributeKind::Money),
+        ];
+        ColumnPlan::from_columns("accounts", "accountid", columns)
+    }
+
+    /// Escapes, characters of two to four bytes, nested values, whitespace between tokens,
+    /// a deleted row and members before and after `value`.
+    const BODY: &str = concat!(
+        "{\"@odata.context\":\"https://org/api/data/v9.2/$metadata#accounts\",\r\n",
+        " \"@Microsoft.Dynamics.CRM.totalrecordcount\" : 3,\"value\" : [ \n",
+        "{\"@odata.etag\":\"W/\\\"7\\\"\",\"name\":\"Caf\u{e9} \\\"\u{1f642}\\\\\",\"revenue\":12.5,",
+        "\"accountid\":\"3e4259cc-0879-410d-8dae-81f2889b4259\",\"x\":[{\"y\":\"]}\"},null,true]},\n",
+        "{\"versionnumber\":9,\"n\\u0061me\":\"\u{4e2d}\\n\",\"revenue\":null,",
+        "\"accountid\":\"1f0a1dad-6295-49a9-a413-d1ef0e820a0b\"} ,",
+        "{\"@odata.context\":\"https://org/api/data/v9.2/$metadata#accounts/$deletedEntity\",",
+        "\"id\":\"1f0a1dad-6295-49a9-a413-d1ef0e820a0b\",\"reason\":\"deleted\"}\t],",
+        "\"@odata.nextLink\":\"https://org/api/data/v9.2/accounts?$skiptoken=%3C\\/x%3E\"}\n"
+    );
+
+    /// The page, or the error's text, from `body` fed in pieces ending at `cuts`.
+    fn parse_in(body: &[u8], cuts: &[usize]) -> Result<Page, String> {
+        let plan = plan();
+        let mut parser = PageParser::new(&plan, None);
+        let mut from = 0;
+        for &to in cuts.iter().chain([&body.len()]) {
+            parser.feed(&body[from..to]).map_err(|e| e.to_string())?;
+            from = to;
+        }
+        parser.finish().map_err(|e| e.to_string())
+    }
+
+    fn random_cuts(rng: &mut fastrand::Rng, len: usize) -> Vec<usize> {
+        let mut cuts: Vec<usize> = (0..rng.usize(1..8)).map(|_| rng.usize(0..=len)).collect();
+        cuts.sort_unstable();
+        cuts
+    }
+
+    #[test]
+    fn any_pieces_read_as_the_whole_body() {
+        let body = BODY.as_bytes();
+        let whole = parse_in(body, &[]).expect("the page");
+        assert_eq!(whole.changes.len(), 3);
+        assert!(matches!(whole.next, NextLink::More(ref l) if l.ends_with("%3C/x%3E")));
+        for cut in 0..=body.len() {
+            assert_eq!(parse_in(body, &[cut]).as_ref(), Ok(&whole), "cut at {cut}");
+        }
+        let bytes: Vec<usize> = (1..body.len()).collect();
+        assert_eq!(
+            parse_in(body, &bytes).as_ref(),
+            Ok(&whole),
+            "a byte at a time"
+        );
+        let mut rng = fastrand::Rng::with_seed(17);
+        for _ in 0..2_000 {
+            let cuts = random_cuts(&mut rng, body.len());
+            assert_eq!(parse_in(body, &cuts).as_ref(), Ok(&whole), "cuts {cuts:?}");
+        }
+    }
+
+    #[test]
+    fn a_body_cut_short_is_refused() {
+        let body = BODY.as_bytes();
+        for end in 1..body.len() - 1 {
+            let error = parse_in(&body[..end], &[end / 2]).expect_err("a page cut short");
+            assert!(error.contains("page is not OData JSON"), "{end}: {error}");
+        }
+        let empty = parse_in(b" \n", &[1]).expect_err("no link to follow");
+        assert!(empty.ends_with("empty body for a first page"), "{empty}");
+    }
+
+    #[test]
+    fn malformed_envelopes_are_refused_as_not_json() {
+        let bodies = [
+            r#"{"value":[{"accountid":"3e4259cc-0879-410d-8dae-81f2889b4259","versionnumber":1},]}"#,
+            r#"{"value":[] "a":1}"#,
+            r#"{"value":[]}}"#,
+            r#"{"value":[]} x"#,
+            r#"{"value":{}}"#,
+            r#"{"value":[],"value":[]}"#,
+            r#"{"value":[],"@odata.deltaLink":"a","@odata.deltaLink":"b"}"#,
+            r#"{"a":tru,"value":[]}"#,
+            r#"{"a" 1,"value":[]}"#,
+            r#"["value"]"#,
+            "{\"value\":[],\"a\":\"\u{c}\"}",
+        ];
+        for body in bodies {
+            for cut in 0..=body.len() {
+                let error = parse_in(body.as_bytes(), &[cut]).expect_err(body);
+                assert!(error.contains("page is not OData JSON"), "{body}: {error}");
+            }
+        }
+        let bad_utf8 = b"{\"value\":[{\"name\":\"\xff\"}]}";
+        let error = parse_in(bad_utf8, &[20]).expect_err("not UTF-8");
+        assert!(error.contains("invalid utf-8"), "{error}");
+    }
+
+    /// A body with one byte changed is read the same in any pieces, and is never taken for a
+    /// page unless it is still JSON.
+    #[test]
+    fn a_changed_byte_never_makes_invalid_json_a_page() {
+        let mut rng = fastrand::Rng::with_seed(23);
+        for _ in 0..3_000 {
+            let mut body = BODY.as_bytes().to_vec();
+            let at = rng.usize(0..body.len());
+            body[at] = *rng.choice(b"{}[]\",:\\ 0an\xc3").expect("a byte");
+            let whole = parse_in(&body, &[]);
+            let cuts = random_cuts(&mut rng, body.len());
+            assert_eq!(parse_in(&body, &cuts), whole, "byte {at} cut at {cuts:?}");
+            if whole.is_ok() {
+                let json = serde_json::from_slice::<serde_json::Value>(&body);
+                assert!(json.is_ok(), "byte {at} made invalid JSON a page");
+            }
+        }
     }
 }

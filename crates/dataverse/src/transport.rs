@@ -13,7 +13,6 @@ use reqwest::header::{ACCEPT, CONTENT_TYPE, HeaderMap, HeaderValue};
 use url::Url;
 
 use crate::batch::Batch;
-use crate::body::{Body, BodyPool};
 use crate::config::{ClientConfig, ConfigError, RetryPolicy};
 use crate::fault::{ServiceErrorBody, service_error};
 use crate::pace::PaceStats;
@@ -28,20 +27,48 @@ pub(crate) struct Transport {
     retry: RetryPolicy,
     /// Shared by every caller of this client: one pacer (one budget) per app user.
     users: AppUsers,
-    bodies: Arc<BodyPool>,
 }
+
+/// What a successful answer's body is turned into, piece by piece as it arrives, so a large
+/// answer need not be held whole. A fresh one is made for each try.
+pub(crate) trait Answer {
+    type Output;
+
+    /// The next piece of the body. An error here ends the request: it is not retried.
+    fn piece(&mut self, bytes: &[u8]) -> Result<(), SourceError>;
+
+    /// Once the whole body has arrived.
+    fn finish(self) -> Result<Self::Output, SourceError>;
+}
+
+/// The whole body, for answers small enough to hold (metadata, `$batch`, identity).
+impl Answer for Vec<u8> {
+    type Output = Vec<u8>;
+
+    fn piece(&mut self, bytes: &[u8]) -> Result<(), SourceError> {
+        self.extend_from_slice(bytes);
+        Ok(())
+    }
+
+    fn finish(self) -> Result<Vec<u8>, SourceError> {
+        Ok(self)
+    }
+}
+
+/// Makes the answer of one try, given the body's announced length (0: not announced).
+type MakeAnswer<'a, A> = dyn Fn(usize) -> A + Send + Sync + 'a;
 
 /// Builds one try of a request.
 type Build<'a> = dyn Fn(&reqwest::Client) -> reqwest::RequestBuilder + Send + Sync + 'a;
 
 /// What one try came to.
-enum Attempt {
-    Done(Body),
+enum Attempt<T> {
+    Done(T),
     Fatal(SourceError),
     Unauthorized {
         user: usize,
         token: AccessToken,
-        body: Body,
+        body: Vec<u8>,
     },
     Transient(Transient),
 }
@@ -83,7 +110,6 @@ impl Transport {
             api_root: config.api_root()?,
             retry: config.retry.clone(),
             users,
-            bodies: Arc::default(),
         })
     }
 
@@ -104,35 +130,50 @@ impl Transport {
         Url::parse(link).map_err(|e| SourceError::Protocol(format!("link is not a URL: {e}")))
     }
 
-    /// GETs `url` with an optional `Prefer` header, retrying transient faults.
-    pub(crate) async fn get(&self, url: &Url, prefer: Option<&str>) -> Result<Body, SourceError> {
-        self.send(&|http| {
+    /// GETs `url`, retrying transient faults; the body whole.
+    pub(crate) async fn get(&self, url: &Url) -> Result<Vec<u8>, SourceError> {
+        self.get_with(url, None, &whole_body).await
+    }
+
+    /// GETs `url` with an optional `Prefer` header, retrying transient faults; a successful
+    /// answer's body goes to an answer `make` makes as it arrives.
+    pub(crate) async fn get_with<A: Answer>(
+        &self,
+        url: &Url,
+        prefer: Option<&str>,
+        make: &MakeAnswer<'_, A>,
+    ) -> Result<A::Output, SourceError> {
+        let build = |http: &reqwest::Client| {
             let request = http.get(url.clone());
             match prefer {
                 Some(prefer) => request.header("Prefer", prefer),
                 None => request,
             }
-        })
-        .await
+        };
+        self.send(&build, make).await
     }
 
     /// POSTs a `$batch`; the answer is the multipart body (parts carry their own statuses).
-    pub(crate) async fn post_batch(&self, batch: &Batch) -> Result<Body, SourceError> {
+    pub(crate) async fn post_batch(&self, batch: &Batch) -> Result<Vec<u8>, SourceError> {
         let url = self.url("$batch")?;
-        self.send(&|http| {
+        let build = |http: &reqwest::Client| {
             http.post(url.clone())
                 .header(CONTENT_TYPE, batch.content_type())
                 .body(batch.body().to_owned())
-        })
-        .await
+        };
+        self.send(&build, &whole_body).await
     }
 
     /// Sends the request `build` makes (once per try), retrying transient faults.
-    async fn send(&self, build: &Build<'_>) -> Result<Body, SourceError> {
+    async fn send<A: Answer>(
+        &self,
+        build: &Build<'_>,
+        make: &MakeAnswer<'_, A>,
+    ) -> Result<A::Output, SourceError> {
         let mut backoff = Backoff::new(&self.retry);
         let mut refreshed = false;
         loop {
-            let fault = match self.try_once(build).await {
+            let fault = match self.try_once(build, make).await {
                 Attempt::Done(body) => return Ok(body),
                 Attempt::Fatal(error) => return Err(error),
                 Attempt::Unauthorized { body, .. } if refreshed => return Err(unauthorized(&body)),
@@ -167,7 +208,11 @@ impl Transport {
         fault.retry_after
     }
 
-    async fn try_once(&self, build: &Build<'_>) -> Attempt {
+    async fn try_once<A: Answer>(
+        &self,
+        build: &Build<'_>,
+        make: &MakeAnswer<'_, A>,
+    ) -> Attempt<A::Output> {
         // The user first: its token is the one the request carries.
         let (user, permit) = self.users.acquire().await;
         let token = match self.users.user(user).tokens.token().await {
@@ -185,29 +230,44 @@ impl Transport {
         let status = response.status().as_u16();
         let retry_after = retry_after(response.headers());
         permit.answered(status, response.headers(), retry_after);
-        match read_body(response, &self.bodies).await {
-            Ok(body) => classify(status, retry_after, body, (user, token)),
+        if (200..300).contains(&status) {
+            return match receive(response, make).await {
+                Ok(Ok(output)) => Attempt::Done(output),
+                Ok(Err(error)) => Attempt::Fatal(error),
+                Err(error) => transport_fault(error),
+            };
+        }
+        match receive(response, &whole_body).await {
+            Ok(Ok(body)) => refused(status, retry_after, body, (user, token)),
+            Ok(Err(error)) => Attempt::Fatal(error),
             Err(error) => transport_fault(error),
         }
     }
 }
 
-/// The most a `Content-Length` may reserve up front: a page with every annotation is about
-/// 20 MB, and a larger claim only grows the buffer as the bytes really come.
+/// The most a `Content-Length` may reserve up front: a larger claim only grows the buffer as
+/// the bytes really come.
 const MAX_RESERVE: u64 = 64 << 20;
 
-/// The body in one buffer sized from `Content-Length`, each chunk copied and freed as it
-/// comes: collecting the chunks and then joining them would hold a page twice.
-async fn read_body(
+/// An answer that holds the whole body, sized from the announced length.
+fn whole_body(expected: usize) -> Vec<u8> {
+    Vec::with_capacity(expected)
+}
+
+/// The body into a fresh answer, each chunk handed on and freed as it comes. The outer error
+/// is the connection failing mid-body (worth another try); the inner, the answer refusing it.
+async fn receive<A: Answer>(
     mut response: reqwest::Response,
-    bodies: &Arc<BodyPool>,
-) -> reqwest::Result<Body> {
+    make: &MakeAnswer<'_, A>,
+) -> reqwest::Result<Result<A::Output, SourceError>> {
     let expected = response.content_length().unwrap_or(0).min(MAX_RESERVE);
-    let mut body = bodies.body(usize::try_from(expected).unwrap_or(0));
+    let mut answer = make(usize::try_from(expected).unwrap_or(0));
     while let Some(chunk) = response.chunk().await? {
-        body.extend(&chunk);
+        if let Err(error) = answer.piece(&chunk) {
+            return Ok(Err(error));
+        }
     }
-    Ok(body)
+    Ok(answer.finish())
 }
 
 fn standard_headers() -> HeaderMap {
@@ -220,15 +280,13 @@ fn standard_headers() -> HeaderMap {
     headers
 }
 
-fn classify(
+/// What a status other than 2xx means, with its body.
+fn refused<T>(
     status: u16,
     retry_after: Option<Duration>,
-    body: Body,
+    body: Vec<u8>,
     (user, token): (usize, AccessToken),
-) -> Attempt {
-    if (200..300).contains(&status) {
-        return Attempt::Done(body);
-    }
+) -> Attempt<T> {
     let error = ServiceErrorBody::salvage(&body);
     if error
         .as_ref()
@@ -255,12 +313,12 @@ pub(crate) fn is_transient_status(status: u16) -> bool {
     matches!(status, 429 | 500 | 502 | 503 | 504)
 }
 
-fn transient(
+fn transient<T>(
     status: Option<u16>,
     code: String,
     retry_after: Option<Duration>,
     reason: String,
-) -> Attempt {
+) -> Attempt<T> {
     Attempt::Transient(Transient {
         status,
         code,
@@ -269,7 +327,7 @@ fn transient(
     })
 }
 
-fn transport_fault(error: reqwest::Error) -> Attempt {
+fn transport_fault<T>(error: reqwest::Error) -> Attempt<T> {
     if error.is_builder() || error.is_redirect() {
         return Attempt::Fatal(SourceError::Protocol(error.without_url().to_string()));
     }

@@ -6,7 +6,6 @@ use url::Url;
 
 use super::casts::CASTS;
 use crate::batch::{Batch, parse_response};
-use crate::body::Body;
 use crate::fault::service_error;
 use crate::transport::{Transport, is_transient_status};
 
@@ -20,8 +19,8 @@ const MANY_TO_MANY: &str = "RelationshipDefinitions/Microsoft.Dynamics.CRM.\
 ManyToManyRelationshipMetadata?$select=SchemaName,Entity1LogicalName,Entity2LogicalName,\
 IntersectEntityName,Entity1IntersectAttribute,Entity2IntersectAttribute,MetadataId";
 
-async fn get(transport: &Transport, relative: &str) -> Result<Body, SourceError> {
-    transport.get(&transport.url(relative)?, None).await
+async fn get(transport: &Transport, relative: &str) -> Result<Vec<u8>, SourceError> {
+    transport.get(&transport.url(relative)?).await
 }
 
 pub(crate) async fn entities(transport: &Transport) -> Result<Vec<EntitySummary>, SourceError> {
@@ -58,7 +57,7 @@ pub(crate) async fn entity(
 
 /// GETs `urls` through one `$batch`. A part that failed transiently is fetched again on its
 /// own, with the usual retries; any other failed part fails the whole read.
-async fn batched(transport: &Transport, urls: &[Url]) -> Result<Vec<Body>, SourceError> {
+async fn batched(transport: &Transport, urls: &[Url]) -> Result<Vec<Vec<u8>>, SourceError> {
     if urls.is_empty() {
         return Ok(Vec::new());
     }
@@ -70,8 +69,8 @@ async fn batched(transport: &Transport, urls: &[Url]) -> Result<Vec<Body>, Sourc
     let mut bodies = Vec::with_capacity(urls.len());
     for (url, part) in urls.iter().zip(parts) {
         match part.status {
-            200..=299 => bodies.push(Body::fresh(part.body.into_bytes())),
-            status if is_transient_status(status) => bodies.push(transport.get(url, None).await?),
+            200..=299 => bodies.push(part.body.into_bytes()),
+            status if is_transient_status(status) => bodies.push(transport.get(url).await?),
             status => return Err(service_error(status, part.body.as_bytes())),
         }
     }

@@ -22,23 +22,29 @@ struct Special {
     etag: usize,
 }
 
+/// Why a row was not read.
+pub(super) enum RowError {
+    /// Its text is not a JSON object.
+    Json(serde_json::Error),
+    /// It is one, but does not convert.
+    Rejected(SourceError),
+}
+
 /// Reads the rows of one page of `plan`. The key table and slot layout are built once per
-/// page; each row fills `fields` in place, so a row costs no map and no allocation besides
-/// its own values.
-pub(super) struct RowReader<'p, 'de> {
+/// page; a row costs its slots and its own values, no map.
+pub(super) struct RowReader<'p> {
     plan: &'p ColumnPlan,
     keys: KeyTable,
     /// Per planned column: the slot of its value (none when it is nowhere on the wire) and,
     /// for lookups, of its target annotation.
     columns: Vec<(Option<usize>, Option<usize>)>,
     special: Special,
-    fields: Vec<Option<&'de RawValue>>,
 }
 
-impl<'p, 'de> RowReader<'p, 'de> {
+impl<'p> RowReader<'p> {
     pub(super) fn new(plan: &'p ColumnPlan) -> Self {
         let mut keys = KeyTable::new();
-        let columns = plan
+        let columns: Vec<_> = plan
             .columns
             .iter()
             .map(|c| {
@@ -54,28 +60,47 @@ impl<'p, 'de> RowReader<'p, 'de> {
             version: keys.intern(VERSION_NUMBER),
             etag: keys.intern("@odata.etag"),
         };
-        let fields = vec![None; keys.len()];
         Self {
             plan,
             keys,
             columns,
             special,
-            fields,
         }
     }
 
-    /// Captures the next row's properties; its [`DeserializeSeed`] reads one JSON object.
-    pub(super) fn capture(&mut self) -> Capture<'_, 'p, 'de> {
-        Capture(self)
+    /// Reads the row object `text` (valid UTF-8, as a `str` is) as a change.
+    pub(super) fn read(&mut self, text: &str) -> Result<Change, RowError> {
+        let mut fields = vec![None; self.keys.len()];
+        let capture = Capture {
+            keys: &mut self.keys,
+            fields: &mut fields,
+        };
+        capture
+            .deserialize(&mut serde_json::Deserializer::from_str(text))
+            .map_err(RowError::Json)?;
+        let mut row = Captured {
+            reader: self,
+            fields: &fields,
+        };
+        row.change().map_err(RowError::Rejected)
     }
+}
 
-    /// The captured row as a change. Checks run in the order a reader of the row would: a
+/// One row's captured properties, by slot.
+struct Captured<'a, 'p, 'de> {
+    reader: &'a mut RowReader<'p>,
+    fields: &'a [Option<&'de RawValue>],
+}
+
+impl Captured<'_, '_, '_> {
+    /// The row as a change. Checks run in the order a reader of the row would: a
     /// deleted-entity marker first, then the key, the version and the columns.
-    pub(super) fn change(&self) -> Result<Change, SourceError> {
+    fn change(&mut self) -> Result<Change, SourceError> {
+        let special = &self.reader.special;
         if self.is_deleted_entity() {
-            return Ok(Change::Delete(self.guid(self.special.deleted_id, "id")?));
+            return Ok(Change::Delete(self.guid(special.deleted_id, "id")?));
         }
-        let id = self.guid(self.special.primary_id, &self.plan.primary_id)?;
+        let id = self.guid(special.primary_id, &self.reader.plan.primary_id)?;
         let version = self.version()?;
         let values = self.values().map_err(|e| protocol(&e))?;
         Ok(Change::Upsert(Row {
@@ -85,9 +110,10 @@ impl<'p, 'de> RowReader<'p, 'de> {
         }))
     }
 
-    fn values(&self) -> Result<Vec<Value>, String> {
-        let mut values = Vec::with_capacity(self.columns.len());
-        for (column, &(value, annotation)) in self.plan.columns.iter().zip(&self.columns) {
+    fn values(&mut self) -> Result<Vec<Value>, String> {
+        let RowReader { plan, columns, .. } = &mut *self.reader;
+        let mut values = Vec::with_capacity(columns.len());
+        for (column, &(value, annotation)) in plan.columns.iter().zip(columns.iter()) {
             let target = annotation.and_then(|a| self.fields[a]);
             let raw = value.and_then(|v| self.fields[v]);
             values.push(crate::cell::to_value(raw, column, target)?);
@@ -96,7 +122,8 @@ impl<'p, 'de> RowReader<'p, 'de> {
     }
 
     fn is_deleted_entity(&self) -> bool {
-        self.fields[self.special.context].is_some_and(|c| c.get().contains("$deletedEntity"))
+        let context = self.fields[self.reader.special.context];
+        context.is_some_and(|c| c.get().contains("$deletedEntity"))
     }
 
     fn guid(&self, slot: usize, name: &str) -> Result<Uuid, SourceError> {
@@ -109,24 +136,28 @@ impl<'p, 'de> RowReader<'p, 'de> {
 
     /// `versionnumber`, or the number in the weak ETag (`W/"915244"`) when it was not sent.
     fn version(&self) -> Result<i64, SourceError> {
-        let sent = self.fields[self.special.version].filter(|r| r.get() != "null");
+        let special = &self.reader.special;
+        let sent = self.fields[special.version].filter(|r| r.get() != "null");
         if let Some(raw) = sent {
             let text = raw.get().trim_matches('"');
             return text
                 .parse()
                 .map_err(|_| protocol("versionnumber is not an integer"));
         }
-        let etag = self.fields[self.special.etag].and_then(|r| crate::cell::string(r.get()));
+        let etag = self.fields[special.etag].and_then(|r| crate::cell::string(r.get()));
         etag.as_deref()
             .and_then(|e| e.trim_start_matches("W/").trim_matches('"').parse().ok())
             .ok_or_else(|| protocol("row without versionnumber or numeric ETag"))
     }
 }
 
-/// Reads one row object into the reader's slots.
-pub(super) struct Capture<'r, 'p, 'de>(&'r mut RowReader<'p, 'de>);
+/// Reads one row object into its slots.
+struct Capture<'r, 'de> {
+    keys: &'r mut KeyTable,
+    fields: &'r mut [Option<&'de RawValue>],
+}
 
-impl<'de> DeserializeSeed<'de> for Capture<'_, '_, 'de> {
+impl<'de> DeserializeSeed<'de> for Capture<'_, 'de> {
     type Value = ();
 
     fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<(), D::Error> {
@@ -134,7 +165,7 @@ impl<'de> DeserializeSeed<'de> for Capture<'_, '_, 'de> {
     }
 }
 
-impl<'de> Visitor<'de> for Capture<'_, '_, 'de> {
+impl<'de> Visitor<'de> for Capture<'_, 'de> {
     type Value = ();
 
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -142,16 +173,14 @@ impl<'de> Visitor<'de> for Capture<'_, '_, 'de> {
     }
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
-        let reader = self.0;
-        reader.fields.fill(None);
         let mut cursor = None;
         while let Some((next, slot)) = map.next_key_seed(KeySlot {
-            keys: &mut reader.keys,
+            keys: self.keys,
             cursor,
         })? {
             // A repeated property overwrites the earlier one, as a map would.
             match slot {
-                Some(slot) => reader.fields[slot] = Some(map.next_value()?),
+                Some(slot) => self.fields[slot] = Some(map.next_value()?),
                 None => drop(map.next_value::<IgnoredAny>()?),
             }
             cursor = next;
