@@ -4,7 +4,7 @@
 
 use std::borrow::Cow;
 
-use des_core::{AttributeKind, Value};
+use des_core::{AttributeKind, TableName, Value};
 use serde_json::value::RawValue;
 use time::format_description::well_known::Rfc3339;
 use time::macros::format_description;
@@ -13,11 +13,18 @@ use uuid::Uuid;
 
 use crate::plan::PlannedColumn;
 
-/// Converts `raw` (absent means null) for `column`; `target` is the lookup annotation.
+/// A lookup's target annotation, and the target the column's previous lookup named: cells
+/// of one column mostly name one table, and then share its name.
+pub(crate) struct Target<'a, 'de> {
+    pub(crate) annotation: Option<&'de RawValue>,
+    pub(crate) last: &'a mut Option<TableName>,
+}
+
+/// Converts `raw` (absent means null) for `column`; `target` serves lookups.
 pub(crate) fn to_value(
     raw: Option<&RawValue>,
     column: &PlannedColumn,
-    target: Option<&RawValue>,
+    target: Target<'_, '_>,
 ) -> Result<Value, String> {
     let Some(raw) = raw.filter(|r| r.get() != "null") else {
         return Ok(Value::Null);
@@ -30,7 +37,7 @@ pub(crate) fn to_value(
     })
 }
 
-fn convert(text: &str, column: &PlannedColumn, target: Option<&RawValue>) -> Option<Value> {
+fn convert(text: &str, column: &PlannedColumn, target: Target<'_, '_>) -> Option<Value> {
     use AttributeKind as K;
     match column.kind {
         K::Boolean => boolean(text).map(Value::Bool),
@@ -139,13 +146,25 @@ fn guid(text: &str) -> Option<Uuid> {
     Uuid::parse_str(&unquoted(text)?).ok()
 }
 
-fn lookup(text: &str, column: &PlannedColumn, target: Option<&RawValue>) -> Option<Value> {
+fn lookup(text: &str, column: &PlannedColumn, target: Target<'_, '_>) -> Option<Value> {
     let id = guid(text)?;
-    let target = match target {
-        Some(raw) => string(raw.get()),
+    let target = match target.annotation {
+        Some(raw) => table_name(raw.get(), target.last),
         None => column.sole_target.clone(),
     };
     Some(Value::Lookup { id, target })
+}
+
+/// The table an annotation names, sharing the last one when it is the same.
+fn table_name(text: &str, last: &mut Option<TableName>) -> Option<TableName> {
+    let same = last
+        .as_ref()
+        .filter(|l| plain_str(text) == Some(l.as_str()));
+    if let Some(same) = same {
+        return Some(same.clone());
+    }
+    *last = string(text).map(TableName::from);
+    last.clone()
 }
 
 #[cfg(test)]
@@ -165,7 +184,15 @@ mod tests {
 
     fn value(kind: AttributeKind, json: &str) -> Result<Value, String> {
         let raw: Box<RawValue> = serde_json::from_str(json).expect("json");
-        to_value(Some(&raw), &column(kind, false), None)
+        let mut last = None;
+        to_value(Some(&raw), &column(kind, false), annotated(None, &mut last))
+    }
+
+    fn annotated<'a, 'de>(
+        annotation: Option<&'de RawValue>,
+        last: &'a mut Option<TableName>,
+    ) -> Target<'a, 'de> {
+        Target { annotation, last }
     }
 
     #[test]
@@ -201,10 +228,17 @@ mod tests {
         );
         let id = "70bf4d48-34cb-ed11-b596-0022481d68cd";
         let raw: Box<RawValue> = serde_json::from_str(&format!("\"{id}\"")).expect("json");
-        let annotated: Box<RawValue> = serde_json::from_str("\"contact\"").expect("json");
+        let contact: Box<RawValue> = serde_json::from_str("\"contact\"").expect("json");
         let col = column(AttributeKind::Customer, false);
-        let with = to_value(Some(&raw), &col, Some(&annotated)).expect("lookup");
-        let without = to_value(Some(&raw), &col, None).expect("lookup");
+        let last = &mut None;
+        let with = to_value(Some(&raw), &col, annotated(Some(&contact), last)).expect("lookup");
+        let again = to_value(Some(&raw), &col, annotated(Some(&contact), last)).expect("lookup");
+        let without = to_value(Some(&raw), &col, annotated(None, last)).expect("lookup");
+        let name = |v: &Value| match v {
+            Value::Lookup { target, .. } => target.as_ref().map(|t| t.as_ptr()),
+            _ => None,
+        };
+        assert_eq!(name(&with), name(&again), "one table's name is shared");
         let id = Uuid::parse_str(id).expect("uuid");
         assert_eq!(
             with,

@@ -3,7 +3,9 @@
 //! [`Value`]: des_core::Value
 
 use des_core::ports::SourceError;
-use des_core::{AttributeKind, AttributeMetadata, DateTimeBehavior, EntityMetadata, LookupPart};
+use des_core::{
+    AttributeKind, AttributeMetadata, DateTimeBehavior, EntityMetadata, LookupPart, TableName,
+};
 
 /// The row version column; every read selects it.
 pub(crate) const VERSION_NUMBER: &str = "versionnumber";
@@ -31,7 +33,7 @@ pub struct PlannedColumn {
     /// A DateOnly column, read as `Value::Date`.
     pub date_only: bool,
     /// The lookup's target when it has just one, used when the annotation is missing.
-    pub sole_target: Option<String>,
+    pub sole_target: Option<TableName>,
     /// Where the value is on the wire.
     pub source: WireSource,
 }
@@ -132,7 +134,7 @@ fn plan_column(entity: &EntityMetadata, name: &str) -> Result<PlannedColumn, Sou
         return Ok(lookup_part_column(attribute, lookup, part));
     }
     let sole_target = match attribute.targets.as_slice() {
-        [only] => Some(only.clone()),
+        [only] => Some(TableName::from(only.as_str())),
         _ => None,
     };
     Ok(PlannedColumn {

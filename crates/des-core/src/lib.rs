@@ -21,5 +21,5 @@ pub use metadata::{
     AttributeKind, AttributeMetadata, DateTimeBehavior, EntityMetadata, EntitySummary,
     LocalizedLabel, LookupPart, ManyToManyRelationship, OptionMetadata, OptionSetMetadata,
 };
-pub use record::{Batch, BatchKind, Change, RetryChange, Row, StreamId, Value};
+pub use record::{Batch, BatchKind, Change, RetryChange, Row, StreamId, TableName, Value};
 pub use secret::Secret;

@@ -4,7 +4,11 @@
 //! per stream (1, 2, 3, ...), assigned by the poller; sinks apply batches strictly in `seq`
 //! order and store the applied `seq` in the target database in the same transaction as the rows.
 
-use serde::{Deserialize, Serialize};
+use std::fmt;
+use std::ops::Deref;
+use std::sync::Arc;
+
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use time::{Date, OffsetDateTime};
 use uuid::Uuid;
 
@@ -25,13 +29,82 @@ pub enum Value {
     /// A lookup: the referenced id and, when known, the referenced table's logical name.
     Lookup {
         id: Uuid,
-        target: Option<String>,
+        target: Option<TableName>,
     },
 }
 
 impl Value {
     pub fn is_null(&self) -> bool {
         matches!(self, Self::Null)
+    }
+}
+
+/// The logical name of the table a lookup refers to, shared and behind one thin pointer: the
+/// cells of a page that name one table can hold one copy, and a [`Value`] stays 32 bytes (a
+/// `String` inline made it 48, and a page holds a value for every cell). On the wire it is
+/// the plain string.
+#[derive(Clone, PartialEq, Eq, Hash)]
+pub struct TableName(Arc<String>);
+
+impl TableName {
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl Deref for TableName {
+    type Target = str;
+
+    fn deref(&self) -> &str {
+        &self.0
+    }
+}
+
+impl From<String> for TableName {
+    fn from(name: String) -> Self {
+        Self(Arc::new(name))
+    }
+}
+
+impl From<&str> for TableName {
+    fn from(name: &str) -> Self {
+        Self(Arc::new(name.to_owned()))
+    }
+}
+
+impl PartialEq<str> for TableName {
+    fn eq(&self, other: &str) -> bool {
+        self.as_str() == other
+    }
+}
+
+impl PartialEq<&str> for TableName {
+    fn eq(&self, other: &&str) -> bool {
+        self.as_str() == *other
+    }
+}
+
+impl fmt::Debug for TableName {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(self.as_str(), f)
+    }
+}
+
+impl fmt::Display for TableName {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self)
+    }
+}
+
+impl Serialize for TableName {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self)
+    }
+}
+
+impl<'de> Deserialize<'de> for TableName {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        String::deserialize(deserializer).map(Self::from)
     }
 }
 
@@ -116,4 +189,28 @@ pub struct RetryChange {
     pub attempts: u32,
     #[serde(with = "time::serde::rfc3339")]
     pub read_at: OffsetDateTime,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_cell_takes_32_bytes() {
+        assert_eq!(std::mem::size_of::<Value>(), 32);
+    }
+
+    /// Payloads and failure lines written before the target was shared read the same.
+    #[test]
+    fn a_lookup_target_is_a_plain_string_on_the_wire() {
+        let id = Uuid::nil();
+        let value = Value::Lookup {
+            id,
+            target: Some("team".into()),
+        };
+        let json = serde_json::to_string(&value).expect("json");
+        let expected = format!(r#"{{"Lookup":{{"id":"{id}","target":"team"}}}}"#);
+        assert_eq!(json, expected);
+        assert_eq!(serde_json::from_str::<Value>(&json).expect("read"), value);
+    }
 }

@@ -4,13 +4,14 @@
 use std::fmt;
 
 use des_core::ports::SourceError;
-use des_core::{Change, Row, Value};
+use des_core::{Change, Row, TableName, Value};
 use serde::de::{DeserializeSeed, Deserializer, IgnoredAny, MapAccess, Visitor};
 use serde_json::value::RawValue;
 use uuid::Uuid;
 
 use super::keys::{Cursor, KeyTable};
 use super::protocol;
+use crate::cell::Target;
 use crate::plan::{ColumnPlan, VERSION_NUMBER, WireSource};
 
 /// The slots of the properties read besides the planned columns.
@@ -39,6 +40,8 @@ pub(super) struct RowReader<'p> {
     /// for lookups, of its target annotation.
     columns: Vec<(Option<usize>, Option<usize>)>,
     special: Special,
+    /// Per planned column: the table its last lookup named.
+    targets: Vec<Option<TableName>>,
 }
 
 impl<'p> RowReader<'p> {
@@ -63,6 +66,7 @@ impl<'p> RowReader<'p> {
         Self {
             plan,
             keys,
+            targets: vec![None; columns.len()],
             columns,
             special,
         }
@@ -111,11 +115,18 @@ impl Captured<'_, '_, '_> {
     }
 
     fn values(&mut self) -> Result<Vec<Value>, String> {
-        let RowReader { plan, columns, .. } = &mut *self.reader;
+        let RowReader {
+            plan,
+            columns,
+            targets,
+            ..
+        } = &mut *self.reader;
         let mut values = Vec::with_capacity(columns.len());
-        for (column, &(value, annotation)) in plan.columns.iter().zip(columns.iter()) {
-            let target = annotation.and_then(|a| self.fields[a]);
+        let planned = plan.columns.iter().zip(columns.iter()).zip(targets);
+        for ((column, &(value, annotation)), last) in planned {
+            let annotation = annotation.and_then(|a| self.fields[a]);
             let raw = value.and_then(|v| self.fields[v]);
+            let target = Target { annotation, last };
             values.push(crate::cell::to_value(raw, column, target)?);
         }
         Ok(values)

@@ -68,7 +68,7 @@ pub(crate) fn column(name: &str, kind: AttributeKind, targets: &[&str]) -> Plann
         kind,
         date_only: false,
         sole_target: match targets {
-            [only] => Some((*only).to_owned()),
+            [only] => Some((*only).into()),
             _ => None,
         },
         source: dataverse::WireSource::Property,

@@ -122,7 +122,7 @@ fn formatted_values_are_ignored_and_money_keeps_its_literal() {
         row.values[2],
         Value::Lookup {
             id: contact,
-            target: Some("contact".to_owned())
+            target: Some("contact".into())
         }
     );
     assert_eq!(row.values[3], Value::Int(1));
@@ -151,14 +151,14 @@ fn polymorphic_owner_takes_its_target_from_the_annotation() {
         targets[0],
         Value::Lookup {
             id: team,
-            target: Some("team".to_owned())
+            target: Some("team".into())
         }
     );
     assert_eq!(
         targets[1],
         Value::Lookup {
             id: user,
-            target: Some("systemuser".to_owned())
+            target: Some("systemuser".into())
         }
     );
 }
@@ -181,7 +181,7 @@ fn customer_lookup_row_with_expansion_parses() {
         row.values,
         vec![Value::Lookup {
             id,
-            target: Some("contact".to_owned())
+            target: Some("contact".into())
         }]
     );
 }

@@ -98,7 +98,7 @@ pub fn lookup_target(value: &Value, col: &ColumnDef) -> Result<Param, String> {
                 target: Some(t), ..
             },
             SqlType::Text { max_len },
-        ) => checked_text(t.clone(), max_len, col),
+        ) => checked_text(t.as_str().to_owned(), max_len, col),
         _ => Ok(Param::Value(SqlValue::Null)),
     }
 }
