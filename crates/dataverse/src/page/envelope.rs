@@ -1,6 +1,7 @@
 //! A page parsed as its body arrives. The OData collection object's punctuation is followed
-//! here; each member and each row of `value` is cut out ([`Scan`]) and parsed alone, so a page
-//! body is never held whole: only a row that straddles two pieces is copied, to join it.
+//! here; each row of `value` that lies whole in a piece is parsed where it lies, and anything
+//! else (a member, a row that straddles two pieces) is cut out ([`Scan`]) and parsed alone.
+//! So a page body is never held whole: only a row that straddles two pieces is copied.
 
 use std::borrow::Cow;
 
@@ -55,6 +56,8 @@ pub(crate) struct PageParser<'p> {
     carry: Vec<u8>,
     /// Bytes read so far.
     read: u64,
+    /// The length of the last row read.
+    row_length: usize,
     /// The name of the property whose value comes next.
     name: String,
     changes: Option<Vec<Change>>,
@@ -72,6 +75,7 @@ impl<'p> PageParser<'p> {
             scan: Scan::default(),
             carry: Vec::new(),
             read: 0,
+            row_length: 0,
             name: String::new(),
             changes: None,
             next_link: None,
@@ -81,10 +85,14 @@ impl<'p> PageParser<'p> {
 
     /// Reads the next piece of the body. A row that does not convert is refused as itself.
     pub(crate) fn feed(&mut self, piece: &[u8]) -> Result<(), SourceError> {
+        let text = utf8_prefix(piece);
         let mut at = 0;
         while at < piece.len() {
             let Some(cut) = self.cutting else {
-                at += self.punctuation(piece[at], at)?;
+                at += match self.row_in_place(text, at) {
+                    Some(length) => length,
+                    None => self.punctuation(piece[at], at)?,
+                };
                 continue;
             };
             let start = at;
@@ -160,6 +168,22 @@ impl<'p> PageParser<'p> {
         Ok(1)
     }
 
+    /// A row that starts at `at` and lies whole in the piece's valid `text`, read where it
+    /// lies (most rows are). Not tried when the rest is short for a row of the size the last
+    /// one was, since a row that runs past the piece is read again once cut out.
+    fn row_in_place(&mut self, text: &str, at: usize) -> Option<usize> {
+        let rest = text.get(at..)?;
+        let starts_row = matches!(self.at, At::FirstRow | At::Row) && rest.starts_with('{');
+        if !starts_row || rest.len() < 2 * self.row_length {
+            return None;
+        }
+        let (change, length) = self.rows.read_in_place(rest)?;
+        self.row_length = length;
+        self.changes.get_or_insert_with(Vec::new).push(change);
+        self.at = At::AfterRow;
+        Some(length)
+    }
+
     fn begin(&mut self, cut: Cut) -> usize {
         self.cutting = Some(cut);
         0
@@ -205,6 +229,7 @@ impl<'p> PageParser<'p> {
                 At::AfterMember
             }
             Cut::Row => {
+                self.row_length = bytes.len();
                 let change = self.rows.read(text).map_err(|e| match e {
                     RowError::Json(e) => json(e),
                     RowError::Rejected(e) => e,
@@ -243,5 +268,15 @@ impl Answer for PageParser<'_> {
     fn finish(self) -> Result<(Page, u64), SourceError> {
         let bytes = self.read;
         Ok((PageParser::finish(self)?, bytes))
+    }
+}
+
+/// The longest start of `piece` that is valid UTF-8: checked once per piece, so the rows
+/// read where they lie need no check of their own. A character split at the piece's end, or
+/// a bad byte, ends it; what lies beyond is cut out and checked as it is read.
+fn utf8_prefix(piece: &[u8]) -> &str {
+    match std::str::from_utf8(piece) {
+        Ok(text) => text,
+        Err(e) => std::str::from_utf8(&piece[..e.valid_up_to()]).unwrap_or_default(),
     }
 }

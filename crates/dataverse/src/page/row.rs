@@ -5,7 +5,7 @@ use std::fmt;
 
 use des_core::ports::SourceError;
 use des_core::{Change, Row, TableName, Value};
-use serde::de::{DeserializeSeed, Deserializer, IgnoredAny, MapAccess, Visitor};
+use serde::de::{DeserializeSeed, Deserializer, MapAccess, Visitor};
 use serde_json::value::RawValue;
 use uuid::Uuid;
 
@@ -82,12 +82,46 @@ impl<'p> RowReader<'p> {
         capture
             .deserialize(&mut serde_json::Deserializer::from_str(text))
             .map_err(RowError::Json)?;
-        let mut row = Captured {
-            reader: self,
-            fields: &fields,
-        };
-        row.change().map_err(RowError::Rejected)
+        self.change(&fields).map_err(RowError::Rejected)
     }
+
+    /// Reads the row object that starts `rest` where it lies, with no scan for its end first:
+    /// the change and the row's length. `None` when the row does not end in `rest`, or
+    /// anything is wrong with it: then it is cut out and read as usual, which says what is
+    /// wrong the same way whatever pieces the body came in.
+    pub(super) fn read_in_place(&mut self, rest: &str) -> Option<(Change, usize)> {
+        let mut fields = vec![None; self.keys.len()];
+        let capture = Capture {
+            keys: &mut self.keys,
+            fields: &mut fields,
+        };
+        let mut parser = serde_json::Deserializer::from_str(rest);
+        let last_value_end = capture.deserialize(&mut parser).ok()?;
+        let end = row_end(rest.as_bytes(), last_value_end)?;
+        Some((self.change(&fields).ok()?, end))
+    }
+
+    fn change(&mut self, fields: &[Option<&RawValue>]) -> Result<Change, SourceError> {
+        Captured {
+            reader: self,
+            fields,
+        }
+        .change()
+    }
+}
+
+/// Where the row object that starts `rest` ends: just past the `}` that follows its last
+/// value (at `last_value_end`, an address in `rest`), or its `{` when it has none.
+fn row_end(rest: &[u8], last_value_end: Option<usize>) -> Option<usize> {
+    let from = match last_value_end {
+        Some(address) => address.checked_sub(rest.as_ptr() as usize)?,
+        None => 1,
+    };
+    let gap = rest.get(from..)?;
+    let close = gap
+        .iter()
+        .position(|b| !matches!(b, b' ' | b'\t' | b'\n' | b'\r'))?;
+    (gap[close] == b'}').then_some(from + close + 1)
 }
 
 /// One row's captured properties, by slot.
@@ -168,35 +202,41 @@ struct Capture<'r, 'de> {
     fields: &'r mut [Option<&'de RawValue>],
 }
 
-impl<'de> DeserializeSeed<'de> for Capture<'_, 'de> {
-    type Value = ();
+/// What a capture gives: the address just past the row's last value, if it has one.
+type LastValueEnd = Option<usize>;
 
-    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<(), D::Error> {
+impl<'de> DeserializeSeed<'de> for Capture<'_, 'de> {
+    type Value = LastValueEnd;
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<LastValueEnd, D::Error> {
         deserializer.deserialize_map(self)
     }
 }
 
 impl<'de> Visitor<'de> for Capture<'_, 'de> {
-    type Value = ();
+    type Value = LastValueEnd;
 
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("a row object")
     }
 
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
-        let mut cursor = None;
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<LastValueEnd, A::Error> {
+        let (mut cursor, mut last_value_end) = (None, None);
         while let Some((next, slot)) = map.next_key_seed(KeySlot {
             keys: self.keys,
             cursor,
         })? {
+            // Every value is taken raw, read or not, for where it ends.
+            let value: &'de RawValue = map.next_value()?;
+            let text = value.get();
+            last_value_end = Some(text.as_ptr() as usize + text.len());
             // A repeated property overwrites the earlier one, as a map would.
-            match slot {
-                Some(slot) => self.fields[slot] = Some(map.next_value()?),
-                None => drop(map.next_value::<IgnoredAny>()?),
+            if let Some(slot) = slot {
+                self.fields[slot] = Some(value);
             }
             cursor = next;
         }
-        Ok(())
+        Ok(last_value_end)
     }
 }
 
@@ -223,5 +263,44 @@ impl Visitor<'_> for KeySlot<'_> {
 
     fn visit_str<E>(self, key: &str) -> Result<Self::Value, E> {
         Ok(self.keys.resolve(self.cursor, key))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use des_core::AttributeKind;
+
+    use super::*;
+    use crate::plan::PlannedColumn;
+
+    fn plan() -> ColumnPlan {
+        let name = PlannedColumn {
+            logical_name: "name".into(),
+            wire_name: "name".into(),
+            kind: AttributeKind::String,
+            date_only: false,
+            sole_target: None,
+            source: WireSource::Property,
+        };
+        ColumnPlan::from_columns("accounts", "accountid", vec![name])
+    }
+
+    #[test]
+    fn a_whole_row_is_read_where_it_lies_and_a_cut_one_is_not() {
+        let plan = plan();
+        let mut reader = RowReader::new(&plan);
+        let row = r#"{"name":"a}","x":[{}],"accountid":"3e4259cc-0879-410d-8dae-81f2889b4259","versionnumber":1 }"#;
+        let rest = format!("{row} ,{{\"name\":");
+        let (change, length) = reader.read_in_place(&rest).expect("in place");
+        assert_eq!(length, row.len());
+        assert_eq!(
+            change.id().to_string(),
+            "3e4259cc-0879-410d-8dae-81f2889b4259"
+        );
+        assert!(reader.read_in_place(&row[..row.len() - 1]).is_none());
+        assert!(
+            reader.read_in_place("{ } ,").is_none(),
+            "a row without its key"
+        );
     }
 }
