@@ -61,7 +61,8 @@ impl Scan {
         self.started = true;
         match byte {
             b'"' => self.string = true,
-            b'{' | b'[' => self.depth += 1,
+            // Saturating: a body of nothing but openings must not wrap the count.
+            b'{' | b'[' => self.depth = self.depth.saturating_add(1),
             b'}' | b']' if !first => {
                 self.depth -= 1;
                 return self.depth == 0;
