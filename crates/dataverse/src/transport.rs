@@ -231,17 +231,24 @@ impl Transport {
         let retry_after = retry_after(response.headers());
         permit.answered(status, response.headers(), retry_after);
         if (200..300).contains(&status) {
-            return match receive(response, make).await {
-                Ok(Ok(output)) => Attempt::Done(output),
-                Ok(Err(error)) => Attempt::Fatal(error),
-                Err(error) => transport_fault(error),
-            };
+            return settle(receive(response, make).await, Attempt::Done);
         }
-        match receive(response, &whole_body).await {
-            Ok(Ok(body)) => refused(status, retry_after, body, (user, token)),
-            Ok(Err(error)) => Attempt::Fatal(error),
-            Err(error) => transport_fault(error),
-        }
+        let body = receive(response, &whole_body).await;
+        settle(body, |body| {
+            refused(status, retry_after, body, (user, token))
+        })
+    }
+}
+
+/// What a received body comes to: `done` with it, or the fault that cut it short.
+fn settle<T, U>(
+    received: reqwest::Result<Result<T, SourceError>>,
+    done: impl FnOnce(T) -> Attempt<U>,
+) -> Attempt<U> {
+    match received {
+        Ok(Ok(output)) => done(output),
+        Ok(Err(error)) => Attempt::Fatal(error),
+        Err(error) => transport_fault(error),
     }
 }
 

@@ -172,9 +172,11 @@ impl<'p> PageParser<'p> {
     /// lies (most rows are). Not tried when the rest is short for a row of the size the last
     /// one was, since a row that runs past the piece is read again once cut out.
     fn row_in_place(&mut self, text: &str, at: usize) -> Option<usize> {
-        let rest = text.get(at..)?;
-        let starts_row = matches!(self.at, At::FirstRow | At::Row) && rest.starts_with('{');
-        if !starts_row || rest.len() < 2 * self.row_length {
+        if !matches!(self.at, At::FirstRow | At::Row) {
+            return None;
+        }
+        let rest = text.get(at..).filter(|r| r.starts_with('{'))?;
+        if rest.len() < 2 * self.row_length {
             return None;
         }
         let (change, length) = self.rows.read_in_place(rest)?;

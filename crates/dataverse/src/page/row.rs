@@ -74,14 +74,7 @@ impl<'p> RowReader<'p> {
 
     /// Reads the row object `text` (valid UTF-8, as a `str` is) as a change.
     pub(super) fn read(&mut self, text: &str) -> Result<Change, RowError> {
-        let mut fields = vec![None; self.keys.len()];
-        let capture = Capture {
-            keys: &mut self.keys,
-            fields: &mut fields,
-        };
-        capture
-            .deserialize(&mut serde_json::Deserializer::from_str(text))
-            .map_err(RowError::Json)?;
+        let (fields, _) = self.capture(text).map_err(RowError::Json)?;
         self.change(&fields).map_err(RowError::Rejected)
     }
 
@@ -90,15 +83,21 @@ impl<'p> RowReader<'p> {
     /// anything is wrong with it: then it is cut out and read as usual, which says what is
     /// wrong the same way whatever pieces the body came in.
     pub(super) fn read_in_place(&mut self, rest: &str) -> Option<(Change, usize)> {
+        let (fields, last_value_end) = self.capture(rest).ok()?;
+        let end = row_end(rest.as_bytes(), last_value_end)?;
+        Some((self.change(&fields).ok()?, end))
+    }
+
+    /// The properties of the row object `text` starts with, by slot, and where its last
+    /// value ends.
+    fn capture<'de>(&mut self, text: &'de str) -> Result<Captures<'de>, serde_json::Error> {
         let mut fields = vec![None; self.keys.len()];
         let capture = Capture {
             keys: &mut self.keys,
             fields: &mut fields,
         };
-        let mut parser = serde_json::Deserializer::from_str(rest);
-        let last_value_end = capture.deserialize(&mut parser).ok()?;
-        let end = row_end(rest.as_bytes(), last_value_end)?;
-        Some((self.change(&fields).ok()?, end))
+        let last_value_end = capture.deserialize(&mut serde_json::Deserializer::from_str(text))?;
+        Ok((fields, last_value_end))
     }
 
     fn change(&mut self, fields: &[Option<&RawValue>]) -> Result<Change, SourceError> {
@@ -204,6 +203,9 @@ struct Capture<'r, 'de> {
 
 /// What a capture gives: the address just past the row's last value, if it has one.
 type LastValueEnd = Option<usize>;
+
+/// A row's raw values by slot, and where its last value ends.
+type Captures<'de> = (Vec<Option<&'de RawValue>>, LastValueEnd);
 
 impl<'de> DeserializeSeed<'de> for Capture<'_, 'de> {
     type Value = LastValueEnd;
