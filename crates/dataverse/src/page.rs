@@ -40,17 +40,10 @@ mod tests {
     use uuid::Uuid;
 
     use super::*;
-    use crate::plan::{PlannedColumn, WireSource};
+    use crate::plan::PlannedColumn;
 
     fn plan() -> ColumnPlan {
-        let column = |name: &str, wire: &str, kind| PlannedColumn {
-            logical_name: name.into(),
-            wire_name: wire.into(),
-            kind,
-            date_only: false,
-            sole_target: None,
-            source: WireSource::Property,
-        };
+        let column = PlannedColumn::property;
         let columns = vec![
             column("name", "name", AttributeKind::String),
             column("ownerid", "_ownerid_value", AttributeKind::Owner),
@@ -119,20 +112,12 @@ mod pieces {
     use des_core::ports::NextLink;
 
     use super::*;
-    use crate::plan::{PlannedColumn, WireSource};
+    use crate::plan::PlannedColumn;
 
     fn plan() -> ColumnPlan {
-        let column = |name: &str, kind| PlannedColumn {
-            logical_name: name.into(),
-            wire_name: name.into(),
-            kind,
-            date_only: false,
-            sole_target: None,
-            source: WireSource::Property,
-        };
         let columns = vec![
-            column("name", AttributeKind::String),
-            column("revenue", AttributeKind::Money),
+            PlannedColumn::property("name", "name", AttributeKind::String),
+            PlannedColumn::property("revenue", "revenue", AttributeKind::Money),
         ];
         ColumnPlan::from_columns("accounts", "accountid", columns)
     }

@@ -52,6 +52,21 @@ pub enum WireSource {
     Absent,
 }
 
+#[cfg(test)]
+impl PlannedColumn {
+    /// A column read from the wire property `wire`, for tests of the page reader.
+    pub(crate) fn property(name: &str, wire: &str, kind: AttributeKind) -> Self {
+        Self {
+            logical_name: name.into(),
+            wire_name: wire.into(),
+            kind,
+            date_only: false,
+            sole_target: None,
+            source: WireSource::Property,
+        }
+    }
+}
+
 impl PlannedColumn {
     /// The annotation that names a lookup's target table.
     pub fn target_annotation(&self) -> String {

@@ -276,14 +276,7 @@ mod tests {
     use crate::plan::PlannedColumn;
 
     fn plan() -> ColumnPlan {
-        let name = PlannedColumn {
-            logical_name: "name".into(),
-            wire_name: "name".into(),
-            kind: AttributeKind::String,
-            date_only: false,
-            sole_target: None,
-            source: WireSource::Property,
-        };
+        let name = PlannedColumn::property("name", "name", AttributeKind::String);
         ColumnPlan::from_columns("accounts", "accountid", vec![name])
     }
 
