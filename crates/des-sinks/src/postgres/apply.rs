@@ -24,7 +24,7 @@ pub(super) async fn apply_batch(
 ) -> Result<BatchOutcome, SinkError> {
     // Encoding (and every per-record check) happens before the transaction opens.
     let prepared = Prepared::new(layout, &batch.changes);
-    if !prepared.upserts.is_empty() {
+    if prepared.upserts.copy.len() > 0 {
         stage::ensure(client, layout).await?;
     }
     let (seq, now) = (seq_param(batch.seq), OffsetDateTime::now_utc());
@@ -88,9 +88,8 @@ pub(super) async fn apply_retry(
             if matches!(current, Some(Some(have)) if have >= row.version) {
                 return Ok(RetryOutcome::Superseded);
             }
-            match layout.encode(row.id, row.version, &row.values) {
-                Ok(cells) => {
-                    let rows = [(id, cells)];
+            match layout.encode_one(row) {
+                Ok(rows) => {
                     let at = (origin + 1, now);
                     isolate::upsert(&tx, writer, layout, &rows, at, &mut refused).await?
                 }

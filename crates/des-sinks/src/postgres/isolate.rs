@@ -7,6 +7,8 @@
 //! The happy path costs one savepoint per statement; a refusal costs about
 //! `2 · refused · log2(rows)` extra statements.
 
+use std::ops::Range;
+
 use des_core::ports::{RecordFailure, SinkError};
 use des_core::{ChangeType, ErrorClass};
 use time::OffsetDateTime;
@@ -14,8 +16,7 @@ use tokio_postgres::Transaction;
 use uuid::Uuid;
 
 use super::client::db_error;
-use super::encoding::Cell;
-use super::rows::Layout;
+use super::rows::{Layout, Staged};
 use super::sql;
 use super::writer::Writer;
 
@@ -43,35 +44,61 @@ async fn attempt(tx: &Transaction<'_>, outcome: Result<(), SinkError>) -> Attemp
 }
 
 /// Writes `rows` as [`Writer::upsert`] does, isolating refused rows; their failures are
-/// appended to `failures`. Returns the number of rows written.
+/// appended to `failures`.
 pub(super) async fn upsert(
     tx: &Transaction<'_>,
     writer: &Writer<'_>,
     layout: &Layout<'_>,
-    rows: &[(Uuid, Vec<Cell<'_>>)],
+    rows: &Staged,
     (seq, now): (i64, OffsetDateTime),
     failures: &mut Vec<RecordFailure>,
 ) -> Result<(), SinkError> {
-    upsert_part(tx, writer, layout, rows, (seq, now), failures, false).await
+    let part = Part {
+        rows,
+        range: 0..rows.ids.len(),
+        split: false,
+    };
+    upsert_part(tx, writer, layout, part, (seq, now), failures).await
+}
+
+/// A run of a batch's staged rows; `split` once it is less than the whole batch.
+struct Part<'r> {
+    rows: &'r Staged,
+    range: Range<usize>,
+    split: bool,
+}
+
+impl<'r> Part<'r> {
+    fn halves(self) -> [Self; 2] {
+        let mid = self.range.start + self.range.len() / 2;
+        let half = |range| Self {
+            rows: self.rows,
+            range,
+            split: true,
+        };
+        [half(self.range.start..mid), half(mid..self.range.end)]
+    }
 }
 
 async fn upsert_part(
     tx: &Transaction<'_>,
     writer: &Writer<'_>,
     layout: &Layout<'_>,
-    rows: &[(Uuid, Vec<Cell<'_>>)],
+    part: Part<'_>,
     (seq, now): (i64, OffsetDateTime),
     failures: &mut Vec<RecordFailure>,
-    split: bool,
 ) -> Result<(), SinkError> {
-    if rows.is_empty() {
+    if part.range.is_empty() {
         return Ok(());
     }
     tx.batch_execute(SAVEPOINT).await.map_err(db_error)?;
-    let written = writer.upsert(tx, layout, rows, seq, now).await;
+    let range = part.range.clone();
+    let written = writer
+        .upsert(tx, layout, part.rows, range.clone(), seq, now)
+        .await;
     // The staging table keeps a part's rows until commit; the next part must not see them
     // (a whole batch is one part: it leaves the table to the commit).
-    if written.is_ok() && split {
+    if written.is_ok() && part.split {
         let clear = format!("DELETE FROM {}", sql::stage_table(&layout.stage_name()));
         tx.batch_execute(&clear).await.map_err(db_error)?;
     }
@@ -79,15 +106,16 @@ async fn upsert_part(
         Ok(()) => return Ok(()),
         Err(reason) => reason,
     };
-    if let [(id, _)] = rows {
-        let refused = [(*id, reason)];
+    if let [id] = part.rows.ids[range] {
+        let refused = [(id, reason)];
         failures.extend(writer.failures(tx, &refused).await?);
         return Ok(());
     }
-    let (left, right) = rows.split_at(rows.len() / 2);
     let at = (seq, now);
-    Box::pin(upsert_part(tx, writer, layout, left, at, failures, true)).await?;
-    Box::pin(upsert_part(tx, writer, layout, right, at, failures, true)).await
+    for half in part.halves() {
+        Box::pin(upsert_part(tx, writer, layout, half, at, failures)).await?;
+    }
+    Ok(())
 }
 
 /// Deletes `ids` as [`Writer::delete`] does, isolating refused deletes.

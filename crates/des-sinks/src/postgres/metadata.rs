@@ -5,10 +5,10 @@ use des_core::schema::SchemaPlan;
 use tokio_postgres::Transaction;
 
 use super::client::schema_error;
+use super::copy::CopyEncoder;
 use super::encoding::{encode, wire_type};
 use super::sql::{copy_in, quote, table_name};
-use super::writer::copy_rows;
-use crate::metadata::{self, replaced_keys};
+use crate::metadata::replaced_keys;
 
 /// Deletes the rows of every entity (or global option set) the plan covers, then copies in
 /// the planned rows: entities that lost all their options lose their old rows too.
@@ -28,11 +28,16 @@ pub(super) async fn replace_rows(tx: &Transaction<'_>, plan: &SchemaPlan) -> Res
         tx.execute(&delete, &[&keys])
             .await
             .map_err(schema_error(&table.name))?;
-        let rows = metadata::encoded_rows(meta, encode).map_err(error)?;
+        let types = table.columns.iter().map(|c| wire_type(c.ty).0).collect();
+        let mut rows = CopyEncoder::new(types);
+        for row in &meta.rows {
+            let cells = row.iter().zip(&table.columns).map(|(v, c)| encode(v, c));
+            rows.row(cells).map_err(error)?;
+        }
+        let rows = rows.finish();
         let names: Vec<&str> = table.columns.iter().map(|c| c.name.as_str()).collect();
-        let types: Vec<_> = table.columns.iter().map(|c| wire_type(c.ty).0).collect();
         let copy = copy_in(&table_name(table), &names);
-        copy_rows(tx, &copy, &types, rows.iter().map(Vec::as_slice)).await?;
+        rows.send(tx, &copy, 0..rows.len()).await?;
     }
     Ok(())
 }

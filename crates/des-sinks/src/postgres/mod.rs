@@ -7,6 +7,7 @@
 mod apply;
 mod client;
 mod config;
+mod copy;
 mod encoding;
 mod isolate;
 mod metadata;

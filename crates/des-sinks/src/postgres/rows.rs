@@ -2,10 +2,11 @@
 
 use des_core::ports::SinkError;
 use des_core::schema::{ColumnDef, SqlType, TableDef};
-use des_core::{Change, Value};
+use des_core::{Change, Row, Value};
 use tokio_postgres::types::Type;
 use uuid::Uuid;
 
+use super::copy::{CopyData, CopyEncoder};
 use super::encoding::{Cell, encode, lookup_target, wire_type};
 use super::sql::{quote, stage_name};
 use crate::columns::{self, Field, Source};
@@ -67,29 +68,45 @@ impl<'a> Layout<'a> {
         staged.chain(stamped).collect()
     }
 
-    /// The cells of one upsert, or the reason the record cannot be written.
-    pub(super) fn encode<'v>(
+    /// The cells of one upsert, each checked: a failure is the reason the record cannot be
+    /// written.
+    pub(super) fn cells<'v>(
         &self,
         id: Uuid,
         version: i64,
         values: &'v [Value],
-    ) -> Result<Vec<Cell<'v>>, String> {
-        columns::fields(&self.staged, id, version, values)
-            .map(|(col, field)| match field {
-                Field::Id(id) => Ok(Cell::Uuid(id)),
-                Field::Version(version) => Ok(Cell::BigInt(version)),
-                // Only SQLite plans `<column>_exact`; a text cell is all it could be here.
-                Field::Value(value) | Field::Exact(value) => encode(value, col),
-                Field::LookupTarget(value) => lookup_target(value, col),
-            })
-            .collect()
+    ) -> impl Iterator<Item = Result<Cell<'v>, String>> {
+        columns::fields(&self.staged, id, version, values).map(|(col, field)| match field {
+            Field::Id(id) => Ok(Cell::Uuid(id)),
+            Field::Version(version) => Ok(Cell::BigInt(version)),
+            // Only SQLite plans `<column>_exact`; a text cell is all it could be here.
+            Field::Value(value) | Field::Exact(value) => encode(value, col),
+            Field::LookupTarget(value) => lookup_target(value, col),
+        })
     }
+
+    /// One row encoded for the stage, or the reason the record cannot be written.
+    pub(super) fn encode_one(&self, row: &Row) -> Result<Staged, String> {
+        let mut copy = CopyEncoder::new(self.wire_types());
+        copy.row(self.cells(row.id, row.version, &row.values))?;
+        Ok(Staged {
+            ids: vec![row.id],
+            copy: copy.finish(),
+        })
+    }
+}
+
+/// Upserts encoded for the stage, and their record ids in the same order.
+#[derive(Debug, Default)]
+pub(super) struct Staged {
+    pub ids: Vec<Uuid>,
+    pub copy: CopyData,
 }
 
 /// A batch reduced to what it leaves behind ([`columns::last_per_id`]).
 #[derive(Default)]
-pub(super) struct Prepared<'v> {
-    pub upserts: Vec<(Uuid, Vec<Cell<'v>>)>,
+pub(super) struct Prepared {
+    pub upserts: Staged,
     pub deletes: Vec<Uuid>,
     pub rejected: Vec<(Uuid, String)>,
     /// Every id the batch carried, for a resync's seen set.
@@ -97,22 +114,26 @@ pub(super) struct Prepared<'v> {
     pub changes: usize,
 }
 
-impl<'v> Prepared<'v> {
-    pub(super) fn new(layout: &Layout<'_>, changes: &'v [Change]) -> Self {
+impl Prepared {
+    pub(super) fn new(layout: &Layout<'_>, changes: &[Change]) -> Self {
         let mut prepared = Self {
             changes: changes.len(),
             ..Self::default()
         };
+        let mut copy = CopyEncoder::new(layout.wire_types());
         for change in columns::last_per_id(changes) {
             prepared.ids.push(change.id());
             match change {
                 Change::Delete(id) => prepared.deletes.push(*id),
-                Change::Upsert(row) => match layout.encode(row.id, row.version, &row.values) {
-                    Ok(cells) => prepared.upserts.push((row.id, cells)),
-                    Err(reason) => prepared.rejected.push((row.id, reason)),
-                },
+                Change::Upsert(row) => {
+                    match copy.row(layout.cells(row.id, row.version, &row.values)) {
+                        Ok(()) => prepared.upserts.ids.push(row.id),
+                        Err(reason) => prepared.rejected.push((row.id, reason)),
+                    }
+                }
             }
         }
+        prepared.upserts.copy = copy.finish();
         prepared
     }
 }

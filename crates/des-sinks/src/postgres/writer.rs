@@ -1,19 +1,19 @@
 //! Statements for one data table, run inside the caller's transaction: the watermark lock,
 //! the staged upsert, deletes with `DeleteLog` and tombstones, and the resync sweep.
 
+use std::ops::Range;
+
 use des_core::ChangeType;
 use des_core::ports::{RecordFailure, SinkError};
 use des_core::schema::{SchemaPlan, TableDef};
 use time::OffsetDateTime;
-use tokio_postgres::binary_copy::BinaryCopyInWriter;
 use tokio_postgres::error::SqlState;
-use tokio_postgres::types::{ToSql, Type};
+use tokio_postgres::types::ToSql;
 use tokio_postgres::{Client, GenericClient, Transaction};
 use uuid::Uuid;
 
 use super::client::db_error;
-use super::encoding::Cell;
-use super::rows::Layout;
+use super::rows::{Layout, Staged};
 use super::sql::{self, StateTables};
 use crate::tables;
 
@@ -110,22 +110,17 @@ impl<'a> Writer<'a> {
         &self,
         tx: &Transaction<'_>,
         layout: &Layout<'_>,
-        rows: &[(Uuid, Vec<Cell<'_>>)],
+        rows: &Staged,
+        range: Range<usize>,
         seq: i64,
         now: OffsetDateTime,
     ) -> Result<(), SinkError> {
-        if rows.is_empty() {
+        if range.is_empty() {
             return Ok(());
         }
         let stage = sql::stage_table(&layout.stage_name());
         let copy = sql::copy_in(&stage, &layout.staged_names());
-        copy_rows(
-            tx,
-            &copy,
-            &layout.wire_types(),
-            rows.iter().map(|(_, c)| c.as_slice()),
-        )
-        .await?;
+        rows.copy.send(tx, &copy, range.clone()).await?;
         let upsert = sql::upsert_from_stage(
             &self.table,
             &stage,
@@ -133,7 +128,7 @@ impl<'a> Writer<'a> {
             &layout.selects(),
         );
         self.run(tx, &upsert, &[&now]).await?;
-        let ids: Vec<Uuid> = rows.iter().map(|(id, _)| *id).collect();
+        let ids = &rows.ids[range];
         self.run(tx, &self.state.lift_tombstones(), &[&self.key, &ids, &seq])
             .await?;
         Ok(())
@@ -246,23 +241,4 @@ impl<'a> Writer<'a> {
             .map_err(db_error)?;
         Ok(row.map(|r| r.get(0)))
     }
-}
-
-/// Sends `rows` through `COPY ... FROM STDIN (FORMAT binary)`.
-pub(super) async fn copy_rows<'r, 'c: 'r>(
-    tx: &Transaction<'_>,
-    statement: &str,
-    types: &[Type],
-    rows: impl Iterator<Item = &'r [Cell<'c>]>,
-) -> Result<(), SinkError> {
-    let sink = tx.copy_in(statement).await.map_err(db_error)?;
-    let mut writer = std::pin::pin!(BinaryCopyInWriter::new(sink, types));
-    let mut cells: Vec<&(dyn ToSql + Sync)> = Vec::with_capacity(types.len());
-    for row in rows {
-        cells.clear();
-        cells.extend(row.iter().map(|c| c as &(dyn ToSql + Sync)));
-        writer.as_mut().write(&cells).await.map_err(db_error)?;
-    }
-    writer.finish().await.map_err(db_error)?;
-    Ok(())
 }
