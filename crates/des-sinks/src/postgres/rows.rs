@@ -127,7 +127,12 @@ impl Prepared {
                 Change::Delete(id) => prepared.deletes.push(*id),
                 Change::Upsert(row) => {
                     match copy.row(layout.cells(row.id, row.version, &row.values)) {
-                        Ok(()) => prepared.upserts.ids.push(row.id),
+                        Ok(()) => {
+                            if prepared.upserts.ids.is_empty() {
+                                copy.expect(changes.len());
+                            }
+                            prepared.upserts.ids.push(row.id);
+                        }
                         Err(reason) => prepared.rejected.push((row.id, reason)),
                     }
                 }
