@@ -93,7 +93,9 @@ impl BatchEnvelope {
             .map(|c| postcard::experimental::serialized_size(c).unwrap_or(0))
             .sum();
         let per_change = sampled / sample.len().max(1);
-        per_change.saturating_mul(changes.len()) / 8 * 9 + 1024
+        (per_change.saturating_mul(changes.len()) / 8)
+            .saturating_mul(9)
+            .saturating_add(1024)
     }
 
     pub fn decode(bytes: &[u8]) -> Result<Self, EnvelopeError> {

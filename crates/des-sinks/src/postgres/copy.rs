@@ -61,7 +61,8 @@ impl CopyEncoder {
     /// the allocator a trail of freed buffers.
     pub(super) fn expect(&mut self, rows: usize) {
         if let Some(&first) = self.ends.first() {
-            self.data.reserve(first.saturating_mul(rows) / 8 * 9);
+            self.data
+                .reserve((first.saturating_mul(rows) / 8).saturating_mul(9));
         }
     }
 
