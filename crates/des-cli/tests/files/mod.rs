@@ -57,3 +57,22 @@ fn run_creates_its_data_folder_private_and_warns_about_open_entries() {
     );
     assert!(again.interrupt().success());
 }
+
+/// A Ctrl-C as soon as `des` has printed anything stops it cleanly, even when it was started
+/// with SIGINT ignored (a background command of a shell without job control): the signal is
+/// taken over before the first line.
+#[test]
+fn a_ctrl_c_right_after_the_first_line_stops_des_started_with_it_ignored() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("des-data");
+    std::fs::create_dir(&data).unwrap();
+    // An open folder makes `des` warn at once, before any other step of its start.
+    std::fs::set_permissions(&data, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let args = ["run", "--records", "5", "--status-every", "1"];
+    for _ in 0..5 {
+        let mut des = Des::spawn_ignoring_interrupt(dir.path(), &args);
+        des.wait_for(|l| l.starts_with("warning:"), Duration::from_secs(60));
+        assert!(des.interrupt().success(), "{:?}", des.seen);
+        std::fs::set_permissions(&data, std::fs::Permissions::from_mode(0o755)).unwrap();
+    }
+}

@@ -27,9 +27,28 @@ impl Des {
 
     /// [`Des::spawn`] with extra environment variables.
     pub fn spawn_with_env(dir: &Path, args: &[&str], vars: &[(&str, &str)]) -> Self {
+        Self::spawn_command(Command::new(env!("CARGO_BIN_EXE_des")), dir, args, vars)
+    }
+
+    /// [`Des::spawn`] with SIGINT ignored, as a shell without job control starts a
+    /// background command: `des` inherits the disposition until it takes the signal over.
+    #[cfg(unix)]
+    pub fn spawn_ignoring_interrupt(dir: &Path, args: &[&str]) -> Self {
+        let mut shell = Command::new("sh");
+        let script = "trap '' INT; exec \"$0\" \"$@\"";
+        shell.args(["-c", script, env!("CARGO_BIN_EXE_des")]);
+        Self::spawn_command(shell, dir, args, &[])
+    }
+
+    fn spawn_command(
+        mut command: Command,
+        dir: &Path,
+        args: &[&str],
+        vars: &[(&str, &str)],
+    ) -> Self {
         let log =
             std::fs::File::create(dir.join(format!("des-{}.log", std::process::id()))).unwrap();
-        let mut child = Command::new(env!("CARGO_BIN_EXE_des"))
+        let mut child = command
             .args(args)
             .args(any_api_port(args))
             .current_dir(dir)
