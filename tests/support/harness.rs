@@ -15,7 +15,7 @@ use des_core::profile::Profile;
 use des_core::schema::{Naming, TableDef, plan_entity_table};
 use des_core::{EntityMetadata, Secret};
 use des_engine::{EnginePorts, Mode, Runtime, RuntimeHandle, SingleSink, SingleSource};
-use des_local::{FileFailureLog, SqliteControlStore, SqlitePayloadStore, SqliteWorkQueue};
+use des_local::{FileFailureLog, FilePayloadStore, SqliteControlStore, SqliteWorkQueue};
 use url::Url;
 
 use crate::chaos_queue::ChaosQueue;
@@ -279,7 +279,11 @@ async fn open_ports(
                 .expect("control"),
         ),
         queue,
-        payloads: Arc::new(SqlitePayloadStore::open(&queue_db).await.expect("payloads")),
+        payloads: Arc::new(
+            FilePayloadStore::open(dir.join("payloads"))
+                .await
+                .expect("payloads"),
+        ),
         failures: Arc::new(FileFailureLog::new(dir.join("failures"))),
         clock: Arc::new(SystemClock),
         sources: Arc::new(SingleSource(source)),

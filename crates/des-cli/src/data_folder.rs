@@ -1,4 +1,4 @@
-//! The data folder is private: it holds the control store, the work queue with record
+//! The data folder is private: it holds the control store, the work queue, the record
 //! payloads, the failure log, the link key and, by default, the target. `des run` creates
 //! it 0700 and everything in it 0600 (a file-creation mask of 077 for the whole process, so
 //! SQLite's `-wal`/`-shm` files, failure logs and the emulator's state are private too), and
@@ -36,8 +36,8 @@ fn create_private(dir: &Path) -> std::io::Result<()> {
     builder.create(dir)
 }
 
-/// The folder itself and the entries in it and in `failures/` with group or other
-/// permission bits, with their modes.
+/// The folder itself and the entries in it, in `failures/` and in `payloads/` with group or
+/// other permission bits, with their modes.
 pub fn exposed(dir: &Path) -> Vec<(PathBuf, u32)> {
     let mut found = Vec::new();
     let mut check = |path: PathBuf| {
@@ -46,13 +46,19 @@ pub fn exposed(dir: &Path) -> Vec<(PathBuf, u32)> {
         }
     };
     check(dir.to_path_buf());
-    for folder in [dir.to_path_buf(), dir.join("failures")] {
+    let folders = [
+        dir.to_path_buf(),
+        dir.join("failures"),
+        dir.join("payloads"),
+    ];
+    for folder in folders {
         let Ok(entries) = std::fs::read_dir(&folder) else {
             continue;
         };
         let mut paths: Vec<PathBuf> = entries.flatten().map(|e| e.path()).collect();
         paths.sort();
-        for path in paths.into_iter().filter(|p| !p.ends_with("failures")) {
+        let inner = |p: &PathBuf| p.ends_with("failures") || p.ends_with("payloads");
+        for path in paths.into_iter().filter(|p| !inner(p)) {
             check(path);
         }
     }
@@ -88,6 +94,11 @@ mod tests {
         let file = dir.join("control.db");
         std::fs::write(&file, b"").unwrap();
         std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o644)).unwrap();
-        assert_eq!(exposed(&dir), vec![(file, 0o644)]);
+        assert_eq!(exposed(&dir), vec![(file.clone(), 0o644)]);
+        let payload = dir.join("payloads").join("batches%2Fp%2Faccount%2F1");
+        create_private(&dir.join("payloads")).unwrap();
+        std::fs::write(&payload, b"rows").unwrap();
+        std::fs::set_permissions(&payload, std::fs::Permissions::from_mode(0o640)).unwrap();
+        assert_eq!(exposed(&dir), vec![(file, 0o644), (payload, 0o640)]);
     }
 }

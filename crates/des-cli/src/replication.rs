@@ -13,7 +13,9 @@ use des_engine::{
     EnginePorts, Mode, Runtime, RuntimeHandle, RuntimeOptions, SingleSink, SingleSource,
     SinkResolver, SourceResolver,
 };
-use des_local::{FileFailureLog, SqliteControlStore, SqlitePayloadStore, SqliteWorkQueue};
+use des_local::{
+    FileFailureLog, FilePayloadStore, SqliteControlStore, SqlitePayloadStore, SqliteWorkQueue,
+};
 
 use crate::status::{Snapshot, StreamView};
 
@@ -21,12 +23,13 @@ use crate::status::{Snapshot, StreamView};
 pub struct LocalStores {
     pub control: Arc<SqliteControlStore>,
     pub queue: Arc<SqliteWorkQueue>,
-    pub payloads: Arc<SqlitePayloadStore>,
+    pub payloads: Arc<FilePayloadStore>,
     pub failures: Arc<FileFailureLog>,
 }
 
 impl LocalStores {
-    /// Opens (or creates) `control.db`, `queue.db` and `failures/` under `dir`.
+    /// Opens (or creates) `control.db`, `queue.db`, `payloads/` and `failures/` under `dir`
+    /// (payloads an earlier version stored in `queue.db` stay readable there).
     pub async fn open(dir: &Path) -> anyhow::Result<Self> {
         std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
         let control = SqliteControlStore::open(dir.join("control.db"))
@@ -36,7 +39,13 @@ impl LocalStores {
         let queue = SqliteWorkQueue::open(&queue_file, "batches")
             .await
             .context("work queue")?;
-        let payloads = SqlitePayloadStore::open(&queue_file)
+        let earlier = SqlitePayloadStore::open(&queue_file)
+            .await
+            .context("payload store")?;
+        let payloads = FilePayloadStore::open(dir.join("payloads"))
+            .await
+            .context("payload store")?
+            .with_legacy(earlier)
             .await
             .context("payload store")?;
         Ok(Self {

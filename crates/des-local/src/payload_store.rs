@@ -24,6 +24,16 @@ impl SqlitePayloadStore {
         let db = database::open(path.as_ref(), &[SCHEMA]).await?;
         Ok(Self { db })
     }
+
+    /// Whether any payload is stored.
+    pub async fn holds_any(&self) -> Result<bool, QueueError> {
+        let sql = r#"SELECT EXISTS (SELECT 1 FROM "payloads")"#;
+        let any = self
+            .db
+            .call(move |conn| Ok(conn.query_row(sql, [], |row| row.get(0))?))
+            .await?;
+        Ok(any)
+    }
 }
 
 #[async_trait]

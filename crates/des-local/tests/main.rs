@@ -3,5 +3,6 @@
 
 mod control_store;
 mod failure_log;
+mod payload_files;
 mod secrets;
 mod work_queue;
