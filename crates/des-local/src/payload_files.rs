@@ -13,6 +13,7 @@
 //! earlier version stored in SQLite stay readable and write-once (`legacy`) until they are
 //! deleted.
 
+use std::fmt::Write as _;
 use std::fs;
 use std::io::{self, ErrorKind, Write};
 use std::path::{Path, PathBuf};
@@ -104,7 +105,9 @@ fn file_name(key: &str) -> Result<String, QueueError> {
     for byte in key.bytes() {
         match byte {
             b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' => name.push(char::from(byte)),
-            _ => name.push_str(&format!("%{byte:02X}")),
+            _ => {
+                let _ = write!(name, "%{byte:02X}");
+            }
         }
     }
     // Most file systems take names up to 255 bytes.
@@ -134,11 +137,9 @@ fn prepare(dir: &Path) -> io::Result<()> {
 }
 
 /// Stores `bytes` at `path` unless a payload is there: `None` when these are stored, else the
-/// stored bytes when they differ.
+/// stored bytes when they differ. The link alone decides whether one is there (a page is
+/// stored again only after a crash, so no check before it on every page).
 fn store_once(dir: &Path, path: &Path, bytes: &[u8]) -> io::Result<Option<Vec<u8>>> {
-    if let Some(stored) = read_if_there(path)? {
-        return Ok((stored != bytes).then_some(stored));
-    }
     let temp = dir.join(format!("{TEMP_PREFIX}{}", uuid::Uuid::new_v4().simple()));
     let linked = write_synced(&temp, bytes).and_then(|()| fs::hard_link(&temp, path));
     remove_if_there(&temp)?;
